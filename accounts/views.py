@@ -1,0 +1,27 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
+
+from . import roles
+
+
+def _first_url(*names):
+    for name in names:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return reverse("admin:index")
+
+
+@login_required
+def home(request):
+    """Send each role to its own start page."""
+    user_roles = roles.roles_of(request.user)
+    if roles.SUPPORT in user_roles:
+        return redirect(_first_url("claims_console:queue", "incidents:list"))
+    if roles.FINANCE in user_roles:
+        return redirect(_first_url("finance:home", "incidents:list"))
+    if roles.MERCHANT in user_roles:
+        return redirect(_first_url("portal:home"))
+    return redirect("admin:index")

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    # REST API and its OpenAPI schema.
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/incidents/", include("incidents.api_urls")),
+    path("api/sla/", include("sla.api_urls")),
+    path("api/merchants/", include("merchants.api_urls")),
+    path("api/claims/", include("claims.api_urls")),
+    # Server-rendered pages: staff console, merchant portal, finance.
+    path("console/incidents/", include("incidents.urls")),
+    path("console/sla/", include("sla.urls")),
+    path("console/claims/", include("claims.console_urls")),
+    path("portal/", include("claims.portal_urls")),
+    path("finance/", include("claims.finance_urls")),
+]

@@ -1,0 +1,230 @@
+"""Outage records: providers, their services, regions, incidents and maintenance windows.
+
+This app depends on nothing else of ours; other apps listen to
+``incidents.signals.incident_changed`` to react when an incident changes.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+
+
+class Provider(models.Model):
+    class Kind(models.TextChoices):
+        RTC = "rtc", _("Real-time video")
+        CDN = "cdn", _("CDN")
+        PLATFORM = "platform", _("Platform")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Service(models.Model):
+    """A component of a provider, e.g. ``rtc-video`` or ``cdn-live``."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="services")
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+
+class Region(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+
+class Impact(models.TextChoices):
+    MAJOR_OUTAGE = "major_outage", _("Major outage")
+    PARTIAL_OUTAGE = "partial_outage", _("Partial outage")
+    DEGRADED_PERFORMANCE = "degraded_performance", _("Degraded performance")
+
+
+class Cause(models.TextChoices):
+    PROVIDER = "provider", _("Provider")
+    PLATFORM = "platform", _("Platform")
+    MERCHANT = "merchant", _("Merchant")
+    THIRD_PARTY = "third_party", _("Third party")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class IncidentState(models.TextChoices):
+    DETECTED = "detected", _("Detected")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    MITIGATED = "mitigated", _("Mitigated")
+    RESOLVED = "resolved", _("Resolved")
+    VOIDED = "voided", _("Voided")
+
+
+OPEN_STATES = [IncidentState.DETECTED, IncidentState.ACKNOWLEDGED, IncidentState.MITIGATED]
+
+
+def _ordered(later: str, earlier: str) -> Q:
+    """``later`` is empty or not before ``earlier`` (which may itself be empty)."""
+    return Q(**{f"{later}__isnull": True}) | Q(**{f"{earlier}__isnull": True}) | Q(**{f"{later}__gte": F(earlier)})
+
+
+class Incident(ConcurrentTransitionMixin, models.Model):
+    """An outage of one provider service in one or more regions.
+
+    The lifecycle runs ``detected -> acknowledged -> mitigated -> resolved`` (steps may be
+    skipped forward, as monitoring often reports a recovery directly), with ``voided`` for
+    false alarms from any open state. Transitions are called only from
+    ``incidents.services`` so that each one lands in the ``IncidentUpdate`` timeline.
+    """
+
+    source = models.CharField(_("source"), max_length=60)
+    external_id = models.CharField(_("external id"), max_length=120)
+    title = models.CharField(_("title"), max_length=255)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="incidents")
+    regions = models.ManyToManyField(Region, related_name="incidents")
+    impact = models.CharField(_("impact"), max_length=30, choices=Impact.choices)
+    cause = models.CharField(_("cause"), max_length=20, choices=Cause.choices, default=Cause.UNKNOWN)
+    state = FSMField(_("state"), default=IncidentState.DETECTED, choices=IncidentState.choices, protected=True)
+    started_at = models.DateTimeField(_("started at"))
+    detected_at = models.DateTimeField(_("detected at"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    mitigated_at = models.DateTimeField(_("mitigated at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # The sender's own "last updated" time: an older update arriving later is ignored.
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="incident_source_external_id_unique"),
+            models.CheckConstraint(condition=Q(detected_at__gte=F("started_at")), name="incident_detected_after_start"),
+            models.CheckConstraint(condition=_ordered("acknowledged_at", "detected_at"), name="incident_ack_after_detect"),
+            models.CheckConstraint(condition=_ordered("mitigated_at", "started_at"), name="incident_mitigated_after_start"),
+            models.CheckConstraint(condition=_ordered("resolved_at", "started_at"), name="incident_resolved_after_start"),
+            models.CheckConstraint(
+                condition=(Q(state=IncidentState.RESOLVED) & Q(resolved_at__isnull=False))
+                | (~Q(state=IncidentState.RESOLVED) & Q(resolved_at__isnull=True)),
+                name="incident_resolved_at_iff_resolved",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["service", "started_at"]),
+            models.Index(fields=["state"]),
+        ]
+
+    def __str__(self):
+        return f"{self.source}:{self.external_id} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+    def duration(self, now=None):
+        """Time from start to resolution (or to ``now`` while ongoing)."""
+        from django.utils import timezone
+
+        end = self.resolved_at or now or timezone.now()
+        return end - self.started_at
+
+    # Transitions. ``by`` and ``description`` are recorded by django-fsm-log.
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=IncidentState.DETECTED, target=IncidentState.ACKNOWLEDGED)
+    def acknowledge(self, at, by=None, description=None):
+        self.acknowledged_at = at
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=[IncidentState.DETECTED, IncidentState.ACKNOWLEDGED], target=IncidentState.MITIGATED)
+    def mitigate(self, at, by=None, description=None):
+        self.mitigated_at = at
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=OPEN_STATES, target=IncidentState.RESOLVED)
+    def resolve(self, at, by=None, description=None):
+        self.resolved_at = at
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=OPEN_STATES, target=IncidentState.VOIDED)
+    def void(self, at, by=None, description=None):
+        pass
+
+
+class IncidentUpdate(models.Model):
+    """One entry of an incident's timeline: who changed what, when and why. Append-only."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        TRANSITION = "transition", _("State change")
+        EDITED = "edited", _("Edited")
+        NOTE = "note", _("Note")
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    message = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    origin = models.CharField(_("origin"), max_length=40, help_text="webhook, csv, console, ...")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class MaintenanceWindow(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="maintenance_windows")
+    regions = models.ManyToManyField(Region, related_name="maintenance_windows")
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    announced_at = models.DateTimeField(_("announced at"))
+    description = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="maintenance_ends_after_start"),
+            models.UniqueConstraint(fields=["service", "starts_at", "ends_at"], name="maintenance_unique_window"),
+        ]
+
+    def __str__(self):
+        return f"{self.service} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+
+
+class WebhookSource(models.Model):
+    """A monitoring system allowed to post incidents, with its own signing secret."""
+
+    name = models.SlugField(max_length=60, unique=True)
+    secret = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,120 @@
+"""Shared fixtures: users per role, a real Celery worker, a real headless Chromium."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def pytest_configure(config):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        raise pytest.UsageError(
+            f"The tests run on PostgreSQL only (DATABASE_URL gave {engine}); use `make test`."
+        )
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a user with roles and merchant memberships: make_user("ann", "merchant", merchants=[m])."""
+
+    def _make(username, *role_names, merchants=(), password="pw-secret-123"):
+        user = User.objects.create_user(username=username, password=password, email=f"{username}@example.com")
+        for name in role_names:
+            user.groups.add(Group.objects.get(name=name))
+        for merchant in merchants:
+            user.memberships.create(merchant=merchant)
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def support_user(make_user):
+    return make_user("sam-support", "support")
+
+
+@pytest.fixture
+def support_user_2(make_user):
+    return make_user("sue-support", "support")
+
+
+@pytest.fixture
+def finance_user(make_user):
+    return make_user("fay-finance", "finance")
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def celery_worker_thread(transactional_db):
+    """A real Celery worker in a thread, consuming from the Redis broker of the settings."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+        yield worker
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session (Debian's package, never downloaded)."""
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.base_url = live_server.url
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot():
+    """Save a screenshot of a page under artifacts/ and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def _shot(page, name):
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot
+
+
+def browser_login(page, username, password="pw-secret-123"):
+    page.goto(page.base_url + "/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
