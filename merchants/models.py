@@ -1,7 +1,13 @@
-"""Merchants and the users who act for them."""
+"""Merchants, the users who act for them, their live sessions and per-minute session metrics.
+
+This app depends on no other app of ours: a live session stores the service code and the
+region code it used as plain strings, and impact matching (in ``claims``) joins on codes.
+"""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,6 +16,15 @@ class Merchant(models.Model):
     name = models.CharField(_("name"), max_length=200)
     timezone = models.CharField(_("time zone"), max_length=60, default="Asia/Shanghai")
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    # Declared gross margin (0.3 = 30 %). Empty: the compensation policy's default applies.
+    margin_rate = models.DecimalField(
+        _("declared margin rate"),
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="merchants")
 
     class Meta:
@@ -31,3 +46,53 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.merchant.code}"
+
+
+class LiveSession(models.Model):
+    """One live stream of a merchant, on one provider service in one region."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="sessions")
+    external_id = models.CharField(_("session id"), max_length=120, unique=True)
+    service_code = models.CharField(_("service"), max_length=60, db_index=True)
+    region_code = models.CharField(_("region"), max_length=40, db_index=True)
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True, help_text=_("Empty while live."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gt=F("started_at")),
+                name="live_session_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["service_code", "region_code", "started_at"], name="live_session_match_idx"),
+            models.Index(fields=["merchant", "started_at"], name="live_session_merchant_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.external_id} ({self.service_code}/{self.region_code})"
+
+
+class SessionMinute(models.Model):
+    """The metrics of one session in one UTC minute (``minute`` = the minute's start)."""
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="minutes")
+    minute = models.DateTimeField(_("minute"))
+    viewers = models.PositiveIntegerField(_("concurrent viewers"), default=0)
+    orders = models.PositiveIntegerField(_("orders"), default=0)
+    gmv = models.DecimalField(_("GMV"), max_digits=14, decimal_places=2, default=0)
+    ad_spend = models.DecimalField(_("ad spend"), max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["session", "minute"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "minute"], name="session_minute_unique"),
+            models.CheckConstraint(condition=Q(gmv__gte=0) & Q(ad_spend__gte=0), name="session_minute_non_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.session_id} {self.minute:%Y-%m-%d %H:%M}"
