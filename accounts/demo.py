@@ -3,13 +3,18 @@
 from django.contrib.auth.models import Group, User
 
 PASSWORD = "demo-pass-2026"
-STAFF = [("support", "support", "Sam Support"), ("support2", "support", "Sue Second"), ("finance", "finance", "Fay Finance")]
+STAFF = [
+    ("support", "support", "Sam Support"),
+    ("support2", "support", "Sue Second"),
+    ("finance", "finance", "Fay Finance"),
+]
 
 
 def ensure_user(username, role, full_name="", email=None):
     first, _, last = full_name.partition(" ")
     user, created = User.objects.get_or_create(
-        username=username, defaults={"first_name": first, "last_name": last, "email": email or f"{username}@example.com"}
+        username=username,
+        defaults={"first_name": first, "last_name": last, "email": email or f"{username}@example.com"},
     )
     if created:
         user.set_password(PASSWORD)

@@ -116,9 +116,15 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="incident_source_external_id_unique"),
             models.CheckConstraint(condition=Q(detected_at__gte=F("started_at")), name="incident_detected_after_start"),
-            models.CheckConstraint(condition=_ordered("acknowledged_at", "detected_at"), name="incident_ack_after_detect"),
-            models.CheckConstraint(condition=_ordered("mitigated_at", "started_at"), name="incident_mitigated_after_start"),
-            models.CheckConstraint(condition=_ordered("resolved_at", "started_at"), name="incident_resolved_after_start"),
+            models.CheckConstraint(
+                condition=_ordered("acknowledged_at", "detected_at"), name="incident_ack_after_detect"
+            ),
+            models.CheckConstraint(
+                condition=_ordered("mitigated_at", "started_at"), name="incident_mitigated_after_start"
+            ),
+            models.CheckConstraint(
+                condition=_ordered("resolved_at", "started_at"), name="incident_resolved_after_start"
+            ),
             models.CheckConstraint(
                 condition=(Q(state=IncidentState.RESOLVED) & Q(resolved_at__isnull=False))
                 | (~Q(state=IncidentState.RESOLVED) & Q(resolved_at__isnull=True)),
@@ -157,7 +163,9 @@ class Incident(ConcurrentTransitionMixin, models.Model):
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=state, source=[IncidentState.DETECTED, IncidentState.ACKNOWLEDGED], target=IncidentState.MITIGATED)
+    @transition(
+        field=state, source=[IncidentState.DETECTED, IncidentState.ACKNOWLEDGED], target=IncidentState.MITIGATED
+    )
     def mitigate(self, at, by=None, description=None):
         self.mitigated_at = at
 

@@ -24,9 +24,7 @@ CHROMIUM_ARGS = [
 def pytest_configure(config):
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" not in engine:
-        raise pytest.UsageError(
-            f"The tests run on PostgreSQL only (DATABASE_URL gave {engine}); use `make test`."
-        )
+        raise pytest.UsageError(f"The tests run on PostgreSQL only (DATABASE_URL gave {engine}); use `make test`.")
 
 
 @pytest.fixture

@@ -1,0 +1,176 @@
+"""REST API of the incident registry: read for any signed-in user, writes for support staff,
+and the signed monitoring webhook."""
+
+import json
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import ReadOnlyOrSupport
+
+from . import selectors, services
+from .models import Incident, IncidentUpdate
+from .records import IncidentRecordSerializer
+
+
+class IncidentUpdateSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = IncidentUpdate
+        fields = ["kind", "from_state", "to_state", "message", "changes", "origin", "actor", "created_at"]
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    service = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    provider = serializers.CharField(source="service.provider.name", read_only=True)
+    regions = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "source",
+            "external_id",
+            "title",
+            "provider",
+            "service",
+            "regions",
+            "impact",
+            "cause",
+            "state",
+            "started_at",
+            "detected_at",
+            "acknowledged_at",
+            "mitigated_at",
+            "resolved_at",
+            "updated_at",
+        ]
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    timeline = IncidentUpdateSerializer(source="updates", many=True, read_only=True)
+
+    class Meta(IncidentSerializer.Meta):
+        fields = IncidentSerializer.Meta.fields + ["timeline"]
+
+
+class TransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["acknowledge", "mitigate", "resolve", "void"])
+    message = serializers.CharField(max_length=2000)
+    at = serializers.DateTimeField(required=False, help_text="When it happened; defaults to now.")
+
+
+FILTERS = ["service", "provider", "impact", "state", "cause", "region", "since", "until", "search"]
+
+
+@extend_schema(parameters=[OpenApiParameter(name, str, description=f"filter by {name}") for name in FILTERS])
+class IncidentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Incidents with their timeline. Creating (or re-posting) a record upserts it by
+    (source, external_id); only support staff may write."""
+
+    permission_classes = [ReadOnlyOrSupport]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return Incident.objects.select_related("service__provider").prefetch_related("regions", "updates__actor")
+        params = {name: self.request.query_params.get(name) or None for name in FILTERS}
+        return selectors.incident_list(**params)
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return IncidentDetailSerializer
+        if self.action == "create":
+            return IncidentRecordSerializer
+        return IncidentSerializer
+
+    @extend_schema(request=IncidentRecordSerializer, responses={201: IncidentSerializer, 200: IncidentSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = IncidentRecordSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            result = services.upsert_incident(serializer.to_record(), origin="api", actor=request.user)
+        except services.IncidentConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        code = status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
+        return Response({"outcome": result.outcome, **IncidentSerializer(result.incident).data}, status=code)
+
+    @extend_schema(request=TransitionSerializer, responses={200: IncidentSerializer})
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Acknowledge, mitigate, resolve or void the incident, with a message for the timeline."""
+        incident = get_object_or_404(Incident, pk=pk)
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            incident = services.transition_incident(
+                incident,
+                serializer.validated_data["action"],
+                actor=request.user,
+                message=serializer.validated_data["message"],
+                at=serializer.validated_data.get("at"),
+            )
+        except services.IncidentConflict as exc:
+            return Response({"detail": str(exc), "state": incident.state}, status=status.HTTP_409_CONFLICT)
+        return Response(IncidentSerializer(incident).data)
+
+
+class IncidentWebhookView(APIView):
+    """Monitoring webhook. Headers: ``X-Incident-Source`` (the source name),
+    ``X-Incident-Timestamp`` (Unix seconds, at most 5 minutes off) and
+    ``X-Incident-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" with the
+    source's secret>``. The body is one incident record; the source is taken from the
+    header. Re-delivery is harmless; an update older than the last applied is ignored."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(
+        request=IncidentRecordSerializer,
+        responses={
+            200: inline_serializer(
+                "WebhookResult", {"outcome": serializers.CharField(), "id": serializers.IntegerField()}
+            ),
+            201: inline_serializer(
+                "WebhookCreated", {"outcome": serializers.CharField(), "id": serializers.IntegerField()}
+            ),
+        },
+    )
+    def post(self, request):
+        body = request.body
+        try:
+            source = services.verify_webhook(
+                request.headers.get("X-Incident-Source", ""),
+                request.headers.get("X-Incident-Timestamp", ""),
+                request.headers.get("X-Incident-Signature", ""),
+                body,
+            )
+        except services.WebhookRejected as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_401_UNAUTHORIZED)
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return Response({"detail": "the body is not valid JSON"}, status=status.HTTP_400_BAD_REQUEST)
+        if not isinstance(payload, dict):
+            return Response({"detail": "the body must be a JSON object"}, status=status.HTTP_400_BAD_REQUEST)
+        payload["source"] = source.name
+        serializer = IncidentRecordSerializer(data=payload)
+        if not serializer.is_valid():
+            return Response({"errors": serializer.errors}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            result = services.upsert_incident(serializer.to_record(), origin=f"webhook:{source.name}")
+        except services.IncidentConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        code = status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
+        return Response(
+            {"outcome": result.outcome, "id": result.incident.pk, "state": result.incident.state}, status=code
+        )

@@ -1,0 +1,71 @@
+"""Reads of the incident registry."""
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from .models import Incident, IncidentUpdate
+
+
+def incident_list(
+    *,
+    service=None,
+    provider=None,
+    impact=None,
+    state=None,
+    cause=None,
+    region=None,
+    since=None,
+    until=None,
+    search=None,
+):
+    """Incidents filtered as the console and API offer, with what a list row shows, in few queries."""
+    qs = Incident.objects.select_related("service__provider").prefetch_related("regions")
+    if service:
+        qs = qs.filter(service__code=service)
+    if provider:
+        qs = qs.filter(service__provider__name=provider)
+    if impact:
+        qs = qs.filter(impact=impact)
+    if state:
+        qs = qs.filter(state=state)
+    if cause:
+        qs = qs.filter(cause=cause)
+    if region:
+        qs = qs.filter(regions__code=region)
+    if since:
+        qs = qs.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=since))
+    if until:
+        qs = qs.filter(started_at__lt=until)
+    if search:
+        qs = qs.filter(Q(title__icontains=search) | Q(external_id__icontains=search))
+    return qs.distinct() if region else qs
+
+
+def incident_detail(pk):
+    updates = IncidentUpdate.objects.select_related("actor").order_by("created_at", "id")
+    return (
+        Incident.objects.select_related("service__provider")
+        .prefetch_related("regions", Prefetch("updates", queryset=updates))
+        .get(pk=pk)
+    )
+
+
+def timeline_bar(incident, *, now=None):
+    """Segments of the outage for a simple SVG bar: each phase as x/width in percent."""
+    now = now or timezone.now()
+    end = incident.resolved_at or now
+    marks = [
+        ("started", incident.started_at),
+        ("detected", incident.detected_at),
+        ("acknowledged", incident.acknowledged_at),
+        ("mitigated", incident.mitigated_at),
+    ]
+    marks = [(name, at) for name, at in marks if at is not None and at <= end]
+    total = max((end - incident.started_at).total_seconds(), 1)
+    segments = []
+    for i, (name, at) in enumerate(marks):
+        stop = marks[i + 1][1] if i + 1 < len(marks) else end
+        x = (at - incident.started_at).total_seconds() / total * 100
+        width = (stop - at).total_seconds() / total * 100
+        segments.append({"phase": name, "start": at, "end": stop, "x": round(x, 3), "width": round(width, 3)})
+    return {"segments": segments, "ongoing": incident.resolved_at is None, "minutes": round(total / 60)}
