@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import Group, User
 
-PASSWORD = "demo-pass-2026"
+PASSWORD = "demo-pass-2026"  # noqa: S105 (printed demo login)
 STAFF = [
     ("support", "support", "Sam Support"),
     ("support2", "support", "Sue Second"),

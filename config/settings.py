@@ -28,7 +28,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 PRODUCTION = env_bool("DJANGO_PRODUCTION")
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 
-_DEMO_SECRET = "demo-only-insecure-secret-key-change-me-in-production-0123456789"
+_DEMO_SECRET = "demo-only-insecure-secret-key-change-me-in-production-0123456789"  # noqa: S105 (demo only; production requires SECRET_KEY)
 SECRET_KEY = os.environ.get("SECRET_KEY", "" if PRODUCTION else _DEMO_SECRET)
 if PRODUCTION and not SECRET_KEY:
     raise RuntimeError("SECRET_KEY must be set when DJANGO_PRODUCTION=1")

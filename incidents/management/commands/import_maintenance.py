@@ -4,5 +4,5 @@ from ._csv_import import CsvImportCommand
 
 
 class Command(CsvImportCommand):
-    help = "Import maintenance windows from CSV (provider,service,regions,starts_at,ends_at,announced_at). All rows or none."
+    help = "Import maintenance windows from CSV (provider,service,regions,starts_at,ends_at,announced_at); all or none."
     importer = staticmethod(import_maintenance_csv)
