@@ -1,0 +1,91 @@
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_fsm_log.models import StateLog
+
+from incidents.models import Incident, IncidentState
+from incidents.records import IncidentRecordSerializer
+from incidents.services import IncidentConflict, transition_incident, upsert_incident
+
+from .conftest import record_data
+
+
+@pytest.fixture
+def incident(catalogue):
+    serializer = IncidentRecordSerializer(data=record_data())
+    serializer.is_valid(raise_exception=True)
+    return upsert_incident(serializer.to_record(), origin="test").incident
+
+
+def test_full_lifecycle_records_who_when_and_why(incident, support_user):
+    t = incident.started_at
+    for action, minutes in [("acknowledge", 5), ("mitigate", 20), ("resolve", 40)]:
+        incident = transition_incident(
+            incident, action, actor=support_user, message=f"{action}d", at=t + timedelta(minutes=minutes)
+        )
+    assert incident.state == IncidentState.RESOLVED
+    assert incident.resolved_at == t + timedelta(minutes=40)
+    steps = list(incident.updates.filter(kind="transition").values_list("to_state", "actor__username", "message"))
+    assert steps == [
+        ("acknowledged", "sam-support", "acknowledged"),
+        ("mitigated", "sam-support", "mitigated"),
+        ("resolved", "sam-support", "resolved"),
+    ]
+    logs = StateLog.objects.for_(incident).order_by("timestamp")
+    assert [log.state for log in logs] == ["acknowledged", "mitigated", "resolved"]
+    assert all(log.by == support_user for log in logs)
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "mitigate", "resolve", "void"])
+def test_no_transition_out_of_resolved(incident, support_user, action):
+    incident = transition_incident(
+        incident, "resolve", actor=support_user, message="ok", at=incident.started_at + timedelta(hours=1)
+    )
+    with pytest.raises(IncidentConflict):
+        transition_incident(incident, action, actor=support_user, message="again")
+
+
+def test_voided_is_terminal(incident, support_user):
+    incident = transition_incident(incident, "void", actor=support_user, message="false alarm")
+    with pytest.raises(IncidentConflict):
+        transition_incident(incident, "resolve", actor=support_user, message="x")
+
+
+def test_state_field_is_protected(incident):
+    with pytest.raises(AttributeError):
+        incident.state = IncidentState.RESOLVED
+
+
+def test_transition_time_before_start_is_refused(incident, support_user):
+    with pytest.raises(IncidentConflict):
+        transition_incident(
+            incident, "acknowledge", actor=support_user, message="x", at=incident.started_at - timedelta(minutes=1)
+        )
+
+
+def test_database_enforces_resolved_at_only_when_resolved(catalogue):
+    service = catalogue["services"]["rtc-video"]
+    now = timezone.now()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Incident.objects.create(
+            source="x",
+            external_id="1",
+            title="t",
+            service=service,
+            impact="major_outage",
+            started_at=now,
+            detected_at=now,
+            resolved_at=now,
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Incident.objects.create(
+            source="x",
+            external_id="2",
+            title="t",
+            service=service,
+            impact="major_outage",
+            started_at=now,
+            detected_at=now - timedelta(minutes=1),
+        )
