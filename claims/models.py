@@ -192,3 +192,6 @@ class LossAssessmentLine(models.Model):
 
     def __str__(self):
         return f"{self.assessment_id}/{self.session_id} {self.lost_gmv}"
+
+
+from .models_workflow import *  # noqa: E402, F401, F403  (the claim workflow: Claim, ClaimEvent, ClaimDocument, ClaimNotification)

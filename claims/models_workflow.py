@@ -1,0 +1,386 @@
+"""The claim workflow: a merchant's claim for compensation after an incident.
+
+``Claim`` is a django-fsm state machine (protected state field, optimistic locking via
+``ConcurrentTransitionMixin``); its transitions are called only from
+``claims.workflow.services``, which checks permissions, locks the row, records a
+``ClaimEvent`` (our own append-only audit, next to django-fsm-log's StateLog) and notifies
+the other side. ``ClaimDocument`` is evidence, ``ClaimNotification`` the in-portal inbox.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+
+__all__ = [
+    "ClaimState",
+    "ReasonCode",
+    "ClaimOrigin",
+    "Claim",
+    "ClaimEvent",
+    "ClaimDocument",
+    "ClaimNotification",
+    "DECISION_REASONS",
+    "DISPUTE_REASONS",
+]
+
+
+class ClaimState(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    UNDER_REVIEW = "under_review", _("Under review")
+    INFO_REQUESTED = "info_requested", _("Information requested")
+    APPROVED = "approved", _("Approved")
+    PARTIALLY_APPROVED = "partially_approved", _("Partially approved")
+    REJECTED = "rejected", _("Rejected")
+    ACCEPTED = "accepted", _("Accepted")
+    DISPUTED = "disputed", _("Disputed")
+    SETTLED = "settled", _("Settled")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXPIRED = "expired", _("Expired")
+
+
+S = ClaimState
+DECIDED_STATES = [S.APPROVED, S.PARTIALLY_APPROVED, S.REJECTED]
+OPEN_FOR_STAFF = [S.SUBMITTED, S.UNDER_REVIEW, S.DISPUTED]
+TERMINAL_STATES = [S.ACCEPTED, S.SETTLED, S.WITHDRAWN, S.EXPIRED]
+WITHDRAWABLE = [S.PROPOSED, S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED]
+
+
+class ReasonCode(models.TextChoices):
+    """Why a step was taken; every staff decision and every dispute carries one."""
+
+    LOSS_CONFIRMED = "loss_confirmed", _("Loss confirmed by the metrics")
+    BASELINE_ADJUSTED = "baseline_adjusted", _("Baseline adjusted")
+    PARTIAL_EVIDENCE = "partial_evidence", _("Evidence supports part of the claim")
+    OUTSIDE_INCIDENT = "outside_incident", _("Loss outside the incident window")
+    NOT_PLATFORM_CAUSED = "not_platform_caused", _("Loss not caused by the platform")
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence", _("Insufficient evidence")
+    DUPLICATE = "duplicate", _("Duplicate claim")
+    MISSING_INFORMATION = "missing_information", _("Information missing")
+    AMOUNT_DISAGREEMENT = "amount_disagreement", _("Disagree with the amount")
+    DECISION_DISAGREEMENT = "decision_disagreement", _("Disagree with the decision")
+    MERCHANT_REQUEST = "merchant_request", _("At the merchant's request")
+    NO_RESPONSE = "no_response", _("No response in time")
+    NOT_AFFECTED = "not_affected", _("No longer affected after recomputation")
+    PAYMENT = "payment", _("Paid")
+    OTHER = "other", _("Other")
+
+
+DECISION_REASONS = [
+    ReasonCode.LOSS_CONFIRMED,
+    ReasonCode.BASELINE_ADJUSTED,
+    ReasonCode.PARTIAL_EVIDENCE,
+    ReasonCode.OUTSIDE_INCIDENT,
+    ReasonCode.NOT_PLATFORM_CAUSED,
+    ReasonCode.INSUFFICIENT_EVIDENCE,
+    ReasonCode.DUPLICATE,
+    ReasonCode.OTHER,
+]
+DISPUTE_REASONS = [ReasonCode.AMOUNT_DISAGREEMENT, ReasonCode.DECISION_DISAGREEMENT, ReasonCode.OTHER]
+
+
+class ClaimOrigin(models.TextChoices):
+    SYSTEM = "system", _("Proposed by the system")
+    MERCHANT = "merchant", _("Filed by the merchant")
+
+
+class Claim(ConcurrentTransitionMixin, models.Model):
+    """One claim per merchant per incident.
+
+    ``computed_amount`` is the loss engine's compensation for this merchant and incident,
+    the maximum staff may approve alone; above it a second staff member must confirm.
+    """
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="claims")
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="claims")
+    state = FSMField(_("state"), default=S.PROPOSED, choices=S.choices, protected=True, db_index=True)
+    origin = models.CharField(_("origin"), max_length=10, choices=ClaimOrigin.choices)
+    currency = models.CharField(_("currency"), max_length=3)
+    computed_amount = models.DecimalField(_("computed amount"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    claimed_amount = models.DecimalField(_("claimed amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    approved_amount = models.DecimalField(_("approved amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    # Filed by a merchant for a session the system did not detect.
+    session_reference = models.CharField(_("session"), max_length=200, blank=True)
+    statement = models.TextField(_("statement"), blank=True)
+
+    # Review.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    decision_due_at = models.DateTimeField(null=True, blank=True)
+    # The nearest staff deadline (first response, then decision); empty while waiting on the merchant.
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    info_requested_at = models.DateTimeField(null=True, blank=True)
+    # The merchant side's deadline (proposal or info request); the reminder goes out before it.
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    # Decision (the latest one; the first is kept in the audit trail and first_decided_by).
+    decision_reason = models.CharField(max_length=40, choices=ReasonCode.choices, blank=True)
+    decision_message = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    first_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_decided_at = models.DateTimeField(null=True, blank=True)
+    # A partial approval above computed_amount waits for a second staff member.
+    pending_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    pending_reason = models.CharField(max_length=40, choices=ReasonCode.choices, blank=True)
+    pending_message = models.TextField(blank=True)
+    pending_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    second_approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    # Dispute (once).
+    dispute_count = models.PositiveSmallIntegerField(default=0)
+    dispute_reason = models.CharField(max_length=40, choices=ReasonCode.choices, blank=True)
+    dispute_statement = models.TextField(blank=True)
+    disputed_at = models.DateTimeField(null=True, blank=True)
+
+    # A recomputation that differs from a decided claim's amount, shown to staff.
+    recomputed_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    recomputed_at = models.DateTimeField(null=True, blank=True)
+
+    # Settlement (the settlements work builds batches on top).
+    payment_reference = models.CharField(max_length=120, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "merchant"], name="claim_one_per_merchant_incident"),
+            models.CheckConstraint(condition=Q(computed_amount__gte=0), name="claim_computed_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(approved_amount__isnull=True) | Q(approved_amount__gte=0), name="claim_approved_nonnegative"
+            ),
+            models.CheckConstraint(condition=Q(dispute_count__lte=1), name="claim_disputed_once"),
+        ]
+        indexes = [models.Index(fields=["state", "due_at"]), models.Index(fields=["merchant", "state"])]
+        permissions = [("settle_claim", "Can mark an accepted claim as settled (finance)")]
+
+    def __str__(self):
+        return f"Claim #{self.pk} {self.merchant_id}/{self.incident_id} {self.state}"
+
+    @property
+    def is_final_round(self) -> bool:
+        """After a dispute, the next decision is final."""
+        return self.dispute_count >= 1
+
+    @property
+    def is_decided(self) -> bool:
+        return self.first_decided_at is not None
+
+    @property
+    def payable_amount(self) -> Decimal | None:
+        return self.approved_amount
+
+    def is_overdue(self, now) -> bool:
+        return self.due_at is not None and self.due_at < now
+
+    # --- Transitions: called only from claims.workflow.services (inside transaction.atomic) ---
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=[S.PROPOSED, S.DRAFT], target=S.SUBMITTED)
+    def submit(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=[S.SUBMITTED, S.DISPUTED], target=S.UNDER_REVIEW)
+    def start_review(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.UNDER_REVIEW, target=S.INFO_REQUESTED)
+    def request_info(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.INFO_REQUESTED, target=S.UNDER_REVIEW)
+    def answer(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.UNDER_REVIEW, target=S.APPROVED)
+    def approve(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.PROPOSED, target=S.APPROVED)
+    def approve_proposal(self, by=None, description=None):
+        """Bulk approval by staff of a system proposal at its computed amount."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.UNDER_REVIEW, target=S.PARTIALLY_APPROVED)
+    def partially_approve(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.UNDER_REVIEW, target=S.REJECTED)
+    def reject(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=[S.APPROVED, S.PARTIALLY_APPROVED], target=S.ACCEPTED)
+    def accept(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=[S.APPROVED, S.PARTIALLY_APPROVED, S.REJECTED],
+        target=S.DISPUTED,
+        conditions=[lambda claim: claim.dispute_count == 0],
+    )
+    def dispute(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.ACCEPTED, target=S.SETTLED)
+    def settle(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=WITHDRAWABLE, target=S.WITHDRAWN)
+    def withdraw(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=[S.PROPOSED, S.INFO_REQUESTED], target=S.EXPIRED)
+    def expire(self, by=None, description=None):
+        pass
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError("The claim audit trail is append-only.")
+
+    def delete(self):
+        raise ValidationError("The claim audit trail is append-only.")
+
+
+class ClaimEvent(models.Model):
+    """Append-only audit trail: who did what to a claim, when, from which state to which."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        TRANSITION = "transition", _("State change")
+        EVIDENCE = "evidence", _("Evidence added")
+        APPROVAL_REQUESTED = "approval_requested", _("Second approval requested")
+        RECOMPUTED = "recomputed", _("Estimate recomputed")
+        NOTE = "note", _("Note")
+        REMINDER = "reminder", _("Reminder sent")
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    action = models.CharField(max_length=40, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_role = models.CharField(max_length=20, help_text="merchant, support, finance or system")
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    reason_code = models.CharField(max_length=40, choices=ReasonCode.choices, blank=True)
+    message = models.TextField(blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    computed_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.claim_id} {self.kind} {self.from_state}->{self.to_state}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("The claim audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("The claim audit trail is append-only.")
+
+
+def evidence_path(instance, filename):
+    return f"claims/evidence/{instance.claim_id}/{uuid.uuid4().hex}"
+
+
+class ClaimDocument(models.Model):
+    """Evidence (PDF, PNG, JPEG or CSV up to 10 MB), readable by the claim's merchant and staff only."""
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", "PDF"
+        PNG = "png", "PNG"
+        JPEG = "jpeg", "JPEG"
+        CSV = "csv", "CSV"
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="documents")
+    file = models.FileField(upload_to=evidence_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class ClaimNotification(models.Model):
+    """An in-portal/console notification for one user (the email copy goes out at the same time)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="claim_notifications"
+    )
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="notifications")
+    event = models.ForeignKey(ClaimEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self):
+        return self.subject
