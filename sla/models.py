@@ -1,0 +1,266 @@
+"""SLA contracts (versioned), monthly evaluations (revisioned) and provider credit claims."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+
+from incidents.models import Provider, Service
+
+from . import evaluation as ev
+
+CLAIM_WARNING_DAYS = 7
+
+
+class ContractLocked(ValidationError):
+    """A contract version used by a finalized evaluation cannot be edited in place."""
+
+
+class SLAContract(models.Model):
+    """One version of a provider contract. ``code`` names the lineage, ``version`` the amendment.
+
+    A version used by a finalized evaluation is never edited in place: an amendment is a
+    new version with its own effective dates (``save`` refuses the edit).
+    """
+
+    code = models.SlugField(_("code"), max_length=60)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="sla_contracts")
+    services = models.ManyToManyField(Service, related_name="sla_contracts", verbose_name=_("covered services"))
+    currency = models.CharField(_("currency"), max_length=3)
+    monthly_fee = models.DecimalField(_("monthly fee"), max_digits=14, decimal_places=2)
+    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    effective_from = models.DateField(_("effective from"))
+    effective_to = models.DateField(_("effective to"), null=True, blank=True)
+    availability_target = models.DecimalField(_("availability target %"), max_digits=7, decimal_places=4)
+    partial_outage_weight = models.DecimalField(_("partial outage weight"), max_digits=5, decimal_places=4)
+    degraded_weight = models.DecimalField(_("degraded performance weight"), max_digits=5, decimal_places=4)
+    maintenance_notice_hours = models.PositiveIntegerField(_("maintenance notice hours"), default=0)
+    credit_tiers = models.JSONField(
+        _("credit tiers"), default=list, help_text='[{"below": "99.95", "credit_percent": "10"}]'
+    )
+    credit_cap_percent = models.DecimalField(_("credit cap %"), max_digits=6, decimal_places=2, default=Decimal("100"))
+    recovery_targets = models.JSONField(
+        _("recovery targets"),
+        default=list,
+        help_text='[{"impact": "major_outage", "max_minutes": 30, "credit_percent": "5"}]',
+    )
+    first_response_minutes = models.PositiveIntegerField(_("first response target minutes"), null=True, blank=True)
+    first_response_credit_percent = models.DecimalField(
+        _("credit % per first-response breach"), max_digits=6, decimal_places=2, default=Decimal("0")
+    )
+    claim_window_days = models.PositiveIntegerField(_("claim window days"), default=30)
+    min_downtime_minutes = models.PositiveIntegerField(_("minimum downtime period minutes"), default=0)
+    min_credit_amount = models.DecimalField(_("minimum credit amount"), max_digits=14, decimal_places=2, default=0)
+    amendment_reason = models.TextField(_("amendment reason"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="sla_contract_code_version_unique"),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+                name="sla_contract_effective_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        if self.pk and self.is_locked():
+            raise ContractLocked(
+                _("Contract %(c)s is used by a finalized evaluation; amend it with a new version.") % {"c": self}
+            )
+        super().save(*args, **kwargs)
+
+    def is_locked(self) -> bool:
+        return bool(self.pk) and self.evaluations.filter(finalized_at__isnull=False).exists()
+
+    def terms(self) -> ev.Terms:
+        return ev.Terms(
+            monthly_fee=self.monthly_fee,
+            availability_target=self.availability_target,
+            partial_outage_weight=self.partial_outage_weight,
+            degraded_weight=self.degraded_weight,
+            maintenance_notice_hours=self.maintenance_notice_hours,
+            credit_tiers=tuple(
+                ev.Tier(Decimal(t["below"]), Decimal(t["credit_percent"])) for t in self.credit_tiers or []
+            ),
+            credit_cap_percent=self.credit_cap_percent,
+            recovery_targets=tuple(
+                ev.RecoveryTarget(t["impact"], int(t["max_minutes"]), Decimal(t["credit_percent"]))
+                for t in self.recovery_targets or []
+            ),
+            first_response_minutes=self.first_response_minutes,
+            first_response_credit_percent=self.first_response_credit_percent,
+            claim_window_days=self.claim_window_days,
+            min_downtime_minutes=self.min_downtime_minutes,
+            min_credit_amount=self.min_credit_amount,
+        )
+
+
+class SLAEvaluation(models.Model):
+    """A snapshot of one contract lineage (``contract_code``) for one month.
+
+    While the month runs (or an incident in it is open) the current revision is
+    recomputed in place; once finalized it never changes. A correction creates a new
+    revision with its reason and makes it the current one.
+    """
+
+    contract = models.ForeignKey(SLAContract, on_delete=models.PROTECT, related_name="evaluations")
+    contract_code = models.SlugField(max_length=60, db_index=True)
+    period = models.DateField(_("period (first day of month)"))
+    revision = models.PositiveIntegerField(default=1)
+    is_current = models.BooleanField(default=True)
+    reason = models.TextField(_("reason for revision"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    evaluated_at = models.DateTimeField(_("evaluated at"))
+    finalized_at = models.DateTimeField(_("finalized at"), null=True, blank=True)
+    provisional = models.BooleanField(default=True)
+    outdated = models.BooleanField(
+        _("outdated"), default=False, help_text="Finalized, but today's data gives other figures: correct it."
+    )
+    eligible_minutes = models.DecimalField(max_digits=14, decimal_places=2)
+    excluded_minutes = models.DecimalField(max_digits=14, decimal_places=2)
+    downtime_minutes = models.DecimalField(max_digits=14, decimal_places=2)
+    availability_percent = models.DecimalField(max_digits=8, decimal_places=4)
+    availability_target = models.DecimalField(max_digits=7, decimal_places=4)
+    tier_credit_percent = models.DecimalField(max_digits=8, decimal_places=2)
+    credit_percent = models.DecimalField(max_digits=8, decimal_places=2)
+    credit_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    claim_deadline = models.DateField()
+    recovery_breaches = models.JSONField(default=list)
+    response_breaches = models.JSONField(default=list)
+    details = models.JSONField(default=dict, help_text="Incidents, maintenance windows and intermediate figures.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-period", "contract_code", "-revision"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract_code", "period", "revision"], name="sla_evaluation_code_period_revision_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["contract_code", "period"], condition=Q(is_current=True), name="sla_evaluation_one_current"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.contract_code} {self.period_label} r{self.revision}"
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.period:%Y-%m}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.finalized_at is not None
+
+    @property
+    def meets_target(self) -> bool:
+        return self.availability_percent >= self.availability_target
+
+
+class CreditClaimState(models.TextChoices):
+    DUE = "due", _("Due")
+    FILED = "filed", _("Filed")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    CREDITED = "credited", _("Credited")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ProviderCreditClaim(ConcurrentTransitionMixin, models.Model):
+    """The service credit the platform claims from a provider for one contract month.
+
+    ``due -> filed -> acknowledged -> credited | rejected``; transitions are called from
+    ``sla.services`` only, inside ``transaction.atomic()``, and logged by django-fsm-log.
+    """
+
+    evaluation = models.ForeignKey(SLAEvaluation, on_delete=models.PROTECT, related_name="credit_claims")
+    contract_code = models.SlugField(max_length=60)
+    period = models.DateField()
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="sla_credit_claims")
+    state = FSMField(default=CreditClaimState.DUE, choices=CreditClaimState.choices, protected=True)
+    currency = models.CharField(max_length=3)
+    amount_claimed = models.DecimalField(_("amount claimed"), max_digits=14, decimal_places=2)
+    amount_received = models.DecimalField(_("amount received"), max_digits=14, decimal_places=2, null=True, blank=True)
+    claim_deadline = models.DateField(_("claim deadline"))
+    provider_reference = models.CharField(_("provider reference"), max_length=120, blank=True)
+    filed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["claim_deadline", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract_code", "period"], name="sla_credit_claim_one_per_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.contract_code} {self.period:%Y-%m} {self.state}"
+
+    @property
+    def days_to_deadline(self) -> int:
+        return (self.claim_deadline - timezone.localdate()).days
+
+    @property
+    def deadline_warning(self) -> bool:
+        """Not filed yet and the claim deadline is within 7 days (or passed)."""
+        return self.state == CreditClaimState.DUE and self.days_to_deadline <= CLAIM_WARNING_DAYS
+
+    @property
+    def outstanding(self) -> Decimal:
+        if self.state == CreditClaimState.REJECTED:
+            return Decimal("0.00")
+        return self.amount_claimed - (self.amount_received or 0)
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=CreditClaimState.DUE, target=CreditClaimState.FILED)
+    def file(self, at, reference="", by=None, description=None):
+        self.filed_at = at
+        if reference:
+            self.provider_reference = reference
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=CreditClaimState.FILED, target=CreditClaimState.ACKNOWLEDGED)
+    def acknowledge(self, at, reference="", by=None, description=None):
+        self.acknowledged_at = at
+        if reference:
+            self.provider_reference = reference
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=CreditClaimState.ACKNOWLEDGED, target=CreditClaimState.CREDITED)
+    def credit(self, at, amount, by=None, description=None):
+        self.amount_received = amount
+        self.closed_at = at
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=CreditClaimState.ACKNOWLEDGED, target=CreditClaimState.REJECTED)
+    def reject(self, at, reason, by=None, description=None):
+        self.rejection_reason = reason
+        self.amount_received = Decimal("0.00")
+        self.closed_at = at
+
+
+def grace() -> timedelta:
+    """How long after a month ends its evaluation stays open for late incident edits."""
+    return timedelta(days=getattr(settings, "SLA_FINALIZE_GRACE_DAYS", 0))

@@ -1,0 +1,486 @@
+"""The pure SLA evaluation math: plain data in, plain figures out (no database).
+
+Every rule of the README's "SLA evaluation rules" lives here. Time is handled as integer
+microseconds since the Unix epoch (UTC), so there is no floating point anywhere and no
+wall-clock arithmetic across time-zone offsets; ratios are exact ``Fraction`` values and
+are rounded half-up only when shown.
+"""
+
+from __future__ import annotations
+
+import calendar
+import heapq
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+US = 1_000_000  # microseconds per second
+MINUTE_US = 60 * US
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+HUNDRED = Fraction(100)
+
+MAJOR_OUTAGE = "major_outage"
+PARTIAL_OUTAGE = "partial_outage"
+DEGRADED_PERFORMANCE = "degraded_performance"
+
+
+def to_us(moment: datetime) -> int:
+    """An aware datetime as integer microseconds since the epoch."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    delta = moment - EPOCH
+    return (delta.days * 86400 + delta.seconds) * US + delta.microseconds
+
+
+def from_us(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
+
+
+def round_half_up(value: Fraction | Decimal | int, places: int) -> Decimal:
+    """Round an exact value half-up (away from zero) to ``places`` decimals."""
+    frac = Fraction(value)
+    scaled = frac * 10**places
+    sign = -1 if scaled < 0 else 1
+    scaled = abs(scaled)
+    whole = (2 * scaled.numerator + scaled.denominator) // (2 * scaled.denominator)
+    return Decimal(sign * whole).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+
+
+def minutes(us: int | Fraction) -> Decimal:
+    """Microseconds shown as minutes, half-up to 2 decimals."""
+    return round_half_up(Fraction(us) / MINUTE_US, 2)
+
+
+def month_window(year: int, month: int, tz: str) -> tuple[datetime, datetime]:
+    """The calendar month in a time zone, as aware datetimes ``[start, end)``."""
+    zone = ZoneInfo(tz)
+    start = datetime(year, month, 1, tzinfo=zone)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
+    return start, end
+
+
+def last_day(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def parse_period(value: str) -> tuple[int, int]:
+    """``"YYYY-MM"`` -> (year, month); ValueError otherwise."""
+    try:
+        year_s, month_s = value.split("-")
+        if len(year_s) != 4 or len(month_s) != 2:
+            raise ValueError
+        year, month = int(year_s), int(month_s)
+    except ValueError:
+        raise ValueError(f"period must be YYYY-MM, got {value!r}") from None
+    if not 1 <= month <= 12 or year < 1970:
+        raise ValueError(f"period must be YYYY-MM, got {value!r}")
+    return year, month
+
+
+# --------------------------------------------------------------------------- intervals
+
+
+@dataclass(frozen=True)
+class Segment:
+    """``[start, end)`` in microseconds at ``weight``, attributed to input item ``owner``."""
+
+    start: int
+    end: int
+    weight: Fraction
+    owner: int
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def union(intervals) -> list[tuple[int, int]]:
+    """Merge ``(start, end)`` pairs into sorted, disjoint, non-touching intervals."""
+    merged: list[list[int]] = []
+    for start, end in sorted(i for i in intervals if i[1] > i[0]):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(s, e) for s, e in merged]
+
+
+def weighted_segments(items) -> list[Segment]:
+    """The union of weighted ``(start, end, weight)`` items over time.
+
+    Each instant gets the largest weight of the items covering it (overlaps are never
+    counted twice); it is attributed to the covering item with that weight that comes
+    first in ``items``. Instants of weight 0 are left out. Adjacent pieces with the same
+    weight and owner are merged.
+    """
+    indexed = sorted(((s, e, Fraction(w), i) for i, (s, e, w) in enumerate(items) if e > s), key=lambda t: (t[0], t[3]))
+    points = sorted({p for s, e, _, _ in indexed for p in (s, e)})
+    heap: list[tuple[Fraction, int, int]] = []
+    out: list[Segment] = []
+    k = 0
+    for a, b in zip(points, points[1:], strict=False):
+        while k < len(indexed) and indexed[k][0] <= a:
+            s, e, w, i = indexed[k]
+            heapq.heappush(heap, (-w, i, e))
+            k += 1
+        while heap and heap[0][2] <= a:
+            heapq.heappop(heap)
+        if not heap:
+            continue
+        weight, owner = -heap[0][0], heap[0][1]
+        if weight <= 0:
+            continue
+        if out and out[-1].end == a and out[-1].weight == weight and out[-1].owner == owner:
+            out[-1] = Segment(out[-1].start, b, weight, owner)
+        else:
+            out.append(Segment(a, b, weight, owner))
+    return out
+
+
+def drop_short_stretches(segments: list[Segment], min_us: int) -> tuple[list[Segment], list[tuple[int, int]]]:
+    """Drop every continuous stretch of downtime shorter than ``min_us``.
+
+    Returns the kept segments and the dropped stretches as ``(start, end)``.
+    """
+    if min_us <= 0:
+        return list(segments), []
+    kept: list[Segment] = []
+    dropped: list[tuple[int, int]] = []
+    group: list[Segment] = []
+
+    def flush():
+        if not group:
+            return
+        if group[-1].end - group[0].start >= min_us:
+            kept.extend(group)
+        else:
+            dropped.append((group[0].start, group[-1].end))
+
+    for seg in segments:
+        if group and seg.start != group[-1].end:
+            flush()
+            group = []
+        group.append(seg)
+    flush()
+    return kept, dropped
+
+
+def subtract(segments: list[Segment], holes: list[tuple[int, int]]) -> list[Segment]:
+    """Segments minus the (disjoint, sorted) ``holes``."""
+    out: list[Segment] = []
+    for seg in segments:
+        pieces = [(seg.start, seg.end)]
+        for hs, he in holes:
+            if he <= seg.start or hs >= seg.end:
+                continue
+            next_pieces = []
+            for ps, pe in pieces:
+                if he <= ps or hs >= pe:
+                    next_pieces.append((ps, pe))
+                    continue
+                if ps < hs:
+                    next_pieces.append((ps, hs))
+                if he < pe:
+                    next_pieces.append((he, pe))
+            pieces = next_pieces
+        out.extend(Segment(s, e, seg.weight, seg.owner) for s, e in pieces if e > s)
+    return out
+
+
+def covered_length(intervals: list[tuple[int, int]], start: int, end: int) -> int:
+    return sum(max(0, min(e, end) - max(s, start)) for s, e in intervals)
+
+
+# --------------------------------------------------------------------------- terms and inputs
+
+
+@dataclass(frozen=True)
+class Tier:
+    below: Decimal
+    credit_percent: Decimal
+
+
+@dataclass(frozen=True)
+class RecoveryTarget:
+    impact: str
+    max_minutes: int
+    credit_percent: Decimal
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The contract figures the evaluation needs (plain data, see ``SLAContract.terms``)."""
+
+    monthly_fee: Decimal
+    availability_target: Decimal = Decimal("99.95")
+    partial_outage_weight: Decimal = Decimal("0.5")
+    degraded_weight: Decimal = Decimal("0")
+    maintenance_notice_hours: int = 0
+    credit_tiers: tuple[Tier, ...] = ()
+    credit_cap_percent: Decimal = Decimal("100")
+    recovery_targets: tuple[RecoveryTarget, ...] = ()
+    first_response_minutes: int | None = None
+    first_response_credit_percent: Decimal = Decimal("0")
+    claim_window_days: int = 30
+    min_downtime_minutes: int = 0
+    min_credit_amount: Decimal = Decimal("0")
+
+    def weight(self, impact: str) -> Fraction:
+        if impact == MAJOR_OUTAGE:
+            return Fraction(1)
+        if impact == PARTIAL_OUTAGE:
+            return Fraction(self.partial_outage_weight)
+        if impact == DEGRADED_PERFORMANCE:
+            return Fraction(self.degraded_weight)
+        return Fraction(0)
+
+
+@dataclass(frozen=True)
+class IncidentIn:
+    id: int
+    external_id: str
+    impact: str
+    started_at: datetime
+    detected_at: datetime
+    resolved_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    service: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class MaintenanceIn:
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    announced_at: datetime
+    service: str = ""
+    description: str = ""
+
+
+@dataclass
+class Result:
+    window_start: datetime
+    window_end: datetime
+    evaluated_at: datetime
+    window_us: int
+    excluded_us: int
+    eligible_us: int
+    downtime: Fraction  # weighted microseconds
+    availability: Fraction  # exact percent
+    availability_percent: Decimal
+    availability_target: Decimal
+    tier_credit_percent: Decimal
+    recovery_breaches: list[dict]
+    response_breaches: list[dict]
+    recovery_credit_percent: Decimal
+    response_credit_percent: Decimal
+    uncapped_credit_percent: Decimal
+    credit_percent: Decimal
+    credit_amount: Decimal
+    below_minimum_credit: bool
+    claim_deadline: date
+    provisional: bool
+    incidents: list[dict] = field(default_factory=list)
+    maintenance: list[dict] = field(default_factory=list)
+    dropped_stretches: list[dict] = field(default_factory=list)
+
+    @property
+    def eligible_minutes(self) -> Decimal:
+        return minutes(self.eligible_us)
+
+    @property
+    def excluded_minutes(self) -> Decimal:
+        return minutes(self.excluded_us)
+
+    @property
+    def downtime_minutes(self) -> Decimal:
+        return minutes(self.downtime)
+
+    @property
+    def meets_target(self) -> bool:
+        return self.availability >= Fraction(self.availability_target)
+
+
+def tier_credit(availability: Fraction, tiers) -> Decimal:
+    """The largest credit of the tiers whose ``below`` is greater than the availability."""
+    hits = [t.credit_percent for t in tiers if Fraction(t.below) > availability]
+    return max(hits, default=Decimal("0"))
+
+
+def evaluate(
+    terms: Terms,
+    window_start: datetime,
+    window_end: datetime,
+    incidents: list[IncidentIn],
+    maintenance: list[MaintenanceIn],
+    now: datetime,
+    claim_deadline: date,
+) -> Result:
+    """Evaluate one contract over ``[window_start, window_end)`` (normally a calendar month).
+
+    ``incidents`` are already restricted to the contract's covered services, provider
+    cause and not voided; ``maintenance`` to its covered services.
+    """
+    ws, we, now_us = to_us(window_start), to_us(window_end), to_us(now)
+    provisional = now_us < we
+
+    # 1. Clip every incident to the window; an ongoing one runs to ``now``.
+    items, rows = [], []
+    for inc in incidents:
+        ongoing = inc.resolved_at is None
+        end = now_us if ongoing else to_us(inc.resolved_at)
+        start = to_us(inc.started_at)
+        cs, ce = max(start, ws), min(end, we)
+        weight = terms.weight(inc.impact)
+        if ongoing and ce > cs:
+            provisional = True
+        items.append((cs, ce, weight))
+        rows.append(
+            {
+                "id": inc.id,
+                "external_id": inc.external_id,
+                "title": inc.title,
+                "service": inc.service,
+                "impact": inc.impact,
+                "weight": str(round_half_up(weight, 4)),
+                "started_at": inc.started_at.isoformat(),
+                "resolved_at": inc.resolved_at.isoformat() if inc.resolved_at else None,
+                "ongoing": ongoing,
+                "clipped_minutes": minutes(max(0, ce - cs)),
+                "_counted": Fraction(0),
+            }
+        )
+
+    # 2. Weighted union (largest weight wins), then the minimum downtime period.
+    segments = weighted_segments(items)
+    segments, dropped = drop_short_stretches(segments, terms.min_downtime_minutes * MINUTE_US)
+
+    # 3. Maintenance announced in time leaves both the downtime and the month's total.
+    notice_us = terms.maintenance_notice_hours * 3600 * US
+    on_time, mrows = [], []
+    for mw in maintenance:
+        ms, me = to_us(mw.starts_at), to_us(mw.ends_at)
+        announced_in_time = to_us(mw.announced_at) <= ms - notice_us
+        if announced_in_time:
+            on_time.append((max(ms, ws), min(me, we)))
+        mrows.append(
+            {
+                "id": mw.id,
+                "service": mw.service,
+                "description": mw.description,
+                "starts_at": mw.starts_at.isoformat(),
+                "ends_at": mw.ends_at.isoformat(),
+                "announced_at": mw.announced_at.isoformat(),
+                "notice_hours": str(round_half_up(Fraction(ms - to_us(mw.announced_at), 3600 * US), 2)),
+                "announced_in_time": announced_in_time,
+                "excluded_minutes": minutes(max(0, min(me, we) - max(ms, ws)))
+                if announced_in_time
+                else Decimal("0.00"),
+            }
+        )
+    holes = union(on_time)
+    segments = subtract(segments, holes)
+
+    window_us = max(0, we - ws)
+    excluded_us = covered_length(holes, ws, we)
+    eligible_us = window_us - excluded_us
+    downtime = Fraction(0)
+    for seg in segments:
+        part = seg.weight * seg.length
+        downtime += part
+        rows[seg.owner]["_counted"] += part
+
+    # 4. Availability, exact.
+    availability = HUNDRED if eligible_us <= 0 else (eligible_us - downtime) * HUNDRED / eligible_us
+
+    # 5. Credits: the worst tier plus every recovery breach, capped.
+    tier_pct = tier_credit(availability, terms.credit_tiers)
+    targets = {t.impact: t for t in terms.recovery_targets}
+    recovery_breaches, response_breaches = [], []
+    for inc in sorted(incidents, key=lambda i: (i.started_at, i.id)):
+        if not ws <= to_us(inc.started_at) < we:
+            continue  # a breach belongs to the month in which the incident started
+        target = targets.get(inc.impact)
+        if target is not None:
+            end = inc.resolved_at or now
+            took = to_us(end) - to_us(inc.started_at)
+            if took > target.max_minutes * MINUTE_US:
+                recovery_breaches.append(
+                    {
+                        "incident": inc.external_id,
+                        "id": inc.id,
+                        "impact": inc.impact,
+                        "minutes": str(minutes(took)),
+                        "max_minutes": target.max_minutes,
+                        "credit_percent": str(target.credit_percent),
+                        "ongoing": inc.resolved_at is None,
+                    }
+                )
+        if terms.first_response_minutes is not None:
+            response_at = inc.acknowledged_at or inc.mitigated_at or inc.resolved_at
+            took = to_us(response_at or now) - to_us(inc.detected_at)
+            if took > terms.first_response_minutes * MINUTE_US:
+                response_breaches.append(
+                    {
+                        "incident": inc.external_id,
+                        "id": inc.id,
+                        "minutes": str(minutes(took)),
+                        "max_minutes": terms.first_response_minutes,
+                        "credit_percent": str(terms.first_response_credit_percent),
+                        "acknowledged": response_at is not None,
+                    }
+                )
+    recovery_pct = sum((Decimal(b["credit_percent"]) for b in recovery_breaches), Decimal("0"))
+    response_pct = terms.first_response_credit_percent * len(response_breaches)
+    uncapped = tier_pct + recovery_pct + response_pct
+    credit_pct = min(uncapped, terms.credit_cap_percent)
+    amount = round_half_up(Fraction(credit_pct) * Fraction(terms.monthly_fee) / 100, 2)
+    below_minimum = Decimal("0") < amount < terms.min_credit_amount
+    if below_minimum:
+        amount = Decimal("0.00")
+
+    for row in rows:
+        row["downtime_minutes"] = minutes(row.pop("_counted"))
+    for row in rows:
+        row["clipped_minutes"] = str(row["clipped_minutes"])
+        row["downtime_minutes"] = str(row["downtime_minutes"])
+    for row in mrows:
+        row["excluded_minutes"] = str(row["excluded_minutes"])
+
+    return Result(
+        window_start=window_start,
+        window_end=window_end,
+        evaluated_at=now,
+        window_us=window_us,
+        excluded_us=excluded_us,
+        eligible_us=eligible_us,
+        downtime=downtime,
+        availability=availability,
+        availability_percent=round_half_up(availability, 4),
+        availability_target=terms.availability_target,
+        tier_credit_percent=_pct(tier_pct),
+        recovery_breaches=recovery_breaches,
+        response_breaches=response_breaches,
+        recovery_credit_percent=_pct(recovery_pct),
+        response_credit_percent=_pct(response_pct),
+        uncapped_credit_percent=_pct(uncapped),
+        credit_percent=_pct(credit_pct),
+        credit_amount=amount,
+        below_minimum_credit=below_minimum,
+        claim_deadline=claim_deadline,
+        provisional=provisional,
+        incidents=rows,
+        maintenance=mrows,
+        dropped_stretches=[
+            {"start": from_us(s).isoformat(), "end": from_us(e).isoformat(), "minutes": str(minutes(e - s))}
+            for s, e in dropped
+        ],
+    )
+
+
+def _pct(value: Decimal) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01")) if Decimal(value).as_tuple().exponent >= -2 else Decimal(value)

@@ -1,0 +1,239 @@
+"""Reads: pick the contract version of a month, load its incidents and maintenance windows
+in a constant number of queries (however many contracts), and evaluate them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+from django.utils import timezone
+
+from incidents.models import Cause, Incident, IncidentState, MaintenanceWindow
+
+from . import evaluation as ev
+from .models import ProviderCreditClaim, SLAContract, SLAEvaluation
+
+
+class ContractNotFound(LookupError):
+    pass
+
+
+@dataclass
+class Computed:
+    contract: SLAContract
+    period: date  # first day of the month
+    result: ev.Result
+
+    @property
+    def code(self) -> str:
+        return self.contract.code
+
+
+def period_date(period: str | date | tuple[int, int]) -> date:
+    if isinstance(period, date):
+        return period.replace(day=1)
+    if isinstance(period, tuple):
+        return date(period[0], period[1], 1)
+    year, month = ev.parse_period(period)
+    return date(year, month, 1)
+
+
+def versions_by_code(codes) -> dict[str, list[SLAContract]]:
+    """Every version of the given contract codes, services prefetched (2 queries)."""
+    found: dict[str, list[SLAContract]] = defaultdict(list)
+    qs = SLAContract.objects.filter(code__in=set(codes)).select_related("provider").prefetch_related("services")
+    for contract in qs.order_by("code", "effective_from", "version"):
+        found[contract.code].append(contract)
+    return found
+
+
+def version_for_month(versions: list[SLAContract], period: date) -> tuple[SLAContract, date, date] | None:
+    """The version of a month and the days of the month the lineage covers.
+
+    The version in effect on the month's first day applies to the whole month (an
+    amendment starting mid-month applies from the next month); a contract that starts
+    mid-month applies from its start. Returns (version, first covered day, last covered day).
+    """
+    first, last = period, ev.last_day(period.year, period.month)
+    overlapping = [
+        c for c in versions if c.effective_from <= last and (c.effective_to is None or c.effective_to >= first)
+    ]
+    if not overlapping:
+        return None
+    on_first = [c for c in overlapping if c.effective_from <= first]
+    chosen = max(on_first, key=lambda c: (c.effective_from, c.version)) if on_first else overlapping[0]
+    start = max(first, min(c.effective_from for c in overlapping))
+    ends = [c.effective_to for c in overlapping]
+    end = last if any(e is None for e in ends) else min(last, max(ends))
+    return chosen, start, end
+
+
+def window_for(contract: SLAContract, first_day: date, last_day: date) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(contract.timezone)
+    start = datetime.combine(first_day, time(0), tzinfo=zone)
+    end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone)
+    return start, end
+
+
+def claim_deadline(contract: SLAContract, period: date) -> date:
+    return ev.last_day(period.year, period.month) + timedelta(days=contract.claim_window_days)
+
+
+INCIDENT_FIELDS = (
+    "id",
+    "external_id",
+    "title",
+    "impact",
+    "started_at",
+    "detected_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "resolved_at",
+    "service__code",
+)
+MAINTENANCE_FIELDS = ("id", "starts_at", "ends_at", "announced_at", "description", "service__code")
+
+
+def compute(pairs, now: datetime | None = None) -> list[Computed]:
+    """Evaluate ``(code, period)`` pairs. Queries: 2 for contracts, 1 incidents, 1 maintenance."""
+    now = now or timezone.now()
+    pairs = [(code, period_date(p)) for code, p in pairs]
+    if not pairs:
+        return []
+    versions = versions_by_code(code for code, _ in pairs)
+    jobs = []
+    for code, period in pairs:
+        if code not in versions:
+            raise ContractNotFound(f"unknown contract {code!r}")
+        picked = version_for_month(versions[code], period)
+        if picked is None:
+            continue
+        contract, first_day, last_day = picked
+        ws, we = window_for(contract, first_day, last_day)
+        services = {s.code for s in contract.services.all()}
+        jobs.append((contract, period, ws, we, services))
+    if not jobs:
+        return []
+
+    all_services = set().union(*(j[4] for j in jobs))
+    lo, hi = min(j[2] for j in jobs), max(j[3] for j in jobs)
+    incidents_by_service: dict[str, list[ev.IncidentIn]] = defaultdict(list)
+    rows = (
+        Incident.objects.filter(service__code__in=all_services, cause=Cause.PROVIDER, started_at__lt=hi)
+        .exclude(state=IncidentState.VOIDED)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=lo))
+        .order_by("started_at", "id")
+        .values_list(*INCIDENT_FIELDS)
+    )
+    for row in rows:
+        data = dict(zip(INCIDENT_FIELDS, row, strict=True))
+        service = data.pop("service__code")
+        incidents_by_service[service].append(ev.IncidentIn(service=service, **data))
+    maintenance_by_service: dict[str, list[ev.MaintenanceIn]] = defaultdict(list)
+    mrows = (
+        MaintenanceWindow.objects.filter(service__code__in=all_services, starts_at__lt=hi, ends_at__gt=lo)
+        .order_by("starts_at", "id")
+        .values_list(*MAINTENANCE_FIELDS)
+    )
+    for row in mrows:
+        data = dict(zip(MAINTENANCE_FIELDS, row, strict=True))
+        service = data.pop("service__code")
+        maintenance_by_service[service].append(ev.MaintenanceIn(service=service, **data))
+
+    out = []
+    for contract, period, ws, we, services in jobs:
+        incidents = [
+            i
+            for s in sorted(services)
+            for i in incidents_by_service[s]
+            if i.started_at < we and (i.resolved_at is None or i.resolved_at >= ws)
+        ]
+        maintenance = [
+            m for s in sorted(services) for m in maintenance_by_service[s] if m.starts_at < we and m.ends_at > ws
+        ]
+        result = ev.evaluate(
+            contract.terms(), ws, we, incidents, maintenance, now=now, claim_deadline=claim_deadline(contract, period)
+        )
+        out.append(Computed(contract, period, result))
+    return out
+
+
+def compute_one(code: str, period, now=None) -> Computed:
+    found = compute([(code, period)], now=now)
+    if not found:
+        raise ContractNotFound(f"contract {code!r} is not in effect in {period_date(period):%Y-%m}")
+    return found[0]
+
+
+def result_json(computed: Computed, details: bool = True) -> dict:
+    """The figures of an evaluation as JSON (numbers as decimal strings, as in the API)."""
+    c, r = computed.contract, computed.result
+    data = {
+        "contract": c.code,
+        "version": c.version,
+        "provider": c.provider.name,
+        "period": f"{computed.period:%Y-%m}",
+        "timezone": c.timezone,
+        "window_start": r.window_start.isoformat(),
+        "window_end": r.window_end.isoformat(),
+        "evaluated_at": r.evaluated_at.isoformat(),
+        "eligible_minutes": str(r.eligible_minutes),
+        "excluded_minutes": str(r.excluded_minutes),
+        "downtime_minutes": str(r.downtime_minutes),
+        "availability_percent": str(r.availability_percent),
+        "availability_target": str(r.availability_target),
+        "meets_target": r.meets_target,
+        "tier_credit_percent": str(r.tier_credit_percent),
+        "recovery_breaches": r.recovery_breaches,
+        "response_breaches": r.response_breaches,
+        "recovery_credit_percent": str(r.recovery_credit_percent),
+        "response_credit_percent": str(r.response_credit_percent),
+        "uncapped_credit_percent": str(r.uncapped_credit_percent),
+        "credit_cap_percent": str(c.credit_cap_percent),
+        "credit_percent": str(r.credit_percent),
+        "monthly_fee": str(c.monthly_fee),
+        "credit_amount": str(r.credit_amount),
+        "below_minimum_credit": r.below_minimum_credit,
+        "currency": c.currency,
+        "claim_deadline": r.claim_deadline.isoformat(),
+        "provisional": r.provisional,
+    }
+    if details:
+        data["incidents"] = r.incidents
+        data["maintenance"] = r.maintenance
+        data["dropped_stretches"] = r.dropped_stretches
+    return data
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def provider_dashboard(provider, months: int = 12):
+    """Current evaluations of a provider's contracts (last ``months``), claims and totals."""
+    evaluations = list(
+        SLAEvaluation.objects.filter(contract__provider=provider, is_current=True)
+        .select_related("contract")
+        .order_by("contract_code", "period")
+    )
+    by_code: dict[str, list[SLAEvaluation]] = defaultdict(list)
+    for e in evaluations:
+        by_code[e.contract_code].append(e)
+    for code in by_code:
+        by_code[code] = by_code[code][-months:]
+    claims = list(ProviderCreditClaim.objects.filter(provider=provider).order_by("claim_deadline", "id"))
+    return by_code, claims
+
+
+def warning_claims():
+    """Claims not filed whose deadline is within 7 days (or passed)."""
+    from .models import CLAIM_WARNING_DAYS, CreditClaimState
+
+    limit = timezone.localdate() + timedelta(days=CLAIM_WARNING_DAYS)
+    return list(
+        ProviderCreditClaim.objects.filter(state=CreditClaimState.DUE, claim_deadline__lte=limit)
+        .select_related("provider")
+        .order_by("claim_deadline")
+    )

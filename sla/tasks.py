@@ -1,0 +1,15 @@
+"""Celery tasks: thin wrappers around ``sla.services``."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="sla.recompute_for_incident", acks_late=True)
+def recompute_for_incident(incident_id: int) -> int:
+    return len(services.recompute_for_incident(incident_id))
+
+
+@shared_task(name="sla.nightly_evaluate")
+def nightly_evaluate() -> int:
+    return len(services.nightly())
