@@ -157,6 +157,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStateEnum": "incidents.models.IncidentState",
+        "ImpactEnum": "incidents.models.Impact",
+        "CauseEnum": "incidents.models.Cause",
+    },
 }
 
 # Celery: Redis broker; eager only for the demo (CELERY_TASK_ALWAYS_EAGER=1).

@@ -8,6 +8,7 @@ Errors come back per field, so callers can name the field (or CSV column) that f
 from dataclasses import dataclass
 from datetime import datetime
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Cause, Impact, IncidentState, Region, Service
@@ -88,6 +89,7 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
+@extend_schema_field(serializers.ListField(child=serializers.CharField()))
 class RegionListField(serializers.Field):
     """Region codes as a list, or as one string separated by ``;`` (CSV)."""
 

@@ -1,0 +1,32 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_role_groups_exist():
+    assert set(Group.objects.values_list("name", flat=True)) >= {"merchant", "support", "finance"}
+
+
+def test_login_and_logout_pages(client, support_user):
+    assert client.get(reverse("login")).status_code == 200
+    response = client.post(reverse("login"), {"username": "sam-support", "password": "pw-secret-123"})
+    assert response.status_code == 302
+    assert client.get(reverse("incidents:list")).status_code == 200
+    client.post(reverse("logout"))
+    assert client.get(reverse("incidents:list")).status_code == 302
+
+
+def test_language_switch_to_chinese(client, support_user):
+    client.force_login(support_user)
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/console/incidents/"})
+    response = client.get(reverse("incidents:list"))
+    assert response.status_code == 200
+    assert 'lang="zh-hans"' in response.content.decode()
+    assert "事件" in response.content.decode()
+
+
+def test_merchant_user_cannot_open_staff_console(client, make_user):
+    client.force_login(make_user("mo", "merchant"))
+    assert client.get(reverse("incidents:list")).status_code == 403

@@ -1,0 +1,114 @@
+import pytest
+from django.urls import reverse
+
+from incidents.models import Incident, IncidentState
+from tests.conftest import browser_login
+
+pytestmark = pytest.mark.django_db
+
+
+def test_support_records_edits_and_resolves_an_incident(client, catalogue, support_user):
+    client.force_login(support_user)
+    services, regions = catalogue["services"], catalogue["regions"]
+    response = client.post(
+        reverse("incidents:create"),
+        {
+            "title": "Checkout errors",
+            "service": services["platform-api"].pk,
+            "regions": [regions["cn-east"].pk],
+            "impact": "partial_outage",
+            "cause": "platform",
+            "started_at": "2026-10-05T20:00",
+            "detected_at": "2026-10-05T20:03",
+            "message": "Seen on the dashboard",
+        },
+    )
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    assert incident.source == "console" and incident.started_at.isoformat() == "2026-10-05T12:00:00+00:00"
+
+    response = client.post(
+        reverse("incidents:edit", args=[incident.pk]),
+        {
+            "title": "Checkout errors (payments)",
+            "service": services["platform-api"].pk,
+            "regions": [regions["cn-east"].pk, regions["cn-north"].pk],
+            "impact": "major_outage",
+            "cause": "platform",
+            "started_at": "2026-10-05T20:00",
+            "detected_at": "2026-10-05T20:03",
+        },
+    )
+    assert response.status_code == 302
+    client.post(
+        reverse("incidents:transition", args=[incident.pk]),
+        {"action": "resolve", "at": "2026-10-05T21:30", "message": "Rolled back"},
+    )
+    incident.refresh_from_db()
+    assert incident.state == IncidentState.RESOLVED and incident.impact == "major_outage"
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert (
+        "Rolled back" in page
+        and "impact: major_outage" in page.replace("&#x27;", "'").replace(" → ", ": ")
+        or "major_outage" in page
+    )
+    assert "<svg" in page
+
+
+def test_console_form_reports_time_order_errors(client, catalogue, support_user):
+    client.force_login(support_user)
+    response = client.post(
+        reverse("incidents:create"),
+        {
+            "title": "X",
+            "service": catalogue["services"]["rtc-video"].pk,
+            "regions": [catalogue["regions"]["cn-east"].pk],
+            "impact": "major_outage",
+            "cause": "provider",
+            "started_at": "2026-10-05T20:00",
+            "detected_at": "2026-10-05T19:00",
+        },
+    )
+    assert response.status_code == 200
+    assert "must not be before started_at" in response.content.decode()
+    assert not Incident.objects.exists()
+
+
+def test_finance_can_read_but_not_create(client, catalogue, finance_user):
+    client.force_login(finance_user)
+    assert client.get(reverse("incidents:list")).status_code == 200
+    assert client.get(reverse("incidents:create")).status_code == 403
+
+
+def test_list_filters(client, catalogue, support_user):
+    from incidents.demo import seed
+
+    seed(None)
+    client.force_login(support_user)
+    page = client.get(reverse("incidents:list"), {"service": "cdn-live", "impact": "major_outage"})
+    rows = page.context["page"].object_list
+    assert rows and all(i.service.code == "cdn-live" and i.impact == "major_outage" for i in rows)
+
+
+@pytest.mark.browser
+def test_incident_console_in_chromium(page, catalogue, support_user, screenshot):
+    browser_login(page, "sam-support")
+    page.goto(page.base_url + reverse("incidents:create"))
+    page.fill("input[name=title]", "RTC video freeze")
+    page.select_option("select[name=service]", label="rtc-video")
+    page.select_option("select[name=regions]", label="cn-east")
+    page.select_option("select[name=impact]", "major_outage")
+    page.select_option("select[name=cause]", "provider")
+    page.fill("input[name=started_at]", "2026-10-05T20:00")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=Incident recorded.")
+    page.select_option("select[name=action]", "acknowledge")
+    page.fill("textarea[name=message]", "Vendor paged")
+    page.click("text=Apply")
+    page.wait_for_selector("text=State changed.")
+    assert "Vendor paged" in page.inner_text(".timeline")
+    screenshot(page, "incident-detail")
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(page.base_url + reverse("incidents:list"))
+    assert page.is_visible("text=RTC video freeze")
+    screenshot(page, "incident-list-phone")
