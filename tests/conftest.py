@@ -34,7 +34,8 @@ def make_user(db):
     def _make(username, *role_names, merchants=(), password="pw-secret-123"):
         user = User.objects.create_user(username=username, password=password, email=f"{username}@example.com")
         for name in role_names:
-            user.groups.add(Group.objects.get(name=name))
+            # get_or_create: transactional tests flush the groups the migration made.
+            user.groups.add(Group.objects.get_or_create(name=name)[0])
         for merchant in merchants:
             user.memberships.create(merchant=merchant)
         return user

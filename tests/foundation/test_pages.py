@@ -6,6 +6,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_role_groups_exist():
+    # Created by accounts/migrations/0001_role_groups.py (this test runs before any flush).
     assert set(Group.objects.values_list("name", flat=True)) >= {"merchant", "support", "finance"}
 
 
