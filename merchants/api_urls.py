@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from .api import BulkImportView
 
 app_name = "merchants_api"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("import/<slug:kind>/", BulkImportView.as_view(), name="import"),
+]

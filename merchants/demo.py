@@ -14,6 +14,8 @@ MERCHANTS = [
 
 def seed(stdout):
     for code, name, tz, currency in MERCHANTS:
-        merchant, _ = Merchant.objects.get_or_create(code=code, defaults={"name": name, "timezone": tz, "currency": currency})
+        merchant, _ = Merchant.objects.get_or_create(
+            code=code, defaults={"name": name, "timezone": tz, "currency": currency}
+        )
         user = ensure_user(code.replace("-", ""), "merchant", name)
         merchant.memberships.get_or_create(user=user)

@@ -1,0 +1,384 @@
+"""Per-session aggregates of an incident's impact, computed set-based.
+
+One PostgreSQL query finds the hit sessions (service code and region code match, time ranges
+overlap including the recovery tail), expands their affected minutes with ``generate_series``,
+drops minutes already claimed by an earlier assessment of another incident, picks each
+session's baseline (pre-incident, else historical, else none) and sums, per session, exact
+numerators from which Python derives lost GMV and wasted ad spend with ``Decimal``:
+
+* ``lost_num   = Σ max(0, S − n·gmv)``          → lost GMV        = lost_num / n
+* ``wasted_num = Σ ad_spend · max(0, S − n·gmv)`` → wasted ad spend = wasted_num / S
+
+where the baseline is ``S / n`` (sum and count of the baseline minutes). Everything in SQL is
+exact ``numeric`` arithmetic; the only divisions happen in Python.
+
+On other databases (the SQLite demo) :func:`session_aggregates_portable` computes the same
+aggregates with the ORM and Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Q
+
+from merchants.models import LiveSession, SessionMinute
+
+MINUTE = timedelta(minutes=1)
+ZERO = Decimal(0)
+
+
+@dataclass
+class SessionAggregate:
+    session_id: int
+    external_id: str
+    merchant_id: int
+    window_start: datetime
+    window_end: datetime
+    method: str
+    baseline_n: int
+    baseline_s: Decimal
+    affected: int
+    excluded: int
+    with_data: int
+    actual: Decimal
+    ad_spend: Decimal
+    lost_num: Decimal
+    wasted_num: Decimal
+    pre_n: int = 0
+    hist_n: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Window:
+    """The incident's parameters for one computation."""
+
+    incident_id: int
+    service_code: str
+    region_codes: list[str]
+    start: datetime  # incident start
+    end: datetime  # (resolved_at or now) + recovery tail
+    now: datetime
+    tail: timedelta
+    pre_minutes: int
+    pre_min: int
+    hist_days: int
+    hist_min: int
+    session_ids: list[int] | None = None  # restrict to these sessions (chart selector)
+
+
+def floor_minute(value: datetime) -> datetime:
+    return value.replace(second=0, microsecond=0)
+
+
+_SQL = """
+WITH
+hit AS (
+    SELECT s.id, s.external_id, s.merchant_id, s.service_code, s.region_code,
+           date_trunc('minute', greatest(s.started_at, %(start)s), 'UTC') AS w_start,
+           date_trunc('minute', least(coalesce(s.ended_at, %(end)s), %(end)s) - interval '1 microsecond', 'UTC')
+               + interval '1 minute' AS w_end
+    FROM merchants_livesession s
+    WHERE s.service_code = %(service)s AND s.region_code = ANY(%(regions)s)
+      AND s.started_at < %(end)s AND (s.ended_at IS NULL OR s.ended_at > %(start)s)
+      AND (%(only)s::bigint[] IS NULL OR s.id = ANY(%(only)s::bigint[]))
+),
+claimed AS (
+    -- Windows of current, eligible assessments of other (not voided) incidents that were first
+    -- assessed before this incident's assessment of the same merchant (or before now).
+    SELECT l.session_id, l.window_start, l.window_end
+    FROM claims_lossassessmentline l
+    JOIN claims_lossassessment a ON a.id = l.assessment_id
+    JOIN incidents_incident oi ON oi.id = a.incident_id
+    LEFT JOIN claims_lossassessment mine
+        ON mine.incident_id = %(incident)s AND mine.merchant_id = a.merchant_id AND mine.is_current
+    WHERE a.is_current AND a.incident_id <> %(incident)s AND a.responsibility_percent > 0
+      AND oi.state <> 'voided'
+      AND l.session_id IN (SELECT id FROM hit)
+      AND (a.first_computed_at, a.incident_id) < (coalesce(mine.first_computed_at, %(now)s), %(incident)s)
+),
+affected AS (
+    SELECT h.id AS session_id, gs.minute,
+           EXISTS (SELECT 1 FROM claimed c WHERE c.session_id = h.id
+                   AND gs.minute >= c.window_start AND gs.minute < c.window_end) AS excluded
+    FROM hit h
+    CROSS JOIN LATERAL generate_series(h.w_start, h.w_end - interval '1 minute', interval '1 minute') AS gs(minute)
+),
+pre AS (
+    SELECT h.id AS session_id, count(*) AS n, sum(sm.gmv) AS s
+    FROM hit h JOIN merchants_sessionminute sm ON sm.session_id = h.id
+    WHERE sm.minute >= %(pre_start)s AND sm.minute < %(start_minute)s
+    GROUP BY h.id
+),
+needs_history AS (
+    SELECT DISTINCT h.merchant_id FROM hit h LEFT JOIN pre ON pre.session_id = h.id
+    WHERE coalesce(pre.n, 0) < %(pre_min)s
+),
+incident_ranges AS (
+    SELECT sv.code AS service_code, r.code AS region_code,
+           date_trunc('minute', i.started_at, 'UTC') AS r_start, coalesce(i.resolved_at, %(now)s) + %(tail)s AS r_end
+    FROM incidents_incident i
+    JOIN incidents_service sv ON sv.id = i.service_id
+    JOIN incidents_incident_regions ir ON ir.incident_id = i.id
+    JOIN incidents_region r ON r.id = ir.region_id
+    WHERE i.state <> 'voided' AND i.started_at < %(start_minute)s
+      AND coalesce(i.resolved_at, %(now)s) + %(tail)s > %(hist_start)s
+),
+history AS (
+    SELECT s.merchant_id, s.id AS session_id, sm.gmv
+    FROM merchants_livesession s
+    JOIN merchants_sessionminute sm ON sm.session_id = s.id
+    WHERE s.merchant_id IN (SELECT merchant_id FROM needs_history)
+      AND s.started_at < %(start_minute)s AND (s.ended_at IS NULL OR s.ended_at > %(hist_start)s)
+      AND sm.minute >= %(hist_start)s AND sm.minute < %(start_minute)s
+      AND NOT EXISTS (
+          SELECT 1 FROM incident_ranges ir
+          WHERE ir.service_code = s.service_code AND ir.region_code = s.region_code
+            AND sm.minute >= ir.r_start AND sm.minute < ir.r_end
+      )
+),
+hist_merchant AS (SELECT merchant_id, count(*) AS n, sum(gmv) AS s FROM history GROUP BY merchant_id),
+hist_session AS (
+    SELECT session_id, count(*) AS n, sum(gmv) AS s FROM history
+    WHERE session_id IN (SELECT id FROM hit) GROUP BY session_id
+),
+base AS (
+    SELECT h.id, h.external_id, h.merchant_id, h.w_start, h.w_end,
+           coalesce(pre.n, 0) AS pre_n, coalesce(pre.s, 0) AS pre_s,
+           coalesce(hm.n, 0) - coalesce(hs.n, 0) AS hist_n, coalesce(hm.s, 0) - coalesce(hs.s, 0) AS hist_s
+    FROM hit h
+    LEFT JOIN pre ON pre.session_id = h.id
+    LEFT JOIN hist_merchant hm ON hm.merchant_id = h.merchant_id
+    LEFT JOIN hist_session hs ON hs.session_id = h.id
+),
+chosen AS (
+    SELECT b.*,
+           CASE WHEN b.pre_n >= %(pre_min)s THEN 'pre_incident'
+                WHEN b.hist_n >= %(hist_min)s THEN 'historical' ELSE 'insufficient_data' END AS method,
+           CASE WHEN b.pre_n >= %(pre_min)s THEN b.pre_n WHEN b.hist_n >= %(hist_min)s THEN b.hist_n ELSE 0 END AS b_n,
+           CASE WHEN b.pre_n >= %(pre_min)s THEN b.pre_s WHEN b.hist_n >= %(hist_min)s THEN b.hist_s ELSE 0 END AS b_s
+    FROM base b
+)
+SELECT c.id, c.external_id, c.merchant_id, c.w_start, c.w_end, c.method, c.b_n, c.b_s,
+       count(a.minute) FILTER (WHERE NOT a.excluded) AS affected,
+       count(a.minute) FILTER (WHERE a.excluded) AS excluded,
+       count(sm.id) FILTER (WHERE NOT a.excluded) AS with_data,
+       coalesce(sum(sm.gmv) FILTER (WHERE NOT a.excluded), 0) AS actual,
+       coalesce(sum(sm.ad_spend) FILTER (WHERE NOT a.excluded), 0) AS ad_spend,
+       coalesce(sum(greatest(0, c.b_s - c.b_n * coalesce(sm.gmv, 0))) FILTER (WHERE NOT a.excluded), 0) AS lost_num,
+       coalesce(sum(coalesce(sm.ad_spend, 0) * greatest(0, c.b_s - c.b_n * coalesce(sm.gmv, 0)))
+                FILTER (WHERE NOT a.excluded), 0) AS wasted_num,
+       c.pre_n, c.hist_n
+FROM chosen c
+JOIN affected a ON a.session_id = c.id
+LEFT JOIN merchants_sessionminute sm ON sm.session_id = a.session_id AND sm.minute = a.minute
+GROUP BY c.id, c.external_id, c.merchant_id, c.w_start, c.w_end, c.method, c.b_n, c.b_s, c.pre_n, c.hist_n
+ORDER BY c.merchant_id, c.w_start, c.id
+"""
+
+
+def _params(w: Window) -> dict:
+    start_minute = floor_minute(w.start)
+    return {
+        "incident": w.incident_id,
+        "service": w.service_code,
+        "regions": list(w.region_codes),
+        "start": w.start,
+        "end": w.end,
+        "now": w.now,
+        "tail": w.tail,
+        "start_minute": start_minute,
+        "pre_start": start_minute - w.pre_minutes * MINUTE,
+        "pre_min": w.pre_min,
+        "hist_start": start_minute - timedelta(days=w.hist_days),
+        "hist_min": w.hist_min,
+        "only": w.session_ids,
+    }
+
+
+def session_aggregates(w: Window) -> list[SessionAggregate]:
+    if connection.vendor != "postgresql":
+        return session_aggregates_portable(w)
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL, _params(w))
+        rows = cursor.fetchall()
+    return [
+        SessionAggregate(
+            session_id=r[0],
+            external_id=r[1],
+            merchant_id=r[2],
+            window_start=r[3],
+            window_end=r[4],
+            method=r[5],
+            baseline_n=int(r[6]),
+            baseline_s=Decimal(r[7]),
+            affected=r[8],
+            excluded=r[9],
+            with_data=r[10],
+            actual=Decimal(r[11]),
+            ad_spend=Decimal(r[12]),
+            lost_num=Decimal(r[13]),
+            wasted_num=Decimal(r[14]),
+            pre_n=int(r[15]),
+            hist_n=int(r[16]),
+        )
+        for r in rows
+    ]
+
+
+# --- portable path (SQLite demo): the same rules with the ORM -------------------------------
+
+
+def _hit_sessions(w: Window):
+    qs = LiveSession.objects.filter(
+        service_code=w.service_code, region_code__in=w.region_codes, started_at__lt=w.end
+    ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=w.start))
+    if w.session_ids is not None:
+        qs = qs.filter(id__in=w.session_ids)
+    return list(qs.order_by("merchant_id", "started_at", "id"))
+
+
+def _claimed_ranges(w: Window, session_ids) -> dict[int, list[tuple[datetime, datetime]]]:
+    from claims.models import LossAssessment, LossAssessmentLine
+
+    mine = dict(
+        LossAssessment.objects.filter(incident_id=w.incident_id, is_current=True).values_list(
+            "merchant_id", "first_computed_at"
+        )
+    )
+    lines = (
+        LossAssessmentLine.objects.filter(
+            session_id__in=session_ids,
+            assessment__is_current=True,
+            assessment__responsibility_percent__gt=0,
+        )
+        .exclude(assessment__incident_id=w.incident_id)
+        .exclude(assessment__incident__state="voided")
+        .values_list(
+            "session_id",
+            "window_start",
+            "window_end",
+            "assessment__merchant_id",
+            "assessment__first_computed_at",
+            "assessment__incident_id",
+        )
+    )
+    claimed: dict[int, list] = {}
+    for sid, ws, we, mid, first, iid in lines:
+        if (first, iid) < (mine.get(mid, w.now), w.incident_id):
+            claimed.setdefault(sid, []).append((ws, we))
+    return claimed
+
+
+def _incident_ranges(w: Window, hist_start, start_minute):
+    from incidents.models import Incident
+
+    ranges = []
+    incidents = (
+        Incident.objects.exclude(state="voided")
+        .filter(started_at__lt=start_minute)
+        .select_related("service")
+        .prefetch_related("regions")
+    )
+    for inc in incidents:
+        end = (inc.resolved_at or w.now) + w.tail
+        if end > hist_start:
+            for region in inc.regions.all():
+                ranges.append((inc.service.code, region.code, floor_minute(inc.started_at), end))
+    return ranges
+
+
+def session_aggregates_portable(w: Window) -> list[SessionAggregate]:
+    start_minute = floor_minute(w.start)
+    pre_start = start_minute - w.pre_minutes * MINUTE
+    hist_start = start_minute - timedelta(days=w.hist_days)
+    sessions = _hit_sessions(w)
+    if not sessions:
+        return []
+    ids = [s.id for s in sessions]
+    claimed = _claimed_ranges(w, ids)
+    pre: dict[int, list[Decimal]] = {}
+    for sid, gmv in SessionMinute.objects.filter(
+        session_id__in=ids, minute__gte=pre_start, minute__lt=start_minute
+    ).values_list("session_id", "gmv"):
+        pre.setdefault(sid, []).append(gmv)
+    need_history = {s.merchant_id for s in sessions if len(pre.get(s.id, [])) < w.pre_min}
+    hist_merchant: dict[int, list] = {}
+    hist_session: dict[int, list] = {}
+    if need_history:
+        ranges = _incident_ranges(w, hist_start, start_minute)
+        rows = SessionMinute.objects.filter(
+            session__merchant_id__in=need_history, minute__gte=hist_start, minute__lt=start_minute
+        ).values_list(
+            "session_id", "session__merchant_id", "session__service_code", "session__region_code", "minute", "gmv"
+        )
+        for sid, mid, svc, reg, minute, gmv in rows:
+            if any(svc == rs and reg == rr and a <= minute < b for rs, rr, a, b in ranges):
+                continue
+            m = hist_merchant.setdefault(mid, [0, ZERO])
+            m[0] += 1
+            m[1] += gmv
+            s = hist_session.setdefault(sid, [0, ZERO])
+            s[0] += 1
+            s[1] += gmv
+    result = []
+    for s in sessions:
+        w_start = floor_minute(max(s.started_at, w.start))
+        last = min(s.ended_at or w.end, w.end) - timedelta(microseconds=1)
+        w_end = floor_minute(last) + MINUTE
+        metrics = {
+            m: (gmv, ad)
+            for m, gmv, ad in SessionMinute.objects.filter(
+                session_id=s.id, minute__gte=w_start, minute__lt=w_end
+            ).values_list("minute", "gmv", "ad_spend")
+        }
+        pre_vals = pre.get(s.id, [])
+        hm = hist_merchant.get(s.merchant_id, [0, ZERO])
+        hs = hist_session.get(s.id, [0, ZERO])
+        hist_n, hist_s = hm[0] - hs[0], hm[1] - hs[1]
+        if len(pre_vals) >= w.pre_min:
+            method, bn, bs = "pre_incident", len(pre_vals), sum(pre_vals, ZERO)
+        elif hist_n >= w.hist_min:
+            method, bn, bs = "historical", hist_n, hist_s
+        else:
+            method, bn, bs = "insufficient_data", 0, ZERO
+        agg = SessionAggregate(
+            session_id=s.id,
+            external_id=s.external_id,
+            merchant_id=s.merchant_id,
+            window_start=w_start,
+            window_end=w_end,
+            method=method,
+            baseline_n=bn,
+            baseline_s=bs,
+            affected=0,
+            excluded=0,
+            with_data=0,
+            actual=ZERO,
+            ad_spend=ZERO,
+            lost_num=ZERO,
+            wasted_num=ZERO,
+            pre_n=len(pre_vals),
+            hist_n=hist_n,
+        )
+        minute = w_start
+        while minute < w_end:
+            if any(a <= minute < b for a, b in claimed.get(s.id, [])):
+                agg.excluded += 1
+            else:
+                agg.affected += 1
+                gmv, ad = metrics.get(minute, (ZERO, ZERO))
+                if minute in metrics:
+                    agg.with_data += 1
+                agg.actual += gmv
+                agg.ad_spend += ad
+                gap = max(ZERO, bs - bn * gmv)
+                agg.lost_num += gap
+                agg.wasted_num += ad * gap
+            minute += MINUTE
+        result.append(agg)
+    return result

@@ -1,0 +1,6 @@
+from ._import import ImportCommand
+
+
+class Command(ImportCommand):
+    help = "Import sessions from a CSV file (upsert; all or nothing; a bad row is reported with line and column)."
+    kind = "sessions"
