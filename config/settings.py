@@ -174,7 +174,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
-CELERY_BEAT_SCHEDULE["sla-nightly-evaluate"] = {"task": "sla.nightly_evaluate", "schedule": 24 * 3600}
+CELERY_BEAT_SCHEDULE["sla-nightly-evaluate"] = {  # 02:30 every night, in CELERY_TIMEZONE
+    "task": "sla.nightly_evaluate",
+    "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=2, minute=30),
+}
 
 # Incident webhooks: a request whose timestamp is further than this from now is refused.
 INCIDENT_WEBHOOK_TOLERANCE_SECONDS = 300
