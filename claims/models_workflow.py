@@ -7,6 +7,7 @@
 the other side. ``ClaimDocument`` is evidence, ``ClaimNotification`` the in-portal inbox.
 """
 
+import os
 import uuid
 from decimal import Decimal
 
@@ -336,7 +337,9 @@ class ClaimEvent(models.Model):
 
 
 def evidence_path(instance, filename):
-    return f"claims/evidence/{instance.claim_id}/{uuid.uuid4().hex}"
+    """A random name under the claim's folder; only the (content-checked) extension is kept."""
+    extension = os.path.splitext(filename)[1].lower()[:5]
+    return f"claims/evidence/{instance.claim_id}/{uuid.uuid4().hex}{extension}"
 
 
 class ClaimDocument(models.Model):

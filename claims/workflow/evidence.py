@@ -1,0 +1,67 @@
+"""Evidence uploads: type detected from the content (never the name), 10 MB at most."""
+
+import csv
+import hashlib
+import io
+
+import filetype
+from django.utils.translation import gettext as _
+
+from .errors import InvalidInput
+
+MAX_BYTES = 10 * 1024 * 1024
+MAGIC_KINDS = {
+    "application/pdf": ("pdf", "application/pdf"),
+    "image/png": ("png", "image/png"),
+    "image/jpeg": ("jpeg", "image/jpeg"),
+}
+EXTENSIONS = {"pdf": ".pdf", "png": ".png", "jpeg": ".jpg", "csv": ".csv"}
+
+
+def _looks_like_csv(data: bytes) -> bool:
+    """UTF-8 text whose rows all split on the same delimiter into the same number of fields."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    if "\x00" in text:
+        return False
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return False
+    try:
+        dialect = csv.Sniffer().sniff("\n".join(lines[:50]), delimiters=",;\t|")
+    except csv.Error:
+        return False
+    widths = {len(row) for row in csv.reader(io.StringIO("\n".join(lines)), dialect)}
+    return len(widths) == 1 and widths.pop() >= 2
+
+
+def inspect(upload) -> dict:
+    """Check an uploaded file; return kind, content_type, size and sha256, or raise InvalidInput."""
+    size = upload.size
+    if size is None or size > MAX_BYTES:
+        raise InvalidInput(_("A document may be at most 10 MB."), code="too_large")
+    if size == 0:
+        raise InvalidInput(_("The file is empty."), code="empty")
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    if len(data) > MAX_BYTES:
+        raise InvalidInput(_("A document may be at most 10 MB."), code="too_large")
+    guess = filetype.guess(data[:8192])
+    if guess is not None:
+        if guess.mime not in MAGIC_KINDS:
+            raise InvalidInput(_("Only PDF, PNG, JPEG or CSV files are accepted."), code="bad_type")
+        kind, content_type = MAGIC_KINDS[guess.mime]
+    elif _looks_like_csv(data):
+        kind, content_type = "csv", "text/csv"
+    else:
+        raise InvalidInput(_("Only PDF, PNG, JPEG or CSV files are accepted."), code="bad_type")
+    return {
+        "kind": kind,
+        "content_type": content_type,
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "extension": EXTENSIONS[kind],
+    }

@@ -1,0 +1,571 @@
+"""Every change to a claim goes through here.
+
+Each action runs in one ``transaction.atomic()``: lock the claim row (``select_for_update``),
+check role and ownership, check the state (``StateConflict`` -> HTTP 409), run the
+django-fsm transition (django-fsm-log writes its StateLog then), save (optimistic locking
+by ``ConcurrentTransitionMixin`` as a second guard), append a ``ClaimEvent`` and notify the
+other side (notification rows now, email on commit).
+"""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, can_proceed
+
+from accounts import roles
+from claims.models_workflow import (
+    DECISION_REASONS,
+    DISPUTE_REASONS,
+    Claim,
+    ClaimDocument,
+    ClaimEvent,
+    ClaimOrigin,
+    ClaimState,
+    ReasonCode,
+)
+from incidents.models import IncidentState
+
+from . import config, evidence, notify, policy
+from .errors import InvalidInput, NotPermitted, StateConflict
+
+CENT = Decimal("0.01")
+SYSTEM = "system"
+
+
+def money(value) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidInput(_("Enter a valid amount."), code="bad_amount") from None
+    if not amount.is_finite() or amount < 0:
+        raise InvalidInput(_("Enter a valid amount."), code="bad_amount")
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --- Filing window -------------------------------------------------------------------------
+
+
+def filing_deadline(incident):
+    """The last moment a claim may be filed for ``incident`` (None while it is still open)."""
+    if incident.resolved_at is None:
+        return None
+    return incident.resolved_at + config.days("FILING_WINDOW_DAYS")
+
+
+def check_filing_window(incident, now=None):
+    now = now or timezone.now()
+    if incident.state == IncidentState.VOIDED:
+        raise InvalidInput(_("This incident was voided: no claim can be filed."), code="incident_voided")
+    deadline = filing_deadline(incident)
+    if deadline is not None and now > deadline:
+        raise InvalidInput(
+            _("The filing window closed on %(date)s.") % {"date": timezone.localtime(deadline).strftime("%Y-%m-%d")},
+            code="outside_window",
+        )
+
+
+# --- The generic step ----------------------------------------------------------------------
+
+
+def _reason(value, allowed, required=True):
+    if not value:
+        if required:
+            raise InvalidInput(_("Choose a reason."), code="reason_required")
+        return ""
+    if value not in {str(r) for r in allowed}:
+        raise InvalidInput(_("Unknown reason code."), code="bad_reason")
+    return value
+
+
+def _message(value, required=True):
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(_("Write a message."), code="message_required")
+    return value
+
+
+def _event(claim, *, kind, actor, role, action="", from_state="", to_state="", reason="", message="", amount=None):
+    return ClaimEvent.objects.create(
+        claim=claim,
+        kind=kind,
+        action=action,
+        actor=actor,
+        actor_role=role,
+        from_state=from_state,
+        to_state=to_state,
+        reason_code=reason,
+        message=message,
+        amount=amount,
+        computed_amount=claim.computed_amount,
+        currency=claim.currency,
+    )
+
+
+def _step(claim, by, action, *, apply=None, before=None, reason="", message="", amount=None, notify_side=None):
+    """Lock, check, transition, save, audit, notify. Returns the fresh claim."""
+    pk = claim.pk if isinstance(claim, Claim) else claim
+    with transaction.atomic():
+        try:
+            locked = Claim.objects.select_for_update().select_related("merchant", "incident").get(pk=pk)
+        except Claim.DoesNotExist:
+            raise StateConflict(_("This claim no longer exists.")) from None
+        role = SYSTEM if by is None else policy.check(by, action, locked.merchant_id)
+        method = getattr(locked, action)
+        if not can_proceed(method):
+            raise StateConflict(
+                _("A claim in state “%(state)s” cannot be %(action)s.")
+                % {"state": locked.get_state_display(), "action": action.replace("_", " ")},
+                code="state_conflict",
+            )
+        if before is not None:
+            before(locked)
+        from_state = locked.state
+        now = timezone.now()
+        method(by=by, description=f"{reason} {message}".strip()[:500] or None)
+        if apply is not None:
+            apply(locked, now)
+        try:
+            locked.save()
+        except ConcurrentTransition:
+            raise StateConflict(_("Someone else changed this claim first; reload it.")) from None
+        event = _event(
+            locked,
+            kind=ClaimEvent.Kind.TRANSITION,
+            actor=by,
+            role=role,
+            action=action,
+            from_state=from_state,
+            to_state=locked.state,
+            reason=reason,
+            message=message,
+            amount=amount(locked) if callable(amount) else amount,
+        )
+        side = notify_side or ("staff" if role == roles.MERCHANT else "merchant")
+        if side == "staff":
+            notify.notify_staff(locked, action, event, body=message, exclude=by)
+        elif side == "merchant":
+            notify.notify_merchant(locked, action, event, body=message)
+    return locked
+
+
+# --- Creating claims -----------------------------------------------------------------------
+
+
+def _store_documents(claim, by, uploads, role):
+    for upload in uploads or ():
+        add_evidence(claim, by, upload, _role=role)
+
+
+def file_claim(*, merchant, incident, by, claimed_amount, statement, session_reference="", documents=()):
+    """A merchant files a claim (state ``draft``) for a session the system did not detect."""
+    role = policy.check(by, "file", merchant.pk)
+    check_filing_window(incident)
+    statement = _message(statement)
+    amount = money(claimed_amount)
+    if amount <= 0:
+        raise InvalidInput(_("Enter the amount you claim."), code="bad_amount")
+    if not documents:
+        raise InvalidInput(_("Attach at least one document as evidence."), code="evidence_required")
+    for upload in documents:
+        evidence.inspect(upload)
+    try:
+        with transaction.atomic():
+            claim = Claim(
+                incident=incident,
+                merchant=merchant,
+                origin=ClaimOrigin.MERCHANT,
+                currency=merchant.currency,
+                computed_amount=Decimal("0.00"),
+                claimed_amount=amount,
+                session_reference=session_reference.strip()[:200],
+                statement=statement,
+                state=ClaimState.DRAFT,  # a filed claim starts as a draft (protected field: set at creation)
+            )
+            claim.save()
+            _event(
+                claim,
+                kind=ClaimEvent.Kind.CREATED,
+                actor=by,
+                role=role,
+                action="file",
+                to_state=claim.state,
+                message=statement,
+                amount=amount,
+            )
+            _store_documents(claim, by, documents, role)
+    except IntegrityError:
+        raise StateConflict(
+            _("There is already a claim of this merchant for this incident."), code="duplicate_claim"
+        ) from None
+    return claim
+
+
+def propose(*, incident, merchant, amount, currency):
+    """The system proposes a claim for a hit merchant (state ``proposed``)."""
+    now = timezone.now()
+    expires = now + config.days("PROPOSAL_EXPIRY_DAYS")
+    deadline = filing_deadline(incident)
+    if deadline is not None:
+        expires = min(expires, max(deadline, now))
+    claim = Claim.objects.create(
+        incident=incident,
+        merchant=merchant,
+        origin=ClaimOrigin.SYSTEM,
+        currency=currency,
+        computed_amount=money(amount),
+        expires_at=expires,
+    )
+    event = _event(claim, kind=ClaimEvent.Kind.CREATED, actor=None, role=SYSTEM, action="propose", to_state=claim.state)
+    notify.notify_merchant(claim, "propose", event)
+    return claim
+
+
+# --- Merchant actions ----------------------------------------------------------------------
+
+
+def submit(claim, by, message=""):
+    def before(c):
+        check_filing_window(c.incident)
+        if c.state == ClaimState.DRAFT and not c.documents.exists():
+            raise InvalidInput(_("Attach at least one document as evidence."), code="evidence_required")
+
+    def apply(c, now):
+        c.submitted_at = now
+        c.first_response_due_at = now + config.hours("FIRST_RESPONSE_HOURS")
+        c.decision_due_at = now + config.hours("DECISION_HOURS")
+        c.due_at = c.first_response_due_at
+        c.expires_at = None
+        c.reminder_sent_at = None
+        if c.claimed_amount is None:
+            c.claimed_amount = c.computed_amount
+
+    return _step(claim, by, "submit", before=before, apply=apply, message=_message(message, required=False))
+
+
+def answer(claim, by, message, documents=()):
+    message = _message(message)
+    for upload in documents or ():
+        evidence.inspect(upload)
+
+    def apply(c, now):
+        waited = now - (c.info_requested_at or now)
+        if c.decision_due_at:
+            c.decision_due_at += waited  # the clock stops while the merchant is asked
+        c.due_at = c.decision_due_at
+        c.expires_at = None
+        c.reminder_sent_at = None
+
+    claim = _step(claim, by, "answer", apply=apply, message=message)
+    _store_documents(claim, by, documents, roles.MERCHANT)
+    return claim
+
+
+def accept(claim, by, message=""):
+    return _step(claim, by, "accept", message=_message(message, required=False), amount=_approved)
+
+
+def _approved(c):
+    return c.approved_amount
+
+
+def dispute(claim, by, reason, statement, documents=()):
+    reason = _reason(reason, DISPUTE_REASONS)
+    statement = _message(statement)
+    for upload in documents or ():
+        evidence.inspect(upload)
+
+    def before(c):
+        if c.dispute_count:
+            raise StateConflict(_("A decision can be disputed only once; this one is final."), code="final")
+
+    def apply(c, now):
+        c.dispute_count += 1
+        c.dispute_reason = reason
+        c.dispute_statement = statement
+        c.disputed_at = now
+        c.assignee = None  # goes to a different staff member
+        c.first_responded_at = None
+        c.first_response_due_at = now + config.hours("FIRST_RESPONSE_HOURS")
+        c.decision_due_at = now + config.hours("DECISION_HOURS")
+        c.due_at = c.first_response_due_at
+
+    claim = _step(claim, by, "dispute", before=before, apply=apply, reason=reason, message=statement)
+    _store_documents(claim, by, documents, roles.MERCHANT)
+    return claim
+
+
+def withdraw(claim, by, message=""):
+    def apply(c, now):
+        c.due_at = None
+        c.expires_at = None
+
+    return _step(
+        claim, by, "withdraw", apply=apply, reason=ReasonCode.MERCHANT_REQUEST, message=_message(message, False)
+    )
+
+
+# --- Staff actions -------------------------------------------------------------------------
+
+
+def _not_first_decider(c, by):
+    if c.is_final_round and c.first_decided_by_id == by.pk:
+        raise NotPermitted(_("A disputed claim must be reviewed by someone other than the first decider."))
+
+
+def start_review(claim, by):
+    def before(c):
+        _not_first_decider(c, by)
+
+    def apply(c, now):
+        c.assignee = by
+        if c.first_responded_at is None:
+            c.first_responded_at = now
+        c.due_at = c.decision_due_at
+
+    return _step(claim, by, "start_review", before=before, apply=apply)
+
+
+def request_info(claim, by, reason, message):
+    reason = _reason(reason, ReasonCode.values)
+    message = _message(message)
+
+    def before(c):
+        _not_first_decider(c, by)
+
+    def apply(c, now):
+        c.info_requested_at = now
+        c.expires_at = now + config.days("INFO_REQUEST_EXPIRY_DAYS")
+        c.reminder_sent_at = None
+        c.due_at = None
+        if c.assignee_id is None:
+            c.assignee = by
+
+    return _step(claim, by, "request_info", before=before, apply=apply, reason=reason, message=message)
+
+
+def _decide(claim, by, action, reason, message, amount_for):
+    reason = _reason(reason, DECISION_REASONS)
+    message = _message(message)
+
+    def before(c):
+        _not_first_decider(c, by)
+
+    def apply(c, now):
+        c.approved_amount = amount_for(c)
+        c.decision_reason = reason
+        c.decision_message = message
+        c.decided_by = by
+        c.decided_at = now
+        if c.first_decided_at is None:
+            c.first_decided_at = now
+            c.first_decided_by = by
+        c.due_at = None
+        c.pending_amount = None
+        c.pending_by = None
+        c.pending_reason = ""
+        c.pending_message = ""
+
+    return _step(claim, by, action, before=before, apply=apply, reason=reason, message=message, amount=_approved)
+
+
+def approve(claim, by, reason, message):
+    """Approve the computed amount (or, for a claim the system did not compute, nothing above it)."""
+    return _decide(claim, by, "approve", reason, message, lambda c: c.computed_amount)
+
+
+def reject(claim, by, reason, message):
+    return _decide(claim, by, "reject", reason, message, lambda c: Decimal("0.00"))
+
+
+def partially_approve(claim, by, amount, reason, message):
+    """Approve an adjusted amount. Above the computed maximum it waits for a second staff member."""
+    amount = money(amount)
+    reason = _reason(reason, DECISION_REASONS)
+    message = _message(message)
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().get(pk=claim.pk)
+        role = policy.check(by, "partially_approve", locked.merchant_id)
+        if locked.state != ClaimState.UNDER_REVIEW:
+            return _decide(locked, by, "partially_approve", reason, message, lambda c: amount)  # raises 409
+        _not_first_decider(locked, by)
+        if amount > locked.computed_amount:
+            locked.pending_amount = amount
+            locked.pending_reason = reason
+            locked.pending_message = message
+            locked.pending_by = by
+            locked.save()
+            event = _event(
+                locked,
+                kind=ClaimEvent.Kind.APPROVAL_REQUESTED,
+                actor=by,
+                role=role,
+                action="partially_approve",
+                from_state=locked.state,
+                to_state=locked.state,
+                reason=reason,
+                message=message,
+                amount=amount,
+            )
+            notify.notify_staff(locked, "approval_requested", event, body=message, exclude=by)
+            return locked
+        return _decide(locked, by, "partially_approve", reason, message, lambda c: amount)
+
+
+def confirm_approval(claim, by):
+    """A second staff member confirms a pending partial approval above the computed maximum."""
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().get(pk=claim.pk)
+        policy.check(by, "confirm_approval", locked.merchant_id)
+        if locked.pending_amount is None or locked.state != ClaimState.UNDER_REVIEW:
+            raise StateConflict(_("There is no approval waiting for confirmation."), code="nothing_pending")
+        if locked.pending_by_id == by.pk:
+            raise NotPermitted(_("The second approval must come from another staff member."))
+        amount, reason, message = locked.pending_amount, locked.pending_reason, locked.pending_message
+        first = locked.pending_by
+
+        def before(c):
+            if c.is_final_round and c.first_decided_by_id in (by.pk,):
+                raise NotPermitted(_("A disputed claim must be decided by someone other than the first decider."))
+
+        def apply(c, now):
+            c.approved_amount = amount
+            c.decision_reason = reason
+            c.decision_message = message
+            c.decided_by = first
+            c.second_approver = by
+            c.decided_at = now
+            if c.first_decided_at is None:
+                c.first_decided_at = now
+                c.first_decided_by = first
+            c.due_at = None
+            c.pending_amount = None
+            c.pending_by = None
+            c.pending_reason = ""
+            c.pending_message = ""
+
+        policy.check(by, "partially_approve", locked.merchant_id)
+        return _step(
+            locked,
+            by,
+            "partially_approve",
+            before=before,
+            apply=apply,
+            reason=reason,
+            message=_("%(message)s (second approval of %(amount)s %(currency)s)")
+            % {"message": message, "amount": amount, "currency": locked.currency},
+            amount=amount,
+        )
+
+
+def settle(claim, by, payment_reference):
+    reference = _message(payment_reference)
+
+    def apply(c, now):
+        c.payment_reference = reference[:120]
+        c.settled_at = now
+
+    return _step(claim, by, "settle", apply=apply, reason=ReasonCode.PAYMENT, message=reference, amount=_approved)
+
+
+def bulk_approve(incident, by, threshold, reason=ReasonCode.LOSS_CONFIRMED, message=""):
+    """Approve, in one action, every proposed claim of ``incident`` whose computed amount is below ``threshold``.
+
+    Each claim goes ``proposed -> approved`` (transition ``approve_proposal``) at its computed
+    amount, with one audit record per claim; the merchant then accepts or disputes as usual.
+    Returns the approved claims.
+    """
+    threshold = money(threshold)
+    reason = _reason(reason, DECISION_REASONS)
+    message = _message(message, required=False) or _("Bulk approval of proposed claims below %(t)s.") % {"t": threshold}
+    policy.check(by, "bulk_approve", None)
+    approved = []
+    with transaction.atomic():
+        candidates = list(
+            Claim.objects.select_for_update()
+            .filter(incident=incident, state=ClaimState.PROPOSED, computed_amount__lt=threshold, computed_amount__gt=0)
+            .order_by("pk")
+        )
+        for c in candidates:
+            if policy.is_member(by, c.merchant_id):
+                continue  # never on a claim of the staff member's own merchant
+
+            def apply(c, now):
+                c.approved_amount = c.computed_amount
+                c.claimed_amount = c.claimed_amount or c.computed_amount
+                c.submitted_at = c.submitted_at or now
+                c.first_responded_at = now
+                c.assignee = by
+                c.decision_reason = reason
+                c.decision_message = message
+                c.decided_by = c.first_decided_by = by
+                c.decided_at = c.first_decided_at = now
+                c.due_at = None
+                c.expires_at = None
+
+            approved.append(
+                _step(c, by, "approve_proposal", apply=apply, reason=reason, message=message, amount=_approved)
+            )
+    return approved
+
+
+# --- System actions ------------------------------------------------------------------------
+
+
+def expire(claim):
+    def apply(c, now):
+        c.expires_at = None
+        c.due_at = None
+
+    return _step(claim, None, "expire", apply=apply, reason=ReasonCode.NO_RESPONSE, notify_side="merchant")
+
+
+def record_reminder(claim):
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().get(pk=claim.pk)
+        if locked.reminder_sent_at is not None:
+            return False
+        locked.reminder_sent_at = timezone.now()
+        locked.save(update_fields=["reminder_sent_at", "updated_at"])
+        when = timezone.localtime(locked.expires_at).strftime("%Y-%m-%d %H:%M")
+        body = _("Claim #%(id)s expires on %(when)s unless you act.") % {"id": locked.pk, "when": when}
+        event = _event(locked, kind=ClaimEvent.Kind.REMINDER, actor=None, role=SYSTEM, message=body)
+        notify.notify_merchant(locked, "reminder", event, body=body)
+    return True
+
+
+# --- Evidence ------------------------------------------------------------------------------
+
+
+def add_evidence(claim, by, upload, _role=None):
+    role = _role or policy.check(by, "upload", claim.merchant_id)
+    if claim.state in (ClaimState.SETTLED, ClaimState.WITHDRAWN, ClaimState.EXPIRED):
+        raise StateConflict(_("No documents can be added to a closed claim."))
+    info = evidence.inspect(upload)
+    upload.seek(0)
+    name = (getattr(upload, "name", "") or "document").rsplit("/", 1)[-1][:200]
+    with transaction.atomic():
+        doc = ClaimDocument(
+            claim=claim,
+            original_name=name,
+            kind=info["kind"],
+            content_type=info["content_type"],
+            size=info["size"],
+            sha256=info["sha256"],
+            uploaded_by=by,
+        )
+        doc.file.save(f"evidence{info['extension']}", ContentFile(upload.read()), save=False)
+        doc.save()
+        _event(
+            claim,
+            kind=ClaimEvent.Kind.EVIDENCE,
+            actor=by,
+            role=role,
+            action="upload",
+            from_state=claim.state,
+            to_state=claim.state,
+            message=name,
+        )
+    return doc
