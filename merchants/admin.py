@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Membership, Merchant
+from .models import LiveSession, Membership, Merchant
 
 
 class MembershipInline(admin.TabularInline):
@@ -11,6 +11,16 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Merchant)
 class MerchantAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "timezone", "currency"]
+    list_display = ["code", "name", "timezone", "margin_rate", "currency"]
     search_fields = ["code", "name"]
     inlines = [MembershipInline]
+
+
+@admin.register(LiveSession)
+class LiveSessionAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "merchant", "service_code", "region_code", "started_at", "ended_at"]
+    list_filter = ["service_code", "region_code"]
+    search_fields = ["external_id", "merchant__code"]
+    list_select_related = ["merchant"]
+    raw_id_fields = ["merchant"]
+    date_hierarchy = "started_at"
