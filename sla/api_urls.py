@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import DefaultRouter
+
+from . import api
 
 app_name = "sla_api"
-urlpatterns: list = []
+
+router = DefaultRouter()
+router.register("contracts", api.SLAContractViewSet, basename="contract")
+router.register("evaluations", api.SLAEvaluationViewSet, basename="evaluation")
+router.register("credit-claims", api.ProviderCreditClaimViewSet, basename="credit-claim")
+urlpatterns = router.urls
