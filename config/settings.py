@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "sla",
     "merchants",
     "claims",
+    "claims.finance",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Finance: settlement batches, payment imports, exports, issued PDF documents, provider recovery."""

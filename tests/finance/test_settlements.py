@@ -1,0 +1,186 @@
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django_fsm_log.models import StateLog
+
+from claims.finance.models import BatchState, ItemStatus, SettlementEvent, SettlementItem
+from claims.finance.services import settlements as st
+from claims.models import ClaimEvent, ClaimState
+from claims.workflow.errors import InvalidInput, NotPermitted, StateConflict
+
+pytestmark = pytest.mark.django_db
+
+
+def payment_csv(rows, header="claim_id,amount,currency,status,payment_reference,failure_reason"):
+    return ("\n".join([header, *rows]) + "\n").encode()
+
+
+def test_full_cycle_paid(claims, finance):
+    a = claims.accepted("1200.00")
+    b = claims.accepted("80.55", merchant=claims.merchant("silk", "丝绸之路"))
+    batch = st.create_batch(finance, note="November")
+    assert batch.reference.startswith("SB-")
+    items = st.add_claims(batch, finance)
+    assert {i.claim_id for i in items} == {a.pk, b.pk}
+    batch = st.lock(batch, finance, "ready")
+    assert batch.state == BatchState.LOCKED
+    batch = st.mark_exported(batch, finance, "x" * 64)
+    assert batch.state == BatchState.EXPORTED
+    result = st.import_payments(
+        batch,
+        finance,
+        payment_csv([f"{a.pk},1200.00,CNY,paid,BANK-1,", f"{b.pk},80.55,CNY,paid,BANK-2,"]),
+        "bank.csv",
+    )
+    assert result.ok and result.paid == 2 and result.batch_state == BatchState.PAID
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.state == b.state == ClaimState.SETTLED
+    assert a.payment_reference == "BANK-1"
+    # The workflow's own audit and notifications happened.
+    ev = ClaimEvent.objects.get(claim=a, action="settle")
+    assert ev.actor == finance and ev.actor_role == "finance" and ev.to_state == "settled"
+    assert a.notifications.filter(subject__contains="paid").exists()
+    # Who, when, why for every batch change; django-fsm-log too.
+    actions = list(SettlementEvent.objects.filter(batch=batch).values_list("action", flat=True))
+    assert actions[:2] == ["create", "add"] and "lock" in actions and "complete" in actions
+    assert all(e.actor_id == finance.pk for e in SettlementEvent.objects.filter(batch=batch))
+    assert StateLog.objects.for_(batch).filter(transition="lock", by=finance).exists()
+
+
+def test_same_payment_file_twice_changes_nothing(claims, finance):
+    a = claims.accepted("10.00")
+    batch = st.create_batch(finance)
+    st.add_claims(batch, finance)
+    st.lock(batch, finance)
+    st.mark_exported(batch, finance, "y" * 64)
+    data = payment_csv([f"{a.pk},10.00,CNY,paid,BANK-9,"])
+    first = st.import_payments(batch, finance, data)
+    events = SettlementEvent.objects.count()
+    claim_events = ClaimEvent.objects.count()
+    second = st.import_payments(batch, finance, data)
+    assert first.paid == 1 and second.duplicate and second.paid == 0
+    assert SettlementEvent.objects.count() == events and ClaimEvent.objects.count() == claim_events
+    # A different file with the same outcome is harmless too.
+    third = st.import_payments(batch, finance, data + b"\n")
+    assert third.unchanged == 1 and third.paid == 0
+
+
+def test_failed_payment_returns_claim_to_next_batch(claims, finance):
+    a = claims.accepted("100.00")
+    b = claims.accepted("200.00", merchant=claims.merchant("silk"))
+    batch = st.create_batch(finance)
+    st.add_claims(batch, finance)
+    st.lock(batch, finance)
+    st.mark_exported(batch, finance, "z" * 64)
+    res = st.import_payments(
+        batch,
+        finance,
+        payment_csv([f"{a.pk},100.00,CNY,paid,B-1,", f"{b.pk},200.00,CNY,failed,,账户已冻结 account frozen"]),
+    )
+    assert res.ok and res.batch_state == BatchState.PARTIALLY_PAID
+    b.refresh_from_db()
+    assert b.state == ClaimState.ACCEPTED
+    item = SettlementItem.objects.get(batch=batch, claim=b)
+    assert item.status == ItemStatus.FAILED and not item.is_active and "frozen" in item.failure_reason
+    assert list(st.eligible_claims().values_list("pk", flat=True)) == [b.pk]
+    nxt = st.create_batch(finance)
+    assert [i.claim_id for i in st.add_claims(nxt, finance)] == [b.pk]
+
+
+def test_bad_rows_reported_with_line_and_column_and_nothing_applied(claims, finance):
+    a = claims.accepted("100.00")
+    b = claims.accepted("200.00", merchant=claims.merchant("silk"))
+    batch = st.create_batch(finance)
+    st.add_claims(batch, finance)
+    st.lock(batch, finance)
+    st.mark_exported(batch, finance, "z" * 64)
+    res = st.import_payments(
+        batch,
+        finance,
+        payment_csv(
+            [
+                f"{a.pk},100.00,CNY,paid,B-1,",
+                f"{b.pk},200.01,USD,paid,,",
+                "abc,1,CNY,paid,X,",
+                "999999,1.00,CNY,paid,X,",
+                f"{a.pk},100.00,CNY,bounced,X,",
+            ]
+        ),
+    )
+    got = {(e.line, e.column) for e in res.errors}
+    assert {
+        (3, "amount"),
+        (3, "currency"),
+        (3, "payment_reference"),
+        (4, "claim_id"),
+        (5, "claim_id"),
+        (6, "claim_id"),
+    } <= got
+    assert res.paid == 0
+    a.refresh_from_db()
+    assert a.state == ClaimState.ACCEPTED
+    assert SettlementItem.objects.filter(batch=batch, status=ItemStatus.PENDING).count() == 2
+    missing = st.import_payments(batch, finance, b"claim_id,amount\n1,2\n")
+    assert {(e.line, e.column) for e in missing.errors} == {(1, "currency"), (1, "status"), (1, "payment_reference")}
+
+
+def test_claim_cannot_join_two_batches(claims, finance):
+    a = claims.accepted("100.00")
+    one = st.create_batch(finance)
+    two = st.create_batch(finance)
+    st.add_claims(one, finance, claim_ids=[a.pk])
+    with pytest.raises(StateConflict):
+        st.add_claims(two, finance, claim_ids=[a.pk])
+    # The database refuses it even when the service is bypassed.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SettlementItem.objects.create(
+            batch=two, claim=a, merchant=a.merchant, currency="CNY", amount=Decimal("100.00"), added_by=finance
+        )
+
+
+def test_only_accepted_claims_and_open_batches(claims, finance):
+    approved = claims.approved("50.00")
+    batch = st.create_batch(finance)
+    with pytest.raises(StateConflict):
+        st.add_claims(batch, finance, claim_ids=[approved.pk])
+    with pytest.raises(StateConflict):
+        st.lock(batch, finance)  # empty
+    a = claims.accepted("70.00", merchant=claims.merchant("silk"))
+    st.add_claims(batch, finance)
+    st.lock(batch, finance)
+    with pytest.raises(StateConflict):
+        st.add_claims(batch, finance, claim_ids=[a.pk])
+    with pytest.raises(StateConflict):
+        st.import_payments(batch, finance, payment_csv([f"{a.pk},70.00,CNY,paid,B,"]))  # not exported yet
+
+
+def test_remove_item_needs_reason_and_frees_claim(claims, finance):
+    a = claims.accepted("70.00")
+    batch = st.create_batch(finance)
+    (item,) = st.add_claims(batch, finance)
+    with pytest.raises(InvalidInput):
+        st.remove_item(batch, finance, item.pk, "")
+    st.remove_item(batch, finance, item.pk, "商户要求延后 merchant asked to wait")
+    assert list(st.eligible_claims().values_list("pk", flat=True)) == [a.pk]
+
+
+def test_period_filter_by_acceptance_day(claims, finance):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    a = claims.accepted("70.00")
+    today = timezone.localdate()
+    assert list(st.eligible_claims(today, today).values_list("pk", flat=True)) == [a.pk]
+    assert not st.eligible_claims(today + timedelta(days=1), None).exists()
+
+
+def test_support_cannot_run_settlements(claims, finance):
+    claims.accepted("70.00")
+    with pytest.raises(NotPermitted):
+        st.create_batch(claims.support)
+    batch = st.create_batch(finance)
+    with pytest.raises(NotPermitted):
+        st.add_claims(batch, claims.support)
