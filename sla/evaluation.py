@@ -326,6 +326,11 @@ def evaluate(
     cause and not voided; ``maintenance`` to its covered services.
     """
     ws, we, now_us = to_us(window_start), to_us(window_end), to_us(now)
+    zone = window_start.tzinfo
+
+    def local(moment: datetime | None) -> str | None:
+        return moment.astimezone(zone).isoformat() if moment else None
+
     provisional = now_us < we
 
     # 1. Clip every incident to the window; an ongoing one runs to ``now``.
@@ -347,8 +352,8 @@ def evaluate(
                 "service": inc.service,
                 "impact": inc.impact,
                 "weight": str(round_half_up(weight, 4)),
-                "started_at": inc.started_at.isoformat(),
-                "resolved_at": inc.resolved_at.isoformat() if inc.resolved_at else None,
+                "started_at": local(inc.started_at),
+                "resolved_at": local(inc.resolved_at),
                 "ongoing": ongoing,
                 "clipped_minutes": minutes(max(0, ce - cs)),
                 "_counted": Fraction(0),
@@ -372,9 +377,9 @@ def evaluate(
                 "id": mw.id,
                 "service": mw.service,
                 "description": mw.description,
-                "starts_at": mw.starts_at.isoformat(),
-                "ends_at": mw.ends_at.isoformat(),
-                "announced_at": mw.announced_at.isoformat(),
+                "starts_at": local(mw.starts_at),
+                "ends_at": local(mw.ends_at),
+                "announced_at": local(mw.announced_at),
                 "notice_hours": str(round_half_up(Fraction(ms - to_us(mw.announced_at), 3600 * US), 2)),
                 "announced_in_time": announced_in_time,
                 "excluded_minutes": minutes(max(0, min(me, we) - max(ms, ws)))
@@ -476,8 +481,7 @@ def evaluate(
         incidents=rows,
         maintenance=mrows,
         dropped_stretches=[
-            {"start": from_us(s).isoformat(), "end": from_us(e).isoformat(), "minutes": str(minutes(e - s))}
-            for s, e in dropped
+            {"start": local(from_us(s)), "end": local(from_us(e)), "minutes": str(minutes(e - s))} for s, e in dropped
         ],
     )
 

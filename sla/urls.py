@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "sla"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("providers/<int:pk>/", views.provider_dashboard, name="provider"),
+    path("evaluations/<int:pk>/", views.evaluation_detail, name="evaluation"),
+]

@@ -1,0 +1,62 @@
+"""Staff pages under /console/sla/."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+
+from sla import services
+from sla.models import ProviderCreditClaim, SLAEvaluation
+
+from .conftest import sh
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def evaluated(make_contract, make_incident, make_maintenance):
+    make_contract()
+    make_incident(sh(2026, 9, 2, 10), sh(2026, 9, 2, 10, 5))  # September meets the target
+    make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 11), external_id="ACME-OCT-1")
+    make_maintenance(sh(2026, 10, 5, 2), sh(2026, 10, 5, 4), announced=sh(2026, 9, 1))
+    make_maintenance(sh(2026, 10, 6, 2), sh(2026, 10, 6, 4), announced=sh(2026, 10, 6, 1))
+    services.recompute([("RTC-2026", "2026-09"), ("RTC-2026", "2026-10")], now=sh(2026, 12, 5))
+    return SLAEvaluation.objects.get(period=date(2026, 10, 1))
+
+
+def test_merchant_is_refused(client, make_user, evaluated):
+    client.force_login(make_user("mia", "merchant"))
+    assert client.get(reverse("sla:index")).status_code == 403
+    assert client.get(reverse("sla:evaluation", args=[evaluated.pk])).status_code == 403
+
+
+def test_provider_dashboard_chart_and_figures(client, support_user, evaluated):
+    client.force_login(support_user)
+    index = client.get(reverse("sla:index")).content.decode()
+    assert "Acme RTC" in index and "20000.00 CNY" in index
+    html = client.get(reverse("sla:provider", args=[evaluated.contract.provider_id])).content.decode()
+    assert "<svg" in html and 'class="target"' in html
+    assert html.count('<circle class="below"') == 1  # October is below 99.95
+    assert html.count('<circle class="ok"') == 1  # September is not
+    assert "2026-10: 99.8652 %" in html
+    assert "20000.00 CNY" in html
+
+
+def test_deadline_warning_on_dashboard(client, finance_user, evaluated):
+    claim = ProviderCreditClaim.objects.get()
+    claim.claim_deadline = date.today() + timedelta(days=3)
+    claim.save()
+    client.force_login(finance_user)
+    html = client.get(reverse("sla:index")).content.decode()
+    assert "Credit claims to file now" in html and "in 3 days, not filed" in html
+    services.file_claim(claim, finance_user)
+    assert "Credit claims to file now" not in client.get(reverse("sla:index")).content.decode()
+
+
+def test_evaluation_detail_lists_what_produced_each_figure(client, support_user, evaluated):
+    client.force_login(support_user)
+    html = client.get(reverse("sla:evaluation", args=[evaluated.pk])).content.decode()
+    assert "ACME-OCT-1" in html
+    assert "late: excludes nothing" in html
+    assert "120.00" in html  # excluded minutes of the window announced in time
+    assert "99.8652 %" in html  # (44640 - 120 - 60) / (44640 - 120)
