@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from claims.workflow.api import BulkApproveView, ClaimViewSet, NotificationViewSet
 
 app_name = "claims_api"
-urlpatterns: list = []
+
+router = DefaultRouter()
+router.register("claims", ClaimViewSet, basename="claim")
+router.register("notifications", NotificationViewSet, basename="notification")
+
+urlpatterns = [
+    path("bulk-approve/", BulkApproveView.as_view(), name="bulk-approve"),
+    path("", include(router.urls)),
+]

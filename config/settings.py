@@ -162,6 +162,10 @@ SPECTACULAR_SETTINGS = {
         "IncidentStateEnum": "incidents.models.IncidentState",
         "ImpactEnum": "incidents.models.Impact",
         "CauseEnum": "incidents.models.Cause",
+        "ClaimStateEnum": "claims.models_workflow.ClaimState",
+        "ClaimReasonCodeEnum": "claims.models_workflow.ReasonCode",
+        "ClaimDecisionReasonEnum": "claims.workflow.serializers.DECISION_CHOICES",
+        "ClaimDisputeReasonEnum": "claims.workflow.serializers.DISPUTE_CHOICES",
     },
 }
 

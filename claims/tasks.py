@@ -1,0 +1,48 @@
+"""Celery tasks of the claim workflow: recompute after incident changes, expiries and reminders."""
+
+from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
+
+from claims.models_workflow import Claim, ClaimState
+from claims.workflow import config, services
+from claims.workflow.errors import WorkflowError
+
+EXPIRING = [ClaimState.PROPOSED, ClaimState.INFO_REQUESTED]
+
+
+@shared_task(acks_late=True)
+def recompute_incident_claims(incident_id: int) -> dict:
+    """Recompute an incident's loss estimates and create/update its proposed claims."""
+    from claims.workflow.recompute import sync_incident_claims
+    from incidents.models import Incident
+
+    incident = Incident.objects.filter(pk=incident_id).first()
+    if incident is None:
+        return {"missing": incident_id}
+    return sync_incident_claims(incident)
+
+
+@shared_task
+def expire_claims() -> int:
+    """Expire unanswered proposals and information requests whose deadline has passed."""
+    expired = 0
+    now = timezone.now()
+    for pk in Claim.objects.filter(state__in=EXPIRING, expires_at__lte=now).values_list("pk", flat=True):
+        try:
+            services.expire(pk)
+            expired += 1
+        except WorkflowError:
+            continue  # answered meanwhile
+    return expired
+
+
+@shared_task
+def send_expiry_reminders() -> int:
+    """Remind merchants (once) of proposals and information requests expiring within 3 days."""
+    now = timezone.now()
+    horizon = now + config.days("REMINDER_DAYS_BEFORE")
+    due = Claim.objects.filter(
+        Q(state__in=EXPIRING), Q(reminder_sent_at__isnull=True), expires_at__gt=now, expires_at__lte=horizon
+    )
+    return sum(1 for claim in due.only("pk", "expires_at") if services.record_reminder(claim))

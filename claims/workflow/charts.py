@@ -1,0 +1,68 @@
+"""Inline SVG of one session's actual GMV per minute against its baseline, with the outage shaded."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+WIDTH, HEIGHT = 640, 220
+LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
+
+
+def _t(value):
+    return datetime.fromisoformat(value) if value else None
+
+
+def svg_chart(series: dict) -> dict:
+    """Coordinates for ``templates/claims/_chart.html`` from ``claims.loss.gmv_chart_series`` output."""
+    points = series.get("points") or []
+    if not points:
+        return {"empty": True, "session": series.get("session_id")}
+    start, end = _t(points[0]["minute"]), _t(points[-1]["minute"])
+    span = max((end - start).total_seconds(), 60)
+    values = [Decimal(p["gmv"]) for p in points]
+    baseline = Decimal(series["baseline"]) if series.get("baseline") else None
+    top = max([*values, baseline or Decimal(0), Decimal(1)]) * Decimal("1.1")
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(at):
+        seconds = min(max((at - start).total_seconds(), 0), span)
+        return round(LEFT + seconds / span * plot_w, 1)
+
+    def y(value):
+        return round(TOP + plot_h - float(value / top) * plot_h, 1)
+
+    line = " ".join(f"{x(_t(p['minute']))},{y(Decimal(p['gmv']))}" for p in points)
+
+    def band(interval):
+        if not interval or not interval.get("start"):
+            return None
+        a = _t(interval["start"])
+        b = _t(interval["end"]) if interval.get("end") else end
+        if b < start or a > end:
+            return None
+        return {"x": x(a), "w": max(round(x(b) - x(a), 1), 1)}
+
+    local = timezone.localtime
+    return {
+        "empty": False,
+        "session": series.get("session_id"),
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": HEIGHT - BOTTOM,
+        "line": line,
+        "baseline_y": y(baseline) if baseline is not None else None,
+        "baseline": baseline,
+        "max_label": top.quantize(Decimal("1")),
+        "outage": band(series.get("outage")),
+        "affected": band(series.get("affected")),
+        "start_label": local(start).strftime("%H:%M"),
+        "end_label": local(end).strftime("%H:%M"),
+        "date_label": local(start).strftime("%Y-%m-%d"),
+        "method": series.get("baseline_method"),
+        "currency": series.get("currency"),
+        "points": len(points),
+    }

@@ -1,0 +1,171 @@
+"""Reads of the claim workflow: scoped lists, the staff queue, the dashboard, the loss breakdown."""
+
+from datetime import timedelta
+from statistics import median
+
+from django.db.models import Count, F, Prefetch, Q
+from django.utils import timezone
+
+from accounts import roles
+from claims.models_workflow import Claim, ClaimEvent, ClaimNotification, ClaimState
+from merchants.selectors import merchant_ids_for_user
+
+from . import charts
+
+
+def visible_claims(user):
+    """Claims a user may see: staff all of them, a merchant user only its merchants' claims."""
+    qs = Claim.objects.all()
+    if roles.is_staff_role(user):
+        return qs
+    if roles.is_merchant_user(user):
+        return qs.filter(merchant_id__in=merchant_ids_for_user(user))
+    return qs.none()
+
+
+def claim_list(user, *, state=None, incident=None, merchant=None, overdue=None, now=None):
+    """A list with what a row shows (merchant, incident, assignee), in a constant number of queries."""
+    now = now or timezone.now()
+    qs = visible_claims(user).select_related("merchant", "incident", "assignee")
+    if state:
+        qs = qs.filter(state=state)
+    if incident:
+        qs = qs.filter(incident_id=incident)
+    if merchant:
+        qs = qs.filter(Q(merchant__code=merchant) | Q(merchant_id=merchant if str(merchant).isdigit() else None))
+    if overdue:
+        qs = qs.filter(due_at__lt=now)
+    return qs
+
+
+def staff_queue(user, **filters):
+    """Open claims ordered by the nearest staff deadline (overdue first), then the rest."""
+    qs = claim_list(user, **filters)
+    if not filters.get("state"):
+        qs = qs.filter(
+            state__in=[ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW, ClaimState.DISPUTED, ClaimState.INFO_REQUESTED]
+        )
+    return qs.order_by(F("due_at").asc(nulls_last=True), "created_at", "id")
+
+
+def dashboard(now=None):
+    """Counts per state, overdue claims, median time from submission to first decision (last 90 days)."""
+    now = now or timezone.now()
+    counts = dict(Claim.objects.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    per_state = [(value, label, counts.get(value, 0)) for value, label in ClaimState.choices]
+    overdue = Claim.objects.filter(due_at__lt=now).count()
+    durations = [
+        (decided - submitted).total_seconds()
+        for submitted, decided in Claim.objects.filter(
+            first_decided_at__isnull=False, submitted_at__isnull=False, first_decided_at__gte=now - timedelta(days=90)
+        ).values_list("submitted_at", "first_decided_at")
+    ]
+    median_hours = round(median(durations) / 3600, 1) if durations else None
+    return {
+        "per_state": per_state,
+        "overdue": overdue,
+        "median_hours_to_decision": median_hours,
+        "decided": len(durations),
+    }
+
+
+def claim_detail(user, pk):
+    events = ClaimEvent.objects.select_related("actor").order_by("created_at", "id")
+    return (
+        visible_claims(user)
+        .select_related(
+            "merchant",
+            "incident__service__provider",
+            "assignee",
+            "decided_by",
+            "first_decided_by",
+            "pending_by",
+            "second_approver",
+        )
+        .prefetch_related(Prefetch("events", queryset=events), "documents", "incident__regions")
+        .get(pk=pk)
+    )
+
+
+def current_assessment(claim):
+    """The loss engine's current assessment of this claim's merchant and incident, with its lines."""
+    from claims.models import LossAssessment, LossAssessmentLine
+
+    lines = LossAssessmentLine.objects.select_related("session").order_by("window_start", "id")
+    return (
+        LossAssessment.objects.filter(incident_id=claim.incident_id, merchant_id=claim.merchant_id, is_current=True)
+        .select_related("policy")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .first()
+    )
+
+
+def breakdown(claim):
+    """The loss per hit session, each with its chart (actual GMV per minute, baseline, outage shaded)."""
+    from claims.loss import gmv_chart_series
+
+    assessment = current_assessment(claim)
+    if assessment is None:
+        return {"assessment": None, "lines": []}
+    lines = []
+    for line in assessment.lines.all():
+        series = gmv_chart_series(line, claim.incident)
+        lines.append({"line": line, "chart": charts.svg_chart(series)})
+    return {"assessment": assessment, "lines": lines}
+
+
+def incident_facts(incident):
+    """SLA facts of the incident's provider, from the SLA app when it offers them."""
+    try:
+        from sla import selectors as sla_selectors
+    except ImportError:  # pragma: no cover - the SLA app always exists here
+        return None
+    fn = getattr(sla_selectors, "facts_for_incident", None)
+    if fn is None:
+        return None
+    try:
+        return fn(incident)
+    except Exception:  # noqa: BLE001 - SLA facts are informative; never break the claim page
+        return None
+
+
+def notifications_for(user):
+    return ClaimNotification.objects.filter(recipient=user).select_related("claim")
+
+
+def home_for_merchant(user):
+    """Incidents that hit the merchant's sessions, and the proposals waiting for an answer."""
+    from claims.models import LossAssessment
+
+    ids = merchant_ids_for_user(user)
+    hits = (
+        LossAssessment.objects.filter(merchant_id__in=ids, is_current=True)
+        .select_related("incident__service", "merchant")
+        .order_by("-incident__started_at")[:20]
+    )
+    claims_by_key = {
+        (c.incident_id, c.merchant_id): c
+        for c in Claim.objects.filter(merchant_id__in=ids).only(
+            "id", "incident_id", "merchant_id", "state", "computed_amount", "currency", "expires_at"
+        )
+    }
+    incidents = [{"assessment": a, "claim": claims_by_key.get((a.incident_id, a.merchant_id))} for a in hits]
+    waiting = (
+        Claim.objects.filter(merchant_id__in=ids, state=ClaimState.PROPOSED)
+        .select_related("incident", "merchant")
+        .order_by("expires_at")
+    )
+    action_needed = (
+        Claim.objects.filter(
+            merchant_id__in=ids,
+            state__in=[
+                ClaimState.INFO_REQUESTED,
+                ClaimState.APPROVED,
+                ClaimState.PARTIALLY_APPROVED,
+                ClaimState.REJECTED,
+            ],
+        )
+        .select_related("incident", "merchant")
+        .order_by("expires_at", "-updated_at")
+    )
+    return {"incidents": incidents, "waiting": waiting, "action_needed": action_needed}
