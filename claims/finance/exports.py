@@ -1,0 +1,241 @@
+"""CSV and XLSX exports of a batch and of the compensation ledger.
+
+Files are pure functions of the database rows: no generation time inside, rows in a fixed
+order, fixed XLSX metadata and zip entry times, so exporting twice gives the same bytes.
+CSV rows are produced lazily (``iter_csv``) for ``StreamingHttpResponse``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from claims.models import Claim, ClaimState
+
+from .models import ItemStatus, SettlementBatch, SettlementItem
+from .services import cents
+from .services.settlements import accepted_at_subquery
+
+FIXED_TIME = datetime(2000, 1, 1)  # noqa: DTZ001 (written as the XLSX created/modified time and zip entry time)
+BATCH_COLUMNS = [
+    "batch",
+    "claim_id",
+    "merchant_code",
+    "merchant_name",
+    "incident",
+    "currency",
+    "amount",
+    "status",
+    "payment_reference",
+    "failure_reason",
+]
+LEDGER_COLUMNS = [
+    "accepted_on",
+    "claim_id",
+    "merchant_code",
+    "merchant_name",
+    "incident",
+    "currency",
+    "approved_amount",
+    "claim_state",
+    "batch",
+    "payment_status",
+    "payment_reference",
+    "paid_on",
+    "paid_amount",
+]
+CHUNK = 2000
+
+
+def _local_date(value) -> str:
+    return timezone.localtime(value).date().isoformat() if value else ""
+
+
+def _money(value) -> str:
+    return f"{cents(value):.2f}"
+
+
+# --- Batch --------------------------------------------------------------------------------
+
+
+def batch_items(batch: SettlementBatch):
+    return (
+        SettlementItem.objects.filter(batch=batch)
+        .exclude(status=ItemStatus.REMOVED)
+        .select_related("merchant", "claim__incident")
+        .order_by("claim_id", "pk")
+    )
+
+
+def batch_rows(batch: SettlementBatch) -> Iterator[list]:
+    """Header, one row per claim (by claim number), then one TOTAL row per currency."""
+    yield BATCH_COLUMNS
+    totals: dict[str, list] = {}
+    for item in batch_items(batch).iterator(chunk_size=CHUNK):
+        t = totals.setdefault(item.currency, [0, Decimal("0.00")])
+        t[0] += 1
+        t[1] += item.amount
+        yield [
+            batch.reference,
+            item.claim_id,
+            item.merchant.code,
+            item.merchant.name,
+            item.claim.incident.key,
+            item.currency,
+            item.amount,
+            item.status,
+            item.payment_reference,
+            item.failure_reason,
+        ]
+    for currency, (count, amount) in sorted(totals.items()):
+        yield ["TOTAL", count, "", "", "", currency, amount, "", "", ""]
+
+
+# --- Ledger -------------------------------------------------------------------------------
+
+
+def _day_bounds(start: date, end: date):
+    tz = timezone.get_current_timezone()
+    return (
+        timezone.make_aware(datetime.combine(start, time.min), tz),
+        timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
+    )
+
+
+def ledger_claims(start: date, end: date):
+    """Claims accepted (by the merchant) from ``start`` to ``end`` inclusive, local days."""
+    lo, hi = _day_bounds(start, end)
+    return (
+        Claim.objects.filter(state__in=[ClaimState.ACCEPTED, ClaimState.SETTLED], approved_amount__isnull=False)
+        .annotate(accepted_at=accepted_at_subquery())
+        .filter(accepted_at__gte=lo, accepted_at__lt=hi)
+        .select_related("merchant", "incident")
+        .order_by("accepted_at", "pk")
+    )
+
+
+def ledger_rows(start: date, end: date) -> Iterator[list]:
+    """Header, one row per claim, then per currency: approved, paid and outstanding totals."""
+    yield LEDGER_COLUMNS
+    totals: dict[str, list] = {}
+    qs = ledger_claims(start, end)
+    for chunk_start in range(0, 10**9, CHUNK):
+        chunk = list(qs[chunk_start : chunk_start + CHUNK])
+        if not chunk:
+            break
+        items = {}
+        for item in (
+            SettlementItem.objects.filter(claim__in=[c.pk for c in chunk])
+            .exclude(status=ItemStatus.REMOVED)
+            .select_related("batch")
+            .order_by("pk")
+        ):
+            if item.status != ItemStatus.FAILED or item.claim_id not in items:
+                items[item.claim_id] = item  # the active item wins over earlier failed ones
+        for claim in chunk:
+            item = items.get(claim.pk)
+            paid = item.amount if item is not None and item.status == ItemStatus.PAID else Decimal("0.00")
+            t = totals.setdefault(claim.currency, [0, Decimal("0.00"), Decimal("0.00")])
+            t[0] += 1
+            t[1] += cents(claim.approved_amount)
+            t[2] += paid
+            yield [
+                _local_date(claim.accepted_at),
+                claim.pk,
+                claim.merchant.code,
+                claim.merchant.name,
+                claim.incident.key,
+                claim.currency,
+                cents(claim.approved_amount),
+                claim.state,
+                item.batch.reference if item else "",
+                item.status if item else "",
+                item.payment_reference if item else "",
+                _local_date(item.paid_at) if item and item.paid_at else "",
+                paid,
+            ]
+    for currency, (count, approved, paid) in sorted(totals.items()):
+        yield ["TOTAL", count, "", "", "", currency, approved, "", "", "outstanding", approved - paid, "", paid]
+
+
+# --- Writers ------------------------------------------------------------------------------
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _cell(value):
+    if isinstance(value, Decimal):
+        return _money(value)
+    return value
+
+
+def iter_csv(rows: Iterable[list], bom: bool = True) -> Iterator[bytes]:
+    """UTF-8 CSV (with a BOM so spreadsheet programs read Chinese), one encoded line at a time."""
+    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    if bom:
+        yield "\ufeff".encode()
+    for row in rows:
+        yield writer.writerow([_cell(v) for v in row]).encode()
+
+
+def csv_bytes(rows: Iterable[list]) -> bytes:
+    return b"".join(iter_csv(rows))
+
+
+_CORE_TIMES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def _normalise_zip(data: bytes) -> bytes:
+    """Rewrite the XLSX zip with fixed entry times and fixed core properties."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = _CORE_TIMES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<3>", content)
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            dst.writestr(fixed, content)
+    return out.getvalue()
+
+
+def xlsx_bytes(rows: Iterable[list], title: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = Workbook(write_only=True)
+    wb.properties.creator = "claims-finance"
+    wb.properties.lastModifiedBy = "claims-finance"
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    ws = wb.create_sheet(title=title[:31])
+    for row in rows:
+        cells = []
+        for value in row:
+            if isinstance(value, Decimal):
+                c = WriteOnlyCell(ws, value=cents(value))
+                c.number_format = "0.00"
+                cells.append(c)
+            else:
+                cells.append(value)
+        ws.append(cells)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _normalise_zip(buf.getvalue())
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
