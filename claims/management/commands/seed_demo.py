@@ -12,6 +12,7 @@ from django.db import transaction
 from accounts import demo as accounts_demo
 from incidents import demo as incidents_demo
 from merchants import demo as merchants_demo
+from sla import demo as sla_demo
 
 
 class Command(BaseCommand):
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             accounts_demo.seed(self.stdout)
             incidents_demo.seed(self.stdout)
+            sla_demo.seed(self.stdout)
             merchants_demo.seed(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(f"Demo logins at http://127.0.0.1:8000/login/ (password for all: {accounts_demo.PASSWORD}):")
