@@ -1,0 +1,379 @@
+"""PDF documents: the data each one shows (built from the database into plain values), the
+SVG chart, and the WeasyPrint rendering with one shared ``FontConfiguration``.
+
+Rendering is deterministic: the context holds formatted strings only (times in the
+merchant's time zone, money to the cent), the only time printed is the stored issue time,
+and the PDF identifier derives from the document's subject and version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from claims.loss.selectors import gmv_chart_series
+from claims.models import Claim, ClaimDocument, ClaimEvent, ClaimState, LossAssessment, ReasonCode
+from incidents.models import IncidentUpdate
+from merchants.models import Merchant
+
+from .models import DocumentKind, ItemStatus, SettlementItem
+
+# Bump when a template changes what a document shows; stored with every issued version.
+TEMPLATE_VERSIONS = {
+    DocumentKind.CLAIM_STATEMENT: "statement-1",
+    DocumentKind.EVIDENCE_PACK: "evidence-1",
+    DocumentKind.MONTHLY_STATEMENT: "monthly-1",
+}
+TEMPLATES = {
+    DocumentKind.CLAIM_STATEMENT: "documents/claim_statement.html",
+    DocumentKind.EVIDENCE_PACK: "documents/evidence_pack.html",
+    DocumentKind.MONTHLY_STATEMENT: "documents/monthly_statement.html",
+}
+CENT = Decimal("0.01")
+_FONT_CONFIG = None
+
+
+def money(value, currency="") -> str:
+    if value is None:
+        return "—"
+    text = f"{Decimal(value).quantize(CENT, ROUND_HALF_UP):,.2f}"
+    return f"{text} {currency}".strip()
+
+
+def num(value, places=2) -> str:
+    if value is None:
+        return "—"
+    q = Decimal(1).scaleb(-places)
+    return f"{Decimal(value).quantize(q, ROUND_HALF_UP):,.{places}f}"
+
+
+class Clock:
+    def __init__(self, tzname: str):
+        try:
+            self.tz = zoneinfo.ZoneInfo(tzname)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.tz = zoneinfo.ZoneInfo("Asia/Shanghai")
+        self.name = self.tz.key
+
+    def dt(self, value) -> str:
+        return value.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+    def hm(self, value) -> str:
+        return value.astimezone(self.tz).strftime("%H:%M") if value else ""
+
+
+# --- Chart --------------------------------------------------------------------------------
+
+
+def chart_svg(series: dict, clock: Clock, width=660, height=190) -> str:
+    """Actual GMV per minute (line) against the baseline (dashed), affected minutes shaded."""
+    points = series["points"]
+    if not points:
+        return ""
+    left, right, top, bottom = 56, 8, 10, 24
+    w, h = width - left - right, height - top - bottom
+    values = [Decimal(p["gmv"]) for p in points]
+    base = Decimal(series["baseline"]) if series.get("baseline") else None
+    top_value = max([*values, base or Decimal(0), Decimal(1)])
+    n = len(points)
+
+    def x(i):
+        return left + (w * i / max(n - 1, 1))
+
+    def y(v):
+        return top + h - float(h * Decimal(v) / top_value)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img">',
+        f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="#ffffff" stroke="#c9ced8" stroke-width="0.5"/>',
+    ]
+    affected = [i for i, p in enumerate(points) if p["affected"]]
+    if affected:
+        x0, x1 = x(affected[0]), x(min(affected[-1] + 1, n - 1))
+        parts.append(
+            f'<rect x="{x0:.1f}" y="{top}" width="{max(x1 - x0, 1):.1f}" height="{h}" fill="#f7c6c2" opacity="0.7"/>'
+        )
+    poly = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
+    parts.append(f'<polyline fill="none" stroke="#1f5fbf" stroke-width="1.3" points="{poly}"/>')
+    if base is not None:
+        parts.append(
+            f'<line x1="{left}" y1="{y(base):.1f}" x2="{left + w}" y2="{y(base):.1f}" '
+            'stroke="#067647" stroke-width="1.2" stroke-dasharray="5,3"/>'
+        )
+    first = datetime.fromisoformat(points[0]["minute"])
+    last = datetime.fromisoformat(points[-1]["minute"])
+    parts += [
+        f'<text x="{left - 4}" y="{top + 8}" font-size="8" text-anchor="end">{escape(num(top_value))}</text>',
+        f'<text x="{left - 4}" y="{top + h}" font-size="8" text-anchor="end">0</text>',
+        f'<text x="{left}" y="{height - 8}" font-size="8">{clock.hm(first)}</text>',
+        f'<text x="{left + w}" y="{height - 8}" font-size="8" text-anchor="end">{clock.hm(last)}</text>',
+        "</svg>",
+    ]
+    return "".join(parts)
+
+
+# --- Contexts -----------------------------------------------------------------------------
+
+
+def _label(choices, value):
+    return dict(choices).get(value, value) if value else "—"
+
+
+def _sla_facts(incident) -> list[dict]:
+    from sla.models import SLAEvaluation
+
+    month = timezone.localtime(incident.started_at).date().replace(day=1)
+    rows = []
+    for ev in (
+        SLAEvaluation.objects.filter(is_current=True, period=month, contract__services=incident.service)
+        .distinct()
+        .order_by("contract_code")
+    ):
+        rows.append(
+            {
+                "contract": ev.contract_code,
+                "period": ev.period_label,
+                "availability": num(ev.availability_percent, 4),
+                "target": num(ev.availability_target, 4),
+                "met": ev.meets_target,
+                "downtime": num(ev.downtime_minutes),
+                "credit_percent": num(ev.credit_percent),
+                "final": ev.is_final,
+            }
+        )
+    return rows
+
+
+def _assessment(claim, clock, with_charts=True) -> dict | None:
+    assessment = (
+        LossAssessment.objects.filter(incident=claim.incident, merchant=claim.merchant, is_current=True)
+        .select_related("policy")
+        .first()
+    )
+    if assessment is None:
+        return None
+    cur = assessment.currency
+    lines = []
+    for line in assessment.lines.select_related("session").order_by("window_start", "id"):
+        chart = ""
+        if with_charts:
+            chart = chart_svg(gmv_chart_series(line, claim.incident), clock)
+        lines.append(
+            {
+                "session": line.session.external_id,
+                "method": _label(line.BaselineMethod.choices, line.baseline_method),
+                "window": f"{clock.dt(line.window_start)} – {clock.hm(line.window_end)}",
+                "minutes": line.affected_minutes,
+                "excluded": line.excluded_minutes,
+                "with_data": line.minutes_with_data,
+                "coverage": f"{num(line.data_coverage * 100, 1)}%",
+                "baseline_per_minute": num(line.baseline_gmv_per_minute),
+                "baseline_total": num(line.baseline_gmv_per_minute * line.affected_minutes),
+                "actual": num(line.actual_gmv),
+                "lost_gmv": num(line.lost_gmv),
+                "lost_profit": num(line.lost_profit),
+                "ad_spend": num(line.wasted_ad_spend),
+                "chart": mark_safe(chart),  # noqa: S308 (built above from numbers and escaped text)
+            }
+        )
+    before, after = assessment.compensation_before_pool, assessment.compensation
+    scale = (after / before) if before else Decimal(1)
+    flags = [_label(LossAssessment.Flag.choices, f) for f in assessment.flags]
+    return {
+        "policy": f"v{assessment.policy.version}",
+        "currency": cur,
+        "cause": assessment.cause,
+        "margin": f"{num(assessment.margin_rate * 100, 2)}%",
+        "responsibility": f"{num(assessment.responsibility_percent)}%",
+        "lost_gmv": num(assessment.lost_gmv),
+        "lost_profit": num(assessment.lost_profit),
+        "ad_spend": num(assessment.wasted_ad_spend),
+        "claim_cap": money(assessment.policy.claim_cap, cur),
+        "pool": money(assessment.policy.incident_pool, cur),
+        "before_pool": money(before, cur),
+        "compensation": money(after, cur),
+        "pool_scale": f"{num(scale * 100, 2)}%",
+        "flags": flags,
+        "lines": lines,
+    }
+
+
+def claim_context(claim: Claim, *, evidence=False, with_charts=True) -> dict:
+    claim = Claim.objects.select_related("merchant", "incident__service__provider", "decided_by").get(pk=claim.pk)
+    clock = Clock(claim.merchant.timezone)
+    incident = claim.incident
+    cur = claim.currency
+    minutes = int(incident.duration().total_seconds() // 60) if incident.resolved_at else None
+    ctx = {
+        "clock": clock.name,
+        "merchant": {"name": claim.merchant.name, "code": claim.merchant.code},
+        "claim": {
+            "number": f"C-{claim.pk:06d}",
+            "id": claim.pk,
+            "state": str(_label(ClaimState.choices, claim.state)),
+            "state_code": claim.state,
+            "currency": cur,
+            "computed": money(claim.computed_amount, cur),
+            "claimed": money(claim.claimed_amount, cur),
+            "approved": money(claim.approved_amount, cur),
+            "payable": money(claim.approved_amount or 0, cur),
+            "decision_reason": str(_label(ReasonCode.choices, claim.decision_reason)),
+            "decision_message": claim.decision_message or "—",
+            "decided_at": clock.dt(claim.decided_at),
+            "payment_reference": claim.payment_reference or "—",
+            "settled_at": clock.dt(claim.settled_at),
+            "disputed": claim.dispute_count > 0,
+            "dispute_statement": claim.dispute_statement,
+        },
+        "incident": {
+            "key": incident.key,
+            "title": incident.title,
+            "service": f"{incident.service.code} ({incident.service.name})",
+            "provider": incident.service.provider.name,
+            "impact": str(incident.get_impact_display()),
+            "cause": str(incident.get_cause_display()),
+            "start": clock.dt(incident.started_at),
+            "end": clock.dt(incident.resolved_at),
+            "minutes": minutes if minutes is not None else "—",
+        },
+        "sla": _sla_facts(incident),
+        "loss": _assessment(claim, clock, with_charts=with_charts),
+    }
+    if evidence:
+        ctx["timeline"] = [
+            {
+                "at": clock.dt(u.created_at),
+                "kind": str(u.get_kind_display()),
+                "change": f"{u.from_state} → {u.to_state}" if u.to_state else "",
+                "message": u.message,
+                "origin": u.origin,
+            }
+            for u in IncidentUpdate.objects.filter(incident=incident).order_by("created_at", "id")
+        ]
+        ctx["audit"] = [
+            {
+                "at": clock.dt(e.created_at),
+                "who": (e.actor.get_username() if e.actor_id else "system") + f" ({e.actor_role})",
+                "action": e.action or e.kind,
+                "change": f"{e.from_state or '·'} → {e.to_state}" if e.to_state else "",
+                "reason": str(_label(ReasonCode.choices, e.reason_code)) if e.reason_code else "",
+                "message": e.message,
+                "amount": money(e.amount, e.currency) if e.amount is not None else "",
+            }
+            for e in ClaimEvent.objects.filter(claim=claim).select_related("actor").order_by("created_at", "id")
+        ]
+        ctx["files"] = [
+            {
+                "name": d.original_name,
+                "kind": d.kind,
+                "size": f"{d.size:,}",
+                "sha256": d.sha256,
+                "at": clock.dt(d.uploaded_at),
+                "by": d.uploaded_by.get_username(),
+            }
+            for d in ClaimDocument.objects.filter(claim=claim)
+            .select_related("uploaded_by")
+            .order_by("uploaded_at", "id")
+        ]
+    return ctx
+
+
+def month_bounds(period: date, tz) -> tuple[datetime, datetime]:
+    start = datetime.combine(period.replace(day=1), time.min, tzinfo=tz)
+    nxt = (period.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return start, datetime.combine(nxt, time.min, tzinfo=tz)
+
+
+def monthly_context(merchant: Merchant, period: date) -> dict:
+    clock = Clock(merchant.timezone)
+    lo, hi = month_bounds(period, clock.tz)
+    from django.db.models import Q
+
+    claims = list(
+        Claim.objects.filter(merchant=merchant)
+        .filter(Q(settled_at__gte=lo, settled_at__lt=hi) | Q(decided_at__gte=lo, decided_at__lt=hi))
+        .select_related("incident")
+        .order_by("pk")
+    )
+    rows, decided, paid = [], {}, {}
+    for c in claims:
+        rows.append(
+            {
+                "number": f"C-{c.pk:06d}",
+                "incident": c.incident.key,
+                "title": c.incident.title,
+                "state": str(_label(ClaimState.choices, c.state)),
+                "decided_at": clock.dt(c.decided_at),
+                "reason": str(_label(ReasonCode.choices, c.decision_reason)),
+                "approved": money(c.approved_amount, c.currency),
+                "settled_at": clock.dt(c.settled_at),
+            }
+        )
+        if c.decided_at and lo <= c.decided_at < hi:
+            decided[c.currency] = decided.get(c.currency, Decimal(0)) + (c.approved_amount or 0)
+    payments = []
+    for item in (
+        SettlementItem.objects.filter(merchant=merchant, status=ItemStatus.PAID, paid_at__gte=lo, paid_at__lt=hi)
+        .select_related("batch")
+        .order_by("paid_at", "pk")
+    ):
+        payments.append(
+            {
+                "at": clock.dt(item.paid_at),
+                "batch": item.batch.reference,
+                "claim": f"C-{item.claim_id:06d}",
+                "reference": item.payment_reference,
+                "amount": money(item.amount, item.currency),
+            }
+        )
+        paid[item.currency] = paid.get(item.currency, Decimal(0)) + item.amount
+    currencies = sorted(set(decided) | set(paid))
+    return {
+        "clock": clock.name,
+        "merchant": {"name": merchant.name, "code": merchant.code},
+        "period": f"{period:%Y-%m}",
+        "claims": rows,
+        "payments": payments,
+        "totals": [
+            {
+                "currency": cur,
+                "decided": money(decided.get(cur, 0), cur),
+                "paid": money(paid.get(cur, 0), cur),
+            }
+            for cur in currencies
+        ],
+    }
+
+
+# --- Rendering ----------------------------------------------------------------------------
+
+
+def font_config():
+    global _FONT_CONFIG
+    if _FONT_CONFIG is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _FONT_CONFIG = FontConfiguration()
+    return _FONT_CONFIG
+
+
+def render_html(kind: str, context: dict) -> str:
+    return render_to_string(TEMPLATES[kind], context)
+
+
+def render_pdf(kind: str, context: dict, identifier: str) -> tuple[bytes, int]:
+    """Return the PDF bytes and its page count."""
+    from weasyprint import HTML
+
+    html = render_html(kind, context)
+    document = HTML(string=html, base_url=".").render(font_config=font_config())
+    pdf = document.write_pdf(pdf_identifier=hashlib.md5(identifier.encode()).hexdigest().encode())  # noqa: S324
+    return pdf, len(document.pages)

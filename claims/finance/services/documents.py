@@ -1,0 +1,126 @@
+"""Issue PDF documents: render, store through Django's storage with their SHA-256, version them.
+
+A document (kind + subject) is never overwritten. ``issue`` without a reason returns the
+latest version if there is one (idempotent: a repeated task does nothing); with a reason it
+issues version n+1. Called from the Celery task ``claims.finance.tasks.issue_document``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import roles
+from claims.models import Claim
+from merchants.models import Merchant
+
+from .. import documents as docs
+from ..models import DocumentKind, IssuedDocument
+from . import InvalidInput, NotPermitted
+
+PREFIX = {
+    DocumentKind.CLAIM_STATEMENT: "ST",
+    DocumentKind.EVIDENCE_PACK: "EP",
+    DocumentKind.MONTHLY_STATEMENT: "MS",
+}
+
+
+def subject_for(kind, *, claim_id=None, merchant_id=None, period=None):
+    """(subject_key, claim, merchant, period) for a document request."""
+    if kind in (DocumentKind.CLAIM_STATEMENT, DocumentKind.EVIDENCE_PACK):
+        try:
+            claim = Claim.objects.select_related("merchant").get(pk=claim_id)
+        except (Claim.DoesNotExist, ValueError, TypeError):
+            raise InvalidInput(_("Unknown claim."), code="unknown_claim") from None
+        return f"claim:{claim.pk}", claim, claim.merchant, None
+    if kind == DocumentKind.MONTHLY_STATEMENT:
+        try:
+            merchant = Merchant.objects.get(pk=merchant_id)
+        except (Merchant.DoesNotExist, ValueError, TypeError):
+            raise InvalidInput(_("Unknown merchant."), code="unknown_merchant") from None
+        if isinstance(period, str):
+            period = date.fromisoformat(period[:7] + "-01")
+        if not isinstance(period, date):
+            raise InvalidInput(_("Choose a month."), code="bad_period")
+        period = period.replace(day=1)
+        return f"merchant:{merchant.pk}:{period:%Y-%m}", None, merchant, period
+    raise InvalidInput(_("Unknown document kind."), code="bad_kind")
+
+
+def build_context(kind, claim, merchant, period) -> dict:
+    if kind == DocumentKind.CLAIM_STATEMENT:
+        return docs.claim_context(claim)
+    if kind == DocumentKind.EVIDENCE_PACK:
+        return docs.claim_context(claim, evidence=True)
+    return docs.monthly_context(merchant, period)
+
+
+def document_number(kind, claim, merchant, period) -> str:
+    if claim is not None:
+        return f"{PREFIX[kind]}-C{claim.pk:06d}"
+    return f"{PREFIX[kind]}-{merchant.code}-{period:%Y-%m}"
+
+
+def render(kind, claim, merchant, period, *, version: int, issued_at) -> tuple[bytes, int]:
+    """The PDF of one version: a pure function of the database rows, the version and its issue time."""
+    ctx = build_context(kind, claim, merchant, period)
+    number = document_number(kind, claim, merchant, period)
+    ctx["issue"] = {
+        "number": number,
+        "version": version,
+        "template_version": docs.TEMPLATE_VERSIONS[kind],
+        "issued_at": docs.Clock(merchant.timezone).dt(issued_at),
+    }
+    return docs.render_pdf(kind, ctx, identifier=f"{number}/v{version}")
+
+
+def check_can_issue(by):
+    if by is not None and not roles.is_staff_role(by):
+        raise NotPermitted(_("Only staff may issue documents."))
+
+
+def issue(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason="") -> IssuedDocument:
+    check_can_issue(by)
+    reason = (reason or "").strip()
+    key, claim, merchant, period = subject_for(kind, claim_id=claim_id, merchant_id=merchant_id, period=period)
+    for _attempt in range(3):
+        latest = IssuedDocument.objects.filter(kind=kind, subject_key=key).order_by("-version").first()
+        if latest is not None and not reason:
+            return latest
+        version = latest.version + 1 if latest else 1
+        issued_at = timezone.now().replace(microsecond=0)
+        pdf, pages = render(kind, claim, merchant, period, version=version, issued_at=issued_at)
+        digest = hashlib.sha256(pdf).hexdigest()
+        doc = IssuedDocument(
+            kind=kind,
+            subject_key=key,
+            claim=claim,
+            merchant=merchant,
+            period=period,
+            version=version,
+            template_version=docs.TEMPLATE_VERSIONS[kind],
+            reason=reason or ("" if version == 1 else "reissue"),
+            sha256=digest,
+            size=len(pdf),
+            pages=pages,
+            issued_at=issued_at,
+            issued_by=by,
+        )
+        try:
+            with transaction.atomic():
+                doc.file.save(f"{digest[:16]}.pdf", ContentFile(pdf), save=False)
+                doc.save()
+        except IntegrityError:
+            doc.file.storage.delete(doc.file.name)
+            continue  # someone issued this version at the same time: look again
+        return doc
+    raise InvalidInput(_("Could not issue the document; try again."), code="busy")
+
+
+def history(kind, key):
+    return IssuedDocument.objects.filter(kind=kind, subject_key=key).order_by("-version")

@@ -1,0 +1,14 @@
+"""Celery tasks of the finance app (thin: the work is in ``claims.finance.services``)."""
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+
+@shared_task(name="claims_finance.issue_document", acks_late=True)
+def issue_document(kind, claim_id=None, merchant_id=None, period=None, user_id=None, reason=""):
+    """Render and store one document version; returns ``{"id", "version", "sha256", "pages"}``."""
+    from .services.documents import issue
+
+    by = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    doc = issue(kind, claim_id=claim_id, merchant_id=merchant_id, period=period, by=by, reason=reason)
+    return {"id": doc.pk, "version": doc.version, "sha256": doc.sha256, "pages": doc.pages}

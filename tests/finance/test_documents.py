@@ -1,0 +1,224 @@
+import hashlib
+import io
+import subprocess
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from pypdf import PdfReader
+
+from claims.finance.models import DocumentKind, IssuedDocument
+from claims.finance.services import documents as ds
+from claims.finance.services import settlements as st
+from claims.finance.tasks import issue_document
+from claims.loss.engine import assess_incident
+from claims.workflow import services as wf
+from incidents.models import IncidentUpdate
+from merchants.models import LiveSession, SessionMinute
+from sla.models import SLAContract, SLAEvaluation
+
+from .conftest import T0, make_incident
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+MIN = timedelta(minutes=1)
+
+
+def pdf_text(data: bytes) -> str:
+    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True)
+    return out.stdout.decode()
+
+
+def build_world(claims, finance, settle=True):
+    """A resolved incident with a measured session, its loss assessment, SLA facts, an accepted (and paid) claim."""
+    merchant = claims.merchant("tea", "茶馆 Tea House")
+    incident = make_incident(start=T0, minutes=40)
+    IncidentUpdate.objects.create(
+        incident=incident, kind="created", to_state="detected", message="监控告警", origin="webhook"
+    )
+    IncidentUpdate.objects.create(
+        incident=incident,
+        kind="transition",
+        from_state="detected",
+        to_state="resolved",
+        message="已恢复",
+        origin="console",
+    )
+    session = LiveSession.objects.create(
+        merchant=merchant,
+        external_id="LIVE-8848",
+        service_code="rtc-video",
+        region_code="cn-east",
+        started_at=T0 - 60 * MIN,
+        ended_at=T0 + 90 * MIN,
+    )
+    SessionMinute.objects.bulk_create(
+        [
+            SessionMinute(
+                session=session,
+                minute=T0 + (i - 60) * MIN,
+                gmv=Decimal("20.00") if 0 <= i - 60 < 40 else Decimal("100.00"),
+                ad_spend=Decimal("1.00"),
+            )
+            for i in range(150)
+        ]
+    )
+    (assessment,) = assess_incident(incident)
+    contract = SLAContract.objects.create(
+        code="rtc-main",
+        provider=incident.service.provider,
+        currency="CNY",
+        monthly_fee=Decimal("100000.00"),
+        effective_from=date(2026, 1, 1),
+        availability_target=Decimal("99.9500"),
+        partial_outage_weight=Decimal("0.5"),
+        degraded_weight=Decimal("0.25"),
+    )
+    contract.services.add(incident.service)
+    SLAEvaluation.objects.create(
+        contract=contract,
+        contract_code="rtc-main",
+        period=date(2026, 11, 1),
+        evaluated_at=T0 + timedelta(days=1),
+        eligible_minutes=Decimal("43200"),
+        excluded_minutes=Decimal("0"),
+        downtime_minutes=Decimal("40"),
+        availability_percent=Decimal("99.9074"),
+        availability_target=Decimal("99.9500"),
+        tier_credit_percent=Decimal("10"),
+        credit_percent=Decimal("10"),
+        credit_amount=Decimal("10000.00"),
+        currency="CNY",
+        claim_deadline=date(2026, 12, 31),
+    )
+    claim = claims.proposed(str(assessment.compensation), merchant=merchant, incident=incident)
+    wf.add_evidence(claim, claims.user_of(merchant), SimpleUploadedFile("直播截图.png", PNG, content_type="image/png"))
+    claim = wf.submit(claim, claims.user_of(merchant))
+    claim = wf.start_review(claim, claims.support)
+    claim = wf.approve(claim, claims.support, "loss_confirmed", "与指标一致 Matches the metrics.")
+    claim = wf.accept(claim, claims.user_of(merchant))
+    if settle:
+        batch = st.create_batch(finance)
+        st.add_claims(batch, finance)
+        st.lock(batch, finance)
+        st.mark_exported(batch, finance, "0" * 64)
+        st.import_payments(
+            batch,
+            finance,
+            f"claim_id,amount,currency,status,payment_reference\n{claim.pk},{claim.approved_amount},CNY,paid,银行-001\n".encode(),
+        )
+        claim.refresh_from_db()
+    return claim, assessment
+
+
+@pytest.mark.django_db
+def test_claim_statement_text_pages_and_png(claims, finance):
+    claim, assessment = build_world(claims, finance)
+    assert assessment.compensation > 0
+    doc = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
+    assert doc.version == 1 and doc.template_version == "statement-1"
+    data = doc.file.read()
+    assert hashlib.sha256(data).hexdigest() == doc.sha256 and len(data) == doc.size
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == doc.pages
+    assert 1 <= doc.pages <= 3
+    text = pdf_text(data)
+    for expected in [
+        "理赔结算单",
+        "Claim settlement statement",
+        "茶馆 Tea House",
+        f"C-{claim.pk:06d}",
+        "视频推流中断",
+        "Major outage",
+        "Provider",
+        "2026-11-02 12:00",  # start in the merchant's time zone
+        "2026-11-02 12:40",
+        "99.9074",
+        "99.9500",
+        "LIVE-8848",
+        "损失明细",
+        "与指标一致",
+        f"{assessment.compensation:,.2f} CNY",
+        "银行-001",
+        "每分钟实际 GMV 与基线",
+    ]:
+        assert expected in text, expected
+    assert "第 1 / " in text  # page footer
+    # pypdf reads the Chinese text too.
+    assert "应付金额" in reader.pages[0].extract_text() + "".join(p.extract_text() for p in reader.pages[1:])
+    # The chart is drawn as vector paths (SVG), on page 1.
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = ARTIFACTS / "finance_claim_statement"
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", "-", str(out)], input=data, check=True
+    )
+    png = out.with_suffix(".png")
+    assert png.exists() and png.stat().st_size > 10_000
+
+
+@pytest.mark.django_db
+def test_same_inputs_same_text_and_versions_never_overwritten(claims, finance):
+    claim, _ = build_world(claims, finance)
+    doc = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
+    key, c, m, p = ds.subject_for(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk)
+    again, _pages = ds.render(DocumentKind.CLAIM_STATEMENT, c, m, p, version=1, issued_at=doc.issued_at)
+    first = doc.file.read()
+    assert pdf_text(again) == pdf_text(first)
+    assert again == first  # byte-identical, not only the text
+    # A repeated request without a reason returns the same version.
+    assert ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk).pk == doc.pk
+    v2 = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="更正商户名称 name corrected")
+    assert v2.version == 2 and v2.file.name != doc.file.name
+    old = IssuedDocument.objects.get(pk=doc.pk)
+    assert hashlib.sha256(old.file.read()).hexdigest() == doc.sha256  # v1 untouched
+    assert "(v2)" in pdf_text(v2.file.read())
+    assert [d.version for d in ds.history(DocumentKind.CLAIM_STATEMENT, key)] == [2, 1]
+
+
+@pytest.mark.django_db
+def test_evidence_pack_and_monthly_statement(claims, finance):
+    claim, _ = build_world(claims, finance)
+    pack = ds.issue(DocumentKind.EVIDENCE_PACK, claim_id=claim.pk, by=finance)
+    text = pdf_text(pack.file.read())
+    for expected in [
+        "争议证据包",
+        "Incident timeline",
+        "监控告警",
+        "审计记录",
+        "Audit trail",
+        "submit",
+        "settle",
+        "数据覆盖",
+        "Data coverage",
+        "100.0%",
+        "证据文件",
+        "直播截图.png",
+    ]:
+        assert expected in text, expected
+    assert pack.pages >= 2
+    month = timezone.localdate().replace(day=1)
+    ms = issue_document.apply(
+        kwargs={"kind": "monthly_statement", "merchant_id": claim.merchant_id, "period": month.isoformat()}
+    ).get()
+    doc = IssuedDocument.objects.get(pk=ms["id"])
+    data = doc.file.read()
+    text = pdf_text(data)
+    assert "月度对账单" in text and "Monthly merchant statement" in text
+    assert f"C-{claim.pk:06d}" in text and "银行-001" in text
+    assert f"{claim.approved_amount:,.2f} CNY" in text
+    assert doc.pages == len(PdfReader(io.BytesIO(data)).pages) == 1
+
+
+@pytest.mark.django_db
+def test_merchants_cannot_issue(claims, finance):
+    claim, _ = build_world(claims, finance, settle=False)
+    from claims.workflow.errors import NotPermitted
+
+    with pytest.raises(NotPermitted):
+        ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=claims.user_of(claim.merchant))
