@@ -20,6 +20,7 @@ US = 1_000_000  # microseconds per second
 MINUTE_US = 60 * US
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HUNDRED = Fraction(100)
+WEIGHT_SCALE = 10_000  # weights have at most 4 decimals: the sweep works on integers
 
 MAJOR_OUTAGE = "major_outage"
 PARTIAL_OUTAGE = "partial_outage"
@@ -38,19 +39,27 @@ def from_us(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=value)
 
 
+def _round(num: int, den: int, places: int) -> Decimal:
+    num *= 10**places
+    sign = -1 if (num < 0) != (den < 0) else 1
+    num, den = abs(num), abs(den)
+    whole = (2 * num + den) // (2 * den)
+    return Decimal(sign * whole).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+
+
 def round_half_up(value: Fraction | Decimal | int, places: int) -> Decimal:
     """Round an exact value half-up (away from zero) to ``places`` decimals."""
-    frac = Fraction(value)
-    scaled = frac * 10**places
-    sign = -1 if scaled < 0 else 1
-    scaled = abs(scaled)
-    whole = (2 * scaled.numerator + scaled.denominator) // (2 * scaled.denominator)
-    return Decimal(sign * whole).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+    if isinstance(value, int):
+        return _round(value, 1, places)
+    frac = value if isinstance(value, Fraction) else Fraction(value)
+    return _round(frac.numerator, frac.denominator, places)
 
 
 def minutes(us: int | Fraction) -> Decimal:
     """Microseconds shown as minutes, half-up to 2 decimals."""
-    return round_half_up(Fraction(us) / MINUTE_US, 2)
+    if isinstance(us, int):
+        return _round(us, MINUTE_US, 2)
+    return _round(us.numerator, us.denominator * MINUTE_US, 2)
 
 
 def month_window(year: int, month: int, tz: str) -> tuple[datetime, datetime]:
@@ -88,7 +97,7 @@ class Segment:
 
     start: int
     end: int
-    weight: Fraction
+    weight: int | Fraction
     owner: int
 
     @property
@@ -115,9 +124,9 @@ def weighted_segments(items) -> list[Segment]:
     first in ``items``. Instants of weight 0 are left out. Adjacent pieces with the same
     weight and owner are merged.
     """
-    indexed = sorted(((s, e, Fraction(w), i) for i, (s, e, w) in enumerate(items) if e > s), key=lambda t: (t[0], t[3]))
+    indexed = sorted(((s, e, w, i) for i, (s, e, w) in enumerate(items) if e > s), key=lambda t: (t[0], t[3]))
     points = sorted({p for s, e, _, _ in indexed for p in (s, e)})
-    heap: list[tuple[Fraction, int, int]] = []
+    heap: list[tuple] = []
     out: list[Segment] = []
     k = 0
     for a, b in zip(points, points[1:], strict=False):
@@ -343,7 +352,8 @@ def evaluate(
         weight = terms.weight(inc.impact)
         if ongoing and ce > cs:
             provisional = True
-        items.append((cs, ce, weight))
+        scaled = weight * WEIGHT_SCALE  # integer arithmetic in the sweep whenever exact
+        items.append((cs, ce, int(scaled) if scaled.denominator == 1 else scaled))
         rows.append(
             {
                 "id": inc.id,
@@ -356,7 +366,7 @@ def evaluate(
                 "resolved_at": local(inc.resolved_at),
                 "ongoing": ongoing,
                 "clipped_minutes": minutes(max(0, ce - cs)),
-                "_counted": Fraction(0),
+                "_counted": 0,
             }
         )
 
@@ -393,11 +403,12 @@ def evaluate(
     window_us = max(0, we - ws)
     excluded_us = covered_length(holes, ws, we)
     eligible_us = window_us - excluded_us
-    downtime = Fraction(0)
+    total = 0
     for seg in segments:
         part = seg.weight * seg.length
-        downtime += part
+        total += part
         rows[seg.owner]["_counted"] += part
+    downtime = Fraction(total) / WEIGHT_SCALE
 
     # 4. Availability, exact.
     availability = HUNDRED if eligible_us <= 0 else (eligible_us - downtime) * HUNDRED / eligible_us
@@ -449,7 +460,7 @@ def evaluate(
         amount = Decimal("0.00")
 
     for row in rows:
-        row["downtime_minutes"] = minutes(row.pop("_counted"))
+        row["downtime_minutes"] = minutes(Fraction(row.pop("_counted")) / WEIGHT_SCALE)
     for row in rows:
         row["clipped_minutes"] = str(row["clipped_minutes"])
         row["downtime_minutes"] = str(row["downtime_minutes"])

@@ -109,6 +109,18 @@ class SLAContract(models.Model):
         )
 
 
+class SnapshotJSONField(models.JSONField):
+    """A JSONField that opts out of Django 5.2's UNNEST bulk insert on PostgreSQL.
+
+    UNNEST sends every value inside one array parameter, which psycopg quotes in Python
+    character by character: for snapshots of hundreds of kilobytes that costs seconds.
+    A per-value placeholder keeps the plain multi-row ``INSERT ... VALUES``.
+    """
+
+    def get_placeholder(self, value, compiler, connection):
+        return "%s"
+
+
 class SLAEvaluation(models.Model):
     """A snapshot of one contract lineage (``contract_code``) for one month.
 
@@ -142,7 +154,7 @@ class SLAEvaluation(models.Model):
     claim_deadline = models.DateField()
     recovery_breaches = models.JSONField(default=list)
     response_breaches = models.JSONField(default=list)
-    details = models.JSONField(default=dict, help_text="Incidents, maintenance windows and intermediate figures.")
+    details = SnapshotJSONField(default=dict, help_text="Incidents, maintenance windows and intermediate figures.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
