@@ -45,4 +45,4 @@ def send_expiry_reminders() -> int:
     due = Claim.objects.filter(
         Q(state__in=EXPIRING), Q(reminder_sent_at__isnull=True), expires_at__gt=now, expires_at__lte=horizon
     )
-    return sum(1 for claim in due.only("pk", "expires_at") if services.record_reminder(claim))
+    return sum(1 for claim in due if services.record_reminder(claim))

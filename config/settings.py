@@ -183,6 +183,9 @@ CELERY_BEAT_SCHEDULE["sla-nightly-evaluate"] = {  # 02:30 every night, in CELERY
     "task": "sla.nightly_evaluate",
     "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=2, minute=30),
 }
+# Claim workflow: expire unanswered proposals/info requests, and remind 3 days before (claims/tasks.py).
+CELERY_BEAT_SCHEDULE["claims-expire"] = {"task": "claims.tasks.expire_claims", "schedule": 15 * 60}
+CELERY_BEAT_SCHEDULE["claims-expiry-reminders"] = {"task": "claims.tasks.send_expiry_reminders", "schedule": 60 * 60}
 
 # Incident webhooks: a request whose timestamp is further than this from now is refused.
 INCIDENT_WEBHOOK_TOLERANCE_SECONDS = 300

@@ -53,6 +53,7 @@ def svg_chart(series: dict) -> dict:
         "right": WIDTH - RIGHT,
         "top": TOP,
         "bottom": HEIGHT - BOTTOM,
+        "plot_height": plot_h,
         "line": line,
         "baseline_y": y(baseline) if baseline is not None else None,
         "baseline": baseline,

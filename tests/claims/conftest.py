@@ -130,3 +130,31 @@ class Flow:
 @pytest.fixture
 def flow(merchant_user, support_user, support_user_2):
     return Flow(merchant_user, support_user, support_user_2)
+
+
+def hit(incident, merchant, sid="LS-1", before="100", during="20"):
+    """A live session of ``merchant`` on the incident's service and region, selling less during it."""
+    from merchants.models import LiveSession, SessionMinute
+
+    minute = timedelta(minutes=1)
+    start = incident.started_at.replace(second=0, microsecond=0) - 60 * minute
+    end = (incident.resolved_at or incident.started_at).replace(second=0, microsecond=0) + 40 * minute
+    session = LiveSession.objects.create(
+        merchant=merchant,
+        external_id=sid,
+        service_code=incident.service.code,
+        region_code=incident.regions.first().code,
+        started_at=start,
+        ended_at=end,
+    )
+    rows, at = [], start
+    while at < end:
+        during_incident = incident.started_at <= at < (incident.resolved_at or end)
+        rows.append(
+            SessionMinute(
+                session=session, minute=at, viewers=50, orders=1, gmv=Decimal(during if during_incident else before)
+            )
+        )
+        at += minute
+    SessionMinute.objects.bulk_create(rows)
+    return session

@@ -1,0 +1,79 @@
+"""Recomputation after incident changes: proposals for hit merchants, updates, notes on decided claims."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from claims.models import Claim, ClaimEvent, ClaimState
+from claims.workflow import services
+from claims.workflow.recompute import sync_incident_claims
+from incidents.signals import incident_changed
+
+from .conftest import Flow, hit, make_incident
+
+pytestmark = pytest.mark.django_db
+
+
+def test_resolved_incident_proposes_claims_for_hit_merchants(merchant, other_merchant, merchant_user):
+    incident = make_incident("R-1")
+    hit(incident, merchant)
+    summary = sync_incident_claims(incident)
+    assert summary["proposed"] == 1
+    claim = Claim.objects.get(incident=incident)
+    assert claim.merchant == merchant and claim.state == ClaimState.PROPOSED and claim.computed_amount > 0
+    assert claim.currency == "CNY"
+    # Idempotent: nothing changes on a second run.
+    assert sync_incident_claims(incident) == {"proposed": 0, "updated": 0, "noted": 0, "unchanged": 1}
+
+
+def test_undecided_claim_takes_new_amount_decided_claim_gets_a_note(
+    merchant, merchant_user, support_user, support_user_2
+):
+    incident = make_incident("R-2")
+    hit(incident, merchant)
+    sync_incident_claims(incident)
+    claim = Claim.objects.get(incident=incident)
+    first = claim.computed_amount
+    # The incident turns out shorter: it was resolved 20 minutes earlier.
+    type(incident).objects.filter(pk=incident.pk).update(resolved_at=incident.resolved_at - timedelta(minutes=20))
+    incident.refresh_from_db()
+    assert sync_incident_claims(incident)["updated"] == 1
+    claim = Claim.objects.get(pk=claim.pk)
+    assert claim.computed_amount != first
+    assert ClaimEvent.objects.filter(claim=claim, kind="recomputed").count() == 1
+
+    claim = Flow(merchant_user, support_user, support_user_2).approved(claim)
+    decided_amount = claim.approved_amount
+    # ... and started 10 minutes later than first reported.
+    type(incident).objects.filter(pk=incident.pk).update(
+        started_at=incident.started_at + timedelta(minutes=10), detected_at=incident.detected_at + timedelta(minutes=10)
+    )
+    incident.refresh_from_db()
+    assert sync_incident_claims(incident)["noted"] == 1
+    claim = Claim.objects.get(pk=claim.pk)
+    assert claim.state == ClaimState.APPROVED and claim.approved_amount == decided_amount
+    assert claim.computed_amount == decided_amount  # not changed silently
+    assert claim.recomputed_amount is not None and claim.recomputed_amount != decided_amount
+    note = ClaimEvent.objects.filter(claim=claim, kind="note").get()
+    assert "not changed" in note.message
+
+
+def test_merchant_no_longer_hit_gets_zero_on_undecided_claim(merchant):
+    incident = make_incident("R-3")
+    proposal = services.propose(incident=incident, merchant=merchant, amount="50", currency="CNY")
+    assert sync_incident_claims(incident)["updated"] == 1
+    assert Claim.objects.get(pk=proposal.pk).computed_amount == Decimal("0.00")
+
+
+def test_receiver_dispatches_task_on_commit(merchant, django_capture_on_commit_callbacks, settings, monkeypatch):
+    calls = []
+    monkeypatch.setattr("claims.tasks.recompute_incident_claims.delay", lambda pk: calls.append(pk))
+    incident = make_incident("R-4")
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_changed.send(sender=type(incident), incident=incident, fields=["resolved_at"])
+    assert calls == [incident.pk]
+    calls.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_changed.send(sender=type(incident), incident=incident, fields=["title"])
+    assert calls == []
