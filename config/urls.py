@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/sla/", include("sla.api_urls")),
     path("api/merchants/", include("merchants.api_urls")),
     path("api/claims/", include("claims.api_urls")),
+    path("api/finance/", include("claims.finance.api_urls")),
     # Server-rendered pages: staff console, merchant portal, finance.
     path("console/incidents/", include("incidents.urls")),
     path("console/sla/", include("sla.urls")),

@@ -1,0 +1,148 @@
+"""Reads: batch lists, eligible totals, issued documents a user may see, the provider recovery report."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from accounts import roles
+from merchants.selectors import merchant_ids_for_user
+
+from .models import IssuedDocument, ItemStatus, SettlementBatch, SettlementItem
+from .services.settlements import eligible_claims
+
+
+def batches():
+    return SettlementBatch.objects.annotate(n_items=Count("items")).order_by("-created_at", "-id")
+
+
+def eligible_summary(period_start=None, period_end=None) -> list[dict]:
+    rows = (
+        eligible_claims(period_start, period_end)
+        .order_by()
+        .values("currency")
+        .annotate(count=Count("pk"), amount=Sum("approved_amount"))
+        .order_by("currency")
+    )
+    return list(rows)
+
+
+def visible_documents(user):
+    """Issued documents the user may download: staff all, merchant users their merchants' only."""
+    qs = IssuedDocument.objects.select_related("merchant")
+    if roles.is_staff_role(user):
+        return qs
+    if roles.is_merchant_user(user):
+        return qs.filter(merchant_id__in=merchant_ids_for_user(user))
+    return qs.none()
+
+
+def documents_for_claim(user, claim) -> list[dict]:
+    """Per kind: the latest version and its history, for ``templates/documents/_list.html``."""
+    groups: dict[str, dict] = {}
+    for doc in visible_documents(user).filter(claim=claim).order_by("kind", "-version"):
+        g = groups.setdefault(
+            doc.kind, {"kind": doc.kind, "label": doc.get_kind_display(), "latest": doc, "history": []}
+        )
+        if doc is not g["latest"]:
+            g["history"].append(doc)
+    return list(groups.values())
+
+
+def recovery_report(start=None, end=None) -> list[dict]:
+    """Per month and provider (with the incidents of its services): paid to merchants,
+    service credits claimed and received from the provider (``sla.ProviderCreditClaim``), net cost.
+
+    Months are the incident's start month (project time zone); credit claims are per
+    contract month. Net cost = paid to merchants - credits received, per currency.
+    """
+    from sla.models import CreditClaimState, ProviderCreditClaim
+
+    tz = timezone.get_current_timezone()
+    paid = (
+        SettlementItem.objects.filter(status=ItemStatus.PAID)
+        .annotate(month=TruncMonth("claim__incident__started_at", tzinfo=tz))
+        .values(
+            "month",
+            "claim__incident__service__provider__name",
+            "claim__incident__service__provider_id",
+            "claim__incident_id",
+            "claim__incident__source",
+            "claim__incident__external_id",
+            "claim__incident__title",
+            "currency",
+        )
+        .annotate(amount=Sum("amount"), claims=Count("pk"))
+    )
+    groups: dict[tuple, dict] = {}
+
+    def group(month, provider_id, provider_name, currency):
+        key = (month, provider_id, currency)
+        if key not in groups:
+            groups[key] = {
+                "month": month,
+                "provider": provider_name,
+                "currency": currency,
+                "incidents": [],
+                "paid": Decimal("0.00"),
+                "credit_claimed": Decimal("0.00"),
+                "credit_received": Decimal("0.00"),
+                "credit_outstanding": Decimal("0.00"),
+                "credit_claims": [],
+            }
+        return groups[key]
+
+    for row in paid:
+        month = row["month"].date() if hasattr(row["month"], "date") else row["month"]
+        g = group(
+            month,
+            row["claim__incident__service__provider_id"],
+            row["claim__incident__service__provider__name"],
+            row["currency"],
+        )
+        g["incidents"].append(
+            {
+                "key": f"{row['claim__incident__source']}:{row['claim__incident__external_id']}",
+                "title": row["claim__incident__title"],
+                "claims": row["claims"],
+                "paid": row["amount"],
+            }
+        )
+        g["paid"] += row["amount"]
+    for cc in ProviderCreditClaim.objects.select_related("provider").order_by("period", "contract_code"):
+        g = group(cc.period.replace(day=1), cc.provider_id, cc.provider.name, cc.currency)
+        g["credit_claimed"] += cc.amount_claimed if cc.state != CreditClaimState.REJECTED else Decimal("0.00")
+        g["credit_received"] += cc.amount_received or Decimal("0.00")
+        g["credit_outstanding"] += cc.outstanding
+        g["credit_claims"].append(
+            {
+                "contract": cc.contract_code,
+                "state": cc.state,
+                "claimed": cc.amount_claimed,
+                "received": cc.amount_received,
+            }
+        )
+    rows = []
+    for key in sorted(groups, key=lambda k: (k[0], groups[k]["provider"], k[2])):
+        g = groups[key]
+        if start and g["month"] < start.replace(day=1):
+            continue
+        if end and g["month"] > end:
+            continue
+        g["incidents"].sort(key=lambda i: i["key"])
+        g["net_cost"] = g["paid"] - g["credit_received"]
+        g["month_label"] = f"{g['month']:%Y-%m}"
+        rows.append(g)
+    return rows
+
+
+def recovery_totals(rows) -> list[dict]:
+    totals = defaultdict(lambda: defaultdict(Decimal))
+    for r in rows:
+        for f in ("paid", "credit_claimed", "credit_received", "net_cost"):
+            totals[r["currency"]][f] += r[f]
+    return [{"currency": c, **v} for c, v in sorted(totals.items())]

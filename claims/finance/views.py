@@ -1,0 +1,204 @@
+"""Finance pages (finance role only) and the document download (owner merchants and staff)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import finance_required, staff_required
+from claims.models import Claim
+
+from . import exports, selectors
+from .models import DocumentKind, SettlementBatch
+from .services import WorkflowError
+from .services import settlements as st
+from .tasks import issue_document
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _date(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _fail(request, exc: WorkflowError):
+    messages.error(request, exc.message)
+
+
+@finance_required
+def home(request):
+    if request.method == "POST":
+        try:
+            batch = st.create_batch(
+                request.user,
+                period_start=_date(request.POST.get("period_start")),
+                period_end=_date(request.POST.get("period_end")),
+                note=request.POST.get("note", ""),
+            )
+        except WorkflowError as exc:
+            _fail(request, exc)
+            return redirect("finance:home")
+        messages.success(request, _("Batch %(ref)s created.") % {"ref": batch.reference})
+        return redirect("finance:batch", pk=batch.pk)
+    return render(
+        request,
+        "finance/home.html",
+        {"batches": selectors.batches()[:100], "eligible": selectors.eligible_summary()},
+    )
+
+
+@finance_required
+def batch_detail(request, pk):
+    batch = get_object_or_404(SettlementBatch, pk=pk)
+    items = list(batch.items.select_related("merchant", "claim__incident").order_by("claim_id", "pk"))
+    active = [i for i in items if i.status != "removed"]
+    return render(
+        request,
+        "finance/batch.html",
+        {
+            "batch": batch,
+            "items": items,
+            "totals": st.totals_by_currency(active),
+            "eligible": st.eligible_claims(batch.period_start, batch.period_end)[:200] if batch.state == "open" else [],
+            "events": batch.events.select_related("actor", "item").order_by("created_at", "id"),
+            "imports": batch.imports.select_related("imported_by"),
+            "import_result": request.session.pop(f"import-{batch.pk}", None),
+        },
+    )
+
+
+@finance_required
+@require_POST
+def batch_action(request, pk, action):
+    batch = get_object_or_404(SettlementBatch, pk=pk)
+    user, post = request.user, request.POST
+    try:
+        if action == "add":
+            ids = post.getlist("claim")
+            items = st.add_claims(batch, user, claim_ids=ids or None, message=post.get("message", ""))
+            messages.success(request, _("%(n)s claims added.") % {"n": len(items)})
+        elif action == "remove":
+            st.remove_item(batch, user, post.get("item"), post.get("reason", ""))
+            messages.success(request, _("Claim removed from the batch."))
+        elif action == "lock":
+            st.lock(batch, user, post.get("message", ""))
+            messages.success(request, _("Batch locked."))
+        elif action == "export":
+            data = exports.csv_bytes(exports.batch_rows(batch))
+            st.mark_exported(batch, user, exports.sha256(data), post.get("message", ""))
+            messages.success(request, _("Batch exported: download the files below."))
+        elif action == "import":
+            upload = request.FILES.get("file")
+            if upload is None:
+                messages.error(request, _("Choose the payment result file."))
+            else:
+                result = st.import_payments(batch, user, upload.read(), upload.name)
+                request.session[f"import-{batch.pk}"] = result.as_dict()
+                if result.ok:
+                    messages.success(
+                        request,
+                        _("Payments imported: %(p)s paid, %(f)s failed, %(u)s unchanged.")
+                        % {"p": result.paid, "f": result.failed, "u": result.unchanged},
+                    )
+                else:
+                    messages.error(request, _("The file has errors; nothing was changed."))
+        else:
+            raise Http404
+    except WorkflowError as exc:
+        _fail(request, exc)
+    return redirect("finance:batch", pk=batch.pk)
+
+
+@finance_required
+def batch_export(request, pk, fmt):
+    batch = get_object_or_404(SettlementBatch, pk=pk)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    if batch.state in ("open", "locked"):
+        messages.error(request, _("Export the batch first."))
+        return redirect("finance:batch", pk=batch.pk)
+    name = f"{batch.reference}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(exports.iter_csv(exports.batch_rows(batch)), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    data = exports.xlsx_bytes(exports.batch_rows(batch), batch.reference)
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
+
+
+@finance_required
+def ledger(request):
+    start, end = _date(request.GET.get("start")), _date(request.GET.get("end"))
+    fmt = request.GET.get("format")
+    if start and end and fmt in ("csv", "xlsx"):
+        name = f"ledger-{start}-{end}"
+        if fmt == "csv":
+            response = StreamingHttpResponse(exports.iter_csv(exports.ledger_rows(start, end)), content_type="text/csv")
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+            return response
+        response = HttpResponse(exports.xlsx_bytes(exports.ledger_rows(start, end), "ledger"), content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    return render(request, "finance/ledger.html", {"start": start, "end": end})
+
+
+@finance_required
+def recovery(request):
+    start, end = _date(request.GET.get("start")), _date(request.GET.get("end"))
+    rows = selectors.recovery_report(start, end)
+    return render(
+        request,
+        "finance/recovery.html",
+        {"rows": rows, "totals": selectors.recovery_totals(rows), "start": start, "end": end},
+    )
+
+
+@finance_required
+def documents(request):
+    return render(
+        request,
+        "finance/documents.html",
+        {
+            "documents": selectors.visible_documents(request.user).order_by("-issued_at", "-id")[:200],
+            "kinds": DocumentKind.choices,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def issue(request):
+    """Queue a document (a reason makes it a reissue, version n+1)."""
+    kind = request.POST.get("kind")
+    kwargs = {"kind": kind, "user_id": request.user.pk, "reason": request.POST.get("reason", "")}
+    if kind == DocumentKind.MONTHLY_STATEMENT:
+        kwargs.update(merchant_id=request.POST.get("merchant"), period=request.POST.get("period"))
+    else:
+        kwargs["claim_id"] = get_object_or_404(Claim, pk=request.POST.get("claim")).pk
+    issue_document.delay(**kwargs)
+    messages.success(request, _("The document is being generated."))
+    nxt = request.POST.get("next", "")
+    if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(nxt)
+    return redirect("finance:documents")
+
+
+@login_required
+def download(request, pk):
+    """Merchants download their own merchants' documents; staff and finance any."""
+    doc = selectors.visible_documents(request.user).filter(pk=pk).first()
+    if doc is None:
+        raise Http404
+    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=doc.filename, content_type="application/pdf")

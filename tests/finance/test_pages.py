@@ -1,0 +1,150 @@
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from claims.finance.models import BatchState, DocumentKind, SettlementBatch
+from claims.finance.services import documents as ds
+from claims.finance.services import settlements as st
+from claims.models import ClaimState
+from tests.conftest import browser_login
+
+from .conftest import Claims
+
+
+@pytest.mark.django_db
+def test_finance_pages_role_only(client, claims, finance):
+    claims.accepted("10.00")
+    for name in ["finance:home", "finance:ledger", "finance:recovery", "finance:documents"]:
+        client.force_login(finance)
+        assert client.get(reverse(name)).status_code == 200, name
+        client.force_login(claims.support)
+        assert client.get(reverse(name)).status_code == 403, name
+    client.force_login(claims.support)
+    assert client.post(reverse("finance:home"), {"note": "x"}).status_code == 403
+    assert not SettlementBatch.objects.exists()
+    client.force_login(finance)
+    assert client.get(reverse("home")).url == reverse("finance:home")
+
+
+@pytest.mark.django_db
+def test_page_flow_and_streaming_exports(client, claims, finance):
+    a = claims.accepted("10.00")
+    client.force_login(finance)
+    r = client.post(reverse("finance:home"), {"note": "Nov"})
+    batch = SettlementBatch.objects.get()
+    assert r.url == reverse("finance:batch", args=[batch.pk])
+    client.post(reverse("finance:batch_action", args=[batch.pk, "add"]))
+    client.post(reverse("finance:batch_action", args=[batch.pk, "lock"]))
+    client.post(reverse("finance:batch_action", args=[batch.pk, "export"]))
+    batch.refresh_from_db()
+    assert batch.state == BatchState.EXPORTED
+    r1 = client.get(reverse("finance:batch_export", args=[batch.pk, "csv"]))
+    assert r1.streaming
+    body1 = b"".join(r1.streaming_content)
+    body2 = b"".join(client.get(reverse("finance:batch_export", args=[batch.pk, "csv"])).streaming_content)
+    assert body1 == body2 and f",{a.pk},".encode() in body1
+    x = client.get(reverse("finance:batch_export", args=[batch.pk, "xlsx"]))
+    assert x.content == client.get(reverse("finance:batch_export", args=[batch.pk, "xlsx"])).content
+    bad = io.BytesIO(b"claim_id,amount,currency,status,payment_reference\n1,x,CNY,paid,\n")
+    bad.name = "bank.csv"
+    client.post(reverse("finance:batch_action", args=[batch.pk, "import"]), {"file": bad})
+    page = client.get(reverse("finance:batch", args=[batch.pk])).content.decode()
+    assert 'id="import-errors"' in page
+    led = client.get(reverse("finance:ledger"), {"start": "2026-01-01", "end": "2026-12-31", "format": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(led.streaming_content).decode("utf-8-sig"))))
+    assert rows[-1][0] == "TOTAL" and rows[-1][6] == "10.00"
+
+
+@pytest.mark.django_db
+def test_document_download_checks_ownership(client, claims, finance):
+    mine = claims.accepted("10.00")
+    other = claims.accepted("20.00", merchant=claims.merchant("silk"))
+    d_mine = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=mine.pk)
+    d_other = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=other.pk)
+    client.force_login(claims.user_of(mine.merchant))
+    r = client.get(reverse("finance:download", args=[d_mine.pk]))
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    assert b"".join(r.streaming_content)[:5] == b"%PDF-"
+    assert client.get(reverse("finance:download", args=[d_other.pk])).status_code == 404
+    assert client.get(f"/api/finance/documents/{d_other.pk}/download/").status_code == 404
+    ids = [d["id"] for d in client.get("/api/finance/documents/").json()]
+    assert ids == [d_mine.pk]
+    client.force_login(claims.support)
+    assert client.get(reverse("finance:download", args=[d_other.pk])).status_code == 200
+    # The include for the portal's claim page: latest with history.
+    ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=mine.pk, reason="更正")
+    from django.template import RequestContext, Template
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = claims.user_of(mine.merchant)
+    html = Template('{% include "documents/_list.html" with claim=claim %}').render(
+        RequestContext(request, {"claim": mine})
+    )
+    assert "v2" in html and "Earlier versions" in html and f"/finance/documents/{d_mine.pk}/download/" in html
+
+
+@pytest.mark.django_db
+def test_api_settlement_cycle(api_client, claims, finance):
+    a = claims.accepted("33.30")
+    api_client.force_authenticate(claims.support)
+    assert api_client.post("/api/finance/batches/", {}, format="json").status_code == 403
+    api_client.force_authenticate(finance)
+    b = api_client.post("/api/finance/batches/", {"note": "api"}, format="json").json()
+    assert api_client.post(f"/api/finance/batches/{b['id']}/add/", {}, format="json").status_code == 200
+    assert api_client.post(f"/api/finance/batches/{b['id']}/lock/", {}, format="json").json()["state"] == "locked"
+    assert api_client.post(f"/api/finance/batches/{b['id']}/export/", {}, format="json").json()["state"] == "exported"
+    f = io.BytesIO(f"claim_id,amount,currency,status,payment_reference\n{a.pk},33.30,CNY,paid,API-1\n".encode())
+    f.name = "bank.csv"
+    r = api_client.post(f"/api/finance/batches/{b['id']}/payments/", {"file": f}, format="multipart")
+    assert r.status_code == 200 and r.json()["paid"] == 1 and r.json()["batch_state"] == "paid"
+    assert api_client.get("/api/finance/recovery/").status_code == 200
+    a.refresh_from_db()
+    assert a.state == ClaimState.SETTLED
+
+
+@pytest.mark.browser
+def test_finance_browser_batch_flow(page, make_user, screenshot, tmp_path):
+    claims = Claims(make_user)
+    a = claims.accepted("1200.00")
+    b = claims.accepted("80.55", merchant=claims.merchant("silk", "丝绸之路"))
+    make_user("fay-finance", "finance")
+    browser_login(page, "fay-finance")
+    assert page.url.endswith("/finance/")
+    page.fill("#new-batch input[name=note]", "November payout")
+    page.click("#new-batch button[type=submit]")
+    page.wait_for_load_state()
+    page.click("#add-all button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("#items tbody tr").count() == 2
+    page.click("#lock button[type=submit]")
+    page.wait_for_load_state()
+    assert "Locked" in page.inner_text("#batch-state")
+    page.click("#export button[type=submit]")
+    page.wait_for_load_state()
+    with page.expect_download() as info:
+        page.click("#dl-csv")
+    exported = tmp_path / "batch.csv"
+    info.value.save_as(exported)
+    rows = list(csv.reader(io.StringIO(exported.read_bytes().decode("utf-8-sig"))))
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(rows[0])
+    for r in rows[1:]:
+        if r[0] != "TOTAL":
+            r[7], r[8] = "paid", f"BANK-{r[1]}"
+        w.writerow(r)
+    result = tmp_path / "bank-result.csv"
+    result.write_text(out.getvalue(), encoding="utf-8")
+    page.set_input_files("#import input[type=file]", str(result))
+    page.click("#import button[type=submit]")
+    page.wait_for_load_state()
+    assert "Paid" in page.inner_text("#batch-state")
+    for claim in (a, b):
+        assert "Settled" in page.inner_text(f"#items tr[data-claim='{claim.pk}'] .claim-state")
+    screenshot(page, "finance_batch_paid")
+    a.refresh_from_db()
+    assert a.state == ClaimState.SETTLED and a.payment_reference == f"BANK-{a.pk}"
+    assert st.eligible_claims().count() == 0
