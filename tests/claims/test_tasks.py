@@ -1,0 +1,77 @@
+"""Celery tasks: expiry of unanswered proposals and info requests, reminders, recompute on a real worker."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.utils import timezone
+
+from claims import tasks
+from claims.models import Claim, ClaimEvent, ClaimNotification, ClaimState
+from claims.workflow import services
+
+from .conftest import Flow, hit, make_incident
+
+
+@pytest.mark.django_db
+def test_beat_schedule_has_the_claim_tasks():
+    tasks_scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"claims.tasks.expire_claims", "claims.tasks.send_expiry_reminders"} <= tasks_scheduled
+
+
+@pytest.mark.django_db
+def test_defaults_30_and_14_days(proposed, flow, merchant):
+    assert proposed.expires_at - proposed.created_at <= timedelta(days=30, seconds=1)
+    asked = flow.info_requested(
+        services.propose(incident=make_incident("T-0"), merchant=merchant, amount="1", currency="CNY")
+    )
+    assert asked.expires_at - asked.info_requested_at == timedelta(days=14)
+
+
+@pytest.mark.django_db
+def test_expire_only_past_deadline(proposed, flow, merchant):
+    other = flow.info_requested(
+        services.propose(incident=make_incident("T-1"), merchant=merchant, amount="1", currency="CNY")
+    )
+    fresh = services.propose(incident=make_incident("T-2"), merchant=merchant, amount="1", currency="CNY")
+    past = timezone.now() - timedelta(minutes=1)
+    Claim.objects.filter(pk__in=[proposed.pk, other.pk]).update(expires_at=past)
+    assert tasks.expire_claims() == 2
+    assert Claim.objects.get(pk=proposed.pk).state == ClaimState.EXPIRED
+    assert Claim.objects.get(pk=other.pk).state == ClaimState.EXPIRED
+    assert Claim.objects.get(pk=fresh.pk).state == ClaimState.PROPOSED
+    assert ClaimEvent.objects.filter(claim=proposed, action="expire", reason_code="no_response").exists()
+    assert tasks.expire_claims() == 0
+
+
+@pytest.mark.django_db
+def test_reminder_three_days_before_once(proposed, merchant_user, django_capture_on_commit_callbacks):
+    Claim.objects.filter(pk=proposed.pk).update(expires_at=timezone.now() + timedelta(days=4))
+    assert tasks.send_expiry_reminders() == 0
+    Claim.objects.filter(pk=proposed.pk).update(expires_at=timezone.now() + timedelta(days=2, hours=23))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.send_expiry_reminders() == 1
+    assert tasks.send_expiry_reminders() == 0  # once
+    assert ClaimNotification.objects.filter(recipient=merchant_user, subject__contains="expires soon").count() == 1
+    assert any("expires soon" in m.subject for m in mail.outbox)
+
+
+@pytest.mark.django_db
+def test_answered_request_does_not_expire(flow, proposed, merchant_user):
+    claim = flow.info_requested(proposed)
+    claim = services.answer(claim, merchant_user, "Here.")
+    assert claim.expires_at is None
+    assert tasks.expire_claims() == 0
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_recompute_task_on_a_real_worker(celery_worker_thread, merchant, merchant_user, support_user, support_user_2):
+    incident = make_incident("W-1")
+    hit(incident, merchant)
+    result = tasks.recompute_incident_claims.delay(incident.pk)
+    assert result.get(timeout=30)["proposed"] == 1
+    claim = Claim.objects.get(incident=incident)
+    assert claim.state == ClaimState.PROPOSED and claim.computed_amount > 0
+    Flow(merchant_user, support_user, support_user_2).submitted(claim)
