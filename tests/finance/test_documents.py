@@ -222,3 +222,30 @@ def test_merchants_cannot_issue(claims, finance):
 
     with pytest.raises(NotPermitted):
         ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=claims.user_of(claim.merchant))
+
+
+@pytest.mark.django_db
+def test_provider_recovery_report(claims, finance):
+    from claims.finance import selectors
+    from sla.models import ProviderCreditClaim
+
+    claim, _ = build_world(claims, finance)
+    evaluation = SLAEvaluation.objects.get()
+    cc = ProviderCreditClaim.objects.create(
+        evaluation=evaluation,
+        contract_code="rtc-main",
+        period=date(2026, 11, 1),
+        provider=evaluation.contract.provider,
+        currency="CNY",
+        amount_claimed=Decimal("10000.00"),
+        amount_received=Decimal("300.00"),
+        claim_deadline=date(2026, 12, 31),
+    )
+    rows = selectors.recovery_report()
+    (row,) = rows
+    assert row["month_label"] == "2026-11" and row["provider"] == "RTC Co"
+    assert row["paid"] == claim.approved_amount
+    assert [i["key"] for i in row["incidents"]] == [claim.incident.key]
+    assert row["credit_claimed"] == Decimal("10000.00") and row["credit_received"] == Decimal("300.00")
+    assert row["net_cost"] == claim.approved_amount - Decimal("300.00")
+    assert row["credit_outstanding"] == cc.outstanding
