@@ -1,0 +1,118 @@
+"""The main path in headless Chromium: propose -> submit -> partial approval -> dispute -> final decision."""
+
+from decimal import Decimal
+
+import pytest
+
+from claims.models import Claim, ClaimState
+from claims.workflow.recompute import sync_incident_claims
+from tests.conftest import browser_login
+
+from .conftest import hit, make_incident
+
+
+def as_user(browser, live_server, username, *, width=1280, height=900):
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
+    page = context.new_page()
+    page.base_url = live_server.url
+    browser_login(page, username)
+    return context, page
+
+
+def state_of(claim):
+    return Claim.objects.get(pk=claim.pk).state
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_claim_main_path_in_the_browser(
+    browser, live_server, screenshot, merchant, merchant_user, support_user, support_user_2, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    incident = make_incident("BR-1")
+    hit(incident, merchant, sid="LS-BROWSER")
+    sync_incident_claims(incident)
+    claim = Claim.objects.get(incident=incident)
+    computed = claim.computed_amount
+    assert computed > 0
+
+    # 1. The merchant sees the proposal on the portal home and submits it with one click.
+    ctx, page = as_user(browser, live_server, merchant_user.username)
+    assert page.url.endswith("/portal/")
+    assert page.locator("#proposals").get_by_text(f"{computed} CNY").is_visible()
+    screenshot(page, "claims-01-portal-home")
+    page.get_by_role("link", name="Review and submit").click()
+    assert page.locator("svg.chart polyline.gmv").count() == 1
+    assert page.locator("svg.chart rect.outage").count() == 1
+    screenshot(page, "claims-02-portal-proposed-claim")
+    page.get_by_role("button", name="Submit claim").click()
+    page.wait_for_load_state()
+    assert page.locator("#claim-state").inner_text() == "Submitted"
+    ctx.close()
+    assert state_of(claim) == ClaimState.SUBMITTED
+
+    # 2. Support takes it from the queue into review and partially approves it.
+    partial = (computed * Decimal("0.6")).quantize(Decimal("0.01"))
+    ctx, page = as_user(browser, live_server, support_user.username)
+    assert "/console/claims/" in page.url
+    screenshot(page, "claims-03-console-queue")
+    page.get_by_role("link", name=f"#{claim.pk}", exact=True).click()
+    page.get_by_role("button", name="Take into review").click()
+    page.wait_for_load_state()
+    form = page.locator("#partial-form")
+    form.locator("input[name=amount]").fill(str(partial))
+    form.locator("select[name=reason]").select_option("baseline_adjusted")
+    form.locator("textarea[name=message]").fill("The baseline is lower on weekdays.")
+    screenshot(page, "claims-04-console-decision")
+    form.get_by_role("button", name="Partially approve").click()
+    page.wait_for_load_state()
+    assert page.locator("#claim-state").inner_text() == "Partially approved"
+    ctx.close()
+    assert Claim.objects.get(pk=claim.pk).approved_amount == partial
+
+    # 3. The merchant disputes it, on a phone-sized screen.
+    ctx, page = as_user(browser, live_server, merchant_user.username, width=375, height=812)
+    page.goto(f"{live_server.url}/portal/claims/{claim.pk}/")
+    assert page.locator("#approved-amount").inner_text() == f"{partial} CNY"
+    page.get_by_text("Dispute the decision (once)").click()
+    dispute = page.locator("#dispute-form")
+    dispute.locator("select[name=reason]").select_option("amount_disagreement")
+    dispute.locator("textarea[name=statement]").fill("Weekday sales were as high as usual; see the export.")
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+    assert not overflow, "the claim page scrolls sideways at 375px"
+    screenshot(page, "claims-05-portal-dispute-375px")
+    dispute.get_by_role("button", name="File dispute").click()
+    page.wait_for_load_state()
+    assert page.locator("#claim-state").inner_text() == "Disputed"
+    ctx.close()
+
+    # 4. The first decider cannot take the dispute; another staff member decides, finally.
+    ctx, page = as_user(browser, live_server, support_user.username)
+    page.goto(f"{live_server.url}/console/claims/{claim.pk}/")
+    assert page.get_by_role("button", name="Take into review").count() == 0
+    ctx.close()
+    ctx, page = as_user(browser, live_server, support_user_2.username)
+    page.goto(f"{live_server.url}/console/claims/{claim.pk}/")
+    page.get_by_role("button", name="Take into review").click()
+    page.wait_for_load_state()
+    form = page.locator("#approve-form")
+    form.locator("select[name=reason]").select_option("loss_confirmed")
+    form.locator("textarea[name=message]").fill("After the dispute: the full computed amount.")
+    form.get_by_role("button", name="Approve").click()
+    page.wait_for_load_state()
+    assert page.locator("#claim-state").inner_text() == "Approved"
+    screenshot(page, "claims-06-console-final-decision")
+    ctx.close()
+
+    # 5. The merchant sees the final decision, and can only accept it.
+    ctx, page = as_user(browser, live_server, merchant_user.username)
+    page.goto(f"{live_server.url}/portal/claims/{claim.pk}/")
+    assert page.locator("#claim-state").inner_text() == "Approved"
+    assert page.locator("#approved-amount").inner_text() == f"{computed} CNY"
+    assert page.get_by_text("This was the final decision after your dispute.").is_visible()
+    assert page.get_by_role("button", name="Accept the decision").is_visible()
+    assert page.get_by_text("Dispute the decision (once)").count() == 0
+    screenshot(page, "claims-07-portal-final-decision")
+    ctx.close()
+    final = Claim.objects.get(pk=claim.pk)
+    assert final.first_decided_by == support_user and final.decided_by == support_user_2
