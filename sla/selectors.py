@@ -237,3 +237,10 @@ def warning_claims():
         .select_related("provider")
         .order_by("claim_deadline")
     )
+
+
+def claim_history(claim):
+    """The transitions of a credit claim (who, when, why), oldest first."""
+    from django_fsm_log.models import StateLog
+
+    return list(StateLog.objects.for_(claim).select_related("by").order_by("timestamp", "id"))

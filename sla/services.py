@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents.models import Incident
 
@@ -154,12 +155,12 @@ def correct_evaluation(evaluation: SLAEvaluation, reason: str, by=None, now=None
     """Replace a finalized evaluation by a new revision computed from today's data."""
     now = now or timezone.now()
     if not reason.strip():
-        raise ValueError("a correction needs a reason")
+        raise ValueError(_("A correction needs a reason."))
     evaluation = SLAEvaluation.objects.select_for_update().get(pk=evaluation.pk)
     if not evaluation.is_current:
-        raise ValueError("only the current revision can be corrected")
+        raise ValueError(_("Only the current revision can be corrected."))
     if not evaluation.is_final:
-        raise ValueError("an open evaluation is recomputed automatically; only finalized ones are corrected")
+        raise ValueError(_("An open evaluation is recomputed automatically; only finalized ones are corrected."))
     computed = selectors.compute_one(evaluation.contract_code, evaluation.period, now=now)
     last = SLAEvaluation.objects.filter(contract_code=evaluation.contract_code, period=evaluation.period).aggregate(
         m=Max("revision")
@@ -245,30 +246,49 @@ def nightly(now=None) -> list[SLAEvaluation]:
 # --------------------------------------------------------------------------- credit claims
 
 
-def _transition(claim: ProviderCreditClaim, method: str, by, description: str, **kwargs) -> ProviderCreditClaim:
+def _transition(
+    claim: ProviderCreditClaim, method: str, by, description: str, expected_amount=None, **kwargs
+) -> ProviderCreditClaim:
     with transaction.atomic():
         claim = ProviderCreditClaim.objects.select_for_update().get(pk=claim.pk)
+        if expected_amount is not None and Decimal(expected_amount) != claim.amount_claimed:
+            # The page was stale (e.g. a correction changed the amount while it was open).
+            raise ValueError(
+                _("The amount claimed is now %(amount)s %(currency)s; check it and file again.")
+                % {"amount": claim.amount_claimed, "currency": claim.currency}
+            )
         getattr(claim, method)(at=timezone.now(), by=by, description=description, **kwargs)
         claim.save()
     return claim
 
 
-def file_claim(claim, by, reference: str = "", description: str = ""):
-    return _transition(claim, "file", by, description or "Filed with the provider", reference=reference)
+def file_claim(claim, by, reference: str = "", description: str = "", amount_claimed: Decimal | None = None):
+    """File with the provider. ``amount_claimed``, when given, must be the claim's amount
+    (what the person filing saw): a stale figure is refused rather than filed."""
+    return _transition(
+        claim,
+        "file",
+        by,
+        description or _("Filed with the provider"),
+        expected_amount=amount_claimed,
+        reference=reference,
+    )
 
 
 def acknowledge_claim(claim, by, reference: str = "", description: str = ""):
-    return _transition(claim, "acknowledge", by, description or "Provider acknowledged", reference=reference)
+    return _transition(claim, "acknowledge", by, description or _("Provider acknowledged"), reference=reference)
 
 
 def credit_claim(claim, by, amount: Decimal, description: str = ""):
     amount = Decimal(amount).quantize(Decimal("0.01"))
     if amount < 0:
-        raise ValueError("amount received cannot be negative")
-    return _transition(claim, "credit", by, description or f"Credit received: {amount}", amount=amount)
+        raise ValueError(_("The amount received cannot be negative."))
+    return _transition(
+        claim, "credit", by, description or _("Credit received: %(amount)s") % {"amount": amount}, amount=amount
+    )
 
 
 def reject_claim(claim, by, reason: str):
     if not reason.strip():
-        raise ValueError("a rejection needs the provider's reason")
+        raise ValueError(_("A rejection needs the provider's reason."))
     return _transition(claim, "reject", by, reason, reason=reason)

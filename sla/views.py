@@ -1,16 +1,24 @@
-"""Staff pages: SLA overview, a dashboard per provider, and the detail of one evaluation."""
+"""Staff pages: SLA overview, a dashboard per provider, the detail of one evaluation and of
+one credit claim. Support reads; finance moves credit claims (forms calling ``sla.services``)."""
 
 from collections import defaultdict
 from decimal import Decimal
 
+from django.contrib import messages
 from django.db.models import Count, Q, Sum
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_fsm import TransitionNotAllowed
 
-from accounts.decorators import staff_required
+from accounts.decorators import finance_required, staff_required
+from accounts.roles import is_finance
 from incidents.models import Provider
 
-from . import charts, selectors
+from . import charts, forms, selectors
 from .models import CreditClaimState, ProviderCreditClaim, SLAEvaluation
 
 
@@ -51,6 +59,7 @@ def provider_dashboard(request, pk):
                 "breaches": sum(len(e.recovery_breaches) + len(e.response_breaches) for e in evaluations),
             }
         )
+    _attach_actions(request, claims)
     totals = defaultdict(lambda: {"claimed": Decimal(0), "received": Decimal(0), "outstanding": Decimal(0)})
     for c in claims:
         t = totals[c.currency]
@@ -88,6 +97,8 @@ def evaluation_detail(request, pk):
     claim = ProviderCreditClaim.objects.filter(
         Q(contract_code=evaluation.contract_code) & Q(period=evaluation.period)
     ).first()
+    if claim is not None:
+        _attach_actions(request, [claim])
     return render(
         request,
         "sla/evaluation.html",
@@ -100,5 +111,66 @@ def evaluation_detail(request, pk):
             "dropped": details.get("dropped_stretches", []),
             "revisions": revisions,
             "claim": claim,
+            "history": selectors.claim_history(claim) if claim else [],
         },
     )
+
+
+def _attach_actions(request, claims):
+    """Finance gets the forms of the transitions each claim allows; support none."""
+    finance = is_finance(request.user)
+    for claim in claims:
+        claim.actions = forms.action_forms(claim) if finance else []
+
+
+@staff_required
+def claim_detail(request, pk):
+    claim = get_object_or_404(ProviderCreditClaim.objects.select_related("provider", "evaluation"), pk=pk)
+    _attach_actions(request, [claim])
+    return render(request, "sla/claim.html", {"claim": claim, "history": selectors.claim_history(claim)})
+
+
+@finance_required
+@require_POST
+def claim_action(request, pk, action):
+    """Run one credit-claim transition, then go back to the page the form was on."""
+    claim = get_object_or_404(ProviderCreditClaim, pk=pk)
+    form_class = forms.ACTION_FORMS.get(action)
+    if form_class is None:
+        raise Http404
+    form = form_class(request.POST, claim=claim)
+    if not form.is_valid():
+        messages.error(request, _("Not recorded: %(errors)s") % {"errors": _form_errors(form)})
+    else:
+        try:
+            claim = form.run(request.user)
+        except TransitionNotAllowed:
+            state = ProviderCreditClaim.objects.get(pk=claim.pk).get_state_display()
+            messages.error(
+                request, _("Not recorded: the claim is %(state)s, which does not allow this step.") % {"state": state}
+            )
+        except ValueError as exc:
+            messages.error(request, _("Not recorded: %(error)s") % {"error": exc})
+        else:
+            messages.success(
+                request,
+                _("Credit claim %(code)s %(period)s is now %(state)s.")
+                % {"code": claim.contract_code, "period": f"{claim.period:%Y-%m}", "state": claim.get_state_display()},
+            )
+    return redirect(_next_url(request, claim))
+
+
+def _form_errors(form) -> str:
+    return "; ".join(
+        f"{form.fields[name].label}: {' '.join(errors)}" if name in form.fields else " ".join(errors)
+        for name, errors in form.errors.items()
+    )
+
+
+def _next_url(request, claim):
+    url = request.POST.get("next", "")
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return reverse("sla:claim", args=[claim.pk])

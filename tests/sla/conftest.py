@@ -5,7 +5,8 @@ from itertools import count
 import pytest
 
 from incidents.models import Incident, MaintenanceWindow, Provider, Region, Service
-from sla.models import SLAContract
+from sla import services
+from sla.models import SLAContract, SLAEvaluation
 
 _ids = count(1)
 
@@ -97,3 +98,15 @@ def make_maintenance(acme):
         )
 
     return _make
+
+
+@pytest.fixture
+def evaluated(make_contract, make_incident, make_maintenance):
+    """RTC-2026 with September meeting its target and October breaching it (20000.00 CNY due)."""
+    make_contract()
+    make_incident(sh(2026, 9, 2, 10), sh(2026, 9, 2, 10, 5))  # September meets the target
+    make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 11), external_id="ACME-OCT-1")
+    make_maintenance(sh(2026, 10, 5, 2), sh(2026, 10, 5, 4), announced=sh(2026, 9, 1))
+    make_maintenance(sh(2026, 10, 6, 2), sh(2026, 10, 6, 4), announced=sh(2026, 10, 6, 1))
+    services.recompute([("RTC-2026", "2026-09"), ("RTC-2026", "2026-10")], now=sh(2026, 12, 5))
+    return SLAEvaluation.objects.get(period=date(2026, 10, 1))
