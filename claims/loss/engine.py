@@ -298,16 +298,14 @@ def assess_incident(incident, *, now: datetime | None = None) -> list[LossAssess
         hit = {r.merchant.id for r in estimate.merchants}
         retired = [a.pk for mid, a in current.items() if mid not in hit]
         LossAssessment.objects.filter(pk__in=retired).update(is_current=False)
-        kept: list[LossAssessment] = []
-        new_lines: list[LossAssessmentLine] = []
+        kept: dict[int, LossAssessment] = {}
+        fresh: list[tuple[MerchantResult, LossAssessment | None, LossAssessment]] = []
         for r in estimate.merchants:
             old = current.get(r.merchant.id)
             if old is not None and old.inputs_fingerprint == r.fingerprint and old.policy_id == estimate.policy.pk:
-                kept.append(old)
+                kept[r.merchant.id] = old
                 continue
-            if old is not None:
-                LossAssessment.objects.filter(pk=old.pk).update(is_current=False)
-            assessment = LossAssessment.objects.create(
+            assessment = LossAssessment(
                 incident_id=incident.pk,
                 merchant=r.merchant,
                 policy=estimate.policy,
@@ -327,30 +325,37 @@ def assess_incident(incident, *, now: datetime | None = None) -> list[LossAssess
                 first_computed_at=old.first_computed_at if old is not None else now,
                 is_current=True,
             )
+            fresh.append((r, old, assessment))
+        replaced = [old for _, old, _ in fresh if old is not None]
+        LossAssessment.objects.filter(pk__in=[o.pk for o in replaced]).update(is_current=False)
+        LossAssessment.objects.bulk_create([a for _, _, a in fresh])
+        for _, old, assessment in fresh:
+            kept[assessment.merchant_id] = assessment
             if old is not None:
-                LossAssessment.objects.filter(pk=old.pk).update(superseded_by=assessment)
-            kept.append(assessment)
-            new_lines.extend(
-                LossAssessmentLine(
-                    assessment=assessment,
-                    session_id=ln.agg.session_id,
-                    window_start=ln.agg.window_start,
-                    window_end=ln.agg.window_end,
-                    affected_minutes=ln.agg.affected,
-                    excluded_minutes=ln.agg.excluded,
-                    minutes_with_data=ln.agg.with_data,
-                    data_coverage=ln.coverage,
-                    baseline_method=ln.agg.method,
-                    baseline_minutes=ln.agg.baseline_n,
-                    baseline_gmv_sum=ln.agg.baseline_s,
-                    baseline_gmv_per_minute=ln.baseline.quantize(SHOWN, ROUND_HALF_UP),
-                    actual_gmv=ln.agg.actual,
-                    ad_spend=ln.agg.ad_spend,
-                    lost_gmv=ln.lost_gmv.quantize(SHOWN, ROUND_HALF_UP),
-                    lost_profit=ln.lost_profit.quantize(SHOWN, ROUND_HALF_UP),
-                    wasted_ad_spend=ln.wasted_ad_spend.quantize(SHOWN, ROUND_HALF_UP),
-                )
-                for ln in r.lines
+                old.superseded_by, old.is_current = assessment, False
+        LossAssessment.objects.bulk_update(replaced, ["superseded_by"])
+        new_lines = [
+            LossAssessmentLine(
+                assessment=assessment,
+                session_id=ln.agg.session_id,
+                window_start=ln.agg.window_start,
+                window_end=ln.agg.window_end,
+                affected_minutes=ln.agg.affected,
+                excluded_minutes=ln.agg.excluded,
+                minutes_with_data=ln.agg.with_data,
+                data_coverage=ln.coverage,
+                baseline_method=ln.agg.method,
+                baseline_minutes=ln.agg.baseline_n,
+                baseline_gmv_sum=ln.agg.baseline_s,
+                baseline_gmv_per_minute=ln.baseline.quantize(SHOWN, ROUND_HALF_UP),
+                actual_gmv=ln.agg.actual,
+                ad_spend=ln.agg.ad_spend,
+                lost_gmv=ln.lost_gmv.quantize(SHOWN, ROUND_HALF_UP),
+                lost_profit=ln.lost_profit.quantize(SHOWN, ROUND_HALF_UP),
+                wasted_ad_spend=ln.wasted_ad_spend.quantize(SHOWN, ROUND_HALF_UP),
             )
+            for r, _, assessment in fresh
+            for ln in r.lines
+        ]
         LossAssessmentLine.objects.bulk_create(new_lines, batch_size=2000)
-    return kept
+    return [kept[r.merchant.id] for r in estimate.merchants]
