@@ -67,17 +67,17 @@ def cleanup():
     with connection.cursor() as c:
         c.execute(
             "DELETE FROM claims_lossassessmentline WHERE assessment_id IN (SELECT id FROM claims_lossassessment "
-            "WHERE incident_id IN (SELECT id FROM incidents_incident WHERE source = 'bench'))"
+            "WHERE incident_id IN (SELECT id FROM incidents_incident WHERE source = 'bench-loss'))"
         )
         c.execute(
             "DELETE FROM claims_lossassessment WHERE incident_id IN (SELECT id FROM incidents_incident "
-            "WHERE source = 'bench')"
+            "WHERE source = 'bench-loss')"
         )
         c.execute(
             "DELETE FROM incidents_incident_regions WHERE incident_id IN "
-            "(SELECT id FROM incidents_incident WHERE source = 'bench')"
+            "(SELECT id FROM incidents_incident WHERE source = 'bench-loss')"
         )
-        c.execute("DELETE FROM incidents_incident WHERE source = 'bench'")
+        c.execute("DELETE FROM incidents_incident WHERE source = 'bench-loss'")
         c.execute(
             "DELETE FROM merchants_sessionminute WHERE session_id IN "
             "(SELECT id FROM merchants_livesession WHERE external_id LIKE %s)",
@@ -133,7 +133,7 @@ def load():
     service, _ = Service.objects.get_or_create(code="rtc-video", defaults={"provider": provider, "name": "RTC"})
     region, _ = Region.objects.get_or_create(code="cn-east", defaults={"name": "East"})
     incident = Incident(
-        source="bench",
+        source="bench-loss",
         external_id="big",
         title="bench outage",
         service=service,
