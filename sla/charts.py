@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 240, 56, 16, 16, 36
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 240, 56, 32, 16, 36  # RIGHT leaves room for the last month label
 
 
 def availability_chart(evaluations, target: Decimal) -> dict:

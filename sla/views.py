@@ -21,6 +21,8 @@ from incidents.models import Provider
 from . import charts, forms, selectors
 from .models import CreditClaimState, ProviderCreditClaim, SLAEvaluation
 
+ZERO = Decimal("0.00")
+
 
 @staff_required
 def index(request):
@@ -60,7 +62,7 @@ def provider_dashboard(request, pk):
             }
         )
     _attach_actions(request, claims)
-    totals = defaultdict(lambda: {"claimed": Decimal(0), "received": Decimal(0), "outstanding": Decimal(0)})
+    totals = defaultdict(lambda: {"claimed": ZERO, "received": ZERO, "outstanding": ZERO})
     for c in claims:
         t = totals[c.currency]
         t["claimed"] += c.amount_claimed
