@@ -1,5 +1,6 @@
 """REST API: contracts and evaluations (read), credit claims (finance moves them)."""
 
+from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -67,7 +68,9 @@ class ProviderCreditClaimViewSet(
         try:
             claim = run(self.get_object(), data.validated_data)
         except TransitionNotAllowed as exc:
-            raise ValidationError({"state": f"not allowed from '{self.get_object().state}'"}) from exc
+            raise ValidationError(
+                {"state": _("not allowed from '%(state)s'") % {"state": self.get_object().state}}
+            ) from exc
         except ValueError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
         return Response(s.ProviderCreditClaimDetailSerializer(claim).data)

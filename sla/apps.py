@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SlaConfig(AppConfig):
     name = "sla"
-    verbose_name = "SLA contracts and provider credits"
+    verbose_name = _("SLA contracts and provider credits")
 
     def ready(self):
         from . import receivers  # noqa: F401

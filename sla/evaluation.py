@@ -16,6 +16,8 @@ from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext as _
+
 US = 1_000_000  # microseconds per second
 MINUTE_US = 60 * US
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -82,9 +84,9 @@ def parse_period(value: str) -> tuple[int, int]:
             raise ValueError
         year, month = int(year_s), int(month_s)
     except ValueError:
-        raise ValueError(f"period must be YYYY-MM, got {value!r}") from None
+        raise ValueError(_("period must be YYYY-MM, got %(value)r") % {"value": value}) from None
     if not 1 <= month <= 12 or year < 1970:
-        raise ValueError(f"period must be YYYY-MM, got {value!r}")
+        raise ValueError(_("period must be YYYY-MM, got %(value)r") % {"value": value})
     return year, month
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from incidents.models import Impact, Provider, Service
 
@@ -67,25 +68,27 @@ class _Checker:
         value = self.raw.get(name, default) if value is None else value
         if value is None:
             if default is None:
-                self.error(label, "is required")
+                self.error(label, _("is required"))
             return None
         if isinstance(value, float | bool):
-            self.error(label, f'must be a decimal string like "99.95", got {value!r}')
+            self.error(label, _('must be a decimal string like "99.95", got %(value)r') % {"value": value})
             return None
         try:
             number = Decimal(str(value))
         except InvalidOperation:
-            self.error(label, f"is not a decimal number: {value!r}")
+            self.error(label, _("is not a decimal number: %(value)r") % {"value": value})
             return None
         if not number.is_finite():
-            self.error(label, f"is not a decimal number: {value!r}")
+            self.error(label, _("is not a decimal number: %(value)r") % {"value": value})
             return None
         if number.as_tuple().exponent < -places:
-            self.error(label, f"has more than {places} decimal places: {value}")
+            self.error(
+                label, _("has more than %(places)s decimal places: %(value)s") % {"places": places, "value": value}
+            )
         if low is not None and number < low:
-            self.error(label, f"must be at least {low}, got {value}")
+            self.error(label, _("must be at least %(low)s, got %(value)s") % {"low": low, "value": value})
         if high is not None and number > high:
-            self.error(label, f"must be at most {high}, got {value}")
+            self.error(label, _("must be at most %(high)s, got %(value)s") % {"high": high, "value": value})
         return number
 
     def integer(self, name, default=None, low=0, value=None, label=None, nullable=False):
@@ -93,25 +96,25 @@ class _Checker:
         value = self.raw.get(name, default) if value is None else value
         if value is None:
             if not nullable:
-                self.error(label, "is required")
+                self.error(label, _("is required"))
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.error(label, f"must be a whole number, got {value!r}")
+            self.error(label, _("must be a whole number, got %(value)r") % {"value": value})
             return None
         if value < low:
-            self.error(label, f"must be at least {low}, got {value}")
+            self.error(label, _("must be at least %(low)s, got %(value)s") % {"low": low, "value": value})
         return value
 
     def day(self, name, required=True):
         value = self.raw.get(name)
         if value is None:
             if required:
-                self.error(name, "is required (YYYY-MM-DD)")
+                self.error(name, _("is required (YYYY-MM-DD)"))
             return None
         try:
             return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else _raise()
         except ValueError:
-            self.error(name, f"must be a date YYYY-MM-DD, got {value!r}")
+            self.error(name, _("must be a date YYYY-MM-DD, got %(value)r") % {"value": value})
             return None
 
 
@@ -123,61 +126,65 @@ def validate(items, providers: dict[str, Provider], services: dict[str, Service]
     """Check every field of every item; raise ``ContractImportError`` listing all problems."""
     errors: list[str] = []
     if not isinstance(items, list):
-        raise ContractImportError(["the file must contain a JSON list of contracts"])
+        raise ContractImportError([_("the file must contain a JSON list of contracts")])
     cleaned, seen = [], set()
     for index, raw in enumerate(items):
         if not isinstance(raw, dict):
-            errors.append(f"[{index}]: must be an object")
+            errors.append(f"[{index}]: " + _("must be an object"))
             continue
         c = _Checker(index, raw, errors)
         for name in sorted(set(raw) - KNOWN):
-            c.error(name, "unknown field")
+            c.error(name, _("unknown field"))
         for name in REQUIRED:
             if raw.get(name) in (None, ""):
-                c.error(name, "is required")
+                c.error(name, _("is required"))
         out: dict = {}
         code = raw.get("code")
         if code is not None and (not isinstance(code, str) or not code or len(code) > 60):
-            c.error("code", "must be a non-empty string of at most 60 characters")
+            c.error("code", _("must be a non-empty string of at most 60 characters"))
         out["code"] = code
         out["version"] = c.integer("version", default=1, low=1)
         provider = None
         if isinstance(raw.get("provider"), str):
             provider = providers.get(raw["provider"])
             if provider is None:
-                c.error("provider", f"unknown provider {raw['provider']!r}")
+                c.error("provider", _("unknown provider %(name)r") % {"name": raw["provider"]})
         elif "provider" in raw:
-            c.error("provider", "must be the provider's name")
+            c.error("provider", _("must be the provider's name"))
         out["provider"] = provider
         codes = raw.get("services")
         out["services"] = []
         if codes is not None:
             if not isinstance(codes, list) or not codes:
-                c.error("services", "must be a non-empty list of service codes")
+                c.error("services", _("must be a non-empty list of service codes"))
             else:
                 for i, s in enumerate(codes):
                     service = services.get(s) if isinstance(s, str) else None
                     if service is None:
-                        c.error(f"services[{i}]", f"unknown service {s!r}")
+                        c.error(f"services[{i}]", _("unknown service %(code)r") % {"code": s})
                     elif provider is not None and service.provider_id != provider.pk:
-                        c.error(f"services[{i}]", f"service {s!r} belongs to {service.provider}, not {provider}")
+                        c.error(
+                            f"services[{i}]",
+                            _("service %(code)r belongs to %(owner)s, not %(provider)s")
+                            % {"code": s, "owner": service.provider, "provider": provider},
+                        )
                     else:
                         out["services"].append(service)
         currency = raw.get("currency")
         if currency is not None and not (isinstance(currency, str) and len(currency) == 3 and currency.isupper()):
-            c.error("currency", f"must be a 3-letter ISO code like CNY, got {currency!r}")
+            c.error("currency", _("must be a 3-letter ISO code like CNY, got %(value)r") % {"value": currency})
         out["currency"] = currency
         out["monthly_fee"] = c.decimal("monthly_fee", low=Decimal("0"), places=2)
         tz = raw.get("timezone", "Asia/Shanghai")
         try:
             ZoneInfo(tz if isinstance(tz, str) else "")
         except (ZoneInfoNotFoundError, ValueError):
-            c.error("timezone", f"unknown time zone {tz!r}")
+            c.error("timezone", _("unknown time zone %(value)r") % {"value": tz})
         out["timezone"] = tz
         out["effective_from"] = c.day("effective_from")
         out["effective_to"] = c.day("effective_to", required=False)
         if out["effective_from"] and out["effective_to"] and out["effective_to"] < out["effective_from"]:
-            c.error("effective_to", "is before effective_from")
+            c.error("effective_to", _("is before effective_from"))
         out["availability_target"] = c.decimal("availability_target", low=Decimal(0), high=Decimal(100))
         out["partial_outage_weight"] = c.decimal("partial_outage_weight", "0.5", Decimal(0), Decimal(1))
         out["degraded_weight"] = c.decimal("degraded_weight", "0", Decimal(0), Decimal(1))
@@ -196,12 +203,12 @@ def validate(items, providers: dict[str, Provider], services: dict[str, Service]
         out["credit_tiers"] = []
         if tiers is not None:
             if not isinstance(tiers, list):
-                c.error("credit_tiers", "must be a list")
+                c.error("credit_tiers", _("must be a list"))
             else:
                 for i, tier in enumerate(tiers):
                     label = f"credit_tiers[{i}]"
                     if not isinstance(tier, dict) or set(tier) != {"below", "credit_percent"}:
-                        c.error(label, 'must be {"below": ..., "credit_percent": ...}')
+                        c.error(label, _('must be {"below": ..., "credit_percent": ...}'))
                         continue
                     below = c.decimal(
                         "below", value=tier["below"], low=Decimal(0), high=Decimal(100), label=f"{label}.below"
@@ -218,19 +225,23 @@ def validate(items, providers: dict[str, Provider], services: dict[str, Service]
                         out["credit_tiers"].append({"below": str(below), "credit_percent": str(pct)})
                 belows = [t["below"] for t in out["credit_tiers"]]
                 if len(set(belows)) != len(belows):
-                    c.error("credit_tiers", "two tiers have the same 'below'")
+                    c.error("credit_tiers", _("two tiers have the same 'below'"))
         targets = raw.get("recovery_targets", [])
         out["recovery_targets"] = []
         if not isinstance(targets, list):
-            c.error("recovery_targets", "must be a list")
+            c.error("recovery_targets", _("must be a list"))
         else:
             for i, target in enumerate(targets):
                 label = f"recovery_targets[{i}]"
                 if not isinstance(target, dict) or set(target) != {"impact", "max_minutes", "credit_percent"}:
-                    c.error(label, 'must be {"impact": ..., "max_minutes": ..., "credit_percent": ...}')
+                    c.error(label, _('must be {"impact": ..., "max_minutes": ..., "credit_percent": ...}'))
                     continue
                 if target["impact"] not in Impact.values:
-                    c.error(f"{label}.impact", f"must be one of {', '.join(Impact.values)}, got {target['impact']!r}")
+                    c.error(
+                        f"{label}.impact",
+                        _("must be one of %(choices)s, got %(value)r")
+                        % {"choices": ", ".join(Impact.values), "value": target["impact"]},
+                    )
                 minutes = c.integer("max_minutes", value=target["max_minutes"], low=1, label=f"{label}.max_minutes")
                 pct = c.decimal(
                     "credit_percent",
@@ -246,10 +257,14 @@ def validate(items, providers: dict[str, Provider], services: dict[str, Service]
                     )
             impacts = [t["impact"] for t in out["recovery_targets"]]
             if len(set(impacts)) != len(impacts):
-                c.error("recovery_targets", "two targets for the same impact")
+                c.error("recovery_targets", _("two targets for the same impact"))
         key = (out["code"], out["version"])
         if key in seen:
-            c.error("version", f"code {out['code']!r} version {out['version']} appears twice in the file")
+            c.error(
+                "version",
+                _("code %(code)r version %(version)s appears twice in the file")
+                % {"code": out["code"], "version": out["version"]},
+            )
         seen.add(key)
         cleaned.append(out)
     if errors:
@@ -275,8 +290,12 @@ def _check_overlaps(cleaned: list[dict], errors: list[str]) -> None:
             if (t1 or far) >= f2:
                 index = i2 if i2 is not None else i1
                 errors.append(
-                    f"[{index}].effective_from: {code} version {v2} starts {f2} while version {v1} "
-                    f"is still in effect (until {t1 or 'open-ended'}); end version {v1} first"
+                    f"[{index}].effective_from: "
+                    + _(
+                        "%(code)s version %(v2)s starts %(start)s while version %(v1)s is still in effect "
+                        "(until %(until)s); end version %(v1)s first"
+                    )
+                    % {"code": code, "v2": v2, "start": f2, "v1": v1, "until": t1 or _("open-ended")}
                 )
 
 
@@ -334,8 +353,12 @@ def import_contracts(items) -> ImportReport:
             report.unchanged.append(label)
         elif contract.is_locked():
             errors.append(
-                f"[{index}]: {label} is used by a finalized evaluation and cannot be edited; "
-                f"import the change as version {row['version'] + 1} with its own effective dates"
+                f"[{index}]: "
+                + _(
+                    "%(label)s is used by a finalized evaluation and cannot be edited; "
+                    "import the change as version %(next)s with its own effective dates"
+                )
+                % {"label": label, "next": row["version"] + 1}
             )
         else:
             for name, value in fields.items():

@@ -32,7 +32,9 @@ class SLAContract(models.Model):
 
     code = models.SlugField(_("code"), max_length=60)
     version = models.PositiveIntegerField(_("version"), default=1)
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="sla_contracts")
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="sla_contracts", verbose_name=_("provider")
+    )
     services = models.ManyToManyField(Service, related_name="sla_contracts", verbose_name=_("covered services"))
     currency = models.CharField(_("currency"), max_length=3)
     monthly_fee = models.DecimalField(_("monthly fee"), max_digits=14, decimal_places=2)
@@ -60,10 +62,12 @@ class SLAContract(models.Model):
     min_downtime_minutes = models.PositiveIntegerField(_("minimum downtime period minutes"), default=0)
     min_credit_amount = models.DecimalField(_("minimum credit amount"), max_digits=14, decimal_places=2, default=0)
     amendment_reason = models.TextField(_("amendment reason"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("SLA contract")
+        verbose_name_plural = _("SLA contracts")
         ordering = ["code", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["code", "version"], name="sla_contract_code_version_unique"),
@@ -129,36 +133,44 @@ class SLAEvaluation(models.Model):
     revision with its reason and makes it the current one.
     """
 
-    contract = models.ForeignKey(SLAContract, on_delete=models.PROTECT, related_name="evaluations")
-    contract_code = models.SlugField(max_length=60, db_index=True)
+    contract = models.ForeignKey(
+        SLAContract, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("contract version")
+    )
+    contract_code = models.SlugField(_("contract code"), max_length=60, db_index=True)
     period = models.DateField(_("period (first day of month)"))
-    revision = models.PositiveIntegerField(default=1)
-    is_current = models.BooleanField(default=True)
+    revision = models.PositiveIntegerField(_("revision"), default=1)
+    is_current = models.BooleanField(_("current revision"), default=True)
     reason = models.TextField(_("reason for revision"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("created by")
+    )
     evaluated_at = models.DateTimeField(_("evaluated at"))
     finalized_at = models.DateTimeField(_("finalized at"), null=True, blank=True)
-    provisional = models.BooleanField(default=True)
+    provisional = models.BooleanField(_("provisional"), default=True)
     outdated = models.BooleanField(
-        _("outdated"), default=False, help_text="Finalized, but today's data gives other figures: correct it."
+        _("outdated"), default=False, help_text=_("Finalized, but today's data gives other figures: correct it.")
     )
-    eligible_minutes = models.DecimalField(max_digits=14, decimal_places=2)
-    excluded_minutes = models.DecimalField(max_digits=14, decimal_places=2)
-    downtime_minutes = models.DecimalField(max_digits=14, decimal_places=2)
-    availability_percent = models.DecimalField(max_digits=8, decimal_places=4)
-    availability_target = models.DecimalField(max_digits=7, decimal_places=4)
-    tier_credit_percent = models.DecimalField(max_digits=8, decimal_places=2)
-    credit_percent = models.DecimalField(max_digits=8, decimal_places=2)
-    credit_amount = models.DecimalField(max_digits=14, decimal_places=2)
-    currency = models.CharField(max_length=3)
-    claim_deadline = models.DateField()
-    recovery_breaches = models.JSONField(default=list)
-    response_breaches = models.JSONField(default=list)
-    details = SnapshotJSONField(default=dict, help_text="Incidents, maintenance windows and intermediate figures.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    eligible_minutes = models.DecimalField(_("eligible minutes"), max_digits=14, decimal_places=2)
+    excluded_minutes = models.DecimalField(_("excluded minutes"), max_digits=14, decimal_places=2)
+    downtime_minutes = models.DecimalField(_("weighted downtime minutes"), max_digits=14, decimal_places=2)
+    availability_percent = models.DecimalField(_("availability %"), max_digits=8, decimal_places=4)
+    availability_target = models.DecimalField(_("availability target %"), max_digits=7, decimal_places=4)
+    tier_credit_percent = models.DecimalField(_("tier credit %"), max_digits=8, decimal_places=2)
+    credit_percent = models.DecimalField(_("credit %"), max_digits=8, decimal_places=2)
+    credit_amount = models.DecimalField(_("credit amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    claim_deadline = models.DateField(_("claim deadline"))
+    recovery_breaches = models.JSONField(_("recovery breaches"), default=list)
+    response_breaches = models.JSONField(_("first-response breaches"), default=list)
+    details = SnapshotJSONField(
+        _("details"), default=dict, help_text=_("Incidents, maintenance windows and intermediate figures.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("SLA evaluation")
+        verbose_name_plural = _("SLA evaluations")
         ordering = ["-period", "contract_code", "-revision"]
         constraints = [
             models.UniqueConstraint(
@@ -200,24 +212,30 @@ class ProviderCreditClaim(ConcurrentTransitionMixin, models.Model):
     ``sla.services`` only, inside ``transaction.atomic()``, and logged by django-fsm-log.
     """
 
-    evaluation = models.ForeignKey(SLAEvaluation, on_delete=models.PROTECT, related_name="credit_claims")
-    contract_code = models.SlugField(max_length=60)
-    period = models.DateField()
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="sla_credit_claims")
-    state = FSMField(default=CreditClaimState.DUE, choices=CreditClaimState.choices, protected=True)
-    currency = models.CharField(max_length=3)
+    evaluation = models.ForeignKey(
+        SLAEvaluation, on_delete=models.PROTECT, related_name="credit_claims", verbose_name=_("evaluation")
+    )
+    contract_code = models.SlugField(_("contract code"), max_length=60)
+    period = models.DateField(_("period (first day of month)"))
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="sla_credit_claims", verbose_name=_("provider")
+    )
+    state = FSMField(_("state"), default=CreditClaimState.DUE, choices=CreditClaimState.choices, protected=True)
+    currency = models.CharField(_("currency"), max_length=3)
     amount_claimed = models.DecimalField(_("amount claimed"), max_digits=14, decimal_places=2)
     amount_received = models.DecimalField(_("amount received"), max_digits=14, decimal_places=2, null=True, blank=True)
     claim_deadline = models.DateField(_("claim deadline"))
     provider_reference = models.CharField(_("provider reference"), max_length=120, blank=True)
-    filed_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    filed_at = models.DateTimeField(_("filed at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("provider credit claim")
+        verbose_name_plural = _("provider credit claims")
         ordering = ["claim_deadline", "id"]
         constraints = [
             models.UniqueConstraint(fields=["contract_code", "period"], name="sla_credit_claim_one_per_month"),

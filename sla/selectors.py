@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents.models import Cause, Incident, IncidentState, MaintenanceWindow
 
@@ -107,7 +108,7 @@ def compute(pairs, now: datetime | None = None) -> list[Computed]:
     jobs = []
     for code, period in pairs:
         if code not in versions:
-            raise ContractNotFound(f"unknown contract {code!r}")
+            raise ContractNotFound(_("unknown contract %(code)r") % {"code": code})
         picked = version_for_month(versions[code], period)
         if picked is None:
             continue
@@ -164,7 +165,10 @@ def compute(pairs, now: datetime | None = None) -> list[Computed]:
 def compute_one(code: str, period, now=None) -> Computed:
     found = compute([(code, period)], now=now)
     if not found:
-        raise ContractNotFound(f"contract {code!r} is not in effect in {period_date(period):%Y-%m}")
+        raise ContractNotFound(
+            _("contract %(code)r is not in effect in %(period)s")
+            % {"code": code, "period": f"{period_date(period):%Y-%m}"}
+        )
     return found[0]
 
 
