@@ -248,3 +248,40 @@ def claim_history(claim):
     from django_fsm_log.models import StateLog
 
     return list(StateLog.objects.for_(claim).select_related("by").order_by("timestamp", "id"))
+
+
+def evaluations_for_incident(incident) -> list[SLAEvaluation]:
+    """The current evaluations of the contracts covering the incident's service, for the
+    month the incident started in, that month taken in each contract's own time zone."""
+    evaluations = (
+        SLAEvaluation.objects.filter(is_current=True, contract__services=incident.service_id)
+        .select_related("contract")
+        .order_by("contract_code")
+    )
+    wanted = []
+    for evaluation in evaluations.filter(
+        period__gte=(incident.started_at - timedelta(days=1)).date().replace(day=1),
+        period__lte=(incident.started_at + timedelta(days=1)).date(),
+    ):
+        local = incident.started_at.astimezone(ZoneInfo(evaluation.contract.timezone)).date()
+        if evaluation.period == local.replace(day=1):
+            wanted.append(evaluation)
+    return wanted
+
+
+def facts_for_incident(incident) -> dict[str, str]:
+    """SLA facts of the incident's month for the staff claim page: label -> value."""
+    facts = {}
+    for evaluation in evaluations_for_incident(incident):
+        prefix = f"{evaluation.contract_code} {evaluation.period_label}"
+        status = _("final") if evaluation.is_final else _("provisional")
+        facts[_("%(p)s availability") % {"p": prefix}] = _("%(a)s %% (target %(t)s %%), %(s)s") % {
+            "a": evaluation.availability_percent,
+            "t": evaluation.availability_target,
+            "s": status,
+        }
+        facts[_("%(p)s weighted downtime") % {"p": prefix}] = _("%(m)s min") % {"m": evaluation.downtime_minutes}
+        facts[_("%(p)s service credit") % {"p": prefix}] = (
+            f"{evaluation.credit_percent} % = {evaluation.credit_amount} {evaluation.currency}"
+        )
+    return facts
