@@ -79,6 +79,26 @@ class IncidentState(models.TextChoices):
 OPEN_STATES = [IncidentState.DETECTED, IncidentState.ACKNOWLEDGED, IncidentState.MITIGATED]
 
 
+def state_label(value: str) -> str:
+    """The translated label of an incident state code ("" for empty, the code itself if unknown)."""
+    if not value:
+        return ""
+    try:
+        return str(IncidentState(value).label)
+    except ValueError:
+        return value
+
+
+def impact_label(value: str) -> str:
+    """The translated label of an impact code ("" for empty, the code itself if unknown)."""
+    if not value:
+        return ""
+    try:
+        return str(Impact(value).label)
+    except ValueError:
+        return value
+
+
 def _ordered(later: str, earlier: str) -> Q:
     """``later`` is empty or not before ``earlier`` (which may itself be empty)."""
     return Q(**{f"{later}__isnull": True}) | Q(**{f"{earlier}__isnull": True}) | Q(**{f"{later}__gte": F(earlier)})
@@ -206,6 +226,14 @@ class IncidentUpdate(models.Model):
 
     def __str__(self):
         return f"{self.incident_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def from_state_label(self) -> str:
+        return state_label(self.from_state)
+
+    @property
+    def to_state_label(self) -> str:
+        return state_label(self.to_state)
 
 
 class MaintenanceWindow(models.Model):
