@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
@@ -283,6 +284,25 @@ class Claim(ConcurrentTransitionMixin, models.Model):
         pass
 
 
+def state_label(value: str) -> str:
+    """The translated label of a claim state code ("" for empty, the code itself if unknown)."""
+    if not value:
+        return ""
+    try:
+        return str(ClaimState(value).label)
+    except ValueError:
+        return value
+
+
+# ``ClaimEvent.actor_role`` values (accounts.roles plus "system"), as shown in the audit trail.
+ACTOR_ROLE_LABELS = {
+    "merchant": pgettext_lazy("actor role", "merchant"),
+    "support": pgettext_lazy("actor role", "support"),
+    "finance": pgettext_lazy("actor role", "finance"),
+    "system": pgettext_lazy("actor role", "system"),
+}
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise ValidationError("The claim audit trail is append-only.")
@@ -334,6 +354,19 @@ class ClaimEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("The claim audit trail is append-only.")
+
+    @property
+    def from_state_label(self) -> str:
+        return state_label(self.from_state)
+
+    @property
+    def to_state_label(self) -> str:
+        return state_label(self.to_state)
+
+    @property
+    def actor_role_label(self) -> str:
+        label = ACTOR_ROLE_LABELS.get(self.actor_role)
+        return str(label) if label is not None else self.actor_role
 
 
 def evidence_path(instance, filename):
