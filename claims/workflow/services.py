@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
 from accounts import roles
@@ -33,6 +34,29 @@ from .errors import InvalidInput, NotPermitted, StateConflict
 
 CENT = Decimal("0.01")
 SYSTEM = "system"
+
+# What each action does to a claim, completing "A claim in state … cannot be %(action)s."
+# (English past participles; other languages may use the plain verb).
+ACTION_LABELS = {
+    "submit": pgettext_lazy("claim action", "submitted"),
+    "answer": pgettext_lazy("claim action", "answered"),
+    "accept": pgettext_lazy("claim action", "accepted"),
+    "dispute": pgettext_lazy("claim action", "disputed"),
+    "withdraw": pgettext_lazy("claim action", "withdrawn"),
+    "start_review": pgettext_lazy("claim action", "taken into review"),
+    "request_info": pgettext_lazy("claim action", "returned to the merchant for information"),
+    "approve": pgettext_lazy("claim action", "approved"),
+    "approve_proposal": pgettext_lazy("claim action", "approved"),
+    "partially_approve": pgettext_lazy("claim action", "partially approved"),
+    "reject": pgettext_lazy("claim action", "rejected"),
+    "settle": pgettext_lazy("claim action", "settled"),
+    "expire": pgettext_lazy("claim action", "marked as expired"),
+}
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action.replace("_", " ")
 
 
 def money(value) -> Decimal:
@@ -117,7 +141,7 @@ def _step(claim, by, action, *, apply=None, before=None, reason="", message="", 
         if not can_proceed(method):
             raise StateConflict(
                 _("A claim in state “%(state)s” cannot be %(action)s.")
-                % {"state": locked.get_state_display(), "action": action.replace("_", " ")},
+                % {"state": locked.get_state_display(), "action": action_label(action)},
                 code="state_conflict",
             )
         if before is not None:
