@@ -1,5 +1,8 @@
-"""Shared set-up of the loss benchmarks: Django on the DATABASE_URL database."""
+"""Shared set-up of the loss benchmarks: Django on a throw-away copy of the DATABASE_URL
+database (``test_<name>``, created and migrated here, dropped at exit), so a benchmark
+never touches real data and needs nothing prepared."""
 
+import atexit
 import os
 import sys
 from pathlib import Path
@@ -13,6 +16,10 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
 
 if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     sys.exit("Run the benchmarks with DATABASE_URL=postgres://…")
+
+_original_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+atexit.register(connection.creation.destroy_test_db, _original_name, verbosity=0)
