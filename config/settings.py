@@ -167,6 +167,13 @@ SPECTACULAR_SETTINGS = {
         "ClaimReasonCodeEnum": "claims.models_workflow.ReasonCode",
         "ClaimDecisionReasonEnum": "claims.workflow.serializers.DECISION_CHOICES",
         "ClaimDisputeReasonEnum": "claims.workflow.serializers.DISPUTE_CHOICES",
+        # Fields named "state" / "kind" with different choice sets: one name per choices class.
+        "SettlementBatchStateEnum": "claims.finance.models.BatchState",
+        "ProviderCreditClaimStateEnum": "sla.models.CreditClaimState",
+        "IssuedDocumentKindEnum": "claims.finance.models.DocumentKind",
+        "ClaimDocumentKindEnum": "claims.models_workflow.ClaimDocument.Kind",
+        "ClaimEventKindEnum": "claims.models_workflow.ClaimEvent.Kind",
+        "IncidentUpdateKindEnum": "incidents.models.IncidentUpdate.Kind",
     },
 }
 

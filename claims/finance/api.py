@@ -2,8 +2,10 @@
 
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -12,7 +14,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsFinance, IsStaffRole
 
 from . import exports, selectors
-from .models import DocumentKind, IssuedDocument, SettlementBatch, SettlementItem
+from .models import BatchState, DocumentKind, IssuedDocument, SettlementBatch, SettlementItem
 from .services import WorkflowError
 from .services import settlements as st
 from .tasks import issue_document
@@ -99,6 +101,77 @@ class IssueSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class FinanceErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
+class PaymentFileSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="Payment result CSV: claim_id, amount, currency, status, payment_reference.")
+
+
+class RowErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class PaymentImportResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    rows = serializers.IntegerField()
+    paid = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    duplicate = serializers.BooleanField(help_text="The same file was applied before; nothing changed.")
+    batch_state = serializers.ChoiceField(choices=BatchState.choices)
+    errors = RowErrorSerializer(many=True)
+
+
+def _number(**kwargs):
+    # The recovery report is rendered from plain dicts: DRF's JSON encoder writes Decimals as numbers.
+    return serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False, **kwargs)
+
+
+class RecoveryIncidentSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="source:external_id")
+    title = serializers.CharField()
+    claims = serializers.IntegerField()
+    paid = _number()
+
+
+class RecoveryCreditClaimSerializer(serializers.Serializer):
+    contract = serializers.CharField()
+    state = serializers.CharField(help_text="sla.ProviderCreditClaim state")
+    claimed = _number()
+    received = _number(allow_null=True)
+
+
+class RecoveryRowSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM, month of the incident start")
+    provider = serializers.CharField()
+    currency = serializers.CharField()
+    incidents = RecoveryIncidentSerializer(many=True)
+    paid = _number()
+    credit_claimed = _number()
+    credit_received = _number()
+    credit_outstanding = _number()
+    credit_claims = RecoveryCreditClaimSerializer(many=True)
+    net_cost = _number(help_text="paid - credit_received")
+
+
+class RecoveryTotalSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    paid = _number()
+    credit_claimed = _number()
+    credit_received = _number()
+    net_cost = _number()
+
+
+class RecoverySerializer(serializers.Serializer):
+    rows = RecoveryRowSerializer(many=True)
+    totals = RecoveryTotalSerializer(many=True)
+
+
 def _error(exc: WorkflowError):
     return Response({"detail": exc.message, "code": exc.code}, status=exc.status)
 
@@ -138,7 +211,12 @@ class BatchAction(APIView):
 
     permission_classes = [IsAuthenticated, IsFinance]
 
-    @extend_schema(request=ActionSerializer, responses=BatchSerializer)
+    @extend_schema(
+        operation_id="finance_batches_action",
+        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=["add", "remove", "lock", "export"])],
+        request=ActionSerializer,
+        responses={200: BatchSerializer, 400: FinanceErrorSerializer, 409: FinanceErrorSerializer},
+    )
     def post(self, request, pk, action):
         batch = get_object_or_404(SettlementBatch, pk=pk)
         s = ActionSerializer(data=request.data)
@@ -165,7 +243,13 @@ class BatchAction(APIView):
 class BatchExport(APIView):
     permission_classes = [IsAuthenticated, IsFinance]
 
-    @extend_schema(responses={(200, "text/csv"): bytes})
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSX): OpenApiTypes.BINARY,
+            409: FinanceErrorSerializer,
+        }
+    )
     def get(self, request, pk, fmt):
         batch = get_object_or_404(SettlementBatch, pk=pk)
         if batch.state in ("open", "locked"):
@@ -182,9 +266,12 @@ class PaymentImportView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
-        request={
-            "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
-        }
+        request={"multipart/form-data": PaymentFileSerializer},
+        responses={
+            200: PaymentImportResultSerializer,
+            400: OpenApiResponse(PaymentImportResultSerializer, description="Bad rows: nothing was applied."),
+            409: FinanceErrorSerializer,
+        },
     )
     def post(self, request, pk):
         batch = get_object_or_404(SettlementBatch, pk=pk)
@@ -198,9 +285,29 @@ class PaymentImportView(APIView):
         return Response(result.as_dict(), status=200 if result.ok else 400)
 
 
+class _FileFormatParam(DefaultContentNegotiation):
+    """``?format=xlsx`` chooses the file, not a DRF renderer (which would answer 404)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class Ledger(APIView):
     permission_classes = [IsAuthenticated, IsFinance]
+    content_negotiation_class = _FileFormatParam
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE, required=True, description="First day accepted (local)."),
+            OpenApiParameter("end", OpenApiTypes.DATE, required=True, description="Last day accepted (local)."),
+            OpenApiParameter("format", str, enum=["csv", "xlsx"], description="csv (default) or xlsx."),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSX): OpenApiTypes.BINARY,
+            400: FinanceErrorSerializer,
+        },
+    )
     def get(self, request):
         from .views import _date
 
@@ -215,6 +322,7 @@ class Ledger(APIView):
 class Recovery(APIView):
     permission_classes = [IsAuthenticated, IsFinance]
 
+    @extend_schema(responses=RecoverySerializer)
     def get(self, request):
         rows = selectors.recovery_report()
         for r in rows:
@@ -251,6 +359,9 @@ class Documents(APIView):
 
 
 class DocumentDownload(APIView):
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="Not found")}
+    )
     def get(self, request, pk):
         doc = selectors.visible_documents(request.user).filter(pk=pk).first()
         if doc is None:
