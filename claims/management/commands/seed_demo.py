@@ -11,6 +11,7 @@ from django.db import transaction
 
 from accounts import demo as accounts_demo
 from claims import demo as claims_demo
+from claims.finance import demo as finance_demo
 from claims.loss import demo as loss_demo
 from incidents import demo as incidents_demo
 from merchants import demo as merchants_demo
@@ -28,6 +29,7 @@ class Command(BaseCommand):
             merchants_demo.seed(self.stdout)
             loss_demo.seed(self.stdout)
             claims_demo.seed(self.stdout)
+            finance_demo.seed(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(f"Demo logins at http://127.0.0.1:8000/login/ (password for all: {accounts_demo.PASSWORD}):")
         for user in User.objects.filter(groups__isnull=False).prefetch_related("groups").distinct().order_by("username"):
