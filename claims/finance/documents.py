@@ -14,7 +14,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -22,6 +21,7 @@ from claims.loss.selectors import gmv_chart_series
 from claims.models import Claim, ClaimDocument, ClaimEvent, ClaimState, LossAssessment, ReasonCode
 from incidents.models import IncidentUpdate
 from merchants.models import Merchant
+from sla.selectors import evaluations_for_incident
 
 from .models import DocumentKind, ItemStatus, SettlementItem
 
@@ -128,28 +128,20 @@ def _label(choices, value):
 
 
 def _sla_facts(incident) -> list[dict]:
-    from sla.models import SLAEvaluation
-
-    month = timezone.localtime(incident.started_at).date().replace(day=1)
-    rows = []
-    for ev in (
-        SLAEvaluation.objects.filter(is_current=True, period=month, contract__services=incident.service)
-        .distinct()
-        .order_by("contract_code")
-    ):
-        rows.append(
-            {
-                "contract": ev.contract_code,
-                "period": ev.period_label,
-                "availability": num(ev.availability_percent, 4),
-                "target": num(ev.availability_target, 4),
-                "met": ev.meets_target,
-                "downtime": num(ev.downtime_minutes),
-                "credit_percent": num(ev.credit_percent),
-                "final": ev.is_final,
-            }
-        )
-    return rows
+    """The current SLA evaluations of the incident's month (in each contract's time zone)."""
+    return [
+        {
+            "contract": ev.contract_code,
+            "period": ev.period_label,
+            "availability": num(ev.availability_percent, 4),
+            "target": num(ev.availability_target, 4),
+            "met": ev.meets_target,
+            "downtime": num(ev.downtime_minutes),
+            "credit_percent": num(ev.credit_percent),
+            "final": ev.is_final,
+        }
+        for ev in evaluations_for_incident(incident)
+    ]
 
 
 def _assessment(claim, clock, with_charts=True) -> dict | None:

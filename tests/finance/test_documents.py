@@ -1,7 +1,7 @@
 import hashlib
 import io
 import subprocess
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from pypdf import PdfReader
 
+from claims.finance import documents as docs
 from claims.finance.models import DocumentKind, IssuedDocument
 from claims.finance.services import documents as ds
 from claims.finance.services import settlements as st
@@ -249,3 +250,62 @@ def test_provider_recovery_report(claims, finance):
     assert row["credit_claimed"] == Decimal("10000.00") and row["credit_received"] == Decimal("300.00")
     assert row["net_cost"] == claim.approved_amount - Decimal("300.00")
     assert row["credit_outstanding"] == cc.outstanding
+
+
+def _evaluation(contract, period, availability="99.9074"):
+    return SLAEvaluation.objects.create(
+        contract=contract,
+        contract_code=contract.code,
+        period=period,
+        evaluated_at=T0 + timedelta(days=1),
+        eligible_minutes=Decimal("43200"),
+        excluded_minutes=Decimal("0"),
+        downtime_minutes=Decimal("40"),
+        availability_percent=Decimal(availability),
+        availability_target=Decimal("99.9500"),
+        tier_credit_percent=Decimal("10"),
+        credit_percent=Decimal("10"),
+        credit_amount=Decimal("10000.00"),
+        currency="CNY",
+        claim_deadline=date(2026, 12, 31),
+    )
+
+
+@pytest.mark.django_db
+def test_sla_facts_are_the_incident_month_in_the_contract_time_zone(claims, finance):
+    claim, _assessment = build_world(claims, finance, settle=False)
+    assert docs._sla_facts(claim.incident) == [
+        {
+            "contract": "rtc-main",
+            "period": "2026-11",
+            "availability": "99.9074",
+            "target": "99.9500",
+            "met": False,
+            "downtime": "40.00",
+            "credit_percent": "10.00",
+            "final": False,
+        }
+    ]
+    # 2026-11-30 20:00 UTC is already December in Shanghai, still November for a UTC contract.
+    late = make_incident(start=datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    utc_contract = SLAContract.objects.create(
+        code="rtc-utc",
+        provider=late.service.provider,
+        currency="CNY",
+        monthly_fee=Decimal("100000.00"),
+        effective_from=date(2026, 1, 1),
+        availability_target=Decimal("99.9500"),
+        partial_outage_weight=Decimal("0.5"),
+        degraded_weight=Decimal("0.25"),
+        timezone="UTC",
+    )
+    utc_contract.services.add(late.service)
+    _evaluation(utc_contract, date(2026, 11, 1), "99.9900")
+    _evaluation(utc_contract, date(2026, 12, 1), "99.1000")
+    main = SLAContract.objects.get(code="rtc-main")
+    _evaluation(main, date(2026, 12, 1), "99.5000")
+    facts = docs._sla_facts(late)
+    assert [(f["contract"], f["period"], f["availability"], f["met"]) for f in facts] == [
+        ("rtc-main", "2026-12", "99.5000", False),
+        ("rtc-utc", "2026-11", "99.9900", True),
+    ]
