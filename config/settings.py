@@ -194,6 +194,12 @@ CELERY_BEAT_SCHEDULE["sla-nightly-evaluate"] = {  # 02:30 every night, in CELERY
 # Claim workflow: expire unanswered proposals/info requests, and remind 3 days before (claims/tasks.py).
 CELERY_BEAT_SCHEDULE["claims-expire"] = {"task": "claims.tasks.expire_claims", "schedule": 15 * 60}
 CELERY_BEAT_SCHEDULE["claims-expiry-reminders"] = {"task": "claims.tasks.send_expiry_reminders", "schedule": 60 * 60}
+# Monthly merchant statements of last month (merchant time zone); daily so a missed day catches up,
+# idempotent: an existing statement gets no new version (claims/finance/tasks.py).
+CELERY_BEAT_SCHEDULE["finance-monthly-statements"] = {
+    "task": "claims_finance.issue_monthly_statements",
+    "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=3, minute=15),
+}
 
 # Incident webhooks: a request whose timestamp is further than this from now is refused.
 INCIDENT_WEBHOOK_TOLERANCE_SECONDS = 300

@@ -12,3 +12,16 @@ def issue_document(kind, claim_id=None, merchant_id=None, period=None, user_id=N
     by = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     doc = issue(kind, claim_id=claim_id, merchant_id=merchant_id, period=period, by=by, reason=reason)
     return {"id": doc.pk, "version": doc.version, "sha256": doc.sha256, "pages": doc.pages}
+
+
+@shared_task(name="claims_finance.issue_monthly_statements", acks_late=True)
+def issue_monthly_statements(now=None):
+    """Beat: last month's statement for every merchant with claims decided/settled in it (idempotent).
+
+    ``now`` (ISO 8601, optional) replaces the current time, to catch up on a given month.
+    """
+    from datetime import datetime
+
+    from .services.documents import issue_monthly_statements as run
+
+    return run(datetime.fromisoformat(now) if now else None)

@@ -8,10 +8,13 @@ issues version n+1. Called from the Celery task ``claims.finance.tasks.issue_doc
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+import logging
+from collections import defaultdict
+from datetime import date, timedelta
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +26,7 @@ from .. import documents as docs
 from ..models import DocumentKind, IssuedDocument
 from . import InvalidInput, NotPermitted
 
+log = logging.getLogger(__name__)
 PREFIX = {
     DocumentKind.CLAIM_STATEMENT: "ST",
     DocumentKind.EVIDENCE_PACK: "EP",
@@ -124,3 +128,54 @@ def issue(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason
 
 def history(kind, key):
     return IssuedDocument.objects.filter(kind=kind, subject_key=key).order_by("-version")
+
+
+def last_month(now, tz) -> date:
+    """First day of the month before the current one in the time zone ``tz``."""
+    return (now.astimezone(tz).date().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def monthly_statement_due(now=None) -> list[tuple[int, date]]:
+    """(merchant id, period) of every merchant with a claim decided or settled in its last month.
+
+    "Last month" is the month before the current one in the merchant's time zone, so a
+    statement is due only once that month is over for the merchant.
+    """
+    now = now or timezone.now()
+    by_zone = defaultdict(list)
+    for pk, tzname in Merchant.objects.values_list("pk", "timezone").order_by("pk"):
+        by_zone[docs.Clock(tzname).tz].append(pk)
+    due = []
+    for tz, merchant_ids in by_zone.items():
+        period = last_month(now, tz)
+        lo, hi = docs.month_bounds(period, tz)
+        ids = (
+            Claim.objects.filter(merchant_id__in=merchant_ids)
+            .filter(Q(decided_at__gte=lo, decided_at__lt=hi) | Q(settled_at__gte=lo, settled_at__lt=hi))
+            .values_list("merchant_id", flat=True)
+            .distinct()
+        )
+        due.extend((pk, period) for pk in ids)
+    return sorted(due)
+
+
+def issue_monthly_statements(now=None) -> dict:
+    """Issue last month's statement of every merchant that had claims decided or settled in it.
+
+    Idempotent: a statement that exists already is left alone (no new version). One merchant's
+    failure is logged and does not stop the others.
+    """
+    issued, existing, failed = [], 0, []
+    for merchant_id, period in monthly_statement_due(now):
+        key = f"merchant:{merchant_id}:{period:%Y-%m}"
+        if IssuedDocument.objects.filter(kind=DocumentKind.MONTHLY_STATEMENT, subject_key=key).exists():
+            existing += 1
+            continue
+        try:
+            doc = issue(DocumentKind.MONTHLY_STATEMENT, merchant_id=merchant_id, period=period)
+        except Exception:
+            log.exception("Monthly statement %s could not be issued", key)
+            failed.append(key)
+            continue
+        issued.append(doc.subject_key)
+    return {"issued": issued, "existing": existing, "failed": failed}
