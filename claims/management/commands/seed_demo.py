@@ -32,6 +32,7 @@ class Command(BaseCommand):
             finance_demo.seed(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(f"Demo logins at http://127.0.0.1:8000/login/ (password for all: {accounts_demo.PASSWORD}):")
-        for user in User.objects.filter(groups__isnull=False).prefetch_related("groups").distinct().order_by("username"):
+        users = User.objects.filter(groups__isnull=False).prefetch_related("groups").distinct().order_by("username")
+        for user in users:
             roles = ", ".join(sorted(g.name for g in user.groups.all()))
             self.stdout.write(f"  {user.username:<20} {roles}")
