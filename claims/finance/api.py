@@ -128,8 +128,8 @@ class PaymentImportResultSerializer(serializers.Serializer):
 
 
 def _number(**kwargs):
-    # The recovery report is rendered from plain dicts: DRF's JSON encoder writes Decimals as numbers.
-    return serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False, **kwargs)
+    # Money as decimal strings, like everywhere else in the API (never JSON floats).
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
 class RecoveryIncidentSerializer(serializers.Serializer):
@@ -327,7 +327,7 @@ class Recovery(APIView):
         rows = selectors.recovery_report()
         for r in rows:
             r["month"] = r.pop("month_label")
-        return Response({"rows": rows, "totals": selectors.recovery_totals(rows)})
+        return Response(RecoverySerializer({"rows": rows, "totals": selectors.recovery_totals(rows)}).data)
 
 
 class Documents(APIView):

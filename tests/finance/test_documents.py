@@ -251,6 +251,17 @@ def test_provider_recovery_report(claims, finance):
     assert row["net_cost"] == claim.approved_amount - Decimal("300.00")
     assert row["credit_outstanding"] == cc.outstanding
 
+    # The API gives the same figures as decimal strings, never JSON floats.
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(finance)
+    body = api.get("/api/finance/recovery/").json()
+    assert body["rows"][0]["paid"] == str(claim.approved_amount)
+    assert body["rows"][0]["credit_received"] == "300.00"
+    assert body["rows"][0]["net_cost"] == str(claim.approved_amount - Decimal("300.00"))
+    assert body["totals"][0]["currency"] == "CNY"
+
 
 def _evaluation(contract, period, availability="99.9074"):
     return SLAEvaluation.objects.create(
