@@ -20,6 +20,7 @@ from django.db.models import DateTimeField, OuterRef, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
 from claims.models import Claim, ClaimEvent, ClaimState
@@ -87,12 +88,19 @@ def _locked(batch) -> SettlementBatch:
         raise StateConflict(_("This batch no longer exists.")) from None
 
 
+BATCH_ACTION_LABELS = {
+    "lock": pgettext_lazy("batch action", "lock"),
+    "mark_exported": pgettext_lazy("batch action", "export"),
+    "complete": pgettext_lazy("batch action", "record the payments"),
+}
+
+
 def _transition(batch, by, name, message, *args):
     method = getattr(batch, name)
     if not can_proceed(method):
         raise StateConflict(
             _("A batch in state “%(state)s” cannot do this (%(action)s).")
-            % {"state": batch.get_state_display(), "action": name.replace("_", " ")}
+            % {"state": batch.get_state_display(), "action": BATCH_ACTION_LABELS.get(name, name)}
         )
     before = batch.state
     method(*args, by=by, description=message or None)
@@ -396,7 +404,7 @@ def _parse(batch, text) -> tuple[list[_Row], list[RowError], int]:
                         line_no,
                         "status",
                         _("Claim #%(id)s is already recorded as %(s)s %(r)s.")
-                        % {"id": claim_id, "s": item.status, "r": item.payment_reference},
+                        % {"id": claim_id, "s": item.get_status_display(), "r": item.payment_reference},
                     )
                 )
         errors.extend(row_errors)
