@@ -9,10 +9,12 @@ fixed dates, so the filing window is widened while seeding.
 
 from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from claims.models_workflow import Claim, ClaimState
 from claims.workflow import services
@@ -128,8 +130,11 @@ def _walk(claim, target, merchant_user, support, support2, finance):  # noqa: C9
         services.withdraw(claim, merchant_user, "We settled this with the viewer directly.")
         return
     if target == "overdue":
-        with override_settings(CLAIMS_FIRST_RESPONSE_HOURS=-2, CLAIMS_DECISION_HOURS=30):
-            services.submit(claim, merchant_user)  # submitted a while ago: first response overdue
+        # Submitted 26 hours ago, so its 24-hour first response is overdue. The clock is moved
+        # back (not the rules), so deadlines and the audit trail stay consistent.
+        submitted_at = timezone.now() - timedelta(hours=26)
+        with mock.patch("django.utils.timezone.now", return_value=submitted_at):
+            services.submit(claim, merchant_user)
         return
     claim = services.submit(claim, merchant_user, "Submitted from the proposal.")
     if target == S.SUBMITTED:

@@ -42,7 +42,6 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
@@ -200,6 +199,11 @@ CELERY_BEAT_SCHEDULE["finance-monthly-statements"] = {
     "task": "claims_finance.issue_monthly_statements",
     "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=3, minute=15),
 }
+
+# Claim workflow rules (claims/workflow/config.py has the defaults). The demo widens the
+# filing window because its incidents have fixed dates in October and November 2026.
+if os.environ.get("CLAIMS_FILING_WINDOW_DAYS"):
+    CLAIMS_FILING_WINDOW_DAYS = int(os.environ["CLAIMS_FILING_WINDOW_DAYS"])
 
 # Incident webhooks: a request whose timestamp is further than this from now is refused.
 INCIDENT_WEBHOOK_TOLERANCE_SECONDS = 300
