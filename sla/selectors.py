@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.models import Cause, Incident, IncidentState, MaintenanceWindow
+from incidents.models import Cause, Incident, IncidentState, MaintenanceWindow, Provider
 
 from . import evaluation as ev
-from .models import ProviderCreditClaim, SLAContract, SLAEvaluation
+from .models import CreditClaimState, ProviderCreditClaim, SLAContract, SLAEvaluation
 
 
 class ContractNotFound(LookupError):
@@ -285,3 +286,24 @@ def facts_for_incident(incident) -> dict[str, str]:
             f"{evaluation.credit_percent} % = {evaluation.credit_amount} {evaluation.currency}"
         )
     return facts
+
+
+def providers_overview() -> list[dict]:
+    """Providers with SLA contracts, their number of contracts and credits due (not yet
+    credited or rejected) per currency, in two queries."""
+    providers = (
+        Provider.objects.filter(sla_contracts__isnull=False)
+        .distinct()
+        .annotate(contracts=Count("sla_contracts__code", distinct=True))
+        .order_by("name")
+    )
+    open_claims = (
+        ProviderCreditClaim.objects.exclude(state__in=[CreditClaimState.CREDITED, CreditClaimState.REJECTED])
+        .values("provider_id", "currency")
+        .annotate(total=Sum("amount_claimed"))
+        .order_by("currency")
+    )
+    due = defaultdict(list)
+    for row in open_claims:
+        due[row["provider_id"]].append((Decimal(row["total"]).quantize(Decimal("0.01")), row["currency"]))
+    return [{"provider": p, "due": due.get(p.pk, [])} for p in providers]

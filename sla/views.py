@@ -5,7 +5,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib import messages
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -19,28 +19,16 @@ from accounts.roles import is_finance
 from incidents.models import Provider
 
 from . import charts, forms, selectors
-from .models import CreditClaimState, ProviderCreditClaim, SLAEvaluation
+from .models import ProviderCreditClaim, SLAEvaluation
 
 ZERO = Decimal("0.00")
 
 
 @staff_required
 def index(request):
-    providers = (
-        Provider.objects.filter(sla_contracts__isnull=False)
-        .distinct()
-        .annotate(contracts=Count("sla_contracts__code", distinct=True))
+    return render(
+        request, "sla/index.html", {"rows": selectors.providers_overview(), "warnings": selectors.warning_claims()}
     )
-    open_claims = (
-        ProviderCreditClaim.objects.exclude(state__in=[CreditClaimState.CREDITED, CreditClaimState.REJECTED])
-        .values("provider_id", "currency")
-        .annotate(total=Sum("amount_claimed"))
-    )
-    due_by_provider = defaultdict(list)
-    for row in open_claims:
-        due_by_provider[row["provider_id"]].append((row["total"], row["currency"]))
-    rows = [{"provider": p, "due": due_by_provider.get(p.pk, [])} for p in providers]
-    return render(request, "sla/index.html", {"rows": rows, "warnings": selectors.warning_claims()})
 
 
 @staff_required
