@@ -11,9 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_fsm import TransitionNotAllowed
+
+from accounts import roles
 
 from .models import Incident, IncidentState, IncidentUpdate, MaintenanceWindow, WebhookSource
 from .records import (
@@ -42,6 +46,13 @@ class UpsertResult:
     incident: Incident
     outcome: str  # created | updated | unchanged | stale
     changed: list[str] = field(default_factory=list)
+
+
+def _check_actor(actor) -> None:
+    """A person changing an incident must be support staff. System channels (webhook, CSV
+    import, demo data) act without a person and pass ``actor=None``."""
+    if actor is not None and not roles.is_support(actor):
+        raise PermissionDenied(_("Only support staff may change incidents."))
 
 
 def _log(incident, kind, *, origin, actor, message="", from_state="", to_state="", changes=None):
@@ -116,7 +127,9 @@ def upsert_incident(record: IncidentRecord, *, origin: str, actor=None) -> Upser
     Idempotent: the same record twice changes nothing the second time. When the record
     carries the sender's ``updated_at``, an update older than the last one applied is
     ignored (``stale``) so that out-of-order deliveries never roll an incident back.
+    An ``actor`` (a person) must be support staff.
     """
+    _check_actor(actor)
     incident = Incident.objects.select_for_update().filter(source=record.source, external_id=record.external_id).first()
     if incident is None:
         try:
@@ -201,7 +214,10 @@ def _notify(incident, fields):
 
 @transaction.atomic
 def transition_incident(incident: Incident, action: str, *, actor, message: str, at=None) -> Incident:
-    """Move an incident one step (acknowledge, mitigate, resolve, void) from the console or API."""
+    """Move an incident one step (acknowledge, mitigate, resolve, void) from the console or API.
+
+    Only support staff may; ``PermissionDenied`` otherwise."""
+    _check_actor(actor)
     if action not in {"acknowledge", "mitigate", "resolve", "void"}:
         raise IncidentConflict(f"unknown action '{action}'")
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -215,6 +231,7 @@ def transition_incident(incident: Incident, action: str, *, actor, message: str,
 
 @transaction.atomic
 def add_note(incident: Incident, *, actor, message: str) -> IncidentUpdate:
+    _check_actor(actor)
     return _log(incident, IncidentUpdate.Kind.NOTE, origin="console", actor=actor, message=message)
 
 

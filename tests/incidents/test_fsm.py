@@ -89,3 +89,31 @@ def test_database_enforces_resolved_at_only_when_resolved(catalogue):
             started_at=now,
             detected_at=now - timedelta(minutes=1),
         )
+
+
+@pytest.mark.parametrize("role", ["finance", "merchant", None])
+def test_services_refuse_a_person_who_is_not_support(incident, make_user, role):
+    """The service checks the role itself, not only the view/API in front of it."""
+    from django.core.exceptions import PermissionDenied
+
+    from incidents.services import add_note
+
+    user = make_user("not-support", *([role] if role else []))
+    with pytest.raises(PermissionDenied):
+        transition_incident(incident, "acknowledge", actor=user, message="x")
+    serializer = IncidentRecordSerializer(data=record_data(title="renamed"))
+    serializer.is_valid(raise_exception=True)
+    with pytest.raises(PermissionDenied):
+        upsert_incident(serializer.to_record(), origin="api", actor=user)
+    with pytest.raises(PermissionDenied):
+        add_note(incident, actor=user, message="x")
+    incident.refresh_from_db()
+    assert incident.state == IncidentState.DETECTED and incident.title != "renamed"
+    assert list(incident.updates.values_list("kind", flat=True)) == ["created"]
+
+
+def test_system_channels_act_without_a_person(incident):
+    """Webhook, CSV and demo paths pass no actor; they are not refused."""
+    incident = transition_incident(incident, "acknowledge", actor=None, message="monitoring")
+    assert incident.state == IncidentState.ACKNOWLEDGED
+    assert incident.updates.get(kind="transition").actor is None
