@@ -47,12 +47,45 @@ def test_support_records_edits_and_resolves_an_incident(client, catalogue, suppo
     incident.refresh_from_db()
     assert incident.state == IncidentState.RESOLVED and incident.impact == "major_outage"
     page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
-    assert (
-        "Rolled back" in page
-        and "impact: major_outage" in page.replace("&#x27;", "'").replace(" → ", ": ")
-        or "major_outage" in page
-    )
+    timeline = _timeline(page)
+    assert "Rolled back" in timeline
+    # The edit is shown with labels, in the console's time zone, not as raw codes.
+    assert "Title: Checkout errors → Checkout errors (payments)" in timeline
+    assert "Regions: cn-east → cn-east, cn-north" in timeline
+    assert "Impact: Partial outage → Major outage" in timeline
+    assert "major_outage" not in timeline and "impact:" not in timeline
     assert "<svg" in page
+
+
+def _timeline(html: str) -> str:
+    import html as html_lib
+    import re
+
+    section = html.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    return html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section)))
+
+
+def test_edited_times_are_shown_in_local_time_and_translated(client, catalogue, support_user):
+    from incidents.records import IncidentRecordSerializer
+    from incidents.services import upsert_incident
+
+    from .conftest import record_data
+
+    for started, impact in (
+        ("2026-10-05T20:00:00+08:00", "major_outage"),
+        ("2026-10-05T19:30:00+08:00", "partial_outage"),
+    ):
+        serializer = IncidentRecordSerializer(data=record_data(started_at=started, impact=impact))
+        serializer.is_valid(raise_exception=True)
+        incident = upsert_incident(serializer.to_record(), origin="test").incident
+    client.force_login(support_user)
+    url = reverse("incidents:detail", args=[incident.pk])
+    timeline = _timeline(client.get(url).content.decode())
+    assert "Started at: 2026-10-05 20:00:00 → 2026-10-05 19:30:00" in timeline
+    assert "Impact: Major outage → Partial outage" in timeline
+    timeline = _timeline(client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode())
+    assert "开始时间: 2026-10-05 20:00:00 → 2026-10-05 19:30:00" in timeline
+    assert "Partial outage" not in timeline
 
 
 def test_console_form_reports_time_order_errors(client, catalogue, support_user):
