@@ -519,7 +519,6 @@ def bulk_approve(incident, by, threshold, reason=ReasonCode.LOSS_CONFIRMED, mess
             def apply(c, now):
                 c.approved_amount = c.computed_amount
                 c.claimed_amount = c.claimed_amount or c.computed_amount
-                c.submitted_at = c.submitted_at or now
                 c.first_responded_at = now
                 c.assignee = by
                 c.decision_reason = reason

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from claims.models import Claim, ClaimState
 from claims.workflow import services
@@ -164,6 +165,33 @@ def test_dashboard_counts_overdue_and_median(client, support_user, merchant, mer
     html = client.get("/console/claims/dashboard/").content.decode()
     assert 'id="median">0.0 h' in html
     assert "Approved" in html
+
+
+def test_median_time_to_decision(support_user, merchant, other_merchant, merchant_user, support_user_2):
+    """Median of submission -> first decision over the last 90 days; bulk approvals were never submitted."""
+    from claims.workflow import selectors
+
+    flow = Flow(merchant_user, support_user, support_user_2)
+    now = timezone.now()
+    proposals = [
+        services.propose(incident=make_incident(f"M-{i}"), merchant=merchant, amount="10", currency="CNY")
+        for i in range(5)
+    ]
+    decided = [flow.approved(claim) for claim in proposals]
+    for claim, hours, ago in zip(decided, [2, 30, 4, 10, 1], [1, 2, 3, 4, 100], strict=True):
+        decided_at = now - timedelta(days=ago)
+        Claim.objects.filter(pk=claim.pk).update(
+            submitted_at=decided_at - timedelta(hours=hours), first_decided_at=decided_at
+        )
+    bulk = make_incident("M-BULK")
+    services.propose(incident=bulk, merchant=other_merchant, amount="5", currency="CNY")
+    assert len(services.bulk_approve(bulk, support_user, "100")) == 1
+
+    # 2, 4, 10, 30 hours (the one decided 100 days ago and the bulk approval do not count).
+    assert selectors.median_time_to_decision(now) == (timedelta(hours=7), 4)
+    Claim.objects.filter(pk=decided[3].pk).update(first_decided_at=now - timedelta(days=91))
+    assert selectors.median_time_to_decision(now) == (timedelta(hours=4), 3)
+    assert selectors.dashboard(now)["median_hours_to_decision"] == 4.0
 
 
 def test_queue_query_count_is_constant(
