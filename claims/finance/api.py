@@ -279,7 +279,7 @@ class PaymentImportView(APIView):
         if upload is None:
             return Response({"detail": "Send the payment file as 'file'."}, status=400)
         try:
-            result = st.import_payments(batch, request.user, upload.read(), upload.name)
+            result = st.import_payments(batch, request.user, st.read_upload(upload), upload.name)
         except WorkflowError as exc:
             return _error(exc)
         return Response(result.as_dict(), status=200 if result.ok else 400)

@@ -102,9 +102,11 @@ def batch_action(request, pk, action):
             if upload is None:
                 messages.error(request, _("Choose the payment result file."))
             else:
-                result = st.import_payments(batch, user, upload.read(), upload.name)
+                result = st.import_payments(batch, user, st.read_upload(upload), upload.name)
                 request.session[f"import-{batch.pk}"] = result.as_dict()
-                if result.ok:
+                if result.duplicate:
+                    messages.info(request, _("This file was imported before; nothing changed."))
+                elif result.ok:
                     messages.success(
                         request,
                         _("Payments imported: %(p)s paid, %(f)s failed, %(u)s unchanged.")

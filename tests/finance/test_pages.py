@@ -148,3 +148,31 @@ def test_finance_browser_batch_flow(page, make_user, screenshot, tmp_path):
     a.refresh_from_db()
     assert a.state == ClaimState.SETTLED and a.payment_reference == f"BANK-{a.pk}"
     assert st.eligible_claims().count() == 0
+
+
+@pytest.mark.django_db
+def test_payment_upload_checked_on_page_and_api(client, api_client, claims, finance):
+    from claims.finance import exports
+
+    a = claims.accepted("10.00")
+    batch = st.create_batch(finance)
+    st.add_claims(batch, finance)
+    st.lock(batch, finance)
+    st.mark_exported(batch, finance, "a" * 64)
+    client.force_login(finance)
+    url = reverse("finance:batch_action", args=[batch.pk, "import"])
+    sheet = io.BytesIO(exports.xlsx_bytes(exports.batch_rows(batch), batch.reference))
+    sheet.name = "bank.xlsx"
+    page = client.post(url, {"file": sheet}, follow=True).content.decode()
+    assert "must be a CSV text file" in page
+    api_client.force_authenticate(finance)
+    sheet.seek(0)
+    r = api_client.post(f"/api/finance/batches/{batch.pk}/payments/", {"file": sheet}, format="multipart")
+    assert r.status_code == 400 and r.json()["code"] == "bad_type"
+    good = f"claim_id,amount,currency,status,payment_reference\n{a.pk},10.00,CNY,paid,B-1\n".encode()
+    for expected in ("1 paid", "imported before"):
+        f = io.BytesIO(good)
+        f.name = "bank.csv"
+        assert expected in client.post(url, {"file": f}, follow=True).content.decode()
+    a.refresh_from_db()
+    assert a.state == ClaimState.SETTLED

@@ -184,3 +184,65 @@ def test_support_cannot_run_settlements(claims, finance):
     batch = st.create_batch(finance)
     with pytest.raises(NotPermitted):
         st.add_claims(batch, claims.support)
+
+
+def _exported(claims, finance, *amounts):
+    made = [claims.accepted(a, merchant=claims.merchant(f"m{i}")) for i, a in enumerate(amounts)]
+    batch = st.create_batch(finance)
+    st.add_claims(batch, finance)
+    st.lock(batch, finance)
+    st.mark_exported(batch, finance, "e" * 64)
+    return batch, made
+
+
+def test_payment_file_type_and_size_are_checked(claims, finance):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from claims.finance import exports
+
+    batch, (a,) = _exported(claims, finance, "10.00")
+    xlsx = exports.xlsx_bytes(exports.batch_rows(batch), batch.reference)  # the filled-in sheet, not saved as CSV
+    with pytest.raises(InvalidInput) as exc:
+        st.import_payments(batch, finance, xlsx, "bank.xlsx")
+    assert exc.value.code == "bad_type" and "XLSX" in exc.value.message
+    with pytest.raises(InvalidInput) as exc:
+        st.import_payments(batch, finance, payment_csv([f"{a.pk},10.00,CNY,paid,B\x00-1,"]))
+    assert exc.value.code == "bad_type"
+    big = payment_csv([f"{a.pk},10.00,CNY,paid,B-1,"]) + b"#" * st.MAX_PAYMENT_FILE_BYTES
+    with pytest.raises(InvalidInput) as exc:
+        st.read_upload(SimpleUploadedFile("bank.csv", big, content_type="text/csv"))
+    assert exc.value.code == "too_large"
+    with pytest.raises(InvalidInput) as exc:
+        st.import_payments(batch, finance, big)
+    assert exc.value.code == "too_large"
+    a.refresh_from_db()
+    assert a.state == ClaimState.ACCEPTED and not batch.imports.exists()
+
+
+def test_unreadable_csv_and_multiline_fields_report_the_file_line(claims, finance):
+    batch, (a, b) = _exported(claims, finance, "10.00", "20.00")
+    # A quoted reason spanning lines 2-3: the next record starts on line 4 of the file.
+    data = payment_csv([f'{a.pk},10.00,CNY,failed,,"账户冻结\naccount frozen"', f"{b.pk},20.01,CNY,paid,B-2,"])
+    res = st.import_payments(batch, finance, data)
+    assert [(e.line, e.column) for e in res.errors] == [(4, "amount")]
+    huge = payment_csv([f"{a.pk},10.00,CNY,paid,B-1,", f'{b.pk},20.00,CNY,failed,,"{"x" * 200_000}"'])
+    res = st.import_payments(batch, finance, huge)
+    assert [(e.line, e.column) for e in res.errors] == [(3, "-")] and "CSV" in res.errors[0].message
+    assert SettlementItem.objects.filter(batch=batch, status=ItemStatus.PENDING).count() == 2
+
+
+def test_open_batch_cannot_be_exported_and_bad_ids_are_input_errors(claims, finance):
+    claims.accepted("10.00")
+    batch = st.create_batch(finance)
+    (item,) = st.add_claims(batch, finance)
+    with pytest.raises(StateConflict):
+        st.mark_exported(batch, finance, "f" * 64)
+    batch.refresh_from_db()
+    assert batch.state == BatchState.OPEN and not batch.export_sha256
+    with pytest.raises(InvalidInput):
+        st.add_claims(batch, finance, claim_ids=["abc"])
+    with pytest.raises(StateConflict):
+        st.remove_item(batch, finance, "abc", "typo")
+    st.lock(batch, finance)
+    st.mark_exported(batch, finance, "f" * 64)
+    assert st.mark_exported(batch, finance, "0" * 64).export_sha256 == "f" * 64  # a second export changes nothing

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+import filetype
 from django.db import IntegrityError, transaction
 from django.db.models import DateTimeField, OuterRef, Subquery
 from django.db.models.functions import TruncDate
@@ -37,6 +38,8 @@ from ..models import (
 from . import InvalidInput, StateConflict, cents, require_finance
 
 PAYMENT_STATUSES = {"paid", "failed"}
+MAX_PAYMENT_FILE_MB = 5
+MAX_PAYMENT_FILE_BYTES = MAX_PAYMENT_FILE_MB * 1024 * 1024
 REQUIRED_COLUMNS = ("claim_id", "amount", "currency", "status", "payment_reference")
 
 
@@ -144,7 +147,10 @@ def add_claims(batch, by, *, claim_ids=None, period_start=None, period_end=None,
             raise StateConflict(_("Claims can be added to an open batch only."))
         qs = eligible_claims(period_start or batch.period_start, period_end or batch.period_end)
         if claim_ids is not None:
-            ids = {int(i) for i in claim_ids}
+            try:
+                ids = {int(i) for i in claim_ids}
+            except (TypeError, ValueError):
+                raise InvalidInput(_("Claims are chosen by their number."), code="bad_claim_id") from None
             qs = qs.filter(pk__in=ids)
             found = set(qs.values_list("pk", flat=True))
             missing = sorted(ids - found)
@@ -207,8 +213,8 @@ def remove_item(batch, by, item_id, reason) -> SettlementItem:
         if batch.state != BatchState.OPEN:
             raise StateConflict(_("Claims can be removed from an open batch only."))
         try:
-            item = batch.items.select_for_update().get(pk=item_id, status=ItemStatus.PENDING)
-        except SettlementItem.DoesNotExist:
+            item = batch.items.select_for_update().get(pk=int(item_id), status=ItemStatus.PENDING)
+        except (SettlementItem.DoesNotExist, TypeError, ValueError):
             raise StateConflict(_("This claim is not pending in the batch.")) from None
         item.status = ItemStatus.REMOVED
         item.is_active = False
@@ -252,6 +258,8 @@ def mark_exported(batch, by, sha256: str, message="") -> SettlementBatch:
     require_finance(by)
     with transaction.atomic():
         batch = _locked(batch)
+        if batch.state == BatchState.OPEN:
+            raise StateConflict(_("Lock the batch before exporting it."), code="not_locked")
         if batch.state != BatchState.LOCKED:
             return batch
         before = _transition(batch, by, "mark_exported", message)
@@ -314,11 +322,46 @@ class _Row:
     reason: str
 
 
+def read_upload(upload) -> bytes:
+    """The bytes of an uploaded payment file; a file over the size limit is refused before it is read."""
+    if upload.size is None or upload.size > MAX_PAYMENT_FILE_BYTES:
+        raise InvalidInput(
+            _("The payment file may be at most %(mb)s MB.") % {"mb": MAX_PAYMENT_FILE_MB}, code="too_large"
+        )
+    return upload.read(MAX_PAYMENT_FILE_BYTES + 1)
+
+
 def _decode(data: bytes) -> str:
+    """Check size and type (UTF-8 CSV text, not a spreadsheet or other binary file) and decode."""
+    if len(data) > MAX_PAYMENT_FILE_BYTES:
+        raise InvalidInput(
+            _("The payment file may be at most %(mb)s MB.") % {"mb": MAX_PAYMENT_FILE_MB}, code="too_large"
+        )
+    guess = filetype.guess(data[:8192])
+    if guess is not None or b"\x00" in data:
+        raise InvalidInput(
+            _("The payment file must be a CSV text file (this looks like %(type)s); save the sheet as CSV UTF-8.")
+            % {"type": guess.extension.upper() if guess else _("a binary file")},
+            code="bad_type",
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput(_("The payment file must be UTF-8 CSV."), code="encoding") from None
+
+
+def _records(reader, errors):
+    """(first line number, fields) per CSV record; a quoted field may span lines. Stops at unreadable CSV."""
+    while True:
+        line_no = reader.line_num + 1
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.append(RowError(line_no, "-", _("Not readable as CSV: %(error)s") % {"error": exc}))
+            return
+        yield line_no, raw
 
 
 def _parse(batch, text) -> tuple[list[_Row], list[RowError], int]:
@@ -328,6 +371,8 @@ def _parse(batch, text) -> tuple[list[_Row], list[RowError], int]:
         header = next(reader)
     except StopIteration:
         return [], [RowError(1, "-", _("The file is empty."))], 0
+    except csv.Error as exc:
+        return [], [RowError(1, "-", _("Not readable as CSV: %(error)s") % {"error": exc})], 0
     header = [h.strip().lower() for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
@@ -337,7 +382,7 @@ def _parse(batch, text) -> tuple[list[_Row], list[RowError], int]:
     rows: list[_Row] = []
     seen: dict[int, int] = {}
     count = 0
-    for line_no, raw in enumerate(reader, start=2):
+    for line_no, raw in _records(reader, errors):
         if not any(cell.strip() for cell in raw):
             continue
         if "batch" in col and len(raw) > col["batch"] and raw[col["batch"]].strip().upper() == "TOTAL":
