@@ -83,9 +83,13 @@ def test_review_info_answer_cycle_pauses_decision_clock(flow, proposed, merchant
     assert claim.state == S.INFO_REQUESTED and claim.due_at is None
     assert claim.expires_at == claim.info_requested_at + timedelta(days=14)
     assert ClaimNotification.objects.filter(recipient=merchant_user, subject__contains="more information").exists()
+    # The merchant takes five hours to answer: the decision deadline moves by those five hours.
+    Claim.objects.filter(pk=claim.pk).update(info_requested_at=claim.info_requested_at - timedelta(hours=5))
     claim = services.answer(claim, merchant_user, "Attached.", documents=[pdf_upload()])
     assert claim.state == S.UNDER_REVIEW and claim.expires_at is None
-    assert claim.decision_due_at >= due_before and claim.due_at == claim.decision_due_at
+    paused = claim.decision_due_at - due_before
+    assert timedelta(hours=5) <= paused < timedelta(hours=5, minutes=1)
+    assert claim.due_at == claim.decision_due_at
     assert claim.documents.count() == 1
 
 
