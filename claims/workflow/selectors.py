@@ -101,6 +101,14 @@ def claim_detail(user, pk):
     )
 
 
+def open_info_request(claim):
+    """The staff question the merchant has to answer (the latest ``request_info`` event), or None."""
+    if claim.state != ClaimState.INFO_REQUESTED:
+        return None
+    asked = [e for e in claim.events.all() if e.action == "request_info"]  # prefetched by claim_detail
+    return asked[-1] if asked else None
+
+
 def current_assessment(claim):
     """The loss engine's current assessment of this claim's merchant and incident, with its lines."""
     from claims.models import LossAssessment, LossAssessmentLine

@@ -51,6 +51,7 @@ def claim_detail(request, pk):
         "claim": claim,
         "actions": actions,
         "breakdown": selectors.breakdown(claim),
+        "info_request": selectors.open_info_request(claim),
         "deadline": services.filing_deadline(claim.incident),
         "answer_form": forms.AnswerForm(),
         "dispute_form": forms.DisputeForm(),

@@ -47,6 +47,14 @@ def test_portal_detail_shows_breakdown_chart_and_submits(client, merchant_user, 
     assert Claim.objects.get(pk=hit_claim.pk).state == ClaimState.SUBMITTED
 
 
+def test_portal_shows_the_question_next_to_the_answer_form(client, merchant_user, flow, hit_claim):
+    flow.info_requested(hit_claim)
+    client.force_login(merchant_user)
+    html = client.get(f"/portal/claims/{hit_claim.pk}/").content.decode()
+    question = html[html.index('id="actions"') : html.index("Send answer")]
+    assert 'id="info-request"' in question and "Send the order export." in question
+
+
 def test_portal_in_chinese(client, merchant_user, hit_claim):
     client.force_login(merchant_user)
     r = client.get("/portal/", HTTP_ACCEPT_LANGUAGE="zh-hans")
