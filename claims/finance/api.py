@@ -16,6 +16,7 @@ from accounts.permissions import IsFinance, IsStaffRole
 from . import exports, selectors
 from .models import BatchState, DocumentKind, IssuedDocument, SettlementBatch, SettlementItem
 from .services import WorkflowError
+from .services import documents as document_services
 from .services import settlements as st
 from .tasks import issue_document
 from .views import XLSX
@@ -99,6 +100,10 @@ class IssueSerializer(serializers.Serializer):
     merchant = serializers.IntegerField(required=False)
     period = serializers.DateField(required=False)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class IssueQueuedSerializer(serializers.Serializer):
+    task_id = serializers.CharField(help_text="Celery task id of claims_finance.issue_document.")
 
 
 class FinanceErrorSerializer(serializers.Serializer):
@@ -333,28 +338,45 @@ class Recovery(APIView):
 class Documents(APIView):
     parser_classes = [JSONParser, FormParser]
 
-    @extend_schema(responses=DocumentSerializer(many=True))
+    @extend_schema(
+        parameters=[OpenApiParameter("claim", int, description="Only the documents of this claim.")],
+        responses=DocumentSerializer(many=True),
+    )
     def get(self, request):
         qs = selectors.visible_documents(request.user).order_by("-issued_at", "-id")
-        if request.query_params.get("claim"):
-            qs = qs.filter(claim_id=request.query_params["claim"])
+        claim = request.query_params.get("claim")
+        if claim:
+            if not claim.isdigit():
+                return Response({"detail": "claim must be a claim number."}, status=400)
+            qs = qs.filter(claim_id=int(claim))
         return Response(DocumentSerializer(qs[:200], many=True).data)
 
-    @extend_schema(request=IssueSerializer, responses={202: None})
+    @extend_schema(
+        request=IssueSerializer,
+        responses={
+            202: IssueQueuedSerializer,
+            200: OpenApiResponse(DocumentSerializer, description="Exists already and no reason given: nothing new."),
+            400: FinanceErrorSerializer,
+        },
+    )
     def post(self, request):
         if not IsStaffRole().has_permission(request, self):
             return Response({"detail": IsStaffRole.message}, status=403)
         s = IssueSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
-        result = issue_document.delay(
-            d["kind"],
-            claim_id=d.get("claim"),
-            merchant_id=d.get("merchant"),
-            period=d["period"].isoformat() if d.get("period") else None,
-            user_id=request.user.pk,
-            reason=d["reason"],
-        )
+        subject = {
+            "claim_id": d.get("claim"),
+            "merchant_id": d.get("merchant"),
+            "period": d["period"].isoformat() if d.get("period") else None,
+        }
+        try:
+            latest = document_services.check_request(d["kind"], by=request.user, reason=d["reason"], **subject)
+        except WorkflowError as exc:
+            return _error(exc)
+        if latest is not None:
+            return Response(DocumentSerializer(latest).data, status=200)
+        result = issue_document.delay(d["kind"], user_id=request.user.pk, reason=d["reason"], **subject)
         return Response({"task_id": result.id}, status=202)
 
 

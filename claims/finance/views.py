@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import finance_required, staff_required
-from claims.models import Claim
+from merchants.models import Merchant
 
 from . import exports, selectors
 from .models import DocumentKind, SettlementBatch
 from .services import WorkflowError
+from .services import documents as document_services
 from .services import settlements as st
 from .tasks import issue_document
 
@@ -175,6 +176,7 @@ def documents(request):
         {
             "documents": selectors.visible_documents(request.user).order_by("-issued_at", "-id")[:200],
             "kinds": DocumentKind.choices,
+            "merchants": Merchant.objects.order_by("name").only("pk", "code", "name"),
         },
     )
 
@@ -182,16 +184,29 @@ def documents(request):
 @staff_required
 @require_POST
 def issue(request):
-    """Queue a document (a reason makes it a reissue, version n+1)."""
-    kind = request.POST.get("kind")
-    kwargs = {"kind": kind, "user_id": request.user.pk, "reason": request.POST.get("reason", "")}
+    """Queue a document (a reason makes it a reissue, version n+1); the request is checked first."""
+    post = request.POST
+    kind = post.get("kind")
     if kind == DocumentKind.MONTHLY_STATEMENT:
-        kwargs.update(merchant_id=request.POST.get("merchant"), period=request.POST.get("period"))
+        subject = {"merchant_id": post.get("merchant"), "period": post.get("period")}
     else:
-        kwargs["claim_id"] = get_object_or_404(Claim, pk=request.POST.get("claim")).pk
-    issue_document.delay(**kwargs)
-    messages.success(request, _("The document is being generated."))
-    nxt = request.POST.get("next", "")
+        subject = {"claim_id": post.get("claim")}
+    reason = post.get("reason", "").strip()
+    try:
+        latest = document_services.check_request(kind, by=request.user, reason=reason, **subject)
+    except WorkflowError as exc:
+        _fail(request, exc)
+        latest = False
+    if latest:
+        messages.info(
+            request,
+            _("Version %(version)s of this document exists already; give a reason to issue a new version.")
+            % {"version": latest.version},
+        )
+    elif latest is None:
+        issue_document.delay(kind, user_id=request.user.pk, reason=reason, **subject)
+        messages.success(request, _("The document is being generated."))
+    nxt = post.get("next", "")
     if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}, require_https=request.is_secure()):
         return redirect(nxt)
     return redirect("finance:documents")

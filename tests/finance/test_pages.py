@@ -176,3 +176,48 @@ def test_payment_upload_checked_on_page_and_api(client, api_client, claims, fina
         assert expected in client.post(url, {"file": f}, follow=True).content.decode()
     a.refresh_from_db()
     assert a.state == ClaimState.SETTLED
+
+
+@pytest.mark.django_db
+def test_document_requests_are_checked_before_queueing(
+    client, api_client, claims, finance, monkeypatch, settings, tmp_path
+):
+    from claims.finance import views
+    from claims.finance.models import IssuedDocument
+
+    settings.MEDIA_ROOT = tmp_path
+    queued = []
+
+    def run_now(*args, **kwargs):
+        queued.append((args, kwargs))
+        return views.issue_document.apply(args, kwargs, throw=True)
+
+    monkeypatch.setattr(views.issue_document, "delay", run_now)
+    claim = claims.accepted("10.00")
+    client.force_login(finance)
+    url = reverse("finance:issue")
+
+    def post(**data):
+        return client.post(url, data, follow=True).content.decode()
+
+    assert "Unknown merchant." in post(kind="monthly_statement", merchant="", period="2026-11")
+    assert "Choose a month." in post(kind="monthly_statement", merchant=claim.merchant_id, period="")
+    assert "Unknown claim." in post(kind="claim_statement", claim="999999")
+    assert "Unknown claim." in post(kind="claim_statement", claim="")
+    assert "Unknown document kind." in post(kind="nonsense", claim=claim.pk)
+    assert queued == []
+    assert "being generated" in post(kind="claim_statement", claim=claim.pk)
+    assert "exists already" in post(kind="claim_statement", claim=claim.pk)
+    assert "being generated" in post(kind="claim_statement", claim=claim.pk, reason="更正 corrected")
+    assert len(queued) == 2
+    assert list(IssuedDocument.objects.values_list("version", "reason")) == [(2, "更正 corrected"), (1, "")]
+    page = client.get(reverse("finance:documents")).content.decode()
+    assert f'<option value="{claim.merchant_id}">{claim.merchant.name} ({claim.merchant.code})</option>' in page
+
+    api_client.force_authenticate(finance)
+    r = api_client.post("/api/finance/documents/", {"kind": "claim_statement", "claim": 999999}, format="json")
+    assert r.status_code == 400 and r.json()["code"] == "unknown_claim"
+    r = api_client.post("/api/finance/documents/", {"kind": "claim_statement", "claim": claim.pk}, format="json")
+    assert r.status_code == 200 and r.json()["version"] == 2
+    assert api_client.get("/api/finance/documents/?claim=abc").status_code == 400
+    assert len(queued) == 2

@@ -48,7 +48,10 @@ def subject_for(kind, *, claim_id=None, merchant_id=None, period=None):
         except (Merchant.DoesNotExist, ValueError, TypeError):
             raise InvalidInput(_("Unknown merchant."), code="unknown_merchant") from None
         if isinstance(period, str):
-            period = date.fromisoformat(period[:7] + "-01")
+            try:
+                period = date.fromisoformat(period[:7] + "-01")
+            except ValueError:
+                period = None
         if not isinstance(period, date):
             raise InvalidInput(_("Choose a month."), code="bad_period")
         period = period.replace(day=1)
@@ -86,6 +89,19 @@ def render(kind, claim, merchant, period, *, version: int, issued_at) -> tuple[b
 def check_can_issue(by):
     if by is not None and not roles.is_staff_role(by):
         raise NotPermitted(_("Only staff may issue documents."))
+
+
+def check_request(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason=""):
+    """Validate a request before it is queued (raises InvalidInput / NotPermitted).
+
+    Returns the latest version when the request would issue nothing new (no reason given
+    and the document exists), else None.
+    """
+    check_can_issue(by)
+    key, _claim, _merchant, _period = subject_for(kind, claim_id=claim_id, merchant_id=merchant_id, period=period)
+    if (reason or "").strip():
+        return None
+    return IssuedDocument.objects.filter(kind=kind, subject_key=key).order_by("-version").first()
 
 
 def issue(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason="") -> IssuedDocument:
