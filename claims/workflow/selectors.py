@@ -155,19 +155,22 @@ def notifications_for(user):
     return ClaimNotification.objects.filter(recipient=user).select_related("claim")
 
 
+HOME_ROWS = 20
+
+
 def home_for_merchant(user):
-    """Incidents that hit the merchant's sessions, and the proposals waiting for an answer."""
+    """Incidents that hit the merchant's sessions, and the claims waiting for the merchant (bounded lists)."""
     from claims.models import LossAssessment
 
     ids = merchant_ids_for_user(user)
-    hits = (
+    hits = list(
         LossAssessment.objects.filter(merchant_id__in=ids, is_current=True)
         .select_related("incident__service", "merchant")
-        .order_by("-incident__started_at")[:20]
+        .order_by("-incident__started_at")[:HOME_ROWS]
     )
     claims_by_key = {
         (c.incident_id, c.merchant_id): c
-        for c in Claim.objects.filter(merchant_id__in=ids).only(
+        for c in Claim.objects.filter(merchant_id__in=ids, incident_id__in={a.incident_id for a in hits}).only(
             "id", "incident_id", "merchant_id", "state", "computed_amount", "currency", "expires_at"
         )
     }
@@ -175,12 +178,13 @@ def home_for_merchant(user):
     waiting = (
         Claim.objects.filter(merchant_id__in=ids, state=ClaimState.PROPOSED)
         .select_related("incident", "merchant")
-        .order_by("expires_at")
+        .order_by("expires_at", "id")[:HOME_ROWS]
     )
     action_needed = (
         Claim.objects.filter(
             merchant_id__in=ids,
             state__in=[
+                ClaimState.DRAFT,
                 ClaimState.INFO_REQUESTED,
                 ClaimState.APPROVED,
                 ClaimState.PARTIALLY_APPROVED,
@@ -188,6 +192,6 @@ def home_for_merchant(user):
             ],
         )
         .select_related("incident", "merchant")
-        .order_by("expires_at", "-updated_at")
+        .order_by(F("expires_at").asc(nulls_last=True), "-updated_at")[:HOME_ROWS]
     )
     return {"incidents": incidents, "waiting": waiting, "action_needed": action_needed}

@@ -55,6 +55,23 @@ def test_portal_shows_the_question_next_to_the_answer_form(client, merchant_user
     assert 'id="info-request"' in question and "Send the order export." in question
 
 
+def test_portal_home_lists_drafts_to_submit(client, merchant, merchant_user, django_assert_max_num_queries):
+    incident = make_incident("P-DRAFT")
+    draft = services.file_claim(
+        merchant=merchant,
+        incident=incident,
+        by=merchant_user,
+        claimed_amount="80",
+        statement="Froze.",
+        documents=[SimpleUploadedFile("a.png", PNG)],
+    )
+    client.force_login(merchant_user)
+    client.get("/portal/")
+    with django_assert_max_num_queries(8):
+        html = client.get("/portal/").content.decode()
+    assert "Claims waiting for your action" in html and f"/portal/claims/{draft.pk}/" in html
+
+
 def test_portal_in_chinese(client, merchant_user, hit_claim):
     client.force_login(merchant_user)
     r = client.get("/portal/", HTTP_ACCEPT_LANGUAGE="zh-hans")
