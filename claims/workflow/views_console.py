@@ -74,7 +74,7 @@ def dashboard(request):
 @staff_required
 def claim_detail(request, pk):
     claim = _claim(request, pk)
-    partial = forms.PartialDecisionForm(initial={"amount": claim.computed_amount})
+    partial = forms.PartialDecisionForm(initial={"amount": claim.computed_amount}, auto_id="partial_%s")
     return render(
         request,
         "console/claim_detail.html",
@@ -84,11 +84,13 @@ def claim_detail(request, pk):
             "actions": policy.allowed_actions(request.user, claim),
             "breakdown": selectors.breakdown(claim),
             "sla_facts": selectors.incident_facts(claim.incident),
-            "info_form": forms.InfoRequestForm(),
-            "decision_form": forms.DecisionForm(),
+            # One auto_id per form: the forms share field names, their ids (and labels) must not clash.
+            "info_form": forms.InfoRequestForm(auto_id="info_%s"),
+            "approve_form": forms.DecisionForm(auto_id="approve_%s"),
+            "reject_form": forms.DecisionForm(auto_id="reject_%s"),
             "partial_form": partial,
-            "settle_form": forms.SettleForm(),
-            "upload_form": forms.UploadForm(),
+            "settle_form": forms.SettleForm(auto_id="settle_%s"),
+            "upload_form": forms.UploadForm(auto_id="upload_%s"),
             "own_merchant": policy.is_member(request.user, claim.merchant_id),
         },
     )

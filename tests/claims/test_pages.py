@@ -1,5 +1,6 @@
 """Server-rendered portal and console pages: content, permissions, forms, query counts."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -149,6 +150,8 @@ def test_console_detail_decision_forms_and_partial(client, support_user, merchan
     client.post(f"/console/claims/{hit_claim.pk}/start_review/")
     html = client.get(f"/console/claims/{hit_claim.pk}/").content.decode()
     assert 'id="partial-form"' in html and "SLA facts" in html and '<svg class="chart"' in html
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)  # labels point at their own form
     amount = hit_claim.computed_amount - Decimal("1.00")
     r = client.post(
         f"/console/claims/{hit_claim.pk}/partially_approve/",
