@@ -47,3 +47,14 @@ def test_evaluation_detail_lists_what_produced_each_figure(client, support_user,
     assert "late: excludes nothing" in html
     assert "120.00" in html  # excluded minutes of the window announced in time
     assert "99.8652 %" in html  # (44640 - 120 - 60) / (44640 - 120)
+
+
+def test_evaluation_detail_shows_readable_times_in_the_contract_time_zone(client, support_user, evaluated):
+    client.force_login(support_user)
+    html = client.get(reverse("sla:evaluation", args=[evaluated.pk])).content.decode()
+    assert "2026-10-01 00:00 – 2026-11-01 00:00 (Asia/Shanghai)" in html
+    incidents = html.split('id="incidents"', 1)[1].split("</table>", 1)[0]
+    assert "2026-10-02 10:00" in incidents and "2026-10-02 11:00" in incidents
+    maintenance = html.split('id="maintenance"', 1)[1].split("</table>", 1)[0]
+    assert "2026-10-05 02:00 – 2026-10-05 04:00" in maintenance and "2026-09-01 00:00" in maintenance
+    assert "+08:00" not in incidents + maintenance and "T10:00" not in incidents
