@@ -229,6 +229,11 @@ def xlsx_bytes(rows: Iterable[list], title: str) -> bytes:
                 c = WriteOnlyCell(ws, value=cents(value))
                 c.number_format = "0.00"
                 cells.append(c)
+            elif isinstance(value, str) and value.startswith("="):
+                # openpyxl would store "=..." as a live formula; a merchant name or bank text stays text.
+                c = WriteOnlyCell(ws, value=value)
+                c.data_type = "s"
+                cells.append(c)
             else:
                 cells.append(value)
         ws.append(cells)

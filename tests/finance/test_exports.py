@@ -95,3 +95,16 @@ def test_ledger_totals_per_currency_reconcile(claims, finance):
     assert Decimal(totals["USD"][12]) == Decimal("5.00")
     assert sum(Decimal(r[6]) for r in body if r[5] == "CNY") == Decimal(totals["CNY"][6])
     assert exports.csv_bytes(exports.ledger_rows(today, today)) == exports.csv_bytes(exports.ledger_rows(today, today))
+
+
+def test_xlsx_keeps_text_that_looks_like_a_formula_as_text(claims, finance):
+    import zipfile
+
+    batch, (claim,) = _exported_batch(claims, finance, [("10.00", "CNY")])
+    claim.merchant.name = '=HYPERLINK("http://evil.example","click")'
+    claim.merchant.save(update_fields=["name"])
+    data = exports.xlsx_bytes(exports.batch_rows(batch), batch.reference)
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet
+    ws = load_workbook(io.BytesIO(data)).active
+    assert list(ws.values)[1][3] == claim.merchant.name
