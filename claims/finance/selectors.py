@@ -17,7 +17,11 @@ from .services.settlements import eligible_claims
 
 
 def batches():
-    return SettlementBatch.objects.annotate(n_items=Count("items")).order_by("-created_at", "-id")
+    return (
+        SettlementBatch.objects.select_related("created_by")
+        .annotate(n_items=Count("items"))
+        .order_by("-created_at", "-id")
+    )
 
 
 def eligible_summary(period_start=None, period_end=None) -> list[dict]:

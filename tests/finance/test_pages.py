@@ -221,3 +221,41 @@ def test_document_requests_are_checked_before_queueing(
     assert r.status_code == 200 and r.json()["version"] == 2
     assert api_client.get("/api/finance/documents/?claim=abc").status_code == 400
     assert len(queued) == 2
+
+
+@pytest.mark.django_db
+def test_finance_list_pages_run_a_constant_number_of_queries(client, claims, finance, make_user, settings, tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.MEDIA_ROOT = tmp_path
+    pages = [
+        reverse("finance:home"),
+        reverse("finance:recovery"),
+        reverse("finance:documents"),
+    ]
+    client.force_login(finance)
+
+    def counts(batch):
+        urls = [*pages, reverse("finance:batch", args=[batch.pk])]
+        result = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            result.append(len(ctx))
+        return result
+
+    def batch_of(n, start):
+        for i in range(n):
+            claims.accepted("10.00", merchant=claims.merchant(f"q{start + i}"))
+        # Each batch created by another finance user, so the creator is not the cached request user.
+        batch = st.create_batch(make_user(f"fin-{start}", "finance"))
+        st.add_claims(batch, finance)
+        ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=batch.items.first().claim_id)
+        return batch
+
+    small = counts(batch_of(1, 0))
+    for k in range(1, 4):
+        big_batch = batch_of(3, 10 * k)
+    assert counts(big_batch) == small
+    assert max(small) <= 15
