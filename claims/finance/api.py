@@ -327,9 +327,21 @@ class Ledger(APIView):
 class Recovery(APIView):
     permission_classes = [IsAuthenticated, IsFinance]
 
-    @extend_schema(responses=RecoverySerializer)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE, description="From the month of this day (incident start)."),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Until the month of this day."),
+        ],
+        responses={200: RecoverySerializer, 400: FinanceErrorSerializer},
+    )
     def get(self, request):
-        rows = selectors.recovery_report()
+        from .views import _date
+
+        raw = {k: request.query_params.get(k) for k in ("start", "end")}
+        dates = {k: _date(v) for k, v in raw.items()}
+        if any(raw[k] and dates[k] is None for k in raw):
+            return Response({"detail": "start and end are dates (YYYY-MM-DD)."}, status=400)
+        rows = selectors.recovery_report(dates["start"], dates["end"])
         for r in rows:
             r["month"] = r.pop("month_label")
         return Response(RecoverySerializer({"rows": rows, "totals": selectors.recovery_totals(rows)}).data)

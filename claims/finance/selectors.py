@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Sum
@@ -13,6 +14,7 @@ from accounts import roles
 from merchants.selectors import merchant_ids_for_user
 
 from .models import IssuedDocument, ItemStatus, SettlementBatch, SettlementItem
+from .services import cents
 from .services.settlements import eligible_claims
 
 
@@ -32,7 +34,7 @@ def eligible_summary(period_start=None, period_end=None) -> list[dict]:
         .annotate(count=Count("pk"), amount=Sum("approved_amount"))
         .order_by("currency")
     )
-    return list(rows)
+    return [{**row, "amount": cents(row["amount"])} for row in rows]
 
 
 def visible_documents(user):
@@ -57,19 +59,33 @@ def documents_for_claim(user, claim) -> list[dict]:
     return list(groups.values())
 
 
-def recovery_report(start=None, end=None) -> list[dict]:
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def recovery_report(start: date | None = None, end: date | None = None) -> list[dict]:
     """Per month and provider (with the incidents of its services): paid to merchants,
     service credits claimed and received from the provider (``sla.ProviderCreditClaim``), net cost.
 
     Months are the incident's start month (project time zone); credit claims are per
     contract month. Net cost = paid to merchants - credits received, per currency.
+    ``start``/``end`` choose the months that contain them, and everything between.
     """
     from sla.models import CreditClaimState, ProviderCreditClaim
 
     tz = timezone.get_current_timezone()
+    items = SettlementItem.objects.filter(status=ItemStatus.PAID)
+    credit_claims = ProviderCreditClaim.objects.select_related("provider").order_by("period", "contract_code")
+    if start:
+        lo = start.replace(day=1)
+        items = items.filter(claim__incident__started_at__gte=timezone.make_aware(datetime.combine(lo, time.min), tz))
+        credit_claims = credit_claims.filter(period__gte=lo)
+    if end:
+        hi = _next_month(end)
+        items = items.filter(claim__incident__started_at__lt=timezone.make_aware(datetime.combine(hi, time.min), tz))
+        credit_claims = credit_claims.filter(period__lt=hi)
     paid = (
-        SettlementItem.objects.filter(status=ItemStatus.PAID)
-        .annotate(month=TruncMonth("claim__incident__started_at", tzinfo=tz))
+        items.annotate(month=TruncMonth("claim__incident__started_at", tzinfo=tz))
         .values(
             "month",
             "claim__incident__service__provider__name",
@@ -113,11 +129,11 @@ def recovery_report(start=None, end=None) -> list[dict]:
                 "key": f"{row['claim__incident__source']}:{row['claim__incident__external_id']}",
                 "title": row["claim__incident__title"],
                 "claims": row["claims"],
-                "paid": row["amount"],
+                "paid": cents(row["amount"]),
             }
         )
-        g["paid"] += row["amount"]
-    for cc in ProviderCreditClaim.objects.select_related("provider").order_by("period", "contract_code"):
+        g["paid"] += cents(row["amount"])
+    for cc in credit_claims:
         g = group(cc.period.replace(day=1), cc.provider_id, cc.provider.name, cc.currency)
         g["credit_claimed"] += cc.amount_claimed if cc.state != CreditClaimState.REJECTED else Decimal("0.00")
         g["credit_received"] += cc.amount_received or Decimal("0.00")
@@ -133,10 +149,6 @@ def recovery_report(start=None, end=None) -> list[dict]:
     rows = []
     for key in sorted(groups, key=lambda k: (k[0], groups[k]["provider"], k[2])):
         g = groups[key]
-        if start and g["month"] < start.replace(day=1):
-            continue
-        if end and g["month"] > end:
-            continue
         g["incidents"].sort(key=lambda i: i["key"])
         g["net_cost"] = g["paid"] - g["credit_received"]
         g["month_label"] = f"{g['month']:%Y-%m}"

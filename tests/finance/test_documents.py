@@ -262,6 +262,17 @@ def test_provider_recovery_report(claims, finance):
     assert body["rows"][0]["net_cost"] == str(claim.approved_amount - Decimal("300.00"))
     assert body["totals"][0]["currency"] == "CNY"
 
+    # Months chosen in the database, by the month containing start/end (project time zone), page and API alike.
+    def months(**query):
+        r = api.get("/api/finance/recovery/", query)
+        assert r.status_code == 200, r.content
+        return [row["month"] for row in r.json()["rows"]]
+
+    assert months(start="2026-11-30", end="2026-11-30") == ["2026-11"]
+    assert months(start="2026-12-01") == [] and months(end="2026-10-31") == []
+    assert [r["month_label"] for r in selectors.recovery_report(date(2026, 11, 15), date(2026, 12, 31))] == ["2026-11"]
+    assert api.get("/api/finance/recovery/", {"start": "soon"}).status_code == 400
+
 
 def _evaluation(contract, period, availability="99.9074"):
     return SLAEvaluation.objects.create(
