@@ -143,6 +143,7 @@ def upsert_incident(record: IncidentRecord, *, origin: str, actor=None) -> Upser
         if record.source_updated_at < incident.source_updated_at:
             return UpsertResult(incident, "stale")
 
+    previous = _span(incident)
     changes = {}
     for name in _EDITABLE:
         new = getattr(record, name)
@@ -177,7 +178,7 @@ def upsert_incident(record: IncidentRecord, *, origin: str, actor=None) -> Upser
     for action, at in steps:
         _apply_transition(incident, action, at, origin=origin, actor=actor, message=record.message)
     changed = sorted(changes) + ["state"] * bool(steps)
-    _notify(incident, changed)
+    _notify(incident, changed, previous=previous)
     return UpsertResult(incident, "updated", changed)
 
 
@@ -208,8 +209,13 @@ def _create(record: IncidentRecord, *, origin, actor) -> UpsertResult:
     return UpsertResult(incident, "created", ["created"])
 
 
-def _notify(incident, fields):
-    incident_changed.send(sender=Incident, incident=incident, fields=list(fields))
+def _span(incident) -> dict:
+    """What places an incident in time and service, for ``incident_changed``'s ``previous``."""
+    return {"service_id": incident.service_id, "started_at": incident.started_at, "resolved_at": incident.resolved_at}
+
+
+def _notify(incident, fields, previous=None):
+    incident_changed.send(sender=Incident, incident=incident, fields=list(fields), previous=previous)
 
 
 @transaction.atomic
@@ -224,8 +230,9 @@ def transition_incident(incident: Incident, action: str, *, actor, message: str,
     at = at or timezone.now()
     if at < incident.started_at:
         raise IncidentConflict("the time of a state change cannot be before the incident started")
+    previous = _span(incident)
     _apply_transition(incident, action, at, origin="console", actor=actor, message=message)
-    _notify(incident, ["state"])
+    _notify(incident, ["state"], previous=previous)
     return incident
 
 

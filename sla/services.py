@@ -201,25 +201,33 @@ def months_between(start: date, end: date):
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
 
 
-def pairs_for_incident(incident: Incident, now=None, max_months: int = 13) -> list[tuple[str, date]]:
-    """Every (contract code, month) whose evaluation an incident can change."""
+def pairs_for_span(service_id, started_at, resolved_at, now=None, max_months: int = 13) -> list[tuple[str, date]]:
+    """Every (contract code, month) an outage of ``service_id`` from ``started_at`` to
+    ``resolved_at`` (``None``: ongoing, until now) falls in, each in its contract's time zone."""
     now = now or timezone.now()
-    end_at = incident.resolved_at or now
+    end_at = resolved_at or now
     pairs = set()
-    for contract in SLAContract.objects.filter(services=incident.service_id):
+    for contract in SLAContract.objects.filter(services=service_id):
         zone = ZoneInfo(contract.timezone)
-        first = incident.started_at.astimezone(zone).date()
-        last = max(end_at, incident.started_at).astimezone(zone).date()
+        first = started_at.astimezone(zone).date()
+        last = max(end_at, started_at).astimezone(zone).date()
         months = list(months_between(first, last))[:max_months]
         pairs.update((contract.code, p) for p in months)
     return sorted(pairs)
 
 
-def recompute_for_incident(incident_id: int, now=None) -> list[SLAEvaluation]:
+def pairs_for_incident(incident: Incident, now=None, max_months: int = 13) -> list[tuple[str, date]]:
+    """Every (contract code, month) whose evaluation an incident can change."""
+    return pairs_for_span(incident.service_id, incident.started_at, incident.resolved_at, now, max_months)
+
+
+def recompute_for_incident(incident_id: int, now=None, also=()) -> list[SLAEvaluation]:
+    """Recompute the evaluations the incident falls in, plus ``also`` (``(code, "YYYY-MM")``
+    pairs it fell in before an edit moved it to another service or month)."""
     incident = Incident.objects.filter(pk=incident_id).first()
-    if incident is None:
-        return []
-    return recompute(pairs_for_incident(incident, now=now), now=now)
+    pairs = set(pairs_for_incident(incident, now=now)) if incident is not None else set()
+    pairs.update((code, selectors.period_date(period)) for code, period in also)
+    return recompute(sorted(pairs), now=now)
 
 
 def nightly(now=None) -> list[SLAEvaluation]:

@@ -6,8 +6,9 @@ from . import services
 
 
 @shared_task(name="sla.recompute_for_incident", acks_late=True)
-def recompute_for_incident(incident_id: int) -> int:
-    return len(services.recompute_for_incident(incident_id))
+def recompute_for_incident(incident_id: int, also=()) -> int:
+    """``also``: ``[code, "YYYY-MM"]`` pairs the incident belonged to before the change."""
+    return len(services.recompute_for_incident(incident_id, also=[tuple(pair) for pair in also]))
 
 
 @shared_task(name="sla.nightly_evaluate")

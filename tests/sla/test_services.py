@@ -218,3 +218,45 @@ def test_nightly_evaluates_running_and_previous_month(make_contract, make_incide
     nov = SLAEvaluation.objects.get(period=date(2026, 11, 1))
     assert nov.is_final and nov.credit_amount == Decimal("20000.00")
     assert not SLAEvaluation.objects.get(period=date(2026, 12, 1)).is_final
+
+
+def test_an_edit_recomputes_the_contracts_and_months_the_incident_left(
+    make_contract, acme, django_capture_on_commit_callbacks
+):
+    """Moving an incident to another service or an earlier/later month must reach the
+    evaluations it no longer belongs to, not only those it now belongs to."""
+    from incidents.records import IncidentRecordSerializer
+    from incidents.services import upsert_incident
+
+    make_contract("VIDEO", services=("rtc-video",))
+    make_contract("AUDIO", services=("rtc-audio",))
+
+    def upsert(**changes):
+        data = {
+            "source": "monitor",
+            "external_id": "M-1",
+            "title": "outage",
+            "provider": "Acme RTC",
+            "service": "rtc-video",
+            "regions": ["cn-east"],
+            "impact": "major_outage",
+            "cause": "provider",
+            "started_at": "2027-03-31T23:00:00+08:00",
+            "detected_at": "2027-04-01T01:00:00+08:00",
+            "resolved_at": "2027-04-01T01:00:00+08:00",
+            **changes,
+        }
+        serializer = IncidentRecordSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            upsert_incident(serializer.to_record(), origin="test")
+
+    def downtime(code, month):
+        return SLAEvaluation.objects.get(contract_code=code, period=date(2027, month, 1)).downtime_minutes
+
+    upsert()
+    assert (downtime("VIDEO", 3), downtime("VIDEO", 4)) == (Decimal("60.00"), Decimal("60.00"))
+    upsert(started_at="2027-04-01T00:00:00+08:00")  # no longer in March
+    assert (downtime("VIDEO", 3), downtime("VIDEO", 4)) == (Decimal("0.00"), Decimal("60.00"))
+    upsert(started_at="2027-04-01T00:00:00+08:00", service="rtc-audio")  # no longer on VIDEO
+    assert (downtime("VIDEO", 4), downtime("AUDIO", 4)) == (Decimal("0.00"), Decimal("60.00"))
