@@ -136,6 +136,22 @@ class PaymentImport(models.Model):
         return f"{self.batch_id} {self.filename}"
 
 
+class EventAction(models.TextChoices):
+    CREATE = "create", _("Batch created")
+    ADD = "add", _("Claim added")
+    ADD_CLAIMS = "add_claims", _("Claims added")
+    REMOVE = "remove", _("Claim removed")
+    LOCK = "lock", _("Locked")
+    EXPORT = "export", _("Exported")
+    PAYMENT = "payment", _("Payment recorded")
+    IMPORT = "import", _("Payment file imported")
+    COMPLETE = "complete", _("Completed")
+
+
+# Events move batches (BatchState) and items (ItemStatus); "paid" means the same in both.
+STATE_LABELS = {**dict(ItemStatus.choices), **dict(BatchState.choices)}
+
+
 class _AppendOnly(models.QuerySet):
     def update(self, **kwargs):
         raise ValidationError("The settlement audit trail is append-only.")
@@ -149,7 +165,7 @@ class SettlementEvent(models.Model):
 
     batch = models.ForeignKey(SettlementBatch, on_delete=models.PROTECT, related_name="events")
     item = models.ForeignKey(SettlementItem, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
-    action = models.CharField(max_length=30)
+    action = models.CharField(max_length=30, choices=EventAction.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20, blank=True)
@@ -171,6 +187,14 @@ class SettlementEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("The settlement audit trail is append-only.")
+
+    @property
+    def from_state_label(self):
+        return STATE_LABELS.get(self.from_state, self.from_state)
+
+    @property
+    def to_state_label(self):
+        return STATE_LABELS.get(self.to_state, self.to_state)
 
 
 class DocumentKind(models.TextChoices):
