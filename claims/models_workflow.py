@@ -401,6 +401,42 @@ class ClaimDocument(models.Model):
         return self.original_name
 
 
+# Notification subjects by what happened; shown in the reader's language (the stored ``subject``
+# and the email are in the default language).
+NOTIFICATION_SUBJECTS = {
+    "submit": _("Claim #%(id)s submitted by %(merchant)s"),
+    "answer": _("Claim #%(id)s: the merchant answered"),
+    "accept": _("Claim #%(id)s: the merchant accepted the decision"),
+    "dispute": _("Claim #%(id)s: the merchant disputes the decision"),
+    "withdraw": _("Claim #%(id)s withdrawn by the merchant"),
+    "start_review": _("Your claim #%(id)s is under review"),
+    "request_info": _("Claim #%(id)s: more information is needed"),
+    "approve": _("Claim #%(id)s approved"),
+    "approve_proposal": _("Claim #%(id)s approved"),
+    "partially_approve": _("Claim #%(id)s partially approved"),
+    "reject": _("Claim #%(id)s rejected"),
+    "settle": _("Claim #%(id)s paid"),
+    "expire": _("Claim #%(id)s expired"),
+    "propose": _("A compensation proposal is waiting: claim #%(id)s"),
+    "approval_requested": _("Claim #%(id)s: a second approval is needed"),
+    "reminder": _("Claim #%(id)s expires soon"),
+    "recomputed": _("Claim #%(id)s: the estimate was recomputed"),
+}
+UPDATED_SUBJECT = _("Claim #%(id)s updated")
+# Events that are not transitions name their notification by kind (transitions by their action).
+NOTIFICATION_KEY_BY_EVENT_KIND = {
+    "approval_requested": "approval_requested",
+    "reminder": "reminder",
+    "recomputed": "recomputed",
+    "note": "recomputed",
+}
+
+
+def notification_subject(key: str, claim) -> str:
+    """The subject of a notification about ``claim``, in the active language."""
+    return str(NOTIFICATION_SUBJECTS.get(key, UPDATED_SUBJECT)) % {"id": claim.pk, "merchant": claim.merchant.name}
+
+
 class ClaimNotification(models.Model):
     """An in-portal/console notification for one user (the email copy goes out at the same time)."""
 
@@ -420,3 +456,17 @@ class ClaimNotification(models.Model):
 
     def __str__(self):
         return self.subject
+
+    @property
+    def key(self) -> str:
+        """What happened (a ``NOTIFICATION_SUBJECTS`` key), from the audit event the notification is about."""
+        if self.event is None:
+            return ""
+        return NOTIFICATION_KEY_BY_EVENT_KIND.get(self.event.kind, self.event.action)
+
+    @property
+    def localized_subject(self) -> str:
+        """The subject in the reader's language (needs ``event`` and ``claim__merchant``; else the stored one)."""
+        if self.key not in NOTIFICATION_SUBJECTS:
+            return self.subject
+        return notification_subject(self.key, self.claim)

@@ -5,28 +5,10 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Q
+from django.utils import translation
 
 from accounts import roles
-from claims.models_workflow import ClaimNotification
-
-SUBJECTS = {
-    "submit": "Claim #{id} submitted by {merchant}",
-    "answer": "Claim #{id}: the merchant answered",
-    "accept": "Claim #{id}: the merchant accepted the decision",
-    "dispute": "Claim #{id}: the merchant disputes the decision",
-    "withdraw": "Claim #{id} withdrawn by the merchant",
-    "start_review": "Your claim #{id} is under review",
-    "request_info": "Claim #{id}: more information is needed",
-    "approve": "Claim #{id} approved",
-    "partially_approve": "Claim #{id} partially approved",
-    "reject": "Claim #{id} rejected",
-    "settle": "Claim #{id} paid",
-    "expire": "Claim #{id} expired",
-    "propose": "A compensation proposal is waiting: claim #{id}",
-    "approval_requested": "Claim #{id}: a second approval is needed",
-    "reminder": "Claim #{id} expires soon",
-    "recomputed": "Claim #{id}: the estimate was recomputed",
-}
+from claims.models_workflow import ClaimNotification, notification_subject
 
 
 def merchant_recipients(claim):
@@ -48,7 +30,8 @@ def staff_recipients(claim, exclude=None):
 
 
 def notify(claim, recipients, key, event=None, body=""):
-    subject = SUBJECTS.get(key, "Claim #{id} updated").format(id=claim.pk, merchant=claim.merchant.name)
+    with translation.override(settings.LANGUAGE_CODE):  # the record and the email; pages translate again
+        subject = notification_subject(key, claim)
     recipients = [u for u in recipients if u is not None]
     ClaimNotification.objects.bulk_create(
         [ClaimNotification(recipient=u, claim=claim, event=event, subject=subject, body=body) for u in recipients]

@@ -152,7 +152,7 @@ def incident_facts(incident):
 
 
 def notifications_for(user):
-    return ClaimNotification.objects.filter(recipient=user).select_related("claim")
+    return ClaimNotification.objects.filter(recipient=user).select_related("claim__merchant", "event")
 
 
 HOME_ROWS = 20

@@ -200,6 +200,8 @@ class UploadSerializer(serializers.Serializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    subject = serializers.CharField(source="localized_subject", read_only=True)
+
     class Meta:
         model = ClaimNotification
         fields = ["id", "claim", "subject", "body", "created_at", "read_at"]

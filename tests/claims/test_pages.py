@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from claims.models import Claim, ClaimState
+from claims.models import Claim, ClaimNotification, ClaimState
 from claims.workflow import services
 from claims.workflow.recompute import sync_incident_claims
 
@@ -71,6 +71,17 @@ def test_portal_home_lists_drafts_to_submit(client, merchant, merchant_user, dja
     with django_assert_max_num_queries(8):
         html = client.get("/portal/").content.decode()
     assert "Claims waiting for your action" in html and f"/portal/claims/{draft.pk}/" in html
+
+
+def test_notification_subjects_in_the_readers_language(client, proposed, merchant_user, flow):
+    flow.approved(proposed)
+    client.force_login(merchant_user)
+    en = client.get("/portal/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    zh = client.get("/portal/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f"Claim #{proposed.pk} approved" in en and f"Claim #{proposed.pk} approved" not in zh
+    assert f"理赔 #{proposed.pk} 已批准" in zh
+    # The stored record (and the email) stay in the default language.
+    assert ClaimNotification.objects.filter(subject=f"Claim #{proposed.pk} approved").exists()
 
 
 def test_portal_in_chinese(client, merchant_user, hit_claim):

@@ -179,7 +179,9 @@ def test_expire_proposal_and_info_request(flow, proposed, incident, merchant):
     assert last_event(other).actor is None and last_event(other).actor_role == "system"
 
 
-def test_bulk_approval_below_threshold_one_event_per_claim(incident, merchant, other_merchant, support_user, make_user):
+def test_bulk_approval_below_threshold_one_event_per_claim(
+    incident, merchant, merchant_user, other_merchant, support_user, make_user
+):
     third = type(merchant).objects.create(code="glow", name="Glow", currency="CNY")
     small = services.propose(incident=incident, merchant=merchant, amount="100", currency="CNY")
     small2 = services.propose(incident=incident, merchant=other_merchant, amount="499.99", currency="CNY")
@@ -188,8 +190,13 @@ def test_bulk_approval_below_threshold_one_event_per_claim(incident, merchant, o
     assert {c.pk for c in approved} == {small.pk, small2.pk}
     for claim in approved:
         assert claim.state == S.APPROVED and claim.approved_amount == claim.computed_amount
+        assert claim.submitted_at is None  # a proposal approved in bulk was never submitted
         assert ClaimEvent.objects.filter(claim=claim, kind="transition").count() == 1
         assert last_event(claim).action == "approve_proposal" and "Bulk" in last_event(claim).message
+    # The merchant hears "approved" (not a generic "updated").
+    assert ClaimNotification.objects.filter(
+        recipient=merchant_user, claim=small, subject=f"Claim #{small.pk} approved"
+    ).exists()
     big.refresh_from_db(fields=["computed_amount"])
     assert Claim.objects.get(pk=big.pk).state == S.PROPOSED
 
