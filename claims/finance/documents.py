@@ -27,9 +27,9 @@ from .models import DocumentKind, ItemStatus, SettlementItem
 
 # Bump when a template changes what a document shows; stored with every issued version.
 TEMPLATE_VERSIONS = {
-    DocumentKind.CLAIM_STATEMENT: "statement-1",
-    DocumentKind.EVIDENCE_PACK: "evidence-1",
-    DocumentKind.MONTHLY_STATEMENT: "monthly-1",
+    DocumentKind.CLAIM_STATEMENT: "statement-2",
+    DocumentKind.EVIDENCE_PACK: "evidence-2",
+    DocumentKind.MONTHLY_STATEMENT: "monthly-2",
 }
 TEMPLATES = {
     DocumentKind.CLAIM_STATEMENT: "documents/claim_statement.html",

@@ -123,7 +123,7 @@ def test_claim_statement_text_pages_and_png(claims, finance):
     claim, assessment = build_world(claims, finance)
     assert assessment.compensation > 0
     doc = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
-    assert doc.version == 1 and doc.template_version == "statement-1"
+    assert doc.version == 1 and doc.template_version == "statement-2"
     data = doc.file.read()
     assert hashlib.sha256(data).hexdigest() == doc.sha256 and len(data) == doc.size
     reader = PdfReader(io.BytesIO(data))
@@ -151,6 +151,11 @@ def test_claim_statement_text_pages_and_png(claims, finance):
     ]:
         assert expected in text, expected
     assert "第 1 / " in text  # page footer
+    # The amount payable is on page 1, even when the chart pushes the decision to page 2.
+    page1 = subprocess.run(
+        ["pdftotext", "-layout", "-f", "1", "-l", "1", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+    assert "Amount payable" in page1 and f"{claim.approved_amount:,.2f} CNY" in page1
     # pypdf reads the Chinese text too.
     assert "应付金额" in reader.pages[0].extract_text() + "".join(p.extract_text() for p in reader.pages[1:])
     # The chart is drawn as vector paths (SVG), on page 1.
