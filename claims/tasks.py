@@ -4,11 +4,11 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
-from claims.models_workflow import Claim, ClaimState
+from claims.models_workflow import Claim
 from claims.workflow import config, services
 from claims.workflow.errors import WorkflowError
 
-EXPIRING = [ClaimState.PROPOSED, ClaimState.INFO_REQUESTED]
+EXPIRING = services.EXPIRING_STATES
 
 
 @shared_task(acks_late=True)

@@ -545,10 +545,15 @@ def expire(claim):
     return _step(claim, None, "expire", apply=apply, reason=ReasonCode.NO_RESPONSE, notify_side="merchant")
 
 
+EXPIRING_STATES = (ClaimState.PROPOSED, ClaimState.INFO_REQUESTED)
+
+
 def record_reminder(claim):
+    """Remind the merchant once before the claim expires; False if already reminded or no longer expiring."""
     with transaction.atomic():
         locked = Claim.objects.select_for_update().get(pk=claim.pk)
-        if locked.reminder_sent_at is not None:
+        # The task selected the claim a moment ago; the merchant may have acted since.
+        if locked.reminder_sent_at is not None or locked.expires_at is None or locked.state not in EXPIRING_STATES:
             return False
         locked.reminder_sent_at = timezone.now()
         locked.save(update_fields=["reminder_sent_at", "updated_at"])

@@ -75,3 +75,12 @@ def test_recompute_task_on_a_real_worker(celery_worker_thread, merchant, merchan
     claim = Claim.objects.get(incident=incident)
     assert claim.state == ClaimState.PROPOSED and claim.computed_amount > 0
     Flow(merchant_user, support_user, support_user_2).submitted(claim)
+
+
+@pytest.mark.django_db
+def test_no_reminder_once_the_merchant_has_answered(flow, proposed, merchant_user):
+    """The task picked the claim, then the merchant answered before the reminder was recorded."""
+    asked = flow.info_requested(proposed)
+    services.answer(asked, merchant_user, "Here.")
+    assert services.record_reminder(asked) is False  # asked is the stale instance the task would hold
+    assert not ClaimEvent.objects.filter(claim=proposed, kind="reminder").exists()
