@@ -37,6 +37,10 @@ class SLAEvaluationViewSet(StaffReadFinanceWrite, viewsets.ReadOnlyModelViewSet)
     filterset_fields = ["contract_code", "period", "is_current", "provisional", "outdated", "contract__provider"]
     queryset = SLAEvaluation.objects.select_related("contract")
 
+    def get_queryset(self):
+        # A list row shows the figures, not the snapshot behind them (often hundreds of KB).
+        return super().get_queryset().defer("details") if self.action == "list" else super().get_queryset()
+
     def get_serializer_class(self):
         return s.SLAEvaluationDetailSerializer if self.action != "list" else s.SLAEvaluationSerializer
 

@@ -217,10 +217,13 @@ def result_json(computed: Computed, details: bool = True) -> dict:
 
 
 def provider_dashboard(provider, months: int = 12):
-    """Current evaluations of a provider's contracts (last ``months``), claims and totals."""
+    """Current evaluations of a provider's contracts (last ``months``), claims and totals,
+    in a constant number of queries."""
     evaluations = list(
         SLAEvaluation.objects.filter(contract__provider=provider, is_current=True)
         .select_related("contract")
+        .prefetch_related("contract__services")
+        .defer("details")  # the snapshot is for the evaluation page, not the dashboard
         .order_by("contract_code", "period")
     )
     by_code: dict[str, list[SLAEvaluation]] = defaultdict(list)
@@ -228,7 +231,11 @@ def provider_dashboard(provider, months: int = 12):
         by_code[e.contract_code].append(e)
     for code in by_code:
         by_code[code] = by_code[code][-months:]
-    claims = list(ProviderCreditClaim.objects.filter(provider=provider).order_by("claim_deadline", "id"))
+    claims = list(
+        ProviderCreditClaim.objects.filter(provider=provider)
+        .select_related("provider")
+        .order_by("claim_deadline", "id")
+    )
     return by_code, claims
 
 

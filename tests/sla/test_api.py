@@ -100,3 +100,31 @@ def test_schema_builds(api_client, support_user):
     r = api_client.get("/api/schema/")
     assert r.status_code == 200
     assert b"/api/sla/credit-claims/{id}/file/" in r.content
+
+
+@pytest.mark.parametrize("url", ["/api/sla/contracts/", "/api/sla/evaluations/", "/api/sla/credit-claims/"])
+def test_lists_run_a_constant_number_of_queries_without_the_snapshots(
+    api_client, finance_user, make_contract, make_incident, url, django_assert_max_num_queries
+):
+    """Three contracts and 12 months cost what one contract and 2 months cost; the list of
+    evaluations does not load the (large) ``details`` snapshot of every row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api_client.force_authenticate(finance_user)
+    make_contract()
+    make_incident(sh(2026, 1, 2, 10), sh(2026, 1, 2, 11))
+    services.recompute([("RTC-2026", "2026-01"), ("RTC-2026", "2026-02")], now=DEC)
+    with CaptureQueriesContext(connection) as few:
+        assert api_client.get(url).status_code == 200
+    for code in ("RTC-B", "RTC-C"):
+        make_contract(code=code)
+    for month in range(1, 13):
+        make_incident(sh(2026, month, 3, 10), sh(2026, month, 3, 11))
+    services.recompute([(c, f"2026-{m:02d}") for c in ("RTC-2026", "RTC-B", "RTC-C") for m in range(1, 13)], now=DEC)
+    with django_assert_max_num_queries(len(few)) as many:
+        response = api_client.get(url)
+    assert response.json()["count"] >= 3
+    if "evaluations" in url:
+        assert response.json()["count"] == 36
+        assert not any('"details"' in q["sql"] for q in many.captured_queries)

@@ -58,3 +58,31 @@ def test_evaluation_detail_shows_readable_times_in_the_contract_time_zone(client
     maintenance = html.split('id="maintenance"', 1)[1].split("</table>", 1)[0]
     assert "2026-10-05 02:00 – 2026-10-05 04:00" in maintenance and "2026-09-01 00:00" in maintenance
     assert "+08:00" not in incidents + maintenance and "T10:00" not in incidents
+
+
+def test_provider_dashboard_runs_a_constant_number_of_queries(
+    client, support_user, make_contract, make_incident, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .conftest import sh
+
+    client.force_login(support_user)
+    contract = make_contract()
+    make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 11))
+    services.recompute([("RTC-2026", "2026-10")], now=sh(2026, 12, 5))
+    url = reverse("sla:provider", args=[contract.provider_id])
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for code in ("RTC-B", "RTC-C"):
+        make_contract(code=code)
+    for month in range(1, 13):
+        make_incident(sh(2026, month, 3, 10), sh(2026, month, 3, 11))
+    services.recompute(
+        [(c, f"2026-{m:02d}") for c in ("RTC-2026", "RTC-B", "RTC-C") for m in range(1, 13)], now=sh(2027, 1, 5)
+    )
+    with django_assert_max_num_queries(len(few)) as many:
+        html = client.get(url).content.decode()
+    assert html.count("<polyline") == 3 and html.count('class="claim-actions-row"') == 0
+    assert not any('"details"' in q["sql"] for q in many.captured_queries)
