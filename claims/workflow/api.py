@@ -1,7 +1,7 @@
 """REST API of the claim workflow: claims, one POST per transition (409 when the state refuses),
 evidence, notifications and bulk approval."""
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -19,6 +19,7 @@ from merchants.models import Merchant
 from . import notify, policy, selectors, services
 from . import serializers as s
 from .errors import WorkflowError
+from .views_common import document_response
 
 ERRORS = {
     400: OpenApiResponse(s.ErrorSerializer, description="Invalid input (reason, amount, window, file)."),
@@ -227,14 +228,6 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         claim = self.get_object()
         doc = get_object_or_404(ClaimDocument, pk=doc_id, claim=claim)
         return document_response(doc)
-
-
-def document_response(doc):
-    response = FileResponse(
-        doc.file.open("rb"), content_type=doc.content_type, as_attachment=True, filename=doc.original_name
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @extend_schema(tags=["claims"])

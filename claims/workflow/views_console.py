@@ -9,22 +9,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required, support_required
-from claims.models_workflow import Claim, ClaimDocument, ClaimState
+from claims.models_workflow import Claim, ClaimState
 from incidents.models import Incident
 from merchants.models import Merchant
 
-from . import config, forms, notify, policy, selectors, services
-from .api import document_response
-from .views_common import form_errors, run_action
+from . import config, forms, policy, selectors, services
+from .views_common import claim_or_404, download_document, form_errors, notifications_page, run_action, upload_evidence
 
 STAFF_ACTIONS = ("start_review", "request_info", "approve", "partially_approve", "reject", "confirm_approval", "settle")
-
-
-def _claim(request, pk):
-    try:
-        return selectors.claim_detail(request.user, pk)
-    except Claim.DoesNotExist:
-        raise Http404 from None
 
 
 @staff_required
@@ -73,7 +65,7 @@ def dashboard(request):
 
 @staff_required
 def claim_detail(request, pk):
-    claim = _claim(request, pk)
+    claim = claim_or_404(request, pk)
     partial = forms.PartialDecisionForm(initial={"amount": claim.computed_amount}, auto_id="partial_%s")
     return render(
         request,
@@ -101,7 +93,7 @@ def claim_detail(request, pk):
 def claim_action(request, pk, action):
     if action not in STAFF_ACTIONS:
         raise Http404
-    claim = _claim(request, pk)
+    claim = claim_or_404(request, pk)
     target = redirect("claims_console:claim", pk=claim.pk).url
     user = request.user
     form_classes = {
@@ -158,29 +150,14 @@ def bulk_approve(request):
 @staff_required
 @require_POST
 def upload(request, pk):
-    claim = _claim(request, pk)
-    form = forms.UploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, form_errors(form))
-        return redirect("claims_console:claim", pk=pk)
-    return run_action(
-        request,
-        lambda: services.add_evidence(claim, request.user, form.cleaned_data["file"]),
-        _("Document added."),
-        redirect("claims_console:claim", pk=pk).url,
-    )
+    return upload_evidence(request, pk, "claims_console:claim")
 
 
 @staff_required
 def document(request, pk, doc_pk):
-    claim = _claim(request, pk)
-    return document_response(get_object_or_404(ClaimDocument, pk=doc_pk, claim=claim))
+    return download_document(request, pk, doc_pk)
 
 
 @staff_required
 def notifications(request):
-    if request.method == "POST":
-        notify.mark_read(request.user)
-        return redirect("claims_console:notifications")
-    page = Paginator(selectors.notifications_for(request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "console/notifications.html", {"page": page})
+    return notifications_page(request, "claims_console:notifications", "claims_console:claim")

@@ -9,23 +9,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import merchant_required
-from claims.models_workflow import Claim, ClaimDocument, ClaimState
+from claims.models_workflow import ClaimState
 from incidents.models import Incident
 from merchants.selectors import merchants_for_user
 
 from . import forms, notify, policy, selectors, services
-from .api import document_response
 from .errors import WorkflowError
-from .views_common import form_errors, run_action
+from .views_common import claim_or_404, download_document, form_errors, notifications_page, run_action, upload_evidence
 
 MERCHANT_ACTIONS = ("submit", "answer", "accept", "dispute", "withdraw")
-
-
-def _claim(request, pk):
-    try:
-        return selectors.claim_detail(request.user, pk)
-    except Claim.DoesNotExist:
-        raise Http404 from None
 
 
 @merchant_required
@@ -45,7 +37,7 @@ def claim_list(request):
 
 @merchant_required
 def claim_detail(request, pk):
-    claim = _claim(request, pk)
+    claim = claim_or_404(request, pk)
     actions = policy.allowed_actions(request.user, claim)
     context = {
         "claim": claim,
@@ -68,7 +60,7 @@ def claim_detail(request, pk):
 def claim_action(request, pk, action):
     if action not in MERCHANT_ACTIONS:
         raise Http404
-    claim = _claim(request, pk)
+    claim = claim_or_404(request, pk)
     target = redirect("portal:claim", pk=claim.pk)
     if action == "answer":
         form = forms.AnswerForm(request.POST, request.FILES)
@@ -138,29 +130,14 @@ def file_claim(request, incident_pk):
 @merchant_required
 @require_POST
 def upload(request, pk):
-    claim = _claim(request, pk)
-    form = forms.UploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, form_errors(form))
-        return redirect("portal:claim", pk=pk)
-    return run_action(
-        request,
-        lambda: services.add_evidence(claim, request.user, form.cleaned_data["file"]),
-        _("Document added."),
-        redirect("portal:claim", pk=pk).url,
-    )
+    return upload_evidence(request, pk, "portal:claim")
 
 
 @merchant_required
 def document(request, pk, doc_pk):
-    claim = _claim(request, pk)
-    return document_response(get_object_or_404(ClaimDocument, pk=doc_pk, claim=claim))
+    return download_document(request, pk, doc_pk)
 
 
 @merchant_required
 def notifications(request):
-    if request.method == "POST":
-        notify.mark_read(request.user)
-        return redirect("portal:notifications")
-    page = Paginator(selectors.notifications_for(request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "portal/notifications.html", {"page": page})
+    return notifications_page(request, "portal:notifications", "portal:claim")

@@ -82,6 +82,10 @@ def test_notification_subjects_in_the_readers_language(client, proposed, merchan
     assert f"理赔 #{proposed.pk} 已批准" in zh
     # The stored record (and the email) stay in the default language.
     assert ClaimNotification.objects.filter(subject=f"Claim #{proposed.pk} approved").exists()
+    assert f'href="/portal/claims/{proposed.pk}/"' in en
+    client.force_login(flow.s2)  # notified of the submission; links go to the console
+    staff = client.get("/console/claims/notifications/").content.decode()
+    assert f'href="/console/claims/{proposed.pk}/">Claim #{proposed.pk} submitted by Tea House' in staff
 
 
 def test_portal_in_chinese(client, merchant_user, hit_claim):
