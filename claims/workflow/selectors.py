@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts import roles
 from claims.models_workflow import Claim, ClaimEvent, ClaimNotification, ClaimState
 from merchants.selectors import merchant_ids_for_user
+from sla.selectors import facts_for_incident
 
 from . import charts
 
@@ -136,19 +137,9 @@ def breakdown(claim):
     return {"assessment": assessment, "lines": lines}
 
 
-def incident_facts(incident):
-    """SLA facts of the incident's provider, from the SLA app when it offers them."""
-    try:
-        from sla import selectors as sla_selectors
-    except ImportError:  # pragma: no cover - the SLA app always exists here
-        return None
-    fn = getattr(sla_selectors, "facts_for_incident", None)
-    if fn is None:
-        return None
-    try:
-        return fn(incident)
-    except Exception:  # noqa: BLE001 - SLA facts are informative; never break the claim page
-        return None
+def incident_facts(incident) -> dict[str, str]:
+    """SLA facts of the incident's month (label -> value), from the SLA app."""
+    return facts_for_incident(incident)
 
 
 def notifications_for(user):
