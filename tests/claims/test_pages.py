@@ -88,6 +88,18 @@ def test_notification_subjects_in_the_readers_language(client, proposed, merchan
     assert f'href="/console/claims/{proposed.pk}/">Claim #{proposed.pk} submitted by Tea House' in staff
 
 
+def test_incident_over_midnight_shows_the_end_date(client, merchant, merchant_user):
+    incident = make_incident("P-NIGHT")
+    start = timezone.localtime(incident.resolved_at).replace(hour=23, minute=30, second=0, microsecond=0)
+    incident.started_at = incident.detected_at = start
+    incident.resolved_at = start + timedelta(hours=1)
+    incident.save()
+    claim = services.propose(incident=incident, merchant=merchant, amount="10", currency="CNY")
+    client.force_login(merchant_user)
+    html = client.get(f"/portal/claims/{claim.pk}/").content.decode()
+    assert f"({start:%Y-%m-%d} 23:30 – {start + timedelta(days=1):%Y-%m-%d} 00:30)" in html
+
+
 def test_portal_in_chinese(client, merchant_user, hit_claim):
     client.force_login(merchant_user)
     r = client.get("/portal/", HTTP_ACCEPT_LANGUAGE="zh-hans")
