@@ -161,14 +161,22 @@ def test_console_queue_orders_by_due_and_filters(client, support_user, merchant,
         services.propose(incident=make_incident("Q-2"), merchant=merchant, amount="10", currency="CNY")
     )
     Claim.objects.filter(pk=b.pk).update(due_at=a.submitted_at - timedelta(hours=1))  # overdue: the nearest
+    c = flow.info_requested(
+        services.propose(incident=make_incident("Q-3"), merchant=merchant, amount="10", currency="CNY")
+    )  # waiting for the merchant: no staff deadline, listed last
     client.force_login(support_user)
     html = client.get("/console/claims/").content.decode()
-    assert html.index(f"#{b.pk}<") < html.index(f"#{a.pk}<")
+    assert html.index(f"#{b.pk}<") < html.index(f"#{a.pk}<") < html.index(f"#{c.pk}<")
     assert "overdue" in html
     html = client.get("/console/claims/?overdue=1").content.decode()
     assert f"#{b.pk}<" in html and f"#{a.pk}<" not in html
     html = client.get(f"/console/claims/?incident={a.incident_id}").content.decode()
     assert f"#{a.pk}<" in html and f"#{b.pk}<" not in html
+    # A partial approval above the computed maximum is flagged for the second approver.
+    services.partially_approve(b, support_user, "20", "partial_evidence", "Receipts show more.")
+    html = client.get("/console/claims/").content.decode()
+    row = html[html.index(f"#{b.pk}<") :].split("</tr>")[0]
+    assert "second approval needed" in row and "second approval needed" not in html.split(f"#{b.pk}<")[0]
 
 
 def test_console_detail_decision_forms_and_partial(client, support_user, merchant_user, hit_claim, support_user_2):
