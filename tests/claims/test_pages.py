@@ -274,3 +274,23 @@ def test_queue_query_count_is_constant(
         )
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get("/console/claims/")
+
+
+@pytest.mark.parametrize("url", ["/portal/claims/", "/portal/", "/portal/notifications/"])
+def test_portal_list_pages_query_count_is_constant(client, merchant, merchant_user, django_assert_max_num_queries, url):
+    def add(start, stop):  # hit incidents (assessments), proposals, half of them submitted, notifications
+        for i in range(start, stop):
+            incident = make_incident(f"PL-{i}")
+            hit(incident, merchant, sid=f"LS-PL-{i}")
+            sync_incident_claims(incident)
+            if i % 2:
+                services.submit(Claim.objects.get(incident=incident), merchant_user)
+
+    add(0, 2)
+    client.force_login(merchant_user)
+    client.get(url)
+    with django_assert_max_num_queries(30) as small:
+        assert client.get(url).status_code == 200
+    add(2, 12)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(url)
