@@ -6,8 +6,8 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts import roles
@@ -24,6 +24,38 @@ def batches():
         .annotate(n_items=Count("items"))
         .order_by("-created_at", "-id")
     )
+
+
+def batch_totals(batch) -> list[dict]:
+    """Per currency: claims and amount in the batch (removed ones left out), and how much of it was paid / failed."""
+
+    def total(**status):
+        money = DecimalField(max_digits=14, decimal_places=2)
+        amount = Sum("amount", filter=Q(**status)) if status else Sum("amount")
+        return Coalesce(amount, Value(Decimal("0.00")), output_field=money)
+
+    rows = (
+        batch.items.exclude(status=ItemStatus.REMOVED)
+        .order_by()
+        .values("currency")
+        .annotate(
+            count=Count("pk"),
+            sum_all=total(),
+            sum_paid=total(status=ItemStatus.PAID),
+            sum_failed=total(status=ItemStatus.FAILED),
+        )
+        .order_by("currency")
+    )
+    return [
+        {
+            "currency": row["currency"],
+            "count": row["count"],
+            "amount": cents(row["sum_all"]),
+            "paid": cents(row["sum_paid"]),
+            "failed": cents(row["sum_failed"]),
+        }
+        for row in rows
+    ]
 
 
 def eligible_summary(period_start=None, period_end=None) -> list[dict]:

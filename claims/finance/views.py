@@ -61,15 +61,13 @@ def home(request):
 @finance_required
 def batch_detail(request, pk):
     batch = get_object_or_404(SettlementBatch, pk=pk)
-    items = list(batch.items.select_related("merchant", "claim__incident").order_by("claim_id", "pk"))
-    active = [i for i in items if i.status != "removed"]
     return render(
         request,
         "finance/batch.html",
         {
             "batch": batch,
-            "items": items,
-            "totals": st.totals_by_currency(active),
+            "items": batch.items.select_related("merchant", "claim__incident").order_by("claim_id", "pk"),
+            "totals": selectors.batch_totals(batch),
             "eligible": st.eligible_claims(batch.period_start, batch.period_end)[:200] if batch.state == "open" else [],
             "events": batch.events.select_related("actor", "item").order_by("created_at", "id"),
             "imports": batch.imports.select_related("imported_by"),

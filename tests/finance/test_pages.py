@@ -262,3 +262,32 @@ def test_finance_list_pages_run_a_constant_number_of_queries(client, claims, fin
         big_batch = batch_of(3, 10 * k)
     assert counts(big_batch) == small
     assert max(small) <= 15
+
+
+@pytest.mark.django_db
+def test_batch_page_totals_per_currency_reconcile_to_the_cent(client, claims, finance):
+    import re
+
+    made = [
+        claims.accepted(amount, merchant=claims.merchant(f"t{i}", f"T{i}", currency))
+        for i, (amount, currency) in enumerate([("0.10", "CNY"), ("0.20", "CNY"), ("1234.57", "CNY"), ("0.01", "USD")])
+    ]
+    batch = st.create_batch(finance)
+    st.add_claims(batch, finance)
+    st.lock(batch, finance)
+    st.mark_exported(batch, finance, "b" * 64)
+    rows = [f"{c.pk},{c.approved_amount},{c.currency},paid,P-{c.pk}," for c in made[1:]]
+    rows.insert(0, f"{made[0].pk},0.10,CNY,failed,,")
+    header = "claim_id,amount,currency,status,payment_reference,failure_reason\n"
+    result = st.import_payments(batch, finance, (header + "\n".join(rows)).encode())
+    assert result.ok
+    client.force_login(finance)
+    page = client.get(reverse("finance:batch", args=[batch.pk])).content.decode()
+    totals = {
+        cur: re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+        for cur, html in re.findall(r'<tr class="total" data-currency="(\w+)">(.*?)</tr>', page)
+    }
+    assert totals == {
+        "CNY": "Total CNY (3) 1234.87 CNY Paid 1234.77 CNY · Failed 0.10 CNY",
+        "USD": "Total USD (1) 0.01 USD Paid 0.01 USD",
+    }

@@ -545,13 +545,3 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
             _event(batch, by, "complete", from_state=before, to_state=batch.state, message=filename)
         result.batch_state = batch.state
     return result
-
-
-def totals_by_currency(items) -> dict[str, dict]:
-    """{currency: {"count": n, "amount": Decimal}} over the given items (amounts already in cents)."""
-    totals: dict[str, dict] = {}
-    for item in items:
-        t = totals.setdefault(item.currency, {"count": 0, "amount": Decimal("0.00")})
-        t["count"] += 1
-        t["amount"] += item.amount
-    return dict(sorted(totals.items()))
