@@ -69,4 +69,4 @@ def test_claim_and_incident_pages_show_chinese_state_labels(client, make_user, s
     for code in ("detected", "acknowledged", "mitigated", "resolved"):
         assert code not in timeline
     assert "发现时间" in html and "解决时间" in html
-    assert "■ 开始" in html and "■ detected" not in html
+    assert "■</span> 开始" in html and "■</span> 已发现" in html and "■</span> detected" not in html
