@@ -19,6 +19,15 @@ def test_login_and_logout_pages(client, support_user):
     assert client.get(reverse("incidents:list")).status_code == 302
 
 
+def test_failed_login_keeps_the_username_and_says_why(client, support_user):
+    response = client.post(reverse("login"), {"username": "sam-support", "password": "wrong"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="username" value="sam-support"' in html
+    assert "didn&#x27;t match" in html or "didn't match" in html
+    assert 'name="password" required' in html  # the password is never echoed back
+
+
 def test_language_switch_to_chinese(client, support_user):
     client.force_login(support_user)
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/console/incidents/"})
