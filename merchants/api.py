@@ -1,4 +1,7 @@
-"""Bulk import API for staff: POST a CSV file (multipart ``file``) or a ``text/csv`` body."""
+"""Bulk import API for staff: POST a CSV file (multipart ``file``) or a ``text/csv`` body.
+
+At most ``MAX_UPLOAD_BYTES`` (413 beyond) of CSV text (415 for anything else, judged by content).
+"""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -8,14 +11,26 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsStaffRole
 
-from .services import KINDS, ImportRowError, import_csv
+from .services import (
+    KINDS,
+    MAX_UPLOAD_BYTES,
+    ImportRowError,
+    NotCsv,
+    UploadTooLarge,
+    check_upload,
+    check_upload_size,
+    import_csv,
+)
+
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
 
 
 class _CsvBodyParser(FormParser):
     media_type = "text/csv"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return {"_body": stream.read() if stream else b""}
+        # One byte more than allowed is enough to tell that the body is too large.
+        return {"_body": stream.read(MAX_UPLOAD_BYTES + 1) if stream else b""}
 
 
 class ImportResultSerializer(serializers.Serializer):
@@ -44,17 +59,27 @@ class BulkImportView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": ImportUploadSerializer, "text/csv": str},
-        responses={200: ImportResultSerializer, 400: OpenApiResponse(ImportErrorSerializer)},
+        responses={
+            200: ImportResultSerializer,
+            400: OpenApiResponse(ImportErrorSerializer, description="a bad row: its line and column"),
+            413: OpenApiResponse(ImportErrorSerializer, description="the file is too large"),
+            415: OpenApiResponse(ImportErrorSerializer, description="the file is not CSV text"),
+        },
     )
     def post(self, request, kind: str):
         if kind not in KINDS:
             return Response({"error": f"unknown kind {kind!r}"}, status=status.HTTP_404_NOT_FOUND)
-        upload = request.FILES.get("file")
-        source = upload.read() if upload is not None else request.data.get("_body", b"")
-        if not source:
-            return Response({"line": 0, "column": "file", "error": "no CSV given"}, status=status.HTTP_400_BAD_REQUEST)
         try:
+            # Refuse an announced oversize body before reading (and spooling) any of it.
+            check_upload_size(int(request.META.get("CONTENT_LENGTH") or 0) - MULTIPART_OVERHEAD)
+            upload = request.FILES.get("file")
+            source = upload if upload is not None else request.data.get("_body", b"")
+            check_upload(source)
             result = import_csv(kind, source)
+        except UploadTooLarge as exc:
+            return Response(exc.as_dict(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        except NotCsv as exc:
+            return Response(exc.as_dict(), status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
         except ImportRowError as exc:
             return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
         return Response(result.as_dict())

@@ -13,6 +13,7 @@ upserts them. Other databases (the SQLite demo) use a portable ORM path.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import filetype
 from django.db import DataError, IntegrityError, connection, transaction
 
 from .models import LiveSession, Merchant, SessionMinute
@@ -38,6 +40,8 @@ _INT = re.compile(r"^\d{1,9}$")
 _RATE = re.compile(r"^(0(\.\d{1,4})?|1(\.0{1,4})?|\.\d{1,4})$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _COPY_BATCH = 20_000
+# Largest file the bulk API accepts (about 1.8 M metric rows); larger files: the manage.py commands.
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 
 class ImportRowError(ValueError):
@@ -49,6 +53,45 @@ class ImportRowError(ValueError):
 
     def as_dict(self) -> dict:
         return {"line": self.line, "column": self.column, "error": self.message}
+
+
+class UploadTooLarge(ImportRowError):
+    """An upload over :data:`MAX_UPLOAD_BYTES`."""
+
+
+class NotCsv(ImportRowError):
+    """An upload that is not CSV text (a spreadsheet, an archive, a picture…)."""
+
+
+def check_upload_size(size: int) -> None:
+    if size > MAX_UPLOAD_BYTES:
+        raise UploadTooLarge(
+            0,
+            "file",
+            f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it or use the manage.py command",
+        )
+
+
+def check_upload(source) -> None:
+    """Refuse an upload (bytes or an uploaded file) that is empty, too large or not CSV text.
+
+    The type is judged by the content, never the name: a known binary signature (e.g. an
+    Excel workbook) or a NUL byte in the first 8 KB means it is not a CSV file.
+    """
+    if isinstance(source, bytes):
+        size, head = len(source), source[:8192]
+    else:
+        size = source.size
+        source.seek(0)
+        head = source.read(8192)
+        source.seek(0)
+    check_upload_size(size)
+    if not head:
+        raise ImportRowError(0, "file", "no CSV given")
+    guess = filetype.guess(head)
+    if guess is not None or b"\x00" in head:
+        found = f"a {guess.extension} file ({guess.mime})" if guess is not None else "binary data"
+        raise NotCsv(0, "file", f"expected a CSV file (UTF-8 text), got {found}")
 
 
 @dataclass
@@ -76,42 +119,83 @@ def import_csv(kind: str, source) -> ImportResult:
     """
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
-    with _open(source) as handle:
-        reader = csv.reader(handle)
-        columns = _header(reader, KINDS[kind])
-        if kind == "merchants":
-            return _import_merchants(reader, columns)
-        if kind == "sessions":
-            return _import_sessions(reader, columns)
-        if connection.vendor == "postgresql":
-            return _import_metrics_pg(reader, columns)
-        return _import_metrics_portable(reader, columns)
+    with _open(source) as opened:
+        reader = csv.reader(opened.handle)
+        try:
+            columns = _header(reader, KINDS[kind])
+            if kind == "merchants":
+                return _import_merchants(reader, columns)
+            if kind == "sessions":
+                return _import_sessions(reader, columns)
+            if connection.vendor == "postgresql":
+                return _import_metrics_pg(reader, columns)
+            return _import_metrics_portable(reader, columns)
+        except UnicodeDecodeError:  # e.g. a GBK file saved by a spreadsheet
+            raise opened.not_utf8(KINDS[kind]) from None
 
 
 # --- reading and field parsing ---------------------------------------------------------
 
 
 class _open:
+    """A path, bytes or a file object (binary or text) as text lines for ``csv`` (UTF-8, BOM allowed)."""
+
     def __init__(self, source):
-        self.source, self.handle, self.owned = source, None, False
+        self.source, self.handle, self.binary, self.owned = source, None, None, False
 
     def __enter__(self):
         src = self.source
-        if isinstance(src, str | Path):
-            self.handle, self.owned = open(src, encoding="utf-8-sig", newline=""), True  # noqa: SIM115
-        elif isinstance(src, bytes):
-            self.handle = io.StringIO(src.decode("utf-8-sig"), newline="")
-        elif isinstance(src, io.TextIOBase):
+        if isinstance(src, io.TextIOBase):
             self.handle = src
+            return self
+        if isinstance(src, str | Path):
+            self.binary, self.owned = open(src, "rb"), True  # noqa: SIM115 - closed in __exit__
+        elif isinstance(src, bytes):
+            self.binary = io.BytesIO(src)
         else:  # binary file-like (e.g. an uploaded file)
-            self.handle = io.TextIOWrapper(src, encoding="utf-8-sig", newline="")
-        return self.handle
+            self.binary = src
+        self.handle = io.TextIOWrapper(self.binary, encoding="utf-8-sig", newline="")
+        return self
 
     def __exit__(self, *exc):
+        if isinstance(self.handle, io.TextIOWrapper) and self.binary is not None:
+            self.handle.detach()  # leave the caller's file open
         if self.owned:
-            self.handle.close()
-        elif isinstance(self.handle, io.TextIOWrapper) and not isinstance(self.source, io.TextIOBase):
-            self.handle.detach()
+            self.binary.close()
+
+    def not_utf8(self, expected: list[str]) -> ImportRowError:
+        """The error for a file that failed to decode, naming the first line and column at fault.
+
+        Decoding runs in large blocks, so the failing block says little: the file is read again
+        line by line (only on this error path) to find the first line that is not UTF-8.
+        """
+        self.binary.seek(0)
+        header = expected
+        number = 0
+        for chunk in self.binary:
+            # A binary file splits on \n only; a lone \r ends a line too (as in text mode).
+            for raw in chunk.splitlines(keepends=True) if b"\r" in chunk else (chunk,):
+                number += 1
+                if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8) :]
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    column = header[min(_field_index(raw[: exc.start]), len(header) - 1)]
+                    return ImportRowError(
+                        number, column, 'the file is not UTF-8 text; save it as "CSV UTF-8" and try again'
+                    )
+                if number == 1:
+                    header = [h.strip().lower() for h in next(csv.reader([text]), [])] or expected
+        return ImportRowError(number, expected[0], "the file is not UTF-8 text")  # pragma: no cover
+
+
+def _field_index(prefix: bytes) -> int:
+    """0-based index of the CSV field in which a line's ``prefix`` ends."""
+    try:
+        return max(0, len(next(csv.reader([prefix.decode("utf-8", "replace")]), [""])) - 1)
+    except csv.Error:
+        return 0
 
 
 def _header(reader, expected: list[str]) -> list[str]:

@@ -1,5 +1,6 @@
 """CSV ingestion of merchants, sessions and metrics: validation, idempotency, all-or-nothing."""
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -130,3 +131,75 @@ def test_bulk_api_is_staff_only(db, api_client, make_user, support_user):
     response = api_client.post("/api/merchants/import/sessions/", {"file": upload}, format="multipart")
     assert response.status_code == 200 and response.json()["rows"] == 2
     assert api_client.post("/api/merchants/import/nothing/", MERCHANTS, content_type="text/csv").status_code == 404
+
+
+def test_file_not_in_utf8_names_line_and_column_and_imports_nothing(db, tmp_path):
+    gbk = "code,name,timezone,margin_rate,currency\ntea,Tea House,,,\nsilk,茶馆,,,\n".encode("gbk")
+    with pytest.raises(ImportRowError) as exc:
+        import_csv("merchants", gbk)
+    assert (exc.value.line, exc.value.column) == (3, "name")
+    assert "not UTF-8" in exc.value.message
+    path = tmp_path / "gbk.csv"
+    path.write_bytes(gbk)
+    with pytest.raises(CommandError, match="line 3, column name: the file is not UTF-8"):
+        call_command("import_merchants", str(path))
+    assert not Merchant.objects.exists()
+
+
+def test_bytes_not_in_utf8_deep_in_a_metrics_file_are_located(loaded):
+    start = datetime(2026, 11, 2, 12, 2, tzinfo=UTC)
+    rows = [f"T-1,{(start + timedelta(minutes=i)).isoformat()},1,1,1.00,0" for i in range(5000)]
+    text = "session_id,minute,viewers,orders,gmv,ad_spend\n" + "\n".join(rows) + "\n"
+    data = text.encode() + "T-1,2026-11-05T00:00:00Z,1,1,£5,0\n".encode("latin-1")
+    before = list(SessionMinute.objects.order_by("id").values())
+    with pytest.raises(ImportRowError) as exc:
+        import_csv("metrics", data)
+    assert (exc.value.line, exc.value.column) == (5002, "gmv")
+    assert list(SessionMinute.objects.order_by("id").values()) == before
+
+
+def test_utf8_bom_and_any_line_ending(db):
+    text = "\ufeff" + MERCHANTS.replace("silk,Silk Road", "silk,丝路")
+    for newline in ("\n", "\r\n", "\r"):
+        result = import_csv("merchants", text.replace("\n", newline).encode("utf-8"))
+        assert result.rows == 2, newline
+    assert Merchant.objects.get(code="silk").name == "丝路"
+
+
+def test_bulk_api_refuses_anonymous_users(db, api_client):
+    response = api_client.post("/api/merchants/import/merchants/", MERCHANTS, content_type="text/csv")
+    assert response.status_code in (401, 403) and not Merchant.objects.exists()
+
+
+def test_bulk_api_checks_upload_type_and_size(db, api_client, support_user, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from merchants import api, services
+
+    api_client.force_authenticate(support_user)
+    url = "/api/merchants/import/merchants/"
+    workbook = SimpleUploadedFile("m.csv", b"PK\x03\x04" + b"\x00" * 200, content_type="text/csv")
+    response = api_client.post(url, {"file": workbook}, format="multipart")
+    assert response.status_code == 415
+    assert response.json() == {
+        "line": 0,
+        "column": "file",
+        "error": "expected a CSV file (UTF-8 text), got a zip file (application/zip)",
+    }
+    gbk = SimpleUploadedFile("m.csv", "code,name,timezone,margin_rate,currency\nx,茶,,,\n".encode("gbk"))
+    response = api_client.post(url, {"file": gbk}, format="multipart")
+    assert response.status_code == 400 and (response.json()["line"], response.json()["column"]) == (2, "name")
+    monkeypatch.setattr(services, "MAX_UPLOAD_BYTES", len(MERCHANTS) - 1)
+    monkeypatch.setattr(api, "MAX_UPLOAD_BYTES", len(MERCHANTS) - 1)
+    monkeypatch.setattr(api, "MULTIPART_OVERHEAD", 0)
+    response = api_client.post(url, MERCHANTS, content_type="text/csv")
+    assert response.status_code == 413 and response.json()["column"] == "file"
+    upload = SimpleUploadedFile("m.csv", MERCHANTS.encode(), content_type="text/csv")
+    monkeypatch.setattr(api, "MULTIPART_OVERHEAD", 10_000)  # only the file's own size counts
+    response = api_client.post(url, {"file": upload}, format="multipart")
+    assert response.status_code == 413
+    assert not Merchant.objects.exists()
+    monkeypatch.setattr(services, "MAX_UPLOAD_BYTES", len(MERCHANTS))
+    monkeypatch.setattr(api, "MAX_UPLOAD_BYTES", len(MERCHANTS))
+    upload = SimpleUploadedFile("m.csv", MERCHANTS.encode(), content_type="text/csv")
+    assert api_client.post(url, {"file": upload}, format="multipart").status_code == 200
