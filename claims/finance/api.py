@@ -319,6 +319,8 @@ class Ledger(APIView):
         start, end = _date(request.query_params.get("start")), _date(request.query_params.get("end"))
         if not (start and end):
             return Response({"detail": "start and end (YYYY-MM-DD) are required."}, status=400)
+        if start > end:
+            return Response({"detail": "end is before start."}, status=400)
         if request.query_params.get("format") == "xlsx":
             return HttpResponse(exports.xlsx_bytes(exports.ledger_rows(start, end), "ledger"), content_type=XLSX)
         return StreamingHttpResponse(exports.iter_csv(exports.ledger_rows(start, end)), content_type="text/csv")

@@ -143,7 +143,9 @@ def batch_export(request, pk, fmt):
 def ledger(request):
     start, end = _date(request.GET.get("start")), _date(request.GET.get("end"))
     fmt = request.GET.get("format")
-    if start and end and fmt in ("csv", "xlsx"):
+    if start and end and start > end:
+        messages.error(request, _("The range ends before it starts."))
+    elif start and end and fmt in ("csv", "xlsx"):
         name = f"ledger-{start}-{end}"
         if fmt == "csv":
             response = StreamingHttpResponse(exports.iter_csv(exports.ledger_rows(start, end)), content_type="text/csv")
