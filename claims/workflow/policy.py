@@ -24,6 +24,8 @@ SUPPORT_ACTIONS = {
     "upload",
 }
 FINANCE_ACTIONS = {"settle"}
+# After a dispute, the first decider takes no part in the final decision.
+FIRST_DECIDER_EXCLUDED = {"start_review", "request_info", "approve", "partially_approve", "reject", "confirm_approval"}
 
 
 def is_member(user, merchant_id) -> bool:
@@ -68,15 +70,12 @@ def allowed_actions(user, claim) -> list[str]:
             check(user, action, claim.merchant_id)
         except NotPermitted:
             continue
+        if action in FIRST_DECIDER_EXCLUDED and claim.is_final_round and claim.first_decided_by_id == user.pk:
+            continue
         if action == "confirm_approval":
             if claim.pending_amount is not None and claim.pending_by_id != user.pk and claim.state == "under_review":
                 result.append(action)
             continue
-        method = getattr(claim, action)
-        if not can_proceed(method):
-            continue
-        if action in {"start_review", "approve", "partially_approve", "reject"} and claim.is_final_round:
-            if claim.first_decided_by_id == user.pk:
-                continue
-        result.append(action)
+        if can_proceed(getattr(claim, action)):
+            result.append(action)
     return result

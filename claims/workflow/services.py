@@ -451,8 +451,7 @@ def confirm_approval(claim, by):
         first = locked.pending_by
 
         def before(c):
-            if c.is_final_round and c.first_decided_by_id in (by.pk,):
-                raise NotPermitted(_("A disputed claim must be decided by someone other than the first decider."))
+            _not_first_decider(c, by)
 
         def apply(c, now):
             c.approved_amount = amount
@@ -470,7 +469,6 @@ def confirm_approval(claim, by):
             c.pending_reason = ""
             c.pending_message = ""
 
-        policy.check(by, "partially_approve", locked.merchant_id)
         return _step(
             locked,
             by,

@@ -374,3 +374,19 @@ def test_audit_trail_is_append_only_and_complete(flow, proposed):
 
 def test_now_is_timezone_aware(proposed):
     assert timezone.is_aware(proposed.created_at)
+
+
+def test_first_decider_is_offered_no_step_on_the_disputed_claim(flow, proposed, support_user, support_user_2):
+    """The buttons match the service rule: after a dispute the first decider cannot ask, decide or confirm."""
+    from claims.workflow import policy
+
+    claim = services.start_review(flow.disputed(proposed), support_user_2)
+    assert policy.allowed_actions(support_user, claim) == []
+    offered = set(policy.allowed_actions(support_user_2, claim))
+    assert offered == {"approve", "partially_approve", "reject", "request_info"}
+    claim = services.partially_approve(claim, support_user_2, "5000", "partial_evidence", "Receipts.")
+    assert policy.allowed_actions(support_user, claim) == []  # not even the second approval
+    with pytest.raises(NotPermitted):
+        services.request_info(claim, support_user, "missing_information", "More?")
+    with pytest.raises(NotPermitted):
+        services.confirm_approval(claim, support_user)
