@@ -8,6 +8,8 @@ Errors come back per field, so callers can name the field (or CSV column) that f
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -74,7 +76,7 @@ class MaintenanceRecord:
 class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with an explicit UTC offset; a naive time is refused, never guessed."""
 
-    default_error_messages = {"naive": "must include a UTC offset, e.g. 2026-10-05T20:00:00+08:00"}
+    default_error_messages = {"naive": gettext_lazy("must include a UTC offset, e.g. 2026-10-05T20:00:00+08:00")}
 
     def to_internal_value(self, value):
         if isinstance(value, str) and value.strip():
@@ -99,13 +101,13 @@ class RegionListField(serializers.Field):
         elif isinstance(data, list) and all(isinstance(c, str) for c in data):
             codes = [c.strip() for c in data if c.strip()]
         else:
-            raise serializers.ValidationError("must be a list of region codes or codes separated by ';'")
+            raise serializers.ValidationError(_("must be a list of region codes or codes separated by ';'"))
         if not codes:
-            raise serializers.ValidationError("at least one region is required")
+            raise serializers.ValidationError(_("at least one region is required"))
         found = {r.code: r for r in Region.objects.filter(code__in=codes)}
         unknown = [c for c in codes if c not in found]
         if unknown:
-            raise serializers.ValidationError(f"unknown region(s): {', '.join(unknown)}")
+            raise serializers.ValidationError(_("unknown region(s): %(codes)s") % {"codes": ", ".join(unknown)})
         return tuple(found[c] for c in dict.fromkeys(codes))
 
     def to_representation(self, value):
@@ -122,10 +124,13 @@ class _ServiceMixin:
         code = attrs.get("service")
         service = Service.objects.select_related("provider").filter(code=code).first()
         if service is None:
-            raise serializers.ValidationError({"service": f"unknown service '{code}'"})
+            raise serializers.ValidationError({"service": _("unknown service '%(code)s'") % {"code": code}})
         if provider_name and service.provider.name != provider_name:
             raise serializers.ValidationError(
-                {"provider": f"service '{code}' belongs to '{service.provider.name}', not '{provider_name}'"}
+                {
+                    "provider": _("service '%(code)s' belongs to '%(owner)s', not '%(given)s'")
+                    % {"code": code, "owner": service.provider.name, "given": provider_name}
+                }
             )
         attrs["service"] = service
         return attrs
@@ -169,9 +174,9 @@ class IncidentRecordSerializer(_ServiceMixin, serializers.Serializer):
         ]
         for earlier, later in order:
             if attrs.get(earlier) and attrs.get(later) and attrs[later] < attrs[earlier]:
-                raise serializers.ValidationError({later: f"must not be before {earlier}"})
+                raise serializers.ValidationError({later: _("must not be before %(field)s") % {"field": earlier}})
         if attrs.get("status") == IncidentState.RESOLVED and not attrs.get("resolved_at"):
-            raise serializers.ValidationError({"resolved_at": "is required when the status is resolved"})
+            raise serializers.ValidationError({"resolved_at": _("is required when the status is resolved")})
         return attrs
 
     def to_record(self) -> IncidentRecord:
@@ -207,7 +212,7 @@ class MaintenanceRecordSerializer(_ServiceMixin, serializers.Serializer):
     def validate(self, attrs):
         attrs = self._resolve_service(attrs)
         if attrs["ends_at"] <= attrs["starts_at"]:
-            raise serializers.ValidationError({"ends_at": "must be after starts_at"})
+            raise serializers.ValidationError({"ends_at": _("must be after starts_at")})
         return attrs
 
     def to_record(self) -> MaintenanceRecord:

@@ -15,11 +15,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import TransitionNotAllowed
 
 from accounts import roles
 
-from .models import Incident, IncidentState, IncidentUpdate, MaintenanceWindow, WebhookSource
+from .models import Incident, IncidentState, IncidentUpdate, MaintenanceWindow, WebhookSource, state_label
 from .records import (
     INCIDENT_CSV_COLUMNS,
     MAINTENANCE_CSV_COLUMNS,
@@ -35,6 +36,12 @@ from .signals import incident_changed
 _PROGRESS = [IncidentState.DETECTED, IncidentState.ACKNOWLEDGED, IncidentState.MITIGATED, IncidentState.RESOLVED]
 _EDITABLE = ["title", "service", "impact", "cause", "started_at", "detected_at"]
 _STATE_TIMES = ["acknowledged_at", "mitigated_at", "resolved_at"]
+_ACTION_LABELS = {
+    "acknowledge": pgettext_lazy("incident action", "Acknowledge"),
+    "mitigate": pgettext_lazy("incident action", "Mitigate"),
+    "resolve": pgettext_lazy("incident action", "Resolve"),
+    "void": pgettext_lazy("incident action", "Void"),
+}
 
 
 class IncidentConflict(Exception):
@@ -83,7 +90,10 @@ def _apply_transition(incident, action: str, at, *, origin, actor, message=""):
     try:
         method(at, by=actor, description=message or f"{action} via {origin}")
     except TransitionNotAllowed as exc:
-        raise IncidentConflict(f"cannot {action} an incident that is {from_state}") from exc
+        raise IncidentConflict(
+            _("“%(action)s” is not possible: the incident is %(state)s.")
+            % {"action": _ACTION_LABELS[action], "state": state_label(from_state)}
+        ) from exc
     incident.save()
     _log(
         incident,
@@ -103,11 +113,14 @@ def _steps_towards(incident, record: IncidentRecord) -> list[tuple[str, datetime
     if target == incident.state:
         return []
     if incident.state == IncidentState.VOIDED:
-        raise IncidentConflict("the incident was voided as a false alarm; it can no longer change")
+        raise IncidentConflict(_("The incident was voided as a false alarm; it can no longer change."))
     if target == IncidentState.VOIDED:
         return [("void", record.source_updated_at or timezone.now())]
     if _PROGRESS.index(target) < _PROGRESS.index(incident.state):
-        raise IncidentConflict(f"cannot move a {incident.state} incident back to {target}")
+        raise IncidentConflict(
+            _("An incident that is %(state)s cannot move back to %(target)s.")
+            % {"state": state_label(incident.state), "target": state_label(target)}
+        )
     steps = []
     current = _PROGRESS.index(incident.state)
     for state, action, at in [
@@ -225,11 +238,11 @@ def transition_incident(incident: Incident, action: str, *, actor, message: str,
     Only support staff may; ``PermissionDenied`` otherwise."""
     _check_actor(actor)
     if action not in {"acknowledge", "mitigate", "resolve", "void"}:
-        raise IncidentConflict(f"unknown action '{action}'")
+        raise IncidentConflict(_("Unknown action '%(action)s'.") % {"action": action})
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     at = at or timezone.now()
     if at < incident.started_at:
-        raise IncidentConflict("the time of a state change cannot be before the incident started")
+        raise IncidentConflict(_("The time of a state change cannot be before the incident started."))
     previous = _span(incident)
     _apply_transition(incident, action, at, origin="console", actor=actor, message=message)
     _notify(incident, ["state"], previous=previous)

@@ -179,3 +179,35 @@ def test_list_page_runs_a_constant_number_of_queries(client, catalogue, support_
     page = response.context["page"]
     assert len(page.object_list) == 25 and page.paginator.count == 43
     assert response.content.decode().count("cn-east, cn-south") == 25
+
+
+def test_console_errors_speak_the_users_language(client, catalogue, support_user):
+    from incidents.services import transition_incident
+
+    client.force_login(support_user)
+    zh = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    form = {
+        "title": "X",
+        "service": catalogue["services"]["rtc-video"].pk,
+        "regions": [catalogue["regions"]["cn-east"].pk],
+        "impact": "major_outage",
+        "cause": "provider",
+        "started_at": "2026-10-05T20:00",
+        "detected_at": "2026-10-05T19:00",
+    }
+    assert "不得早于 started_at" in client.post(reverse("incidents:create"), form, **zh).content.decode()
+    form["detected_at"] = "2026-10-05T20:01"
+    client.post(reverse("incidents:create"), form)
+    incident = Incident.objects.get()
+    transition_incident(incident, "mitigate", actor=support_user, message="rerouted")
+    response = client.post(
+        reverse("incidents:transition", args=[incident.pk]),
+        {"action": "acknowledge", "message": "late ack"},
+        follow=True,
+        **zh,
+    )
+    assert "无法执行“确认”：该故障事件当前为“已缓解”。" in response.content.decode()
+    response = client.post(
+        reverse("incidents:transition", args=[incident.pk]), {"action": "acknowledge", "message": "x"}, follow=True
+    )
+    assert "“Acknowledge” is not possible: the incident is Mitigated." in response.content.decode()
