@@ -91,13 +91,20 @@ def _apply_estimate(claim, amount: Decimal, now) -> str:
         return "updated"
     # Decided (or closed): never changed silently; a differing figure becomes a note for staff.
     reference = claim.approved_amount if claim.approved_amount is not None else claim.computed_amount
-    if amount == claim.computed_amount or amount == claim.recomputed_amount:
+    if amount == (claim.computed_amount if claim.recomputed_amount is None else claim.recomputed_amount):
         return "unchanged"
-    Claim.objects.filter(pk=claim.pk).update(recomputed_amount=amount, recomputed_at=now)
-    message = _(
-        "Recomputed estimate %(new)s %(cur)s differs from the computed amount %(old)s used for the decision "
-        "(decided amount %(ref)s); the claim was not changed."
-    ) % {"new": amount, "cur": claim.currency, "old": claim.computed_amount, "ref": reference}
+    if amount == claim.computed_amount:  # back to the figure of the decision: the earlier note no longer holds
+        Claim.objects.filter(pk=claim.pk).update(recomputed_amount=None, recomputed_at=now)
+        message = _("Recomputed estimate %(new)s %(cur)s matches the computed amount used for the decision again.") % {
+            "new": amount,
+            "cur": claim.currency,
+        }
+    else:
+        Claim.objects.filter(pk=claim.pk).update(recomputed_amount=amount, recomputed_at=now)
+        message = _(
+            "Recomputed estimate %(new)s %(cur)s differs from the computed amount %(old)s used for the decision "
+            "(decided amount %(ref)s); the claim was not changed."
+        ) % {"new": amount, "cur": claim.currency, "old": claim.computed_amount, "ref": reference}
     event = ClaimEvent.objects.create(
         claim=claim,
         kind=ClaimEvent.Kind.NOTE,

@@ -57,6 +57,17 @@ def test_undecided_claim_takes_new_amount_decided_claim_gets_a_note(
     assert claim.recomputed_amount is not None and claim.recomputed_amount != decided_amount
     note = ClaimEvent.objects.filter(claim=claim, kind="note").get()
     assert "not changed" in note.message
+    assert sync_incident_claims(incident)["unchanged"] == 1  # the same differing figure: no second note
+
+    # The start time is corrected back: the note about a different figure must go.
+    type(incident).objects.filter(pk=incident.pk).update(
+        started_at=incident.started_at - timedelta(minutes=10), detected_at=incident.detected_at - timedelta(minutes=10)
+    )
+    incident.refresh_from_db()
+    assert sync_incident_claims(incident)["noted"] == 1
+    claim = Claim.objects.get(pk=claim.pk)
+    assert claim.recomputed_amount is None and claim.approved_amount == decided_amount
+    assert "matches" in ClaimEvent.objects.filter(claim=claim, kind="note").last().message
 
 
 def test_merchant_no_longer_hit_gets_zero_on_undecided_claim(merchant):
