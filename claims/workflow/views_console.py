@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required, support_required
@@ -14,6 +15,7 @@ from incidents.models import Incident
 from merchants.models import Merchant
 
 from . import config, forms, policy, selectors, services
+from .errors import WorkflowError
 from .views_common import claim_or_404, download_document, form_errors, notifications_page, run_action, upload_evidence
 
 STAFF_ACTIONS = ("start_review", "request_info", "approve", "partially_approve", "reject", "confirm_approval", "settle")
@@ -140,11 +142,16 @@ def bulk_approve(request):
     incident = get_object_or_404(Incident, pk=d["incident"])
     target = f"{redirect('claims_console:queue').url}?incident={incident.pk}&state=approved"
 
-    def call():
+    try:
         approved = services.bulk_approve(incident, request.user, d["threshold"], message=d.get("message") or "")
-        messages.info(request, _("%(n)d proposed claims approved.") % {"n": len(approved)})
-
-    return run_action(request, call, _("Bulk approval done."), target)
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    else:
+        n = len(approved)
+        messages.success(
+            request, ngettext("%(n)d proposed claim approved.", "%(n)d proposed claims approved.", n) % {"n": n}
+        )
+    return redirect(target)
 
 
 @staff_required

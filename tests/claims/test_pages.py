@@ -215,9 +215,16 @@ def test_console_bulk_approve(client, support_user, merchant, other_merchant):
     big = services.propose(incident=incident, merchant=other_merchant, amount="9000", currency="CNY")
     client.force_login(support_user)
     assert "Bulk approval" in client.get(f"/console/claims/?incident={incident.pk}").content.decode()
-    client.post("/console/claims/bulk-approve/", {"incident": incident.pk, "threshold": "100", "message": ""})
+    r = client.post(
+        "/console/claims/bulk-approve/", {"incident": incident.pk, "threshold": "100", "message": ""}, follow=True
+    )
     assert Claim.objects.get(pk=small.pk).state == ClaimState.APPROVED
     assert Claim.objects.get(pk=big.pk).state == ClaimState.PROPOSED
+    assert [str(m) for m in r.context["messages"]] == ["1 proposed claim approved."]
+    r = client.post("/console/claims/bulk-approve/", {"incident": incident.pk, "threshold": "100"}, follow=True)
+    assert [str(m) for m in r.context["messages"]] == ["0 proposed claims approved."]
+    nothing_proposed = make_incident("B-2")
+    assert "Bulk approval" not in client.get(f"/console/claims/?incident={nothing_proposed.pk}").content.decode()
 
 
 def test_dashboard_counts_overdue_and_median(client, support_user, merchant, merchant_user, support_user_2):
