@@ -28,6 +28,7 @@ SHOWN = Decimal("0.000001")  # stored/printed precision of intermediate figures
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 PRECISION = 40  # Decimal digits for the intermediate divisions
+VOIDED = "voided"  # an incident that never happened: nothing to compensate
 
 Flag = LossAssessment.Flag
 
@@ -271,6 +272,8 @@ def estimate_as_json(estimate: IncidentEstimate) -> list[dict]:
 
 def estimate_incident(incident, *, now: datetime | None = None) -> list[dict]:
     """Pure read: what ``assess_incident`` would store, as JSON-ready dicts (one per merchant)."""
+    if incident.state == VOIDED:
+        return []
     return estimate_as_json(compute(incident, now=now))
 
 
@@ -291,7 +294,7 @@ def assess_incident(incident, *, now: datetime | None = None) -> list[LossAssess
             a.merchant_id: a
             for a in LossAssessment.objects.select_for_update().filter(incident_id=incident.pk, is_current=True)
         }
-        if incident.state == "voided":
+        if incident.state == VOIDED:
             LossAssessment.objects.filter(pk__in=[a.pk for a in current.values()]).update(is_current=False)
             return []
         estimate = compute(incident, now=now)
