@@ -105,3 +105,13 @@ def test_voided_incident_retires_its_assessments(f):
     incident.refresh_from_db()
     assert assess_incident(incident) == []
     assert not incident.loss_assessments.filter(is_current=True).exists()
+
+
+def test_estimate_losses_save_prints_what_it_stored(f, capsys):
+    standard_session(f, f.merchant("tea"))
+    incident = f.incident(end=None)  # open: its window runs until now + tail
+    call_command("estimate_losses", "--incident", incident.key, "--save", "--json")
+    (printed,) = json.loads(capsys.readouterr().out)
+    stored = incident.loss_assessments.get(is_current=True)
+    assert printed["inputs_fingerprint"] == stored.inputs_fingerprint
+    assert printed["compensation"] == str(stored.compensation) and "ongoing" in printed["flags"]

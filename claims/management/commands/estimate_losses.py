@@ -3,6 +3,7 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from claims.loss import assess_incident, estimate_incident
 from incidents.models import Incident
@@ -23,9 +24,10 @@ class Command(BaseCommand):
         incident = Incident.objects.filter(source=source, external_id=external_id).first()
         if incident is None:
             raise CommandError(f"no incident {options['incident']}")
+        now = timezone.now()  # one clock: what is printed is what was stored
         if options["save"]:
-            assess_incident(incident)
-        result = estimate_incident(incident)
+            assess_incident(incident, now=now)
+        result = estimate_incident(incident, now=now)
         if options["json"]:
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
             return
