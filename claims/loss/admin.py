@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from claims.models import CompensationPolicy, LossAssessment, LossAssessmentLine
+from incidents.models import Cause
 
 from .policy import EDITABLE_FIELDS, publish_policy
 
@@ -48,18 +49,44 @@ class LossAssessmentLineInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("session")
+
+
+class CauseFilter(admin.SimpleListFilter):
+    """The incident cause with its label (the assessment stores the code)."""
+
+    title = _("cause")
+    parameter_name = "cause"
+
+    def lookups(self, request, model_admin):
+        return Cause.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(cause=self.value()) if self.value() else queryset
+
 
 @admin.register(LossAssessment)
 class LossAssessmentAdmin(admin.ModelAdmin):
-    list_display = ["incident", "merchant", "compensation", "currency", "flags", "is_current", "computed_at"]
-    list_filter = ["is_current", "cause"]
+    """Read-only: assessments are written by the engine only (``assess_incident``)."""
+
+    list_display = ["incident", "merchant", "compensation", "currency", "flag_labels", "is_current", "computed_at"]
+    list_filter = ["is_current", CauseFilter]
     search_fields = ["merchant__code", "incident__external_id"]
     inlines = [LossAssessmentLineInline]
+
+    @admin.display(description=_("flags"))
+    def flag_labels(self, obj):
+        labels = dict(LossAssessment.Flag.choices)
+        return ", ".join(str(labels.get(flag, flag)) for flag in obj.flags) or "-"
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

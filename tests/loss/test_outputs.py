@@ -115,3 +115,20 @@ def test_estimate_losses_save_prints_what_it_stored(f, capsys):
     stored = incident.loss_assessments.get(is_current=True)
     assert printed["inputs_fingerprint"] == stored.inputs_fingerprint
     assert printed["compensation"] == str(stored.compensation) and "ongoing" in printed["flags"]
+
+
+def test_assessment_admin_is_read_only_with_labels_and_constant_queries(f, admin_client, django_assert_max_num_queries):
+    for k in range(8):
+        standard_session(f, f.merchant("m0"), sid=f"S{k}")  # one assessment with 8 lines
+    for k in range(1, 4):
+        standard_session(f, f.merchant(f"m{k}"), sid=f"T{k}")
+    (first, *_) = assess_incident(f.incident(cause="unknown"))
+    response = admin_client.get("/admin/claims/lossassessment/")
+    page = response.content.decode()
+    assert response.status_code == 200 and page.count("Unknown cause (review)") == 4
+    assert "Third party" in page  # the cause filter shows labels, not codes
+    with django_assert_max_num_queries(12):
+        response = admin_client.get(f"/admin/claims/lossassessment/{first.pk}/change/")
+    assert response.status_code == 200 and response.content.count(b"S7 (rtc-video/cn-east)") == 1
+    assert b'name="_save"' not in response.content
+    assert admin_client.post(f"/admin/claims/lossassessment/{first.pk}/change/", {}).status_code == 403
