@@ -13,6 +13,7 @@ import zoneinfo
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -311,22 +312,24 @@ def monthly_context(merchant: Merchant, period: date) -> dict:
         )
         if c.decided_at and lo <= c.decided_at < hi:
             decided[c.currency] = decided.get(c.currency, Decimal(0)) + (c.approved_amount or 0)
+    # Payments are the claims settled in the month: through a batch, or directly by finance.
+    batch_of = SettlementItem.objects.filter(claim=OuterRef("pk"), status=ItemStatus.PAID).values("batch__reference")
     payments = []
-    for item in (
-        SettlementItem.objects.filter(merchant=merchant, status=ItemStatus.PAID, paid_at__gte=lo, paid_at__lt=hi)
-        .select_related("batch")
-        .order_by("paid_at", "pk")
+    for c in (
+        Claim.objects.filter(merchant=merchant, state=ClaimState.SETTLED, settled_at__gte=lo, settled_at__lt=hi)
+        .annotate(batch_reference=Subquery(batch_of[:1]))
+        .order_by("settled_at", "pk")
     ):
         payments.append(
             {
-                "at": clock.dt(item.paid_at),
-                "batch": item.batch.reference,
-                "claim": f"C-{item.claim_id:06d}",
-                "reference": item.payment_reference,
-                "amount": money(item.amount, item.currency),
+                "at": clock.dt(c.settled_at),
+                "batch": c.batch_reference or "—",
+                "claim": f"C-{c.pk:06d}",
+                "reference": c.payment_reference,
+                "amount": money(c.approved_amount, c.currency),
             }
         )
-        paid[item.currency] = paid.get(item.currency, Decimal(0)) + item.amount
+        paid[c.currency] = paid.get(c.currency, Decimal(0)) + c.approved_amount
     currencies = sorted(set(decided) | set(paid))
     return {
         "clock": clock.name,

@@ -142,7 +142,11 @@ def ledger_rows(start: date, end: date) -> Iterator[list]:
                 items[item.claim_id] = item  # the active item wins over earlier failed ones
         for claim in chunk:
             item = items.get(claim.pk)
-            paid = item.amount if item is not None and item.status == ItemStatus.PAID else Decimal("0.00")
+            # A settled claim is paid, also when finance settled it outside a batch (workflow ``settle``).
+            settled = claim.state == ClaimState.SETTLED
+            if settled and item is not None and item.status != ItemStatus.PAID:
+                item = None
+            paid = cents(claim.approved_amount) if settled else Decimal("0.00")
             t = totals.setdefault(claim.currency, [0, Decimal("0.00"), Decimal("0.00")])
             t[0] += 1
             t[1] += cents(claim.approved_amount)
@@ -157,9 +161,9 @@ def ledger_rows(start: date, end: date) -> Iterator[list]:
                 cents(claim.approved_amount),
                 claim.state,
                 item.batch.reference if item else "",
-                item.status if item else "",
-                item.payment_reference if item else "",
-                _local_date(item.paid_at) if item and item.paid_at else "",
+                ItemStatus.PAID if settled else (item.status if item else ""),
+                claim.payment_reference if settled else (item.payment_reference if item else ""),
+                _local_date((item.paid_at if item else None) or claim.settled_at) if settled else "",
                 paid,
             ]
     for currency, (count, approved, paid) in sorted(totals.items()):

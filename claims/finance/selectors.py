@@ -11,9 +11,10 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts import roles
+from claims.models import Claim, ClaimState
 from merchants.selectors import merchant_ids_for_user
 
-from .models import IssuedDocument, ItemStatus, SettlementBatch, SettlementItem
+from .models import IssuedDocument, ItemStatus, SettlementBatch
 from .services import cents
 from .services.settlements import eligible_claims
 
@@ -106,29 +107,31 @@ def recovery_report(start: date | None = None, end: date | None = None) -> list[
     from sla.models import CreditClaimState, ProviderCreditClaim
 
     tz = timezone.get_current_timezone()
-    items = SettlementItem.objects.filter(status=ItemStatus.PAID)
+    # Paid = settled, through a batch or directly (workflow ``settle``): the claim is the record.
+    settled = Claim.objects.filter(state=ClaimState.SETTLED)
     credit_claims = ProviderCreditClaim.objects.select_related("provider").order_by("period", "contract_code")
     if start:
         lo = start.replace(day=1)
-        items = items.filter(claim__incident__started_at__gte=timezone.make_aware(datetime.combine(lo, time.min), tz))
+        settled = settled.filter(incident__started_at__gte=timezone.make_aware(datetime.combine(lo, time.min), tz))
         credit_claims = credit_claims.filter(period__gte=lo)
     if end:
         hi = _next_month(end)
-        items = items.filter(claim__incident__started_at__lt=timezone.make_aware(datetime.combine(hi, time.min), tz))
+        settled = settled.filter(incident__started_at__lt=timezone.make_aware(datetime.combine(hi, time.min), tz))
         credit_claims = credit_claims.filter(period__lt=hi)
     paid = (
-        items.annotate(month=TruncMonth("claim__incident__started_at", tzinfo=tz))
+        settled.annotate(month=TruncMonth("incident__started_at", tzinfo=tz))
         .values(
             "month",
-            "claim__incident__service__provider__name",
-            "claim__incident__service__provider_id",
-            "claim__incident_id",
-            "claim__incident__source",
-            "claim__incident__external_id",
-            "claim__incident__title",
+            "incident__service__provider__name",
+            "incident__service__provider_id",
+            "incident_id",
+            "incident__source",
+            "incident__external_id",
+            "incident__title",
             "currency",
         )
-        .annotate(amount=Sum("amount"), claims=Count("pk"))
+        .annotate(amount=Sum("approved_amount"), claims=Count("pk"))
+        .order_by()
     )
     groups: dict[tuple, dict] = {}
 
@@ -152,14 +155,14 @@ def recovery_report(start: date | None = None, end: date | None = None) -> list[
         month = row["month"].date() if hasattr(row["month"], "date") else row["month"]
         g = group(
             month,
-            row["claim__incident__service__provider_id"],
-            row["claim__incident__service__provider__name"],
+            row["incident__service__provider_id"],
+            row["incident__service__provider__name"],
             row["currency"],
         )
         g["incidents"].append(
             {
-                "key": f"{row['claim__incident__source']}:{row['claim__incident__external_id']}",
-                "title": row["claim__incident__title"],
+                "key": f"{row['incident__source']}:{row['incident__external_id']}",
+                "title": row["incident__title"],
                 "claims": row["claims"],
                 "paid": cents(row["amount"]),
             }

@@ -108,3 +108,36 @@ def test_xlsx_keeps_text_that_looks_like_a_formula_as_text(claims, finance):
     assert "<f>" not in sheet
     ws = load_workbook(io.BytesIO(data)).active
     assert list(ws.values)[1][3] == claim.merchant.name
+
+
+def test_a_claim_settled_outside_a_batch_counts_as_paid(claims, finance, settings, tmp_path):
+    """Finance may settle an accepted claim directly (workflow ``settle``); ledger, recovery report
+    and monthly statement must count it as paid, or 'outstanding' and 'net cost' do not reconcile."""
+    from claims.finance import documents as docs
+    from claims.finance import selectors
+    from claims.workflow import services as wf
+
+    batch, (in_batch,) = _exported_batch(claims, finance, [("10.05", "CNY")])
+    st.import_payments(
+        batch, finance, f"claim_id,amount,currency,status,payment_reference\n{in_batch.pk},10.05,CNY,paid,P1\n".encode()
+    )
+    direct = wf.settle(claims.accepted("20.10", merchant=claims.merchant("m0")), finance, "WIRE-7")
+    open_claim = claims.accepted("1.00", merchant=claims.merchant("m0"))
+    today = timezone.localdate()
+    rows = _parse_csv(exports.csv_bytes(exports.ledger_rows(today, today)))
+    by_claim = {int(r[1]): r for r in rows[1:] if r[0] != "TOTAL"}
+    assert by_claim[direct.pk][9:] == ["paid", "WIRE-7", today.isoformat(), "20.10"]
+    assert by_claim[open_claim.pk][9:] == ["", "", "", "0.00"]
+    (total,) = [r for r in rows if r[0] == "TOTAL"]
+    assert (total[6], total[10], total[12]) == ("31.15", "1.00", "30.15")  # approved, outstanding, paid
+
+    (row,) = selectors.recovery_report()
+    assert row["paid"] == Decimal("30.15") and sum(i["claims"] for i in row["incidents"]) == 2
+
+    settings.MEDIA_ROOT = tmp_path
+    month = docs.monthly_context(direct.merchant, today.replace(day=1))
+    assert [(p["claim"], p["reference"], p["amount"]) for p in month["payments"]] == [
+        (f"C-{in_batch.pk:06d}", "P1", "10.05 CNY"),
+        (f"C-{direct.pk:06d}", "WIRE-7", "20.10 CNY"),
+    ]
+    assert month["totals"][0]["paid"] == "30.15 CNY"
