@@ -26,6 +26,7 @@ from pathlib import Path
 
 import filetype
 from django.db import DataError, IntegrityError, connection, transaction
+from django.utils import timezone
 
 from .models import LiveSession, Merchant, SessionMinute
 
@@ -376,6 +377,7 @@ def _import_sessions(reader, header) -> ImportResult:
             for s in LiveSession.objects.filter(external_id__in=ids[start : start + 5000]):
                 existing[s.external_id] = s
         to_create, to_update = [], []
+        changed_at = timezone.now()
         for sid, (_line, values) in parsed.items():
             row = {
                 "merchant_id": merchants[values.pop("merchant_code")],
@@ -387,6 +389,7 @@ def _import_sessions(reader, header) -> ImportResult:
             elif any(getattr(session, k) != v for k, v in row.items()):
                 for k, v in row.items():
                     setattr(session, k, v)
+                session.updated_at = changed_at  # bulk_update does not apply auto_now
                 to_update.append(session)
             else:
                 result.unchanged += 1

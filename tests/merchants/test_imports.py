@@ -49,6 +49,11 @@ def test_sessions_create_unknown_merchants_and_store_utc(loaded):
     assert (new.service_code, new.region_code) == ("cdn-live", "cn-north")
     again = import_csv("sessions", SESSIONS.encode())
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    stamp = LiveSession.objects.get(external_id="T-1").updated_at
+    ended = import_csv("sessions", SESSIONS.replace("2026-11-02T14:00:00Z", "2026-11-02T15:00:00Z").encode())
+    assert (ended.created, ended.updated, ended.unchanged) == (0, 1, 1)
+    session = LiveSession.objects.get(external_id="T-1")
+    assert session.ended_at.isoformat() == "2026-11-02T15:00:00+00:00" and session.updated_at > stamp
 
 
 def test_metrics_upsert_is_idempotent(loaded):
