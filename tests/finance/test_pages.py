@@ -291,3 +291,41 @@ def test_batch_page_totals_per_currency_reconcile_to_the_cent(client, claims, fi
         "CNY": "Total CNY (3) 1234.87 CNY Paid 1234.77 CNY · Failed 0.10 CNY",
         "USD": "Total USD (1) 0.01 USD Paid 0.01 USD",
     }
+
+
+@pytest.mark.browser
+def test_finance_batch_page_in_chinese_on_a_phone(browser, live_server, make_user, screenshot):
+    """A paid batch at 375 px in zh-hans: translated history, totals, no sideways scrolling (long SHA-256)."""
+    claims = Claims(make_user)
+    finance = make_user("fay-finance", "finance")
+    paid = claims.accepted("1200.00")
+    failed = claims.accepted("80.55", merchant=claims.merchant("silk", "丝绸之路"))
+    batch = st.create_batch(finance, note="十一月")
+    st.add_claims(batch, finance)
+    st.lock(batch, finance)
+    st.mark_exported(batch, finance, "9" * 64)
+    st.import_payments(
+        batch,
+        finance,
+        (
+            "claim_id,amount,currency,status,payment_reference,failure_reason\n"
+            f"{paid.pk},1200.00,CNY,paid,BANK-1,\n{failed.pk},80.55,CNY,failed,,账户冻结\n"
+        ).encode(),
+    )
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    page = context.new_page()
+    page.base_url = live_server.url
+    try:
+        browser_login(page, "fay-finance")
+        with page.expect_navigation():
+            page.select_option("select[name=language]", "zh-hans")
+        page.goto(f"{live_server.url}/finance/batches/{batch.pk}/")
+        assert page.inner_text("#batch-state") == "部分付款"
+        history = page.inner_text("ul.timeline")
+        assert "已锁定" in history and "lock" not in history and "pending" not in history
+        assert "已付款 1200.00 CNY · 失败 80.55 CNY" in page.inner_text("#items tfoot")
+        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+        screenshot(page, "finance_batch_zh_375px")
+        assert not overflow, "the batch page scrolls sideways at 375px"
+    finally:
+        context.close()
