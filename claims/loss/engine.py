@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from claims.models import CompensationPolicy, LossAssessment, LossAssessmentLine
@@ -277,6 +277,21 @@ def estimate_incident(incident, *, now: datetime | None = None) -> list[dict]:
     return estimate_as_json(compute(incident, now=now))
 
 
+ASSESSMENT_LOCK = 0x4C4F5353  # "LOSS": PostgreSQL advisory lock key of assess_incident
+
+
+def _serialise_assessments() -> None:
+    """Hold, until commit, the lock that makes assessments of different incidents take turns.
+
+    A minute belongs to the assessment that claimed it first (step 1), so the assessment of an
+    overlapping incident must see the other's committed lines: two at once would both count
+    the shared minutes. Taken after the incident's row lock, always in that order.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ASSESSMENT_LOCK])
+
+
 def assess_incident(incident, *, now: datetime | None = None) -> list[LossAssessment]:
     """Compute and store the current loss assessment of every merchant the incident hit.
 
@@ -290,6 +305,7 @@ def assess_incident(incident, *, now: datetime | None = None) -> list[LossAssess
     now = now or timezone.now()
     with transaction.atomic():
         Incident.objects.select_for_update().filter(pk=incident.pk).first()  # one assessor per incident
+        _serialise_assessments()
         current = {
             a.merchant_id: a
             for a in LossAssessment.objects.select_for_update().filter(incident_id=incident.pk, is_current=True)
