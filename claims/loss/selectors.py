@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils import timezone
 
 from claims.models import LossAssessment, LossAssessmentLine
-from merchants.models import LiveSession, SessionMinute
+from merchants.models import SessionMinute
 
 from .aggregates import MINUTE, floor_minute
 
@@ -64,6 +64,8 @@ def gmv_chart_series(line_or_session, incident, *, pad_minutes: int = 30) -> dic
             method, baseline, w_start, w_end = ln.agg.method, ln.baseline, ln.agg.window_start, ln.agg.window_end
         else:
             method, baseline, w_start, w_end = "insufficient_data", Decimal(0), None, None
+    # The assessment is cached on lines read through it: no query per chart for the currency.
+    currency = line.assessment.currency if line is not None else session.merchant.currency
     has_baseline = method != "insufficient_data"
     start = floor_minute(session.started_at)
     end = session.ended_at or timezone.now()
@@ -91,7 +93,7 @@ def gmv_chart_series(line_or_session, incident, *, pad_minutes: int = 30) -> dic
         minute += MINUTE
     return {
         "session_id": session.external_id,
-        "currency": session.merchant.currency if isinstance(session, LiveSession) else None,
+        "currency": currency,
         "baseline_method": method,
         "baseline": baseline_text,
         "outage": {

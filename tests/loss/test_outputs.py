@@ -132,3 +132,13 @@ def test_assessment_admin_is_read_only_with_labels_and_constant_queries(f, admin
     assert response.status_code == 200 and response.content.count(b"S7 (rtc-video/cn-east)") == 1
     assert b'name="_save"' not in response.content
     assert admin_client.post(f"/admin/claims/lossassessment/{first.pk}/change/", {}).status_code == 403
+
+
+def test_gmv_chart_of_a_stored_line_reads_only_its_minutes(f, django_assert_num_queries):
+    standard_session(f, f.merchant(currency="USD"))
+    incident = f.incident()
+    (assessment,) = assess_incident(incident)
+    (line,) = assessment.lines.select_related("session")
+    with django_assert_num_queries(1):  # the session's minutes; nothing per line besides
+        chart = gmv_chart_series(line, incident)
+    assert chart["currency"] == "USD" and len(chart["points"]) == 120
