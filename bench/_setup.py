@@ -1,6 +1,7 @@
 """Shared set-up of the loss benchmarks: Django on a throw-away copy of the DATABASE_URL
-database (``test_<name>``, created and migrated here, dropped at exit), so a benchmark
-never touches real data and needs nothing prepared."""
+database (``bench_<name>``, created and migrated here, dropped at exit), so a benchmark
+never touches real data and needs nothing prepared. Not ``test_<name>``: that is the test
+suite's database, which a benchmark run beside ``make test`` would otherwise drop."""
 
 import atexit
 import os
@@ -21,5 +22,6 @@ from django.db import connection  # noqa: E402
 if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     sys.exit("Run the benchmarks with DATABASE_URL=postgres://…")
 
+connection.settings_dict.setdefault("TEST", {})["NAME"] = f"bench_{connection.settings_dict['NAME']}"
 _original_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
 atexit.register(connection.creation.destroy_test_db, _original_name, verbosity=0)
