@@ -64,12 +64,24 @@ class CompensationPolicy(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
     supersedes = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by", editable=False
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        editable=False,
+        verbose_name=_("previous version"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-version"]
@@ -110,9 +122,18 @@ class LossAssessment(models.Model):
         ONGOING = "ongoing", _("Incident still open: provisional")
         CURRENCY_MISMATCH = "currency_mismatch", _("Merchant currency differs from the policy's")
 
-    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="loss_assessments")
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="loss_assessments")
-    policy = models.ForeignKey(CompensationPolicy, on_delete=models.PROTECT, related_name="assessments")
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.PROTECT, related_name="loss_assessments", verbose_name=_("incident")
+    )
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, related_name="loss_assessments", verbose_name=_("merchant")
+    )
+    policy = models.ForeignKey(
+        CompensationPolicy,
+        on_delete=models.PROTECT,
+        related_name="assessments",
+        verbose_name=_("compensation policy"),
+    )
     currency = models.CharField(_("currency"), max_length=3)
     cause = models.CharField(_("cause"), max_length=20)
     margin_rate = models.DecimalField(_("margin rate applied"), max_digits=5, decimal_places=4)
@@ -133,11 +154,18 @@ class LossAssessment(models.Model):
     first_computed_at = models.DateTimeField(_("first computed at"))
     is_current = models.BooleanField(_("current"), default=True)
     superseded_by = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="supersedes",
+        verbose_name=_("superseded by"),
     )
 
     class Meta:
         ordering = ["-computed_at", "-id"]
+        verbose_name = _("loss assessment")
+        verbose_name_plural = _("loss assessments")
         constraints = [
             models.UniqueConstraint(
                 fields=["incident", "merchant"], condition=Q(is_current=True), name="one_current_assessment"
@@ -161,8 +189,12 @@ class LossAssessmentLine(models.Model):
         HISTORICAL = "historical", _("Merchant's sessions of the previous days")
         INSUFFICIENT_DATA = "insufficient_data", _("Insufficient data")
 
-    assessment = models.ForeignKey(LossAssessment, on_delete=models.CASCADE, related_name="lines")
-    session = models.ForeignKey("merchants.LiveSession", on_delete=models.PROTECT, related_name="loss_lines")
+    assessment = models.ForeignKey(
+        LossAssessment, on_delete=models.CASCADE, related_name="lines", verbose_name=_("loss assessment")
+    )
+    session = models.ForeignKey(
+        "merchants.LiveSession", on_delete=models.PROTECT, related_name="loss_lines", verbose_name=_("live session")
+    )
     # Affected window: [window_start, window_end) in whole UTC minutes.
     window_start = models.DateTimeField(_("window start"))
     window_end = models.DateTimeField(_("window end"))
@@ -186,6 +218,8 @@ class LossAssessmentLine(models.Model):
 
     class Meta:
         ordering = ["assessment", "window_start", "id"]
+        verbose_name = _("loss assessment line")
+        verbose_name_plural = _("loss assessment lines")
         constraints = [
             models.UniqueConstraint(fields=["assessment", "session"], name="assessment_line_unique_session"),
         ]

@@ -101,8 +101,12 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     the maximum staff may approve alone; above it a second staff member must confirm.
     """
 
-    incident = models.ForeignKey("incidents.Incident", on_delete=models.PROTECT, related_name="claims")
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="claims")
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.PROTECT, related_name="claims", verbose_name=_("incident")
+    )
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, related_name="claims", verbose_name=_("merchant")
+    )
     state = FSMField(_("state"), default=S.PROPOSED, choices=S.choices, protected=True, db_index=True)
     origin = models.CharField(_("origin"), max_length=10, choices=ClaimOrigin.choices)
     currency = models.CharField(_("currency"), max_length=3)
@@ -115,59 +119,92 @@ class Claim(ConcurrentTransitionMixin, models.Model):
 
     # Review.
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("assignee"),
     )
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    first_response_due_at = models.DateTimeField(null=True, blank=True)
-    first_responded_at = models.DateTimeField(null=True, blank=True)
-    decision_due_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    first_response_due_at = models.DateTimeField(_("first response due at"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("first responded at"), null=True, blank=True)
+    decision_due_at = models.DateTimeField(_("decision due at"), null=True, blank=True)
     # The nearest staff deadline (first response, then decision); empty while waiting on the merchant.
-    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    info_requested_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(_("next staff deadline"), null=True, blank=True, db_index=True)
+    info_requested_at = models.DateTimeField(_("information requested at"), null=True, blank=True)
     # The merchant side's deadline (proposal or info request); the reminder goes out before it.
-    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("merchant deadline"), null=True, blank=True, db_index=True)
+    reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
 
     # Decision (the latest one; the first is kept in the audit trail and first_decided_by).
-    decision_reason = models.CharField(max_length=40, choices=ReasonCode.choices, blank=True)
-    decision_message = models.TextField(blank=True)
+    decision_reason = models.CharField(_("decision reason"), max_length=40, choices=ReasonCode.choices, blank=True)
+    decision_message = models.TextField(_("decision message"), blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     first_decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("first decided by"),
     )
-    first_decided_at = models.DateTimeField(null=True, blank=True)
+    first_decided_at = models.DateTimeField(_("first decided at"), null=True, blank=True)
     # A partial approval above computed_amount waits for a second staff member.
-    pending_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    pending_reason = models.CharField(max_length=40, choices=ReasonCode.choices, blank=True)
-    pending_message = models.TextField(blank=True)
+    pending_amount = models.DecimalField(
+        _("amount awaiting second approval"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    pending_reason = models.CharField(
+        _("reason awaiting second approval"), max_length=40, choices=ReasonCode.choices, blank=True
+    )
+    pending_message = models.TextField(_("message awaiting second approval"), blank=True)
     pending_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("second approval requested by"),
     )
     second_approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("second approver"),
     )
 
     # Dispute (once).
-    dispute_count = models.PositiveSmallIntegerField(default=0)
-    dispute_reason = models.CharField(max_length=40, choices=ReasonCode.choices, blank=True)
-    dispute_statement = models.TextField(blank=True)
-    disputed_at = models.DateTimeField(null=True, blank=True)
+    dispute_count = models.PositiveSmallIntegerField(_("number of disputes"), default=0)
+    dispute_reason = models.CharField(_("dispute reason"), max_length=40, choices=ReasonCode.choices, blank=True)
+    dispute_statement = models.TextField(_("dispute statement"), blank=True)
+    disputed_at = models.DateTimeField(_("disputed at"), null=True, blank=True)
 
     # A recomputation that differs from a decided claim's amount, shown to staff.
-    recomputed_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    recomputed_at = models.DateTimeField(null=True, blank=True)
+    recomputed_amount = models.DecimalField(
+        _("recomputed amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    recomputed_at = models.DateTimeField(_("recomputed at"), null=True, blank=True)
 
     # Settlement (the settlements work builds batches on top).
-    payment_reference = models.CharField(max_length=120, blank=True)
-    settled_at = models.DateTimeField(null=True, blank=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=120, blank=True)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["incident", "merchant"], name="claim_one_per_merchant_incident"),
@@ -323,25 +360,32 @@ class ClaimEvent(models.Model):
         NOTE = "note", _("Note")
         REMINDER = "reminder", _("Reminder sent")
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    action = models.CharField(max_length=40, blank=True)
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events", verbose_name=_("claim"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    action = models.CharField(_("action"), max_length=40, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    actor_role = models.CharField(max_length=20, help_text="merchant, support, finance or system")
-    from_state = models.CharField(max_length=20, blank=True)
-    to_state = models.CharField(max_length=20, blank=True)
-    reason_code = models.CharField(max_length=40, choices=ReasonCode.choices, blank=True)
-    message = models.TextField(blank=True)
-    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    computed_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
-    currency = models.CharField(max_length=3, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_role = models.CharField(_("actor role"), max_length=20, help_text=_("merchant, support, finance or system"))
+    from_state = models.CharField(_("from state"), max_length=20, blank=True)
+    to_state = models.CharField(_("to state"), max_length=20, blank=True)
+    reason_code = models.CharField(_("reason"), max_length=40, choices=ReasonCode.choices, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    computed_amount = models.DecimalField(_("computed amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("claim event")
+        verbose_name_plural = _("claim events")
         ordering = ["created_at", "id"]
 
     def __str__(self):
@@ -384,17 +428,21 @@ class ClaimDocument(models.Model):
         JPEG = "jpeg", "JPEG"
         CSV = "csv", "CSV"
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="documents")
-    file = models.FileField(upload_to=evidence_path, max_length=300)
-    original_name = models.CharField(max_length=255)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="documents", verbose_name=_("claim"))
+    file = models.FileField(_("file"), upload_to=evidence_path, max_length=300)
+    original_name = models.CharField(_("original file name"), max_length=255)
+    kind = models.CharField(_("file type"), max_length=10, choices=Kind.choices)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("claim document")
+        verbose_name_plural = _("claim documents")
         ordering = ["uploaded_at", "id"]
 
     def __str__(self):
@@ -441,16 +489,23 @@ class ClaimNotification(models.Model):
     """An in-portal/console notification for one user (the email copy goes out at the same time)."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="claim_notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="claim_notifications",
+        verbose_name=_("recipient"),
     )
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="notifications")
-    event = models.ForeignKey(ClaimEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    subject = models.CharField(max_length=200)
-    body = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("claim"))
+    event = models.ForeignKey(
+        ClaimEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("claim event")
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("claim notification")
+        verbose_name_plural = _("claim notifications")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["recipient", "read_at"])]
 

@@ -23,6 +23,8 @@ class Provider(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
 
     class Meta:
+        verbose_name = _("provider")
+        verbose_name_plural = _("providers")
         ordering = ["name"]
 
     def __str__(self):
@@ -32,11 +34,15 @@ class Provider(models.Model):
 class Service(models.Model):
     """A component of a provider, e.g. ``rtc-video`` or ``cdn-live``."""
 
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="services")
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="services", verbose_name=_("provider")
+    )
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=120)
 
     class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
         ordering = ["code"]
 
     def __str__(self):
@@ -48,6 +54,8 @@ class Region(models.Model):
     name = models.CharField(_("name"), max_length=120)
 
     class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
         ordering = ["code"]
 
     def __str__(self):
@@ -116,8 +124,8 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     source = models.CharField(_("source"), max_length=60)
     external_id = models.CharField(_("external id"), max_length=120)
     title = models.CharField(_("title"), max_length=255)
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="incidents")
-    regions = models.ManyToManyField(Region, related_name="incidents")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("service"))
+    regions = models.ManyToManyField(Region, related_name="incidents", verbose_name=_("regions"))
     impact = models.CharField(_("impact"), max_length=30, choices=Impact.choices)
     cause = models.CharField(_("cause"), max_length=20, choices=Cause.choices, default=Cause.UNKNOWN)
     state = FSMField(_("state"), default=IncidentState.DETECTED, choices=IncidentState.choices, protected=True)
@@ -127,11 +135,13 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     mitigated_at = models.DateTimeField(_("mitigated at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     # The sender's own "last updated" time: an older update arriving later is ignored.
-    source_updated_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    source_updated_at = models.DateTimeField(_("updated at (source)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
         ordering = ["-started_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="incident_source_external_id_unique"),
@@ -211,17 +221,21 @@ class IncidentUpdate(models.Model):
         EDITED = "edited", _("Edited")
         NOTE = "note", _("Note")
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    from_state = models.CharField(max_length=20, blank=True)
-    to_state = models.CharField(max_length=20, blank=True)
-    message = models.TextField(blank=True)
-    changes = models.JSONField(default=dict, blank=True)
-    origin = models.CharField(_("origin"), max_length=40, help_text="webhook, csv, console, ...")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates", verbose_name=_("incident"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    from_state = models.CharField(_("from state"), max_length=20, blank=True)
+    to_state = models.CharField(_("to state"), max_length=20, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    origin = models.CharField(_("origin"), max_length=40, help_text=_("webhook, csv, console, ..."))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("actor")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("incident update")
+        verbose_name_plural = _("incident updates")
         ordering = ["created_at", "id"]
 
     def __str__(self):
@@ -237,14 +251,18 @@ class IncidentUpdate(models.Model):
 
 
 class MaintenanceWindow(models.Model):
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="maintenance_windows")
-    regions = models.ManyToManyField(Region, related_name="maintenance_windows")
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="maintenance_windows", verbose_name=_("service")
+    )
+    regions = models.ManyToManyField(Region, related_name="maintenance_windows", verbose_name=_("regions"))
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     announced_at = models.DateTimeField(_("announced at"))
-    description = models.CharField(max_length=255, blank=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
 
     class Meta:
+        verbose_name = _("maintenance window")
+        verbose_name_plural = _("maintenance windows")
         ordering = ["-starts_at"]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="maintenance_ends_after_start"),
@@ -258,9 +276,13 @@ class MaintenanceWindow(models.Model):
 class WebhookSource(models.Model):
     """A monitoring system allowed to post incidents, with its own signing secret."""
 
-    name = models.SlugField(max_length=60, unique=True)
-    secret = models.CharField(max_length=200)
-    is_active = models.BooleanField(default=True)
+    name = models.SlugField(_("name"), max_length=60, unique=True)
+    secret = models.CharField(_("signing secret"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("webhook source")
+        verbose_name_plural = _("webhook sources")
 
     def __str__(self):
         return self.name

@@ -25,10 +25,14 @@ class Merchant(models.Model):
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="merchants")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="merchants", verbose_name=_("members")
+    )
 
     class Meta:
         ordering = ["code"]
+        verbose_name = _("merchant")
+        verbose_name_plural = _("merchants")
 
     def __str__(self):
         return f"{self.name} ({self.code})"
@@ -37,11 +41,17 @@ class Merchant(models.Model):
 class Membership(models.Model):
     """A user acting for a merchant. A user may belong to several merchants."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("merchant")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [models.UniqueConstraint(fields=["user", "merchant"], name="membership_unique")]
 
     def __str__(self):
@@ -51,17 +61,21 @@ class Membership(models.Model):
 class LiveSession(models.Model):
     """One live stream of a merchant, on one provider service in one region."""
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="sessions")
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("merchant")
+    )
     external_id = models.CharField(_("session id"), max_length=120, unique=True)
     service_code = models.CharField(_("service"), max_length=60, db_index=True)
     region_code = models.CharField(_("region"), max_length=40, db_index=True)
     started_at = models.DateTimeField(_("started at"))
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True, help_text=_("Empty while live."))
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-started_at", "id"]
+        verbose_name = _("live session")
+        verbose_name_plural = _("live sessions")
         constraints = [
             models.CheckConstraint(
                 condition=Q(ended_at__isnull=True) | Q(ended_at__gt=F("started_at")),
@@ -80,7 +94,9 @@ class LiveSession(models.Model):
 class SessionMinute(models.Model):
     """The metrics of one session in one UTC minute (``minute`` = the minute's start)."""
 
-    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="minutes")
+    session = models.ForeignKey(
+        LiveSession, on_delete=models.CASCADE, related_name="minutes", verbose_name=_("live session")
+    )
     minute = models.DateTimeField(_("minute"))
     viewers = models.PositiveIntegerField(_("concurrent viewers"), default=0)
     orders = models.PositiveIntegerField(_("orders"), default=0)
@@ -89,6 +105,8 @@ class SessionMinute(models.Model):
 
     class Meta:
         ordering = ["session", "minute"]
+        verbose_name = _("session minute")
+        verbose_name_plural = _("session minutes")
         constraints = [
             models.UniqueConstraint(fields=["session", "minute"], name="session_minute_unique"),
             models.CheckConstraint(condition=Q(gmv__gte=0) & Q(ad_spend__gte=0), name="session_minute_non_negative"),

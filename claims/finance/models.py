@@ -31,14 +31,16 @@ class SettlementBatch(ConcurrentTransitionMixin, models.Model):
     period_end = models.DateField(_("period end"), null=True, blank=True)
     state = FSMField(_("state"), default=BatchState.OPEN, choices=BatchState.choices, protected=True, db_index=True)
     note = models.TextField(_("note"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    locked_at = models.DateTimeField(null=True, blank=True)
-    exported_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    exported_at = models.DateTimeField(_("exported at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     # SHA-256 of the CSV export at the moment of export (the file is a pure function of the batch).
-    export_sha256 = models.CharField(max_length=64, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    export_sha256 = models.CharField(_("export SHA-256"), max_length=64, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -84,21 +86,31 @@ ACTIVE_STATUSES = (ItemStatus.PENDING, ItemStatus.PAID)
 class SettlementItem(models.Model):
     """One claim in one batch, with the amount to pay fixed when it joined."""
 
-    batch = models.ForeignKey(SettlementBatch, on_delete=models.PROTECT, related_name="items")
-    claim = models.ForeignKey("claims.Claim", on_delete=models.PROTECT, related_name="settlement_items")
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
-    currency = models.CharField(max_length=3)
-    amount = models.DecimalField(max_digits=14, decimal_places=2)
-    status = models.CharField(max_length=10, choices=ItemStatus.choices, default=ItemStatus.PENDING)
-    is_active = models.BooleanField(default=True)
-    payment_reference = models.CharField(max_length=120, blank=True)
-    failure_reason = models.CharField(max_length=255, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    added_at = models.DateTimeField(auto_now_add=True)
+    batch = models.ForeignKey(
+        SettlementBatch, on_delete=models.PROTECT, related_name="items", verbose_name=_("settlement batch")
+    )
+    claim = models.ForeignKey(
+        "claims.Claim", on_delete=models.PROTECT, related_name="settlement_items", verbose_name=_("claim")
+    )
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, related_name="+", verbose_name=_("merchant")
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    status = models.CharField(_("status"), max_length=10, choices=ItemStatus.choices, default=ItemStatus.PENDING)
+    is_active = models.BooleanField(_("active"), default=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=120, blank=True)
+    failure_reason = models.CharField(_("failure reason"), max_length=255, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("added by")
+    )
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("settlement item")
+        verbose_name_plural = _("settlement items")
         ordering = ["batch", "claim_id"]
         constraints = [
             models.UniqueConstraint(fields=["claim"], condition=Q(is_active=True), name="settlement_one_active_item"),
@@ -118,17 +130,23 @@ class SettlementItem(models.Model):
 class PaymentImport(models.Model):
     """A bank/payment result file applied to a batch (a file applied once is recognised by its hash)."""
 
-    batch = models.ForeignKey(SettlementBatch, on_delete=models.PROTECT, related_name="imports")
-    filename = models.CharField(max_length=255)
-    sha256 = models.CharField(max_length=64)
-    rows = models.PositiveIntegerField(default=0)
-    paid = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    imported_at = models.DateTimeField(auto_now_add=True)
+    batch = models.ForeignKey(
+        SettlementBatch, on_delete=models.PROTECT, related_name="imports", verbose_name=_("settlement batch")
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    paid = models.PositiveIntegerField(_("rows paid"), default=0)
+    failed = models.PositiveIntegerField(_("rows failed"), default=0)
+    unchanged = models.PositiveIntegerField(_("rows unchanged"), default=0)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("imported by")
+    )
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("payment import")
+        verbose_name_plural = _("payment imports")
         ordering = ["imported_at", "id"]
         constraints = [models.UniqueConstraint(fields=["batch", "sha256"], name="payment_import_once_per_file")]
 
@@ -163,18 +181,31 @@ class _AppendOnly(models.QuerySet):
 class SettlementEvent(models.Model):
     """Append-only: who changed what in a batch, when and why."""
 
-    batch = models.ForeignKey(SettlementBatch, on_delete=models.PROTECT, related_name="events")
-    item = models.ForeignKey(SettlementItem, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
-    action = models.CharField(max_length=30, choices=EventAction.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    from_state = models.CharField(max_length=20, blank=True)
-    to_state = models.CharField(max_length=20, blank=True)
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    batch = models.ForeignKey(
+        SettlementBatch, on_delete=models.PROTECT, related_name="events", verbose_name=_("settlement batch")
+    )
+    item = models.ForeignKey(
+        SettlementItem,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name=_("settlement item"),
+    )
+    action = models.CharField(_("action"), max_length=30, choices=EventAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("actor")
+    )
+    from_state = models.CharField(_("from state"), max_length=20, blank=True)
+    to_state = models.CharField(_("to state"), max_length=20, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     objects = _AppendOnly.as_manager()
 
     class Meta:
+        verbose_name = _("settlement event")
+        verbose_name_plural = _("settlement events")
         ordering = ["created_at", "id"]
 
     def __str__(self):
@@ -210,25 +241,38 @@ def document_path(instance, filename):
 class IssuedDocument(models.Model):
     """One issued version of a PDF document. Never overwritten: a reissue is version n+1 with a reason."""
 
-    kind = models.CharField(max_length=30, choices=DocumentKind.choices)
+    kind = models.CharField(_("document type"), max_length=30, choices=DocumentKind.choices)
     # "claim:<id>" or "merchant:<id>:<YYYY-MM>"; with kind it names the document across versions.
-    subject_key = models.CharField(max_length=60)
-    claim = models.ForeignKey("claims.Claim", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+")
-    period = models.DateField(null=True, blank=True, help_text="First day of the month (monthly statements).")
-    version = models.PositiveIntegerField()
-    template_version = models.CharField(max_length=20)
-    reason = models.TextField(blank=True)
-    file = models.FileField(upload_to=document_path, max_length=300)
-    sha256 = models.CharField(max_length=64)
-    size = models.PositiveIntegerField()
-    pages = models.PositiveIntegerField(default=0)
-    issued_at = models.DateTimeField()
+    subject_key = models.CharField(_("subject key"), max_length=60)
+    claim = models.ForeignKey(
+        "claims.Claim", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("claim")
+    )
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, related_name="+", verbose_name=_("merchant")
+    )
+    period = models.DateField(
+        _("period"), null=True, blank=True, help_text=_("First day of the month (monthly statements).")
+    )
+    version = models.PositiveIntegerField(_("version"))
+    template_version = models.CharField(_("template version"), max_length=20)
+    reason = models.TextField(_("reason"), blank=True)
+    file = models.FileField(_("file"), upload_to=document_path, max_length=300)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+    issued_at = models.DateTimeField(_("issued at"))
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("issued by"),
     )
 
     class Meta:
+        verbose_name = _("issued document")
+        verbose_name_plural = _("issued documents")
         ordering = ["kind", "subject_key", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["kind", "subject_key", "version"], name="issued_document_version_unique"),
