@@ -124,7 +124,7 @@ def _walk(claim, target, merchant_user, support, support2, finance):  # noqa: C9
     if target == S.PROPOSED:
         return
     if target == S.EXPIRED:
-        services.expire(claim)
+        services.expire(claim, force=True)  # a fresh proposal, expired on purpose for the demo
         return
     if target == S.WITHDRAWN:
         services.withdraw(claim, merchant_user, "We settled this with the viewer directly.")

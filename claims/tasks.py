@@ -30,10 +30,11 @@ def expire_claims() -> int:
     now = timezone.now()
     for pk in Claim.objects.filter(state__in=EXPIRING, expires_at__lte=now).values_list("pk", flat=True):
         try:
-            services.expire(pk)
-            expired += 1
+            # Checks the deadline again under the row lock: the merchant may have acted meanwhile.
+            if services.expire_if_due(pk):
+                expired += 1
         except WorkflowError:
-            continue  # answered meanwhile
+            continue  # the claim is gone or was changed meanwhile
     return expired
 
 

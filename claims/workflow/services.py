@@ -535,15 +535,48 @@ def bulk_approve(incident, by, threshold, reason=ReasonCode.LOSS_CONFIRMED, mess
 # --- System actions ------------------------------------------------------------------------
 
 
-def expire(claim):
-    def apply(c, now):
-        c.expires_at = None
-        c.due_at = None
-
-    return _step(claim, None, "expire", apply=apply, reason=ReasonCode.NO_RESPONSE, notify_side="merchant")
-
-
 EXPIRING_STATES = (ClaimState.PROPOSED, ClaimState.INFO_REQUESTED)
+
+
+def is_due_to_expire(claim, now) -> bool:
+    """The merchant side's deadline has passed and the claim still waits on the merchant."""
+    return claim.state in EXPIRING_STATES and claim.expires_at is not None and claim.expires_at <= now
+
+
+def expire(claim, *, force=False):
+    """The system expires an unanswered proposal or information request (``claim``: a Claim or its pk).
+
+    The task selects due claims a moment before expiring them, and the merchant may submit
+    or answer in between; so the deadline is checked again under the row lock, and a claim
+    that is no longer due is returned as it is now (unchanged, no event, no notification).
+    ``force=True`` skips that deadline check, for staff tools and the demo data that expire
+    a claim on purpose; the state must still be proposed or info_requested (else
+    ``StateConflict``).
+    """
+    return _expire(claim, force=force)[0]
+
+
+def expire_if_due(claim) -> bool:
+    """Expire ``claim`` (or pk) if still due under the row lock; False if the merchant acted meanwhile."""
+    return _expire(claim, force=False)[1]
+
+
+def _expire(claim, *, force):
+    pk = claim.pk if isinstance(claim, Claim) else claim
+    with transaction.atomic():
+        try:
+            locked = Claim.objects.select_for_update().get(pk=pk)
+        except Claim.DoesNotExist:
+            raise StateConflict(_("This claim no longer exists.")) from None
+        if not force and not is_due_to_expire(locked, timezone.now()):
+            return locked, False
+
+        def apply(c, now):
+            c.expires_at = None
+            c.due_at = None
+
+        expired = _step(locked, None, "expire", apply=apply, reason=ReasonCode.NO_RESPONSE, notify_side="merchant")
+        return expired, True
 
 
 def record_reminder(claim):

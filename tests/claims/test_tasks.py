@@ -1,6 +1,8 @@
 """Celery tasks: expiry of unanswered proposals and info requests, reminders, recompute on a real worker."""
 
 from datetime import timedelta
+from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -43,6 +45,47 @@ def test_expire_only_past_deadline(proposed, flow, merchant):
     assert Claim.objects.get(pk=fresh.pk).state == ClaimState.PROPOSED
     assert ClaimEvent.objects.filter(claim=proposed, action="expire", reason_code="no_response").exists()
     assert tasks.expire_claims() == 0
+
+
+def _events(claim, action="expire"):
+    return ClaimEvent.objects.filter(claim=claim, action=action).count()
+
+
+@pytest.mark.django_db
+def test_task_path_expires_a_due_claim_but_not_one_whose_deadline_is_ahead_under_the_lock(proposed, merchant):
+    """The task selected both as due; under the row lock only the one really past its deadline expires."""
+    ahead = services.propose(incident=make_incident("T-3"), merchant=merchant, amount="1", currency="CNY")
+    Claim.objects.filter(pk=proposed.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert ahead.expires_at > timezone.now()
+    # The task's selection runs "later" than the service's re-check: both claims look due to it.
+    later = timezone.now() + timedelta(days=60)
+    with mock.patch.object(tasks, "timezone", SimpleNamespace(now=lambda: later)):
+        assert tasks.expire_claims() == 1
+    assert Claim.objects.get(pk=proposed.pk).state == ClaimState.EXPIRED and _events(proposed) == 1
+    ahead.refresh_from_db()
+    assert ahead.state == ClaimState.PROPOSED and ahead.expires_at is not None and _events(ahead) == 0
+    assert not ClaimNotification.objects.filter(claim=ahead, subject__contains="expired").exists()
+
+
+@pytest.mark.django_db
+def test_merchant_who_acted_after_the_selection_is_not_expired(flow, proposed, merchant, merchant_user):
+    """The task holds the pk of a due claim; the merchant submits (or answers and is asked again) first."""
+    past = timezone.now() - timedelta(minutes=1)
+    Claim.objects.filter(pk=proposed.pk).update(expires_at=past)
+    services.submit(proposed, merchant_user)
+    assert services.expire_if_due(proposed.pk) is False
+    assert services.expire(proposed).state == ClaimState.SUBMITTED  # no StateConflict either
+    assert _events(proposed) == 0
+
+    asked = flow.info_requested(
+        services.propose(incident=make_incident("T-4"), merchant=merchant, amount="1", currency="CNY")
+    )
+    Claim.objects.filter(pk=asked.pk).update(expires_at=past)
+    answered = services.answer(asked, merchant_user, "Here.")
+    asked_again = services.request_info(answered, flow.s, "missing_information", "And the ad invoices.")
+    assert services.expire_if_due(asked.pk) is False
+    assert Claim.objects.get(pk=asked.pk).state == ClaimState.INFO_REQUESTED and _events(asked) == 0
+    assert asked_again.expires_at > timezone.now()
 
 
 @pytest.mark.django_db

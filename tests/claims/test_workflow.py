@@ -172,11 +172,20 @@ def test_withdraw_from_every_open_state(flow, incident, merchant, merchant_user,
 
 
 def test_expire_proposal_and_info_request(flow, proposed, incident, merchant):
-    assert services.expire(proposed).state == S.EXPIRED
+    assert services.expire(proposed).state == S.PROPOSED  # not due yet: left as it is
+    assert services.expire(proposed, force=True).state == S.EXPIRED  # staff/demo: on purpose
     other = services.propose(incident=make_incident("E-2"), merchant=merchant, amount="5", currency="CNY")
     other = flow.info_requested(other)
+    Claim.objects.filter(pk=other.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert services.expire(other).state == S.EXPIRED
     assert last_event(other).actor is None and last_event(other).actor_role == "system"
+    with pytest.raises(StateConflict):
+        services.expire(
+            flow.submitted(
+                services.propose(incident=make_incident("E-3"), merchant=merchant, amount="5", currency="CNY")
+            ),
+            force=True,
+        )
 
 
 def test_bulk_approval_below_threshold_one_event_per_claim(
