@@ -36,7 +36,9 @@ def test_admin_index_shows_chinese_model_names_after_switching_language(admin_se
     # incidents
     assert ">故障事件<" in html
     assert ">服务商<" in html
-    for english_name in ("Live sessions", "Compensation policies", "Loss assessments", "Providers"):
+    # app headings
+    assert "商家理赔" in html and "结算与单据" in html and "账户与角色" in html
+    for english_name in ("Live sessions", "Compensation policies", "Loss assessments", "Providers", "Claims finance"):
         assert english_name not in html
 
 
