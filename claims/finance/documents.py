@@ -1,5 +1,6 @@
-"""PDF documents: the data each one shows (built from the database into plain values), the
-SVG chart, and the WeasyPrint rendering with one shared ``FontConfiguration``.
+"""PDF documents: the data each one shows (built from the database into plain values), and
+the WeasyPrint rendering with one shared ``FontConfiguration``. The GMV chart is the claim
+pages' one (``claims.workflow.charts.svg_chart`` drawn by ``templates/claims/_chart_svg.html``).
 
 Rendering is deterministic: the context holds formatted strings only (times in the
 merchant's time zone, money to the cent), the only time printed is the stored issue time,
@@ -15,11 +16,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 
 from claims.loss.selectors import gmv_chart_series
 from claims.models import Claim, ClaimDocument, ClaimEvent, ClaimState, LossAssessment, ReasonCode
+from claims.workflow.charts import svg_chart
 from incidents.models import IncidentUpdate
 from merchants.models import Merchant
 from sla.selectors import evaluations_for_incident
@@ -28,8 +28,8 @@ from .models import DocumentKind, ItemStatus, SettlementItem
 
 # Bump when a template changes what a document shows; stored with every issued version.
 TEMPLATE_VERSIONS = {
-    DocumentKind.CLAIM_STATEMENT: "statement-2",
-    DocumentKind.EVIDENCE_PACK: "evidence-2",
+    DocumentKind.CLAIM_STATEMENT: "statement-3",
+    DocumentKind.EVIDENCE_PACK: "evidence-3",
     DocumentKind.MONTHLY_STATEMENT: "monthly-2",
 }
 TEMPLATES = {
@@ -70,57 +70,6 @@ class Clock:
         return value.astimezone(self.tz).strftime("%H:%M") if value else ""
 
 
-# --- Chart --------------------------------------------------------------------------------
-
-
-def chart_svg(series: dict, clock: Clock, width=660, height=190) -> str:
-    """Actual GMV per minute (line) against the baseline (dashed), affected minutes shaded."""
-    points = series["points"]
-    if not points:
-        return ""
-    left, right, top, bottom = 56, 8, 10, 24
-    w, h = width - left - right, height - top - bottom
-    values = [Decimal(p["gmv"]) for p in points]
-    base = Decimal(series["baseline"]) if series.get("baseline") else None
-    top_value = max([*values, base or Decimal(0), Decimal(1)])
-    n = len(points)
-
-    def x(i):
-        return left + (w * i / max(n - 1, 1))
-
-    def y(v):
-        return top + h - float(h * Decimal(v) / top_value)
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img">',
-        f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="#ffffff" stroke="#c9ced8" stroke-width="0.5"/>',
-    ]
-    affected = [i for i, p in enumerate(points) if p["affected"]]
-    if affected:
-        x0, x1 = x(affected[0]), x(min(affected[-1] + 1, n - 1))
-        parts.append(
-            f'<rect x="{x0:.1f}" y="{top}" width="{max(x1 - x0, 1):.1f}" height="{h}" fill="#f7c6c2" opacity="0.7"/>'
-        )
-    poly = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-    parts.append(f'<polyline fill="none" stroke="#1f5fbf" stroke-width="1.3" points="{poly}"/>')
-    if base is not None:
-        parts.append(
-            f'<line x1="{left}" y1="{y(base):.1f}" x2="{left + w}" y2="{y(base):.1f}" '
-            'stroke="#067647" stroke-width="1.2" stroke-dasharray="5,3"/>'
-        )
-    first = datetime.fromisoformat(points[0]["minute"])
-    last = datetime.fromisoformat(points[-1]["minute"])
-    parts += [
-        f'<text x="{left - 4}" y="{top + 8}" font-size="8" text-anchor="end">{escape(num(top_value))}</text>',
-        f'<text x="{left - 4}" y="{top + h}" font-size="8" text-anchor="end">0</text>',
-        f'<text x="{left}" y="{height - 8}" font-size="8">{clock.hm(first)}</text>',
-        f'<text x="{left + w}" y="{height - 8}" font-size="8" text-anchor="end">{clock.hm(last)}</text>',
-        "</svg>",
-    ]
-    return "".join(parts)
-
-
 # --- Contexts -----------------------------------------------------------------------------
 
 
@@ -156,9 +105,10 @@ def _assessment(claim, clock, with_charts=True) -> dict | None:
     cur = assessment.currency
     lines = []
     for line in assessment.lines.select_related("session").order_by("window_start", "id"):
-        chart = ""
+        chart = None
         if with_charts:
-            chart = chart_svg(gmv_chart_series(line, claim.incident), clock)
+            chart = svg_chart(gmv_chart_series(line, claim.incident), tz=clock.tz, width=660, height=190)
+            chart = None if chart["empty"] else chart
         lines.append(
             {
                 "session": line.session.external_id,
@@ -174,7 +124,7 @@ def _assessment(claim, clock, with_charts=True) -> dict | None:
                 "lost_gmv": num(line.lost_gmv),
                 "lost_profit": num(line.lost_profit),
                 "ad_spend": num(line.wasted_ad_spend),
-                "chart": mark_safe(chart),  # noqa: S308 (built above from numbers and escaped text)
+                "chart": chart,  # geometry for templates/claims/_chart_svg.html, labels in the merchant's zone
             }
         )
     before, after = assessment.compensation_before_pool, assessment.compensation

@@ -1,4 +1,9 @@
-"""Inline SVG of one session's actual GMV per minute against its baseline, with the outage shaded."""
+"""One session's actual GMV per minute against its baseline, with the outage shaded.
+
+``svg_chart`` computes the geometry once; ``templates/claims/_chart_svg.html`` draws it, for
+the claim pages (through ``templates/claims/_chart.html``, with the legend) and for the PDF
+statements (``templates/documents/_statement_body.html``, in the merchant's time zone).
+"""
 
 from datetime import datetime
 from decimal import Decimal
@@ -13,8 +18,11 @@ def _t(value):
     return datetime.fromisoformat(value) if value else None
 
 
-def svg_chart(series: dict) -> dict:
-    """Coordinates for ``templates/claims/_chart.html`` from ``claims.loss.gmv_chart_series`` output."""
+def svg_chart(series: dict, *, tz=None, width: int = WIDTH, height: int = HEIGHT) -> dict:
+    """Coordinates for ``templates/claims/_chart_svg.html`` from ``claims.loss.gmv_chart_series`` output.
+
+    Time labels are in ``tz`` (default: the active time zone).
+    """
     points = series.get("points") or []
     if not points:
         return {"empty": True, "session": series.get("session_id")}
@@ -23,7 +31,7 @@ def svg_chart(series: dict) -> dict:
     values = [Decimal(p["gmv"]) for p in points]
     baseline = Decimal(series["baseline"]) if series.get("baseline") else None
     top = max([*values, baseline or Decimal(0), Decimal(1)]) * Decimal("1.1")
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
 
     def x(at):
         seconds = min(max((at - start).total_seconds(), 0), span)
@@ -43,16 +51,18 @@ def svg_chart(series: dict) -> dict:
             return None
         return {"x": x(a), "w": max(round(x(b) - x(a), 1), 1)}
 
-    local = timezone.localtime
+    def local(at):
+        return timezone.localtime(at, tz)
+
     return {
         "empty": False,
         "session": series.get("session_id"),
-        "width": WIDTH,
-        "height": HEIGHT,
+        "width": width,
+        "height": height,
         "left": LEFT,
-        "right": WIDTH - RIGHT,
+        "right": width - RIGHT,
         "top": TOP,
-        "bottom": HEIGHT - BOTTOM,
+        "bottom": height - BOTTOM,
         "plot_height": plot_h,
         "line": line,
         "baseline_y": y(baseline) if baseline is not None else None,
