@@ -37,7 +37,7 @@ def test_admin_index_shows_chinese_model_names_after_switching_language(admin_se
     assert ">故障事件<" in html
     assert ">服务商<" in html
     # app headings
-    assert "商家理赔" in html and "结算与单据" in html and "账户与角色" in html
+    assert "商家理赔" in html and "结算与单据" in html
     for english_name in ("Live sessions", "Compensation policies", "Loss assessments", "Providers", "Claims finance"):
         assert english_name not in html
 
@@ -48,3 +48,9 @@ def test_admin_change_form_shows_chinese_field_labels(admin_session):
     assert "增加 直播场次" in html  # Django's own "Add %s" around our verbose name
     assert ">商家:<" in html and ">开始时间:<" in html  # field labels (the merchant foreign key, started at)
     assert "Merchant:" not in html
+
+
+def test_claims_and_settlements_are_read_only_in_the_admin(admin_session):
+    for name in ("claims_claim", "claims_finance_settlementbatch", "claims_finance_issueddocument"):
+        assert admin_session.get(reverse(f"admin:{name}_changelist")).status_code == 200
+        assert admin_session.get(reverse(f"admin:{name}_add")).status_code == 403

@@ -1,0 +1,40 @@
+"""Read-only admin for settlements and issued documents: finance works through
+``claims.finance.services`` (and its pages), which record who, when and why."""
+
+from django.contrib import admin
+
+from claims.workflow.admin import ReadOnlyAdmin
+
+from .models import IssuedDocument, SettlementBatch, SettlementItem
+
+
+class SettlementItemInline(admin.TabularInline):
+    model = SettlementItem
+    extra = 0
+    fields = ["claim", "amount", "currency", "status", "payment_reference"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SettlementBatch)
+class SettlementBatchAdmin(ReadOnlyAdmin):
+    list_display = ["id", "state", "period_start", "period_end", "created_at", "created_by"]
+    list_filter = ["state"]
+    list_select_related = ["created_by"]
+    inlines = [SettlementItemInline]
+
+
+@admin.register(IssuedDocument)
+class IssuedDocumentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "merchant", "claim", "version", "template_version", "issued_at"]
+    list_filter = ["kind"]
+    list_select_related = ["merchant", "claim"]
+    search_fields = ["merchant__code", "sha256"]

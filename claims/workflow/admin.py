@@ -1,0 +1,43 @@
+"""Read-only admin for claims: every change goes through ``claims.workflow.services`` (role
+checks, audit trail, notifications), so the admin only lets operators look things up."""
+
+from django.contrib import admin
+
+from claims.models_workflow import Claim, ClaimEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ClaimEventInline(admin.TabularInline):
+    model = ClaimEvent
+    extra = 0
+    fields = ["created_at", "actor", "actor_role", "from_state", "to_state", "reason_code", "amount", "message"]
+    readonly_fields = fields
+    ordering = ["created_at", "id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Claim)
+class ClaimAdmin(ReadOnlyAdmin):
+    list_display = ["id", "merchant", "incident", "state", "computed_amount", "approved_amount", "currency", "due_at"]
+    list_filter = ["state", "origin", "currency"]
+    search_fields = ["merchant__code", "merchant__name", "incident__external_id", "incident__title"]
+    list_select_related = ["merchant", "incident"]
+    inlines = [ClaimEventInline]
