@@ -249,6 +249,20 @@ class IncidentUpdate(models.Model):
     def to_state_label(self) -> str:
         return state_label(self.to_state)
 
+    @property
+    def origin_label(self) -> str:
+        """Where a change without a signed-in actor came from, in words."""
+        kind, _sep, name = self.origin.partition(":")
+        labels = {
+            "webhook": _("Monitoring webhook"),
+            "csv": _("CSV import"),
+            "console": _("Staff console"),
+            "api": _("API"),
+            "demo": _("Demo data"),
+        }
+        label = str(labels.get(kind, self.origin))
+        return _("%(source)s (%(name)s)") % {"source": label, "name": name} if name else label
+
 
 class MaintenanceWindow(models.Model):
     service = models.ForeignKey(

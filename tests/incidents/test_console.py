@@ -211,3 +211,19 @@ def test_console_errors_speak_the_users_language(client, catalogue, support_user
         reverse("incidents:transition", args=[incident.pk]), {"action": "acknowledge", "message": "x"}, follow=True
     )
     assert "“Acknowledge” is not possible: the incident is Mitigated." in response.content.decode()
+
+
+def test_timeline_names_the_origin_of_unattended_changes(client, catalogue, support_user):
+    from incidents.records import IncidentRecordSerializer
+    from incidents.services import upsert_incident
+
+    from .conftest import record_data
+
+    serializer = IncidentRecordSerializer(data=record_data())
+    serializer.is_valid(raise_exception=True)
+    incident = upsert_incident(serializer.to_record(), origin="webhook:statuswatch").incident
+    client.force_login(support_user)
+    timeline = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "Monitoring webhook (statuswatch)" in timeline
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert "监控 Webhook（statuswatch）" in client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
