@@ -45,7 +45,7 @@ lint: $(VENV)/.installed-dev
 
 # Rebuild the message catalogues (needs gettext); the compiled .mo files are committed.
 messages: $(VENV)/.installed
-	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=bench --ignore=tests
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=bench --ignore=tests --ignore=artifacts --ignore=media --ignore=staticfiles
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 bench: $(VENV)/.installed-dev services
