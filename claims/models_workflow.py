@@ -9,6 +9,7 @@ the other side. ``ClaimDocument`` is evidence, ``ClaimNotification`` the in-port
 
 import os
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -133,6 +134,9 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     # The nearest staff deadline (first response, then decision); empty while waiting on the merchant.
     due_at = models.DateTimeField(_("next staff deadline"), null=True, blank=True, db_index=True)
     info_requested_at = models.DateTimeField(_("information requested at"), null=True, blank=True)
+    # Time spent waiting for the merchant's answers before the first decision (the review clock
+    # stops meanwhile: the decision deadline moves by the same amount); added up on each answer.
+    merchant_wait = models.DurationField(_("waiting for the merchant"), default=timedelta(0))
     # The merchant side's deadline (proposal or info request); the reminder goes out before it.
     expires_at = models.DateTimeField(_("merchant deadline"), null=True, blank=True, db_index=True)
     reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)

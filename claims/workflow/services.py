@@ -278,6 +278,8 @@ def answer(claim, by, message, documents=()):
         waited = now - (c.info_requested_at or now)
         if c.decision_due_at:
             c.decision_due_at += waited  # the clock stops while the merchant is asked
+        if c.first_decided_at is None:
+            c.merchant_wait += waited  # left out of the time to (first) decision as well
         c.due_at = c.decision_due_at
         c.expires_at = None
         c.reminder_sent_at = None

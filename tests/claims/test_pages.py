@@ -264,6 +264,32 @@ def test_median_time_to_decision(support_user, merchant, other_merchant, merchan
     assert selectors.dashboard(now)["median_hours_to_decision"] == 4.0
 
 
+def test_median_time_to_decision_leaves_out_the_merchant_wait(support_user, merchant, merchant_user, support_user_2):
+    """Submitted, 5 hours waiting for the merchant's answer, decided 10 hours after submission: 5 hours."""
+    from claims.workflow import selectors
+
+    flow = Flow(merchant_user, support_user, support_user_2)
+    claim = flow.info_requested(
+        services.propose(incident=make_incident("MW-1"), merchant=merchant, amount="10", currency="CNY")
+    )
+    Claim.objects.filter(pk=claim.pk).update(info_requested_at=claim.info_requested_at - timedelta(hours=5))
+    claim = services.answer(claim, merchant_user, "Here is the export.")
+    claim = services.approve(claim, support_user, "loss_confirmed", "Matches the metrics.")
+    Claim.objects.filter(pk=claim.pk).update(submitted_at=claim.first_decided_at - timedelta(hours=10))
+    wait = Claim.objects.get(pk=claim.pk).merchant_wait
+    assert timedelta(hours=5) <= wait < timedelta(hours=5, minutes=1)
+
+    assert selectors.median_time_to_decision(timezone.now()) == (timedelta(hours=10) - wait, 1)
+    # With a claim decided in 2 hours without waiting, the median is the mean of 2 and 5 hours.
+    other = flow.approved(
+        services.propose(incident=make_incident("MW-2"), merchant=merchant, amount="10", currency="CNY")
+    )
+    Claim.objects.filter(pk=other.pk).update(submitted_at=other.first_decided_at - timedelta(hours=2))
+    median, n = selectors.median_time_to_decision(timezone.now())
+    assert n == 2 and median == (timedelta(hours=12) - wait) / 2
+    assert selectors.dashboard()["median_hours_to_decision"] == 3.5
+
+
 def test_queue_query_count_is_constant(
     client, support_user, merchant, merchant_user, support_user_2, django_assert_max_num_queries
 ):

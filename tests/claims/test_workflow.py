@@ -91,6 +91,31 @@ def test_review_info_answer_cycle_pauses_decision_clock(flow, proposed, merchant
     assert timedelta(hours=5) <= paused < timedelta(hours=5, minutes=1)
     assert claim.due_at == claim.decision_due_at
     assert claim.documents.count() == 1
+    assert claim.merchant_wait == paused  # the same pause leaves the wait out of the time to decision
+
+
+def test_merchant_wait_adds_up_answers_until_the_first_decision(
+    flow, proposed, merchant_user, support_user, support_user_2
+):
+    def ask_and_answer(claim, staff, hours):
+        claim = services.request_info(claim, staff, "missing_information", "Send the order export.")
+        Claim.objects.filter(pk=claim.pk).update(info_requested_at=claim.info_requested_at - timedelta(hours=hours))
+        return services.answer(claim, merchant_user, "Attached.")
+
+    claim = flow.under_review(proposed)
+    assert claim.merchant_wait == timedelta(0)
+    claim = ask_and_answer(claim, support_user, 5)
+    claim = ask_and_answer(claim, support_user, 2)
+    assert timedelta(hours=7) <= claim.merchant_wait < timedelta(hours=7, minutes=1)
+    first_round = claim.merchant_wait
+    claim = services.partially_approve(claim, support_user, "800.00", "baseline_adjusted", "Adjusted.")
+    claim = services.dispute(claim, merchant_user, "amount_disagreement", "Sales were higher.")
+    claim = services.start_review(claim, support_user_2)
+    due_before = claim.decision_due_at
+    claim = ask_and_answer(claim, support_user_2, 3)
+    # The second round's deadline still pauses; the wait after the first decision is not added.
+    assert claim.decision_due_at - due_before >= timedelta(hours=3)
+    assert Claim.objects.get(pk=claim.pk).merchant_wait == first_round
 
 
 def test_approve_records_reason_message_amount(flow, proposed, support_user):
@@ -399,3 +424,30 @@ def test_first_decider_is_offered_no_step_on_the_disputed_claim(flow, proposed, 
         services.request_info(claim, support_user, "missing_information", "More?")
     with pytest.raises(NotPermitted):
         services.confirm_approval(claim, support_user)
+
+
+def test_migration_backfills_merchant_wait_from_the_audit_trail(flow, proposed, merchant_user, support_user_2):
+    """Claims answered before ``merchant_wait`` existed get it from their request_info/answer events."""
+    import importlib
+
+    from django.apps import apps
+
+    backfill = importlib.import_module("claims.migrations.0005_claim_merchant_wait").backfill_merchant_wait
+    claim = flow.info_requested(proposed)
+    claim = services.answer(claim, merchant_user, "Attached.")
+    claim = services.partially_approve(claim, flow.s, "800.00", "baseline_adjusted", "Adjusted.")
+    claim = services.dispute(claim, merchant_user, "amount_disagreement", "Sales were higher.")
+    claim = services.request_info(
+        services.start_review(claim, support_user_2), support_user_2, "missing_information", "More?"
+    )
+    services.answer(claim, merchant_user, "Attached again.")
+    asked, answered = ClaimEvent.objects.filter(claim=claim, action__in=["request_info", "answer"]).order_by("id")[:2]
+    Claim.objects.filter(pk=claim.pk).update(merchant_wait=timedelta(0))
+    untouched = flow.approved(
+        services.propose(incident=make_incident("BF-2"), merchant=claim.merchant, amount="1", currency="CNY")
+    )
+
+    backfill(apps, None)
+    # Only the wait before the first decision, as the service adds it.
+    assert Claim.objects.get(pk=claim.pk).merchant_wait == answered.created_at - asked.created_at > timedelta(0)
+    assert Claim.objects.get(pk=untouched.pk).merchant_wait == timedelta(0)
