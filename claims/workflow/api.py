@@ -14,7 +14,6 @@ from rest_framework.views import APIView
 from accounts.permissions import IsSupport
 from claims.models_workflow import Claim, ClaimDocument, ClaimNotification, ClaimState
 from incidents.models import Incident
-from merchants.models import Merchant
 
 from . import notify, policy, selectors, services
 from . import serializers as s
@@ -24,7 +23,7 @@ from .views_common import document_response
 ERRORS = {
     400: OpenApiResponse(s.ErrorSerializer, description="Invalid input (reason, amount, window, file)."),
     403: OpenApiResponse(s.ErrorSerializer, description="Wrong role, or not the claim's merchant."),
-    404: OpenApiResponse(description="No such claim visible to you."),
+    404: OpenApiResponse(description="No such claim (or merchant, incident) visible to you."),
     409: OpenApiResponse(s.ErrorSerializer, description="The claim's state does not allow this action."),
 }
 
@@ -108,7 +107,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         ser = s.FileClaimSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        merchant = get_object_or_404(Merchant, pk=d["merchant"])
+        merchant = get_object_or_404(selectors.visible_merchants(request.user), pk=d["merchant"])
         incident = get_object_or_404(Incident, pk=d["incident"])
         try:
             claim = services.file_claim(

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from accounts import roles
 from claims.models_workflow import Claim, ClaimEvent, ClaimNotification, ClaimState
-from merchants.selectors import merchant_ids_for_user
+from merchants.models import Merchant
+from merchants.selectors import merchant_ids_for_user, merchants_for_user
 from sla.selectors import facts_for_incident
 
 from . import charts
@@ -21,6 +22,17 @@ def visible_claims(user):
     if roles.is_merchant_user(user):
         return qs.filter(merchant_id__in=merchant_ids_for_user(user))
     return qs.none()
+
+
+def visible_merchants(user):
+    """Merchants a user may see: staff all of them, a merchant user only its own.
+
+    Filing a claim for a merchant outside the set is answered like for an unknown one (404), as
+    other merchants' claims are: the answer does not tell whether the id exists.
+    """
+    if roles.is_staff_role(user):
+        return Merchant.objects.all()
+    return merchants_for_user(user)
 
 
 def claim_list(user, *, state=None, incident=None, merchant=None, overdue=None, now=None):

@@ -74,6 +74,14 @@ def test_403_wrong_role_404_wrong_owner(api_client, proposed, other_merchant_use
     assert api_client.get(BASE).json()["count"] == 0
 
 
+def test_staff_cannot_file_a_claim(api_client, incident, merchant, support_user):
+    """Staff see every merchant, so filing is refused for the role (403), not hidden (404)."""
+    data = {"merchant": merchant.pk, "incident": incident.pk, "claimed_amount": "10", "statement": "x"}
+    r = post(api_client, support_user, BASE, {**data, "documents": [SimpleUploadedFile("s.png", PNG)]}, "multipart")
+    assert r.status_code == 403 and r.json()["code"] == "not_permitted"
+    assert not Claim.objects.exists()
+
+
 def test_400_on_bad_input(api_client, proposed, merchant_user, support_user, flow):
     flow.under_review(proposed)
     r = post(api_client, support_user, f"{BASE}{proposed.pk}/reject/", {"reason": "nope", "message": "x"})

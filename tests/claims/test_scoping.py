@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from claims.models import Claim, ClaimDocument, ClaimNotification
 from claims.workflow import services
 from claims.workflow.recompute import sync_incident_claims
+from merchants.models import Merchant
 
 from .conftest import PNG, hit, make_incident
 
@@ -80,16 +81,22 @@ def test_api_hides_other_merchants_data(api_client, theirs, mine, merchant_user,
     assert api_client.post(f"/api/claims/notifications/{note.pk}/read/").status_code == 404
     assert all(n["claim"] == mine.pk for n in api_client.get("/api/claims/notifications/").json()["results"])
     assert ClaimNotification.objects.get(pk=note.pk).read_at is None
-    # Filing in another merchant's name is refused, and nothing is stored.
-    filed = api_client.post(
-        base,
-        {
-            "merchant": claim.merchant_id,
-            "incident": make_incident("SCOPE-3").pk,
-            "claimed_amount": "10",
-            "statement": "not mine",
-            "documents": [SimpleUploadedFile("s.png", PNG)],
-        },
-        format="multipart",
-    )
-    assert filed.status_code == 403 and Claim.objects.filter(incident__external_id="SCOPE-3").count() == 0
+    # Filing in another merchant's name is refused like for an unknown merchant id (404: the
+    # answer does not tell that the merchant exists), and nothing is stored.
+    incident = make_incident("SCOPE-3")
+    unknown_id = Merchant.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
+    for merchant_id in (claim.merchant_id, unknown_id):
+        filed = api_client.post(
+            base,
+            {
+                "merchant": merchant_id,
+                "incident": incident.pk,
+                "claimed_amount": "10",
+                "statement": "not mine",
+                "documents": [SimpleUploadedFile("s.png", PNG)],
+            },
+            format="multipart",
+        )
+        assert filed.status_code == 404, merchant_id
+        assert filed.json() == {"detail": "No Merchant matches the given query."}
+    assert not Claim.objects.filter(incident=incident).exists()
