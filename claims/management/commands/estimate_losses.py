@@ -32,8 +32,10 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
             return
         for m in result:
+            n = len(m["sessions"])
+            sessions = "1 session" if n == 1 else f"{n} sessions"  # the command speaks English only
             self.stdout.write(
-                f"{m['merchant']}: {len(m['sessions'])} sessions, responsibility {m['responsibility_percent']}%, "
+                f"{m['merchant']}: {sessions}, responsibility {m['responsibility_percent']}%, "
                 f"compensation {m['compensation']} {m['currency']} (before pool {m['compensation_before_pool']})"
                 + (f" [{', '.join(m['flags'])}]" if m["flags"] else "")
             )
