@@ -1,5 +1,7 @@
 """REST API of the finance app (finance role; documents: owners and staff)."""
 
+import uuid
+
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -390,7 +392,9 @@ class Documents(APIView):
             return _error(exc)
         if latest is not None:
             return Response(DocumentSerializer(latest).data, status=200)
-        result = issue_document.delay(d["kind"], user_id=request.user.pk, reason=d["reason"], **subject)
+        result = issue_document.delay(
+            d["kind"], user_id=request.user.pk, reason=d["reason"], request_id=str(uuid.uuid4()), **subject
+        )
         return Response({"task_id": result.id}, status=202)
 
 

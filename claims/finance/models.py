@@ -269,6 +269,9 @@ class IssuedDocument(models.Model):
         related_name="+",
         verbose_name=_("issued by"),
     )
+    # The issue request this version answers: a re-run of the same request (a Celery task
+    # delivered again after a worker crash) finds it instead of issuing another version.
+    request_id = models.UUIDField(_("request id"), null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("issued document")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from django.contrib import messages
@@ -204,7 +205,7 @@ def issue(request):
             % {"version": latest.version},
         )
     elif latest is None:
-        issue_document.delay(kind, user_id=request.user.pk, reason=reason, **subject)
+        issue_document.delay(kind, user_id=request.user.pk, reason=reason, request_id=str(uuid.uuid4()), **subject)
         messages.success(request, _("The document is being generated."))
     nxt = post.get("next", "")
     if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}, require_https=request.is_secure()):

@@ -1,6 +1,7 @@
 import hashlib
 import io
 import subprocess
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -336,3 +337,70 @@ def test_sla_facts_are_the_incident_month_in_the_contract_time_zone(claims, fina
         ("rtc-main", "2026-12", "99.5000", False),
         ("rtc-utc", "2026-11", "99.9900", True),
     ]
+
+
+@pytest.mark.django_db
+def test_a_reissue_task_run_twice_issues_one_version(claims, finance, settings, tmp_path):
+    """acks_late redelivers a task whose worker died after storing: the re-run returns the same version."""
+    settings.MEDIA_ROOT = tmp_path
+    claim = claims.accepted("10.00")
+    first = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
+    request = {"kind": "claim_statement", "claim_id": claim.pk, "user_id": finance.pk, "reason": "更正 corrected"}
+    rid = str(uuid.uuid4())
+    once = issue_document.apply(kwargs={**request, "request_id": rid}, throw=True).get()
+    twice = issue_document.apply(kwargs={**request, "request_id": rid}, throw=True).get()
+    assert once == twice and once["version"] == 2
+    # Without an explicit request id the Celery task id serves: a redelivered message keeps it.
+    tid = str(uuid.uuid4())
+    again = issue_document.apply(kwargs=request, task_id=tid, throw=True).get()
+    assert issue_document.apply(kwargs=request, task_id=tid, throw=True).get() == again
+    # A new request is a new version.
+    newer = issue_document.apply(kwargs={**request, "request_id": str(uuid.uuid4())}, throw=True).get()
+    assert (again["version"], newer["version"]) == (3, 4)
+    docs_ = IssuedDocument.objects.filter(subject_key=f"claim:{claim.pk}").order_by("version")
+    assert [d.version for d in docs_] == [1, 2, 3, 4]
+    assert docs_[0].pk == first.pk and str(docs_[1].request_id) == rid
+    assert len(list((tmp_path / "documents" / "claim_statement" / f"claim-{claim.pk}").iterdir())) == 4
+    # The id names one document: reused for another one it is a caller's bug, not a new version.
+    other = claims.accepted("20.00", merchant=claims.merchant("silk"))
+    with pytest.raises(ValueError, match=rid):
+        ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=other.pk, by=finance, reason="x", request_id=rid)
+
+
+@pytest.mark.django_db
+def test_two_runs_of_one_request_at_the_same_time_keep_one_version(claims, finance, settings, tmp_path, monkeypatch):
+    """The run that loses the race on the request id's unique constraint drops its file and returns the winner's."""
+    settings.MEDIA_ROOT = tmp_path
+    claim = claims.accepted("10.00")
+    ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
+    rid = uuid.uuid4()
+    winner = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="a", request_id=rid)
+    looked = []
+    real = ds.issued_for_request
+
+    def not_yet_committed(*args):  # the first look happens before the other run commits
+        looked.append(args)
+        return None if len(looked) == 1 else real(*args)
+
+    monkeypatch.setattr(ds, "issued_for_request", not_yet_committed)
+    loser = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="a", request_id=rid)
+    assert loser.pk == winner.pk and len(looked) == 2
+    assert IssuedDocument.objects.filter(subject_key=f"claim:{claim.pk}").count() == 2
+    assert len(list((tmp_path / "documents" / "claim_statement" / f"claim-{claim.pk}").iterdir())) == 2
+
+
+@pytest.mark.celery_worker
+def test_a_redelivered_reissue_on_a_real_worker_issues_one_version(
+    celery_worker_thread, claims, finance, settings, tmp_path
+):
+    """The same message delivered twice to a real worker through Redis (same task id, no request id)."""
+    settings.MEDIA_ROOT = tmp_path
+    claim = claims.accepted("10.00")
+    request = {"kind": "claim_statement", "claim_id": claim.pk, "user_id": finance.pk, "reason": "更正 corrected"}
+    tid = str(uuid.uuid4())
+    first = issue_document.apply_async(kwargs=request, task_id=tid).get(timeout=60)
+    second = issue_document.apply_async(kwargs=request, task_id=tid).get(timeout=60)
+    assert first == second and first["version"] == 1
+    third = issue_document.apply_async(kwargs=request).get(timeout=60)
+    assert third["version"] == 2
+    assert IssuedDocument.objects.filter(subject_key=f"claim:{claim.pk}").count() == 2

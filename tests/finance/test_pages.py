@@ -213,6 +213,7 @@ def test_document_requests_are_checked_before_queueing(
     assert "exists already" in post(kind="claim_statement", claim=claim.pk)
     assert "being generated" in post(kind="claim_statement", claim=claim.pk, reason="更正 corrected")
     assert len(queued) == 2
+    assert len({kwargs["request_id"] for _args, kwargs in queued}) == 2  # one id per request
     assert list(IssuedDocument.objects.values_list("version", "reason")) == [(2, "更正 corrected"), (1, "")]
     page = client.get(reverse("finance:documents")).content.decode()
     assert f'<option value="{claim.merchant_id}">{claim.merchant.name} ({claim.merchant.code})</option>' in page

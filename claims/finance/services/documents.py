@@ -2,13 +2,16 @@
 
 A document (kind + subject) is never overwritten. ``issue`` without a reason returns the
 latest version if there is one (idempotent: a repeated task does nothing); with a reason it
-issues version n+1. Called from the Celery task ``claims.finance.tasks.issue_document``.
+issues version n+1, once per ``request_id``: the same request run again (a task redelivered
+after a worker crash) returns the version it issued. Called from the Celery task
+``claims.finance.tasks.issue_document``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections import defaultdict
 from datetime import date, timedelta
 
@@ -104,11 +107,26 @@ def check_request(kind, *, claim_id=None, merchant_id=None, period=None, by=None
     return IssuedDocument.objects.filter(kind=kind, subject_key=key).order_by("-version").first()
 
 
-def issue(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason="") -> IssuedDocument:
+def issued_for_request(request_id, kind, key) -> IssuedDocument | None:
+    """The version an earlier run of this request issued, if any (the id must name the same document)."""
+    if request_id is None:
+        return None
+    doc = IssuedDocument.objects.filter(request_id=request_id).first()
+    if doc is not None and (doc.kind, doc.subject_key) != (kind, key):
+        raise ValueError(f"Request {request_id} issued {doc}, not {kind} {key}.")
+    return doc
+
+
+def issue(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason="", request_id=None) -> IssuedDocument:
+    """Issue a version (see the module docstring); ``request_id`` (a UUID) makes a re-run return it."""
     check_can_issue(by)
     reason = (reason or "").strip()
+    request_id = uuid.UUID(str(request_id)) if request_id else None
     key, claim, merchant, period = subject_for(kind, claim_id=claim_id, merchant_id=merchant_id, period=period)
     for _attempt in range(3):
+        done = issued_for_request(request_id, kind, key)
+        if done is not None:
+            return done
         latest = IssuedDocument.objects.filter(kind=kind, subject_key=key).order_by("-version").first()
         if latest is not None and not reason:
             return latest
@@ -130,6 +148,7 @@ def issue(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason
             pages=pages,
             issued_at=issued_at,
             issued_by=by,
+            request_id=request_id,
         )
         try:
             with transaction.atomic():
@@ -137,7 +156,7 @@ def issue(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason
                 doc.save()
         except IntegrityError:
             doc.file.storage.delete(doc.file.name)
-            continue  # someone issued this version at the same time: look again
+            continue  # this version or this request was issued at the same time: look again
         return doc
     raise InvalidInput(_("Could not issue the document; try again."), code="busy")
 
