@@ -27,6 +27,16 @@ def batches():
     )
 
 
+def batch_items(batch):
+    """The batch's items in claim order, with what the batch page shows of each (page it: thousands of rows)."""
+    return batch.items.select_related("merchant", "claim__incident").order_by("claim_id", "pk")
+
+
+def batch_events(batch):
+    """The batch's audit trail, newest first (the page shows the latest and pages back)."""
+    return batch.events.select_related("actor", "item").order_by("-created_at", "-id")
+
+
 def batch_totals(batch) -> list[dict]:
     """Per currency: claims and amount in the batch (removed ones left out), and how much of it was paid / failed."""
 

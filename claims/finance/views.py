@@ -7,8 +7,10 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,6 +26,9 @@ from .services import settlements as st
 from .tasks import issue_document
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The batch page pages its items (totals are over the whole batch) and its history (latest first).
+ITEMS_PER_PAGE = 100
+EVENTS_PER_PAGE = 50
 
 
 def _date(value):
@@ -67,10 +72,10 @@ def batch_detail(request, pk):
         "finance/batch.html",
         {
             "batch": batch,
-            "items": batch.items.select_related("merchant", "claim__incident").order_by("claim_id", "pk"),
+            "items": Paginator(selectors.batch_items(batch), ITEMS_PER_PAGE).get_page(request.GET.get("page")),
             "totals": selectors.batch_totals(batch),
             "eligible": st.eligible_claims(batch.period_start, batch.period_end)[:200] if batch.state == "open" else [],
-            "events": batch.events.select_related("actor", "item").order_by("created_at", "id"),
+            "events": Paginator(selectors.batch_events(batch), EVENTS_PER_PAGE).get_page(request.GET.get("events")),
             "imports": batch.imports.select_related("imported_by"),
             "import_result": request.session.pop(f"import-{batch.pk}", None),
         },
@@ -118,7 +123,9 @@ def batch_action(request, pk, action):
             raise Http404
     except WorkflowError as exc:
         _fail(request, exc)
-    return redirect("finance:batch", pk=batch.pk)
+    page = post.get("page", "")
+    url = reverse("finance:batch", args=[batch.pk])
+    return redirect(f"{url}?page={page}#items" if page.isdigit() else url)
 
 
 @finance_required

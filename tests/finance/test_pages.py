@@ -264,6 +264,20 @@ def test_finance_list_pages_run_a_constant_number_of_queries(client, claims, fin
     assert counts(big_batch) == small
     assert max(small) <= 15
 
+    # Thousands of claims are paged: a batch of 230 items (3 item pages) and 232 events (5 history pages).
+    merchants = [claims.merchant("many-a"), claims.merchant("many-b"), claims.merchant("many-u", currency="USD")]
+    for i in range(230):
+        claims.accepted(f"{i + 1}.01", merchant=merchants[i % 3])
+    many = st.create_batch(finance)
+    st.add_claims(many, finance)
+    assert many.items.count() == 230 and many.events.count() == 232
+    url = reverse("finance:batch", args=[many.pk])
+    for query in ["", "?page=2", "?page=3&events=5", "?page=oops&events=99"]:
+        with CaptureQueriesContext(connection) as ctx:
+            r = client.get(url + query)
+        assert r.status_code == 200 and len(ctx) == small[-1], (query, [q["sql"] for q in ctx])
+    assert len(r.context["items"]) == 100 and r.context["events"].number == 5
+
 
 @pytest.mark.django_db
 def test_batch_page_totals_per_currency_reconcile_to_the_cent(client, claims, finance):
@@ -295,8 +309,12 @@ def test_batch_page_totals_per_currency_reconcile_to_the_cent(client, claims, fi
 
 
 @pytest.mark.browser
-def test_finance_batch_page_in_chinese_on_a_phone(browser, live_server, make_user, screenshot):
-    """A paid batch at 375 px in zh-hans: translated history, totals, no sideways scrolling (long SHA-256)."""
+def test_finance_batch_page_in_chinese_on_a_phone(browser, live_server, make_user, screenshot, monkeypatch):
+    """A paid batch at 375 px in zh-hans: translated history, totals, no sideways scrolling (long SHA-256),
+    the history paged back to the oldest event."""
+    from claims.finance import views
+
+    monkeypatch.setattr(views, "EVENTS_PER_PAGE", 4)
     claims = Claims(make_user)
     finance = make_user("fay-finance", "finance")
     paid = claims.accepted("1200.00")
@@ -323,10 +341,71 @@ def test_finance_batch_page_in_chinese_on_a_phone(browser, live_server, make_use
         page.goto(f"{live_server.url}/finance/batches/{batch.pk}/")
         assert page.inner_text("#batch-state") == "部分付款"
         history = page.inner_text("ul.timeline")
-        assert "已锁定" in history and "lock" not in history and "pending" not in history
+        assert "lock" not in history and "pending" not in history
         assert "已付款 1200.00 CNY · 失败 80.55 CNY" in page.inner_text("#items tfoot")
         overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
         screenshot(page, "finance_batch_zh_375px")
         assert not overflow, "the batch page scrolls sideways at 375px"
+        assert "已锁定" not in history  # the latest 4 events only; locking is older
+        seen = page.locator("ul.timeline li").all_inner_texts()
+        while page.locator("#history a[rel=next]").count():
+            assert page.inner_text("#history a[rel=next]") == "较早的记录"
+            page.click("#history a[rel=next]")
+            page.wait_for_load_state()
+            seen += page.locator("ul.timeline li").all_inner_texts()
+        pages = -(-batch.events.count() // 4)
+        assert f"第 {pages} 页，共 {pages} 页" in page.inner_text("#history .pagination")
+        assert page.inner_text("#history a[rel=prev]") == "较新的记录"
+        assert len(seen) == len(set(seen)) == batch.events.count() and len(seen) > 4
+        assert any("已锁定" in e for e in seen) and "批次已创建" in seen[-1]
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     finally:
         context.close()
+
+
+@pytest.mark.django_db
+def test_batch_page_pages_items_and_history_with_totals_over_the_whole_batch(client, claims, finance, monkeypatch):
+    import re
+
+    from claims.finance import views
+
+    monkeypatch.setattr(views, "ITEMS_PER_PAGE", 10)
+    monkeypatch.setattr(views, "EVENTS_PER_PAGE", 8)
+    cny, usd = claims.merchant("pa"), claims.merchant("pu", currency="USD")
+    made = [claims.accepted(f"{i}.10", merchant=usd if i % 4 == 0 else cny) for i in range(1, 26)]
+    batch = st.create_batch(finance)
+    st.add_claims(batch, finance)  # 1 create + 25 add + 1 add_claims = 27 events
+    client.force_login(finance)
+    url = reverse("finance:batch", args=[batch.pk])
+
+    def get(query=""):
+        return client.get(url + query).content.decode()
+
+    def claim_ids(page):
+        return [int(i) for i in re.findall(r'<tr data-claim="(\d+)">', page)]
+
+    pages = [get(f"?page={n}") for n in (1, 2, 3)]
+    assert [len(claim_ids(p)) for p in pages] == [10, 10, 5]
+    assert sum((claim_ids(p) for p in pages), []) == sorted(c.pk for c in made)
+    assert claim_ids(get("?page=99")) == claim_ids(pages[2]) and claim_ids(get("?page=x")) == claim_ids(pages[0])
+    for page in pages:  # every page totals the whole batch, in the database
+        assert re.search(r'data-currency="CNY"><th colspan="3">Total CNY \(19\)</th><th class="num">242\.90 CNY', page)
+        assert re.search(r'data-currency="USD"><th colspan="3">Total USD \(6\)</th><th class="num">84\.60 USD', page)
+    assert "Page 2 of 3" in pages[1] and 'href="?page=1#items"' in pages[1] and 'href="?page=3#items"' in pages[1]
+
+    # History: the latest 8 events, newest first, and a link to older ones that keeps the items page.
+    history = re.findall(r"<li>.*?</li>", pages[1].split('id="history"')[1])
+    assert len(history) == 8 and "Claims added" in history[0]
+    assert 'href="?page=2&amp;events=2#history"' in pages[1] and "Older events" in pages[1]
+    last = get("?page=2&events=4")
+    assert "Page 4 of 4" in last and "Newer events" in last and "Older events" not in last
+    oldest = re.findall(r"<li>.*?</li>", last.split('id="history"')[1])
+    assert len(oldest) == 3 and "Batch created" in oldest[-1]
+    assert claim_ids(last) == claim_ids(pages[1])  # the items page is kept
+
+    # Removing an item on page 3 comes back to page 3.
+    item = batch.items.get(claim=made[-1])
+    r = client.post(
+        reverse("finance:batch_action", args=[batch.pk, "remove"]), {"item": item.pk, "reason": "dup", "page": "3"}
+    )
+    assert r.url == f"{url}?page=3#items"
