@@ -27,6 +27,17 @@ def pytest_configure(config):
         raise pytest.UsageError(f"The tests run on PostgreSQL only (DATABASE_URL gave {engine}); use `make test`.")
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a request in zh-hans (LocaleMiddleware) would
+    otherwise leave Chinese active in the thread for the next test's commands and services."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def make_user(db):
     """Create a user with roles and merchant memberships: make_user("ann", "merchant", merchants=[m])."""
