@@ -246,3 +246,38 @@ def test_open_batch_cannot_be_exported_and_bad_ids_are_input_errors(claims, fina
     st.lock(batch, finance)
     st.mark_exported(batch, finance, "f" * 64)
     assert st.mark_exported(batch, finance, "0" * 64).export_sha256 == "f" * 64  # a second export changes nothing
+
+
+def test_adding_300_claims_runs_a_bounded_number_of_queries(claims, finance, django_assert_max_num_queries):
+    merchants = [claims.merchant("bulk-a"), claims.merchant("bulk-u", currency="USD")]
+    made = [claims.accepted(f"{i + 1}.05", merchant=merchants[i % 2]) for i in range(300)]
+    batch = st.create_batch(finance)
+    with django_assert_max_num_queries(12):
+        items = st.add_claims(batch, finance, message="all of November")
+    assert len(items) == 300
+    assert set(batch.items.values_list("claim_id", flat=True)) == {c.pk for c in made}
+    assert batch.items.get(claim=made[1]).amount == Decimal("2.05") and batch.items.get(claim=made[1]).currency == "USD"
+    adds = SettlementEvent.objects.filter(batch=batch, action="add")
+    assert adds.count() == 300 and set(adds.values_list("item__claim_id", flat=True)) == {c.pk for c in made}
+    assert not adds.exclude(actor=finance).exists() and not adds.exclude(message="all of November").exists()
+    assert SettlementEvent.objects.get(batch=batch, action="add_claims").message.endswith("[300 claims]")
+
+
+def test_a_claim_taken_by_a_concurrent_add_fails_the_whole_add(claims, finance, monkeypatch):
+    """The claim looked eligible when read, but another batch got it first: nothing of the add stays."""
+    a = claims.accepted("100.00")
+    b = claims.accepted("200.00", merchant=claims.merchant("silk"))
+    one, two = st.create_batch(finance), st.create_batch(finance)
+    st.add_claims(one, finance, claim_ids=[a.pk])
+    stale_read = st.eligible_claims
+    # What the second add saw before the first one committed: the claim without its active item.
+    monkeypatch.setattr(
+        st, "eligible_claims", lambda *p: stale_read(*p).model.objects.filter(pk__in=[a.pk, b.pk]).order_by("pk")
+    )
+    with pytest.raises(StateConflict) as exc:
+        st.add_claims(two, finance)
+    assert exc.value.code == "in_batch"
+    assert not two.items.exists() and not two.events.exclude(action="create").exists()
+    assert list(SettlementItem.objects.filter(claim=a, is_active=True).values_list("batch", flat=True)) == [one.pk]
+    monkeypatch.undo()
+    assert [i.claim_id for i in st.add_claims(two, finance)] == [b.pk]

@@ -160,30 +160,36 @@ def add_claims(batch, by, *, claim_ids=None, period_start=None, period_end=None,
                     % {"ids": ", ".join(f"#{i}" for i in missing)},
                     code="not_eligible",
                 )
+        # Lock the claims and re-check their state (a decision may have changed since the read above);
+        # the partial unique constraint is the guard against a claim joining two active batches at once.
         claims = list(
-            Claim.objects.select_for_update().filter(pk__in=list(qs.values_list("pk", flat=True))).order_by("pk")
+            Claim.objects.select_for_update()
+            .filter(pk__in=list(qs.values_list("pk", flat=True)), state=ClaimState.ACCEPTED, approved_amount__gt=0)
+            .only("pk", "state", "merchant_id", "currency", "approved_amount")
+            .order_by("pk")
         )
-        items = []
         try:
             with transaction.atomic():
-                for claim in claims:
-                    if claim.state != ClaimState.ACCEPTED or not claim.approved_amount:
-                        continue
-                    items.append(
-                        SettlementItem.objects.create(
+                items = SettlementItem.objects.bulk_create(
+                    [
+                        SettlementItem(
                             batch=batch,
-                            claim=claim,
+                            claim_id=claim.pk,
                             merchant_id=claim.merchant_id,
                             currency=claim.currency,
                             amount=cents(claim.approved_amount),
                             added_by=by,
                         )
-                    )
+                        for claim in claims
+                    ]
+                )
         except IntegrityError:
+            # The whole add fails (no item of it stays): the caller's transaction rolls back too.
             raise StateConflict(
                 _("A claim joined another batch at the same time; try again."), code="in_batch"
             ) from None
         if items:
+            # The audit keeps one event per claim that joined, written in one statement.
             SettlementEvent.objects.bulk_create(
                 [
                     SettlementEvent(
