@@ -6,8 +6,9 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -21,7 +22,7 @@ from .services import WorkflowError
 from .services import documents as document_services
 from .services import settlements as st
 from .tasks import issue_document
-from .views import XLSX
+from .views import ITEMS_PER_PAGE, XLSX
 
 
 class ItemSerializer(serializers.ModelSerializer):
@@ -40,8 +41,31 @@ class ItemSerializer(serializers.ModelSerializer):
         ]
 
 
+def _number(**kwargs):
+    # Money as decimal strings, like everywhere else in the API (never JSON floats).
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+
+
+class BatchTotalSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    count = serializers.IntegerField(help_text="Claims in the batch (removed ones left out).")
+    amount = _number()
+    paid = _number()
+    failed = _number()
+
+
+class BatchCountsSerializer(serializers.Serializer):
+    pending = serializers.IntegerField(source="n_pending")
+    paid = serializers.IntegerField(source="n_paid")
+    failed = serializers.IntegerField(source="n_failed")
+    removed = serializers.IntegerField(source="n_removed")
+
+
 class BatchSerializer(serializers.ModelSerializer):
-    items = ItemSerializer(many=True, read_only=True)
+    """A batch's summary: state, period, item counts per status and totals per currency (no items)."""
+
+    counts = BatchCountsSerializer(source="*", read_only=True)
+    totals = BatchTotalSerializer(many=True, read_only=True)
 
     class Meta:
         model = SettlementBatch
@@ -57,7 +81,8 @@ class BatchSerializer(serializers.ModelSerializer):
             "exported_at",
             "completed_at",
             "export_sha256",
-            "items",
+            "counts",
+            "totals",
         ]
         read_only_fields = [
             "reference",
@@ -68,6 +93,46 @@ class BatchSerializer(serializers.ModelSerializer):
             "completed_at",
             "export_sha256",
         ]
+
+
+class ItemPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Items in the batch (all statuses).")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ItemSerializer(many=True)
+
+
+class BatchDetailSerializer(BatchSerializer):
+    items = ItemPageSerializer(source="items_page", read_only=True)
+
+    class Meta(BatchSerializer.Meta):
+        fields = [*BatchSerializer.Meta.fields, "items"]
+
+
+class ItemPagination(PageNumberPagination):
+    """The detail's items, paged like the batch page (totals stay over the whole batch)."""
+
+    page_size = ITEMS_PER_PAGE
+
+
+def _batch_detail(request, pk, view) -> dict:
+    """Summary of the batch and one page of its items (``?page=``): a constant number of queries."""
+    batch = selectors.batch_summaries().filter(pk=pk).first()
+    if batch is None:
+        raise Http404
+    selectors.attach_totals([batch])
+    pager = ItemPagination()
+    results = pager.paginate_queryset(selectors.batch_items(batch), request, view=view)
+    batch.items_page = {
+        "count": pager.page.paginator.count,
+        "next": pager.get_next_link(),
+        "previous": pager.get_previous_link(),
+        "results": results,
+    }
+    return BatchDetailSerializer(batch).data
+
+
+ITEMS_PAGE_PARAM = OpenApiParameter("page", int, description=f"Page of the items ({ITEMS_PER_PAGE} a page).")
 
 
 class ActionSerializer(serializers.Serializer):
@@ -134,11 +199,6 @@ class PaymentImportResultSerializer(serializers.Serializer):
     errors = RowErrorSerializer(many=True)
 
 
-def _number(**kwargs):
-    # Money as decimal strings, like everywhere else in the API (never JSON floats).
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
-
-
 class RecoveryIncidentSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="source:external_id")
     title = serializers.CharField()
@@ -183,15 +243,23 @@ def _error(exc: WorkflowError):
     return Response({"detail": exc.message, "code": exc.code}, status=exc.status)
 
 
-class BatchList(APIView):
+class BatchList(generics.ListCreateAPIView):
+    """Batches, newest first, paged; each a summary (its items are on the detail)."""
+
     permission_classes = [IsAuthenticated, IsFinance]
+    serializer_class = BatchSerializer
+    filter_backends = []
 
-    @extend_schema(responses=BatchSerializer(many=True))
-    def get(self, request):
-        return Response(BatchSerializer(SettlementBatch.objects.prefetch_related("items")[:100], many=True).data)
+    def get_queryset(self):
+        return selectors.batch_summaries()
 
-    @extend_schema(request=BatchSerializer, responses=BatchSerializer)
-    def post(self, request):
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        selectors.attach_totals(page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=BatchSerializer, responses={201: BatchDetailSerializer, 400: FinanceErrorSerializer})
+    def create(self, request, *args, **kwargs):
         s = BatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         try:
@@ -202,15 +270,15 @@ class BatchList(APIView):
             )
         except WorkflowError as exc:
             return _error(exc)
-        return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+        return Response(_batch_detail(request, batch.pk, self), status=status.HTTP_201_CREATED)
 
 
 class BatchDetail(APIView):
     permission_classes = [IsAuthenticated, IsFinance]
 
-    @extend_schema(responses=BatchSerializer)
+    @extend_schema(parameters=[ITEMS_PAGE_PARAM], responses=BatchDetailSerializer)
     def get(self, request, pk):
-        return Response(BatchSerializer(get_object_or_404(SettlementBatch, pk=pk)).data)
+        return Response(_batch_detail(request, pk, self))
 
 
 class BatchAction(APIView):
@@ -222,7 +290,7 @@ class BatchAction(APIView):
         operation_id="finance_batches_action",
         parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=["add", "remove", "lock", "export"])],
         request=ActionSerializer,
-        responses={200: BatchSerializer, 400: FinanceErrorSerializer, 409: FinanceErrorSerializer},
+        responses={200: BatchDetailSerializer, 400: FinanceErrorSerializer, 409: FinanceErrorSerializer},
     )
     def post(self, request, pk, action):
         batch = get_object_or_404(SettlementBatch, pk=pk)
@@ -243,8 +311,7 @@ class BatchAction(APIView):
                 raise Http404
         except WorkflowError as exc:
             return _error(exc)
-        batch.refresh_from_db()
-        return Response(BatchSerializer(batch).data)
+        return Response(_batch_detail(request, batch.pk, self))
 
 
 class BatchExport(APIView):

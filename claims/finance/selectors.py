@@ -14,7 +14,7 @@ from accounts import roles
 from claims.models import Claim, ClaimState
 from merchants.selectors import merchant_ids_for_user
 
-from .models import IssuedDocument, ItemStatus, SettlementBatch
+from .models import IssuedDocument, ItemStatus, SettlementBatch, SettlementItem
 from .services import cents
 from .services.settlements import eligible_claims
 
@@ -37,36 +37,65 @@ def batch_events(batch):
     return batch.events.select_related("actor", "item").order_by("-created_at", "-id")
 
 
-def batch_totals(batch) -> list[dict]:
-    """Per currency: claims and amount in the batch (removed ones left out), and how much of it was paid / failed."""
+def _money_sum(**status):
+    money = DecimalField(max_digits=14, decimal_places=2)
+    amount = Sum("amount", filter=Q(**status)) if status else Sum("amount")
+    return Coalesce(amount, Value(Decimal("0.00")), output_field=money)
 
-    def total(**status):
-        money = DecimalField(max_digits=14, decimal_places=2)
-        amount = Sum("amount", filter=Q(**status)) if status else Sum("amount")
-        return Coalesce(amount, Value(Decimal("0.00")), output_field=money)
 
-    rows = (
-        batch.items.exclude(status=ItemStatus.REMOVED)
+def _totals(items, *keys):
+    """Per currency (and ``keys``) over the items, removed ones left out: claims, amount, paid, failed."""
+    return (
+        items.exclude(status=ItemStatus.REMOVED)
         .order_by()
-        .values("currency")
+        .values(*keys, "currency")
         .annotate(
             count=Count("pk"),
-            sum_all=total(),
-            sum_paid=total(status=ItemStatus.PAID),
-            sum_failed=total(status=ItemStatus.FAILED),
+            sum_all=_money_sum(),
+            sum_paid=_money_sum(status=ItemStatus.PAID),
+            sum_failed=_money_sum(status=ItemStatus.FAILED),
         )
-        .order_by("currency")
+        .order_by(*keys, "currency")
     )
-    return [
-        {
-            "currency": row["currency"],
-            "count": row["count"],
-            "amount": cents(row["sum_all"]),
-            "paid": cents(row["sum_paid"]),
-            "failed": cents(row["sum_failed"]),
-        }
-        for row in rows
-    ]
+
+
+def _total_row(row) -> dict:
+    return {
+        "currency": row["currency"],
+        "count": row["count"],
+        "amount": cents(row["sum_all"]),
+        "paid": cents(row["sum_paid"]),
+        "failed": cents(row["sum_failed"]),
+    }
+
+
+def batch_totals(batch) -> list[dict]:
+    """Per currency: claims and amount in the batch (removed ones left out), and how much of it was paid / failed."""
+    return [_total_row(row) for row in _totals(batch.items.all())]
+
+
+def batch_summaries():
+    """Batches, newest first, with their item counts per status counted in the database (page it)."""
+
+    def count(status):
+        return Count("items", filter=Q(items__status=status))
+
+    return SettlementBatch.objects.annotate(
+        n_pending=count(ItemStatus.PENDING),
+        n_paid=count(ItemStatus.PAID),
+        n_failed=count(ItemStatus.FAILED),
+        n_removed=count(ItemStatus.REMOVED),
+    ).order_by("-created_at", "-id")
+
+
+def attach_totals(batches) -> None:
+    """Set ``totals`` (per currency, as ``batch_totals``) on each batch of a page: one grouped query for all."""
+    by_batch = defaultdict(list)
+    ids = [b.pk for b in batches]
+    for row in _totals(SettlementItem.objects.filter(batch_id__in=ids), "batch_id"):
+        by_batch[row["batch_id"]].append(_total_row(row))
+    for b in batches:
+        b.totals = by_batch[b.pk]
 
 
 def eligible_summary(period_start=None, period_end=None) -> list[dict]:
