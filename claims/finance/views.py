@@ -29,6 +29,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The batch page pages its items (totals are over the whole batch) and its history (latest first).
 ITEMS_PER_PAGE = 100
 EVENTS_PER_PAGE = 50
+# The "add selected" list of an open batch shows the oldest eligible claims and says how many there are.
+ELIGIBLE_SHOWN = 200
 
 
 def _date(value):
@@ -64,6 +66,15 @@ def home(request):
     )
 
 
+def _eligible(batch) -> dict:
+    if batch.state != "open":
+        return {"eligible": [], "eligible_total": 0}
+    qs = st.eligible_claims(batch.period_start, batch.period_end)
+    shown = list(qs[:ELIGIBLE_SHOWN])
+    total = len(shown) if len(shown) < ELIGIBLE_SHOWN else qs.order_by().count()
+    return {"eligible": shown, "eligible_total": total}
+
+
 @finance_required
 def batch_detail(request, pk):
     batch = get_object_or_404(SettlementBatch, pk=pk)
@@ -74,7 +85,7 @@ def batch_detail(request, pk):
             "batch": batch,
             "items": Paginator(selectors.batch_items(batch), ITEMS_PER_PAGE).get_page(request.GET.get("page")),
             "totals": selectors.batch_totals(batch),
-            "eligible": st.eligible_claims(batch.period_start, batch.period_end)[:200] if batch.state == "open" else [],
+            **_eligible(batch),
             "events": Paginator(selectors.batch_events(batch), EVENTS_PER_PAGE).get_page(request.GET.get("events")),
             "imports": batch.imports.select_related("imported_by"),
             "import_result": request.session.pop(f"import-{batch.pk}", None),

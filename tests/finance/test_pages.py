@@ -409,3 +409,26 @@ def test_batch_page_pages_items_and_history_with_totals_over_the_whole_batch(cli
         reverse("finance:batch_action", args=[batch.pk, "remove"]), {"item": item.pk, "reason": "dup", "page": "3"}
     )
     assert r.url == f"{url}?page=3#items"
+
+
+@pytest.mark.django_db
+def test_add_selected_list_says_how_many_eligible_claims_it_leaves_out(client, claims, finance, monkeypatch):
+    from claims.finance import views
+
+    monkeypatch.setattr(views, "ELIGIBLE_SHOWN", 3)
+    made = [claims.accepted(f"{i}.00", merchant=claims.merchant(f"e{i}")) for i in range(1, 6)]
+    batch = st.create_batch(finance)
+    client.force_login(finance)
+    url = reverse("finance:batch", args=[batch.pk])
+    page = client.get(url).content.decode()
+    assert page.count('name="claim"') == 3 and f'value="{made[0].pk}"' in page  # the oldest first
+    assert "Showing the oldest 3 of 5 eligible claims." in page
+    more = page.split('id="eligible-more"')[1].split("</p>")[0]
+    assert 'href="#add-all"' in more and "Add all eligible claims of the period" in more
+    st.add_claims(batch, finance, claim_ids=[made[0].pk, made[1].pk])
+    page = client.get(url).content.decode()
+    assert page.count('name="claim"') == 3 and 'id="eligible-more"' not in page  # all 3 left are shown
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": url})
+    claims.accepted("9.00", merchant=claims.merchant("e9"))
+    page = client.get(url).content.decode()
+    assert "仅显示最早的 3 条，共 4 条符合条件的理赔。" in page and "添加该期间所有符合条件的理赔" in page
