@@ -13,13 +13,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+
+from claims.append_only import AppendOnlyModel
 
 __all__ = [
     "ClaimState",
@@ -344,15 +345,7 @@ ACTOR_ROLE_LABELS = {
 }
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ValidationError("The claim audit trail is append-only.")
-
-    def delete(self):
-        raise ValidationError("The claim audit trail is append-only.")
-
-
-class ClaimEvent(models.Model):
+class ClaimEvent(AppendOnlyModel):
     """Append-only audit trail: who did what to a claim, when, from which state to which."""
 
     class Kind(models.TextChoices):
@@ -385,8 +378,6 @@ class ClaimEvent(models.Model):
     currency = models.CharField(_("currency"), max_length=3, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("claim event")
         verbose_name_plural = _("claim events")
@@ -394,14 +385,6 @@ class ClaimEvent(models.Model):
 
     def __str__(self):
         return f"{self.claim_id} {self.kind} {self.from_state}->{self.to_state}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError("The claim audit trail is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("The claim audit trail is append-only.")
 
     @property
     def from_state_label(self) -> str:

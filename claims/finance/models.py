@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
+from claims.append_only import AppendOnlyModel
+
 
 class BatchState(models.TextChoices):
     OPEN = "open", _("Open")
@@ -170,15 +172,7 @@ class EventAction(models.TextChoices):
 STATE_LABELS = {**dict(ItemStatus.choices), **dict(BatchState.choices)}
 
 
-class _AppendOnly(models.QuerySet):
-    def update(self, **kwargs):
-        raise ValidationError("The settlement audit trail is append-only.")
-
-    def delete(self):
-        raise ValidationError("The settlement audit trail is append-only.")
-
-
-class SettlementEvent(models.Model):
+class SettlementEvent(AppendOnlyModel):
     """Append-only: who changed what in a batch, when and why."""
 
     batch = models.ForeignKey(
@@ -201,8 +195,6 @@ class SettlementEvent(models.Model):
     message = models.TextField(_("message"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
-    objects = _AppendOnly.as_manager()
-
     class Meta:
         verbose_name = _("settlement event")
         verbose_name_plural = _("settlement events")
@@ -210,14 +202,6 @@ class SettlementEvent(models.Model):
 
     def __str__(self):
         return f"{self.batch_id} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError("The settlement audit trail is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError("The settlement audit trail is append-only.")
 
     @property
     def from_state_label(self):
