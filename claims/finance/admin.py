@@ -3,25 +3,15 @@
 
 from django.contrib import admin
 
-from claims.workflow.admin import ReadOnlyAdmin
+from claims.workflow.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import IssuedDocument, SettlementBatch, SettlementItem
 
 
-class SettlementItemInline(admin.TabularInline):
+class SettlementItemInline(ReadOnlyInline):
     model = SettlementItem
-    extra = 0
     fields = ["claim", "amount", "currency", "status", "payment_reference"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SettlementBatch)

@@ -6,7 +6,9 @@ from django.contrib import admin
 from claims.models_workflow import Claim, ClaimEvent
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyMixin:
+    """No add, change or delete: for model admins and inlines alike."""
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -17,21 +19,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ClaimEventInline(admin.TabularInline):
-    model = ClaimEvent
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
+
+
+class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
+
+
+class ClaimEventInline(ReadOnlyInline):
+    model = ClaimEvent
     fields = ["created_at", "actor", "actor_role", "from_state", "to_state", "reason_code", "amount", "message"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Claim)
