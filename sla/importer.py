@@ -299,27 +299,7 @@ def _check_overlaps(cleaned: list[dict], errors: list[str]) -> None:
                 )
 
 
-SIMPLE_FIELDS = [
-    "provider",
-    "currency",
-    "monthly_fee",
-    "timezone",
-    "effective_from",
-    "effective_to",
-    "availability_target",
-    "partial_outage_weight",
-    "degraded_weight",
-    "maintenance_notice_hours",
-    "credit_tiers",
-    "credit_cap_percent",
-    "recovery_targets",
-    "first_response_minutes",
-    "first_response_credit_percent",
-    "claim_window_days",
-    "min_downtime_minutes",
-    "min_credit_amount",
-    "amendment_reason",
-]
+SIMPLE_FIELDS = ["provider", *SLAContract.TERM_FIELDS]
 
 
 def _differs(contract: SLAContract, row: dict) -> bool:

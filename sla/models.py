@@ -30,6 +30,29 @@ class SLAContract(models.Model):
     new version with its own effective dates (``save`` refuses the edit).
     """
 
+    # The contract's terms: what an import sets and the API shows, besides code, version,
+    # provider and covered services.
+    TERM_FIELDS = [
+        "currency",
+        "monthly_fee",
+        "timezone",
+        "effective_from",
+        "effective_to",
+        "availability_target",
+        "partial_outage_weight",
+        "degraded_weight",
+        "maintenance_notice_hours",
+        "credit_tiers",
+        "credit_cap_percent",
+        "recovery_targets",
+        "first_response_minutes",
+        "first_response_credit_percent",
+        "claim_window_days",
+        "min_downtime_minutes",
+        "min_credit_amount",
+        "amendment_reason",
+    ]
+
     code = models.SlugField(_("code"), max_length=60)
     version = models.PositiveIntegerField(_("version"), default=1)
     provider = models.ForeignKey(

@@ -10,32 +10,7 @@ class SLAContractSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SLAContract
-        fields = [
-            "id",
-            "code",
-            "version",
-            "provider",
-            "services",
-            "currency",
-            "monthly_fee",
-            "timezone",
-            "effective_from",
-            "effective_to",
-            "availability_target",
-            "partial_outage_weight",
-            "degraded_weight",
-            "maintenance_notice_hours",
-            "credit_tiers",
-            "credit_cap_percent",
-            "recovery_targets",
-            "first_response_minutes",
-            "first_response_credit_percent",
-            "claim_window_days",
-            "min_downtime_minutes",
-            "min_credit_amount",
-            "amendment_reason",
-            "created_at",
-        ]
+        fields = ["id", "code", "version", "provider", "services", *SLAContract.TERM_FIELDS, "created_at"]
         read_only_fields = fields
 
 
