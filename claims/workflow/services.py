@@ -372,6 +372,24 @@ def request_info(claim, by, reason, message):
     return _step(claim, by, "request_info", before=before, apply=apply, reason=reason, message=message)
 
 
+def _record_decision(c, now, *, amount, reason, message, decider):
+    """Write a decision on the locked claim: amount, reason, who and when (the first decision
+    is kept for the dispute rules); the review deadline and any pending approval are cleared."""
+    c.approved_amount = amount
+    c.decision_reason = reason
+    c.decision_message = message
+    c.decided_by = decider
+    c.decided_at = now
+    if c.first_decided_at is None:
+        c.first_decided_at = now
+        c.first_decided_by = decider
+    c.due_at = None
+    c.pending_amount = None
+    c.pending_by = None
+    c.pending_reason = ""
+    c.pending_message = ""
+
+
 def _decide(claim, by, action, reason, message, amount_for):
     reason = _reason(reason, DECISION_REASONS)
     message = _message(message)
@@ -380,19 +398,7 @@ def _decide(claim, by, action, reason, message, amount_for):
         _not_first_decider(c, by)
 
     def apply(c, now):
-        c.approved_amount = amount_for(c)
-        c.decision_reason = reason
-        c.decision_message = message
-        c.decided_by = by
-        c.decided_at = now
-        if c.first_decided_at is None:
-            c.first_decided_at = now
-            c.first_decided_by = by
-        c.due_at = None
-        c.pending_amount = None
-        c.pending_by = None
-        c.pending_reason = ""
-        c.pending_message = ""
+        _record_decision(c, now, amount=amount_for(c), reason=reason, message=message, decider=by)
 
     return _step(claim, by, action, before=before, apply=apply, reason=reason, message=message, amount=_approved)
 
@@ -456,20 +462,8 @@ def confirm_approval(claim, by):
             _not_first_decider(c, by)
 
         def apply(c, now):
-            c.approved_amount = amount
-            c.decision_reason = reason
-            c.decision_message = message
-            c.decided_by = first
+            _record_decision(c, now, amount=amount, reason=reason, message=message, decider=first)
             c.second_approver = by
-            c.decided_at = now
-            if c.first_decided_at is None:
-                c.first_decided_at = now
-                c.first_decided_by = first
-            c.due_at = None
-            c.pending_amount = None
-            c.pending_by = None
-            c.pending_reason = ""
-            c.pending_message = ""
 
         return _step(
             locked,
