@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/claims_loss .venv/bin/python bench/bench_loss.py
 
 Loads the data set-based (not measured), then measures side by side, best of 3:
-* the engine's estimate (``claims.loss.compute``: one aggregate query + Decimal arithmetic), with its query count;
+* the engine's estimate (``losses.compute``: one aggregate query + Decimal arithmetic), with its query count;
 * one hand-written SQL query computing the same per-session lost GMV (same baselines and fallback);
 * ``assess_incident`` (estimate + storing 5,000 lines), with its query count.
 It checks both give the same lost GMV, then deletes its data (prefix ``bench-loss-``).
@@ -17,9 +17,9 @@ import _setup  # noqa: F401
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from claims.loss import assess_incident, compute
-from claims.models import LossAssessment
 from incidents.models import Incident, Provider, Region, Service
+from losses.engine import assess_incident, compute
+from losses.models import LossAssessment
 
 PREFIX = "bench-loss-"
 SESSIONS, MINUTES, MERCHANTS = 10_000, 240, 500
@@ -66,11 +66,11 @@ GROUP BY b.id
 def cleanup():
     with connection.cursor() as c:
         c.execute(
-            "DELETE FROM claims_lossassessmentline WHERE assessment_id IN (SELECT id FROM claims_lossassessment "
+            "DELETE FROM losses_lossassessmentline WHERE assessment_id IN (SELECT id FROM losses_lossassessment "
             "WHERE incident_id IN (SELECT id FROM incidents_incident WHERE source = 'bench-loss'))"
         )
         c.execute(
-            "DELETE FROM claims_lossassessment WHERE incident_id IN (SELECT id FROM incidents_incident "
+            "DELETE FROM losses_lossassessment WHERE incident_id IN (SELECT id FROM incidents_incident "
             "WHERE source = 'bench-loss')"
         )
         c.execute(

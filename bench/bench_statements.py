@@ -46,9 +46,10 @@ MIN = timedelta(minutes=1)
 def populate(n):
     from django.contrib.auth.models import Group, User
 
-    from claims.loss.policy import active_policy
-    from claims.models import Claim, ClaimState, LossAssessment, LossAssessmentLine
+    from claims.models import Claim, ClaimState
     from incidents.models import Incident, Provider, Region, Service
+    from losses.models import LossAssessment, LossAssessmentLine
+    from losses.policy import active_policy
     from merchants.models import LiveSession, Merchant, SessionMinute
 
     finance = User.objects.create_user("bench-finance")
@@ -169,7 +170,7 @@ def start_worker(concurrency, db_url):
 
 
 def run(concurrency, claim_ids, finance, db_url):
-    from claims.finance.tasks import issue_document
+    from settlements.tasks import issue_document
 
     proc = start_worker(concurrency, db_url)
     try:
@@ -215,7 +216,7 @@ def main():
         t = time.perf_counter()
         finance, claim_ids = populate(N)
         print(f"populated {len(claim_ids)} accepted claims in {time.perf_counter() - t:.1f} s", flush=True)
-        from claims.finance.models import IssuedDocument
+        from settlements.models import IssuedDocument
 
         for c in (1, 2):
             elapsed, pages = run(c, claim_ids, finance, db_url)

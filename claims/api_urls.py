@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from claims.workflow.api import BulkApproveView, ClaimViewSet, NotificationViewSet
+from claims.api import BulkApproveView, ClaimViewSet, NotificationViewSet
 
 app_name = "claims_api"
 

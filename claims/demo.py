@@ -16,9 +16,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from claims.models_workflow import Claim, ClaimState
-from claims.workflow import services
-from claims.workflow.recompute import sync_incident_claims
+from claims import services
+from claims.models import Claim, ClaimState
+from claims.recompute import sync_incident_claims
 from incidents.models import Cause, Incident, IncidentState
 from merchants.models import LiveSession, Merchant, SessionMinute
 

@@ -1,231 +1,514 @@
-"""Claims: the loss policy, the loss assessments of the engine (and, later, the claim workflow).
+"""The claim workflow: a merchant's claim for compensation after an incident.
 
-Loss engine models (``CompensationPolicy``, ``LossAssessment``, ``LossAssessmentLine``) are
-written only by ``claims.loss`` services; the claim workflow builds on ``LossAssessment``.
+``Claim`` is a django-fsm state machine (protected state field, optimistic locking via
+``ConcurrentTransitionMixin``); its transitions are called only from
+``claims.services``, which checks permissions, locks the row, records a
+``ClaimEvent`` (our own append-only audit, next to django-fsm-log's StateLog) and notifies
+the other side. ``ClaimDocument`` is evidence, ``ClaimNotification`` the in-portal inbox.
 """
 
+import os
+import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
-PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
-RATE = [MinValueValidator(0), MaxValueValidator(1)]
+from core.append_only import AppendOnlyModel
+
+__all__ = [
+    "ClaimState",
+    "ReasonCode",
+    "ClaimOrigin",
+    "Claim",
+    "ClaimEvent",
+    "ClaimDocument",
+    "ClaimNotification",
+    "DECISION_REASONS",
+    "DISPUTE_REASONS",
+]
 
 
-class CompensationPolicy(models.Model):
-    """One version of the loss policy. Exactly one version is active; a used version is never edited.
+class ClaimState(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    UNDER_REVIEW = "under_review", _("Under review")
+    INFO_REQUESTED = "info_requested", _("Information requested")
+    APPROVED = "approved", _("Approved")
+    PARTIALLY_APPROVED = "partially_approved", _("Partially approved")
+    REJECTED = "rejected", _("Rejected")
+    ACCEPTED = "accepted", _("Accepted")
+    DISPUTED = "disputed", _("Disputed")
+    SETTLED = "settled", _("Settled")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXPIRED = "expired", _("Expired")
 
-    Editing in the admin saves a new version (``claims.loss.policy.publish_policy``) which becomes
-    the active one; assessments keep pointing at the version they were computed with.
+
+S = ClaimState
+DECIDED_STATES = [S.APPROVED, S.PARTIALLY_APPROVED, S.REJECTED]
+OPEN_FOR_STAFF = [S.SUBMITTED, S.UNDER_REVIEW, S.DISPUTED]
+TERMINAL_STATES = [S.ACCEPTED, S.SETTLED, S.WITHDRAWN, S.EXPIRED]
+WITHDRAWABLE = [S.PROPOSED, S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED]
+
+
+class ReasonCode(models.TextChoices):
+    """Why a step was taken; every staff decision and every dispute carries one."""
+
+    LOSS_CONFIRMED = "loss_confirmed", _("Loss confirmed by the metrics")
+    BASELINE_ADJUSTED = "baseline_adjusted", _("Baseline adjusted")
+    PARTIAL_EVIDENCE = "partial_evidence", _("Evidence supports part of the claim")
+    OUTSIDE_INCIDENT = "outside_incident", _("Loss outside the incident window")
+    NOT_PLATFORM_CAUSED = "not_platform_caused", _("Loss not caused by the platform")
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence", _("Insufficient evidence")
+    DUPLICATE = "duplicate", _("Duplicate claim")
+    MISSING_INFORMATION = "missing_information", _("Information missing")
+    AMOUNT_DISAGREEMENT = "amount_disagreement", _("Disagree with the amount")
+    DECISION_DISAGREEMENT = "decision_disagreement", _("Disagree with the decision")
+    MERCHANT_REQUEST = "merchant_request", _("At the merchant's request")
+    NO_RESPONSE = "no_response", _("No response in time")
+    NOT_AFFECTED = "not_affected", _("No longer affected after recomputation")
+    PAYMENT = "payment", _("Paid")
+    OTHER = "other", _("Other")
+
+
+DECISION_REASONS = [
+    ReasonCode.LOSS_CONFIRMED,
+    ReasonCode.BASELINE_ADJUSTED,
+    ReasonCode.PARTIAL_EVIDENCE,
+    ReasonCode.OUTSIDE_INCIDENT,
+    ReasonCode.NOT_PLATFORM_CAUSED,
+    ReasonCode.INSUFFICIENT_EVIDENCE,
+    ReasonCode.DUPLICATE,
+    ReasonCode.OTHER,
+]
+DISPUTE_REASONS = [ReasonCode.AMOUNT_DISAGREEMENT, ReasonCode.DECISION_DISAGREEMENT, ReasonCode.OTHER]
+
+
+class ClaimOrigin(models.TextChoices):
+    SYSTEM = "system", _("Proposed by the system")
+    MERCHANT = "merchant", _("Filed by the merchant")
+
+
+class Claim(ConcurrentTransitionMixin, models.Model):
+    """One claim per merchant per incident.
+
+    ``computed_amount`` is the loss engine's compensation for this merchant and incident,
+    the maximum staff may approve alone; above it a second staff member must confirm.
     """
 
-    version = models.PositiveIntegerField(_("version"), unique=True)
-    name = models.CharField(_("name"), max_length=120, default="Default loss policy")
-    is_active = models.BooleanField(_("active"), default=False)
-    currency = models.CharField(_("currency"), max_length=3, default="CNY")
-    # 1. Affected minutes.
-    recovery_tail_minutes = models.PositiveIntegerField(_("recovery tail (minutes)"), default=10)
-    # 2. Baselines.
-    pre_incident_window_minutes = models.PositiveIntegerField(_("pre-incident window (minutes)"), default=30)
-    pre_incident_min_minutes = models.PositiveIntegerField(_("pre-incident minimum minutes"), default=10)
-    historical_days = models.PositiveIntegerField(_("historical window (days)"), default=28)
-    historical_min_minutes = models.PositiveIntegerField(_("historical minimum minutes"), default=60)
-    # 4. Margin.
-    default_margin_rate = models.DecimalField(
-        _("default margin rate"), max_digits=5, decimal_places=4, default=Decimal("0.3000"), validators=RATE
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.PROTECT, related_name="claims", verbose_name=_("incident")
     )
-    max_margin_rate = models.DecimalField(
-        _("margin rate cap"), max_digits=5, decimal_places=4, default=Decimal("0.6000"), validators=RATE
+    merchant = models.ForeignKey(
+        "merchants.Merchant", on_delete=models.PROTECT, related_name="claims", verbose_name=_("merchant")
     )
-    # 6. Responsibility by cause, in percent.
-    responsibility_provider = models.DecimalField(
-        _("responsibility: provider (%)"), max_digits=5, decimal_places=2, default=Decimal("100"), validators=PERCENT
-    )
-    responsibility_platform = models.DecimalField(
-        _("responsibility: platform (%)"), max_digits=5, decimal_places=2, default=Decimal("100"), validators=PERCENT
-    )
-    responsibility_third_party = models.DecimalField(
-        _("responsibility: third party (%)"), max_digits=5, decimal_places=2, default=Decimal("50"), validators=PERCENT
-    )
-    responsibility_unknown = models.DecimalField(
-        _("responsibility: unknown (%)"), max_digits=5, decimal_places=2, default=Decimal("100"), validators=PERCENT
-    )
-    responsibility_merchant = models.DecimalField(
-        _("responsibility: merchant (%)"), max_digits=5, decimal_places=2, default=Decimal("0"), validators=PERCENT
-    )
-    # 7. and 8. Caps.
-    claim_cap = models.DecimalField(_("cap per claim"), max_digits=14, decimal_places=2, default=Decimal("50000.00"))
-    incident_pool = models.DecimalField(
-        _("pool per incident"), max_digits=14, decimal_places=2, default=Decimal("1000000.00")
-    )
-    notes = models.TextField(_("notes"), blank=True)
-    supersedes = models.ForeignKey(
-        "self",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="superseded_by",
-        editable=False,
-        verbose_name=_("previous version"),
-    )
-    created_by = models.ForeignKey(
+    state = FSMField(_("state"), default=S.PROPOSED, choices=S.choices, protected=True, db_index=True)
+    origin = models.CharField(_("origin"), max_length=10, choices=ClaimOrigin.choices)
+    currency = models.CharField(_("currency"), max_length=3)
+    computed_amount = models.DecimalField(_("computed amount"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    claimed_amount = models.DecimalField(_("claimed amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    approved_amount = models.DecimalField(_("approved amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    # Filed by a merchant for a session the system did not detect.
+    session_reference = models.CharField(_("session"), max_length=200, blank=True)
+    statement = models.TextField(_("statement"), blank=True)
+
+    # Review.
+    assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-        verbose_name=_("created by"),
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["-version"]
-        verbose_name = _("compensation policy")
-        verbose_name_plural = _("compensation policies")
-        constraints = [
-            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_policy"),
-            models.CheckConstraint(
-                condition=Q(claim_cap__gte=0) & Q(incident_pool__gte=0), name="policy_caps_non_negative"
-            ),
-        ]
-
-    def __str__(self):
-        return f"v{self.version} {self.name}"
-
-    def responsibility_for(self, cause: str) -> Decimal:
-        return getattr(self, f"responsibility_{cause}", self.responsibility_unknown)
-
-    @property
-    def is_used(self) -> bool:
-        return self.pk is not None and self.assessments.exists()
-
-
-class LossAssessment(models.Model):
-    """What one merchant lost in one incident, computed once under one policy version.
-
-    Each computation stores a new row; the previous current one is kept with
-    ``is_current=False`` and ``superseded_by`` pointing at the new one. A recomputation
-    whose inputs fingerprint is unchanged keeps the current row as it is.
-    """
-
-    class Flag(models.TextChoices):
-        INSUFFICIENT_DATA = "insufficient_data", _("Insufficient data (manual review)")
-        UNKNOWN_CAUSE = "unknown_cause", _("Unknown cause (review)")
-        NOT_ELIGIBLE = "not_eligible", _("Not eligible (merchant's own cause)")
-        CAPPED = "capped", _("Capped per claim")
-        POOL_SCALED = "pool_scaled", _("Scaled to the incident pool")
-        ONGOING = "ongoing", _("Incident still open: provisional")
-        CURRENCY_MISMATCH = "currency_mismatch", _("Merchant currency differs from the policy's")
-
-    incident = models.ForeignKey(
-        "incidents.Incident", on_delete=models.PROTECT, related_name="loss_assessments", verbose_name=_("incident")
-    )
-    merchant = models.ForeignKey(
-        "merchants.Merchant", on_delete=models.PROTECT, related_name="loss_assessments", verbose_name=_("merchant")
-    )
-    policy = models.ForeignKey(
-        CompensationPolicy,
         on_delete=models.PROTECT,
-        related_name="assessments",
-        verbose_name=_("compensation policy"),
+        related_name="+",
+        verbose_name=_("assignee"),
     )
-    currency = models.CharField(_("currency"), max_length=3)
-    cause = models.CharField(_("cause"), max_length=20)
-    margin_rate = models.DecimalField(_("margin rate applied"), max_digits=5, decimal_places=4)
-    responsibility_percent = models.DecimalField(_("responsibility (%)"), max_digits=5, decimal_places=2)
-    # Sums over the lines, unrounded (shown to 4 places); compensation figures are in cents.
-    lost_gmv = models.DecimalField(_("lost GMV"), max_digits=24, decimal_places=6, default=0)
-    lost_profit = models.DecimalField(_("lost profit"), max_digits=24, decimal_places=6, default=0)
-    wasted_ad_spend = models.DecimalField(_("wasted ad spend"), max_digits=24, decimal_places=6, default=0)
-    compensation_before_pool = models.DecimalField(_("compensation before pool"), max_digits=14, decimal_places=2)
-    compensation = models.DecimalField(_("compensation"), max_digits=14, decimal_places=2)
-    flags = models.JSONField(_("flags"), default=list, blank=True)
-    # Everything the figures were computed from (incident window, policy values, per-session
-    # aggregates, incident total before pool), and its SHA-256 over canonical JSON.
-    inputs = models.JSONField(_("inputs"), default=dict)
-    inputs_fingerprint = models.CharField(_("inputs fingerprint"), max_length=64, db_index=True)
-    computed_at = models.DateTimeField(_("computed at"))
-    # When this (incident, merchant) was first assessed: earlier claims keep shared minutes.
-    first_computed_at = models.DateTimeField(_("first computed at"))
-    is_current = models.BooleanField(_("current"), default=True)
-    superseded_by = models.ForeignKey(
-        "self",
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    first_response_due_at = models.DateTimeField(_("first response due at"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("first responded at"), null=True, blank=True)
+    decision_due_at = models.DateTimeField(_("decision due at"), null=True, blank=True)
+    # The nearest staff deadline (first response, then decision); empty while waiting on the merchant.
+    due_at = models.DateTimeField(_("next staff deadline"), null=True, blank=True, db_index=True)
+    info_requested_at = models.DateTimeField(_("information requested at"), null=True, blank=True)
+    # Time spent waiting for the merchant's answers before the first decision (the review clock
+    # stops meanwhile: the decision deadline moves by the same amount); added up on each answer.
+    merchant_wait = models.DurationField(_("waiting for the merchant"), default=timedelta(0))
+    # The merchant side's deadline (proposal or info request); the reminder goes out before it.
+    expires_at = models.DateTimeField(_("merchant deadline"), null=True, blank=True, db_index=True)
+    reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
+
+    # Decision (the latest one; the first is kept in the audit trail and first_decided_by).
+    decision_reason = models.CharField(_("decision reason"), max_length=40, choices=ReasonCode.choices, blank=True)
+    decision_message = models.TextField(_("decision message"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
-        related_name="supersedes",
-        verbose_name=_("superseded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    first_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("first decided by"),
+    )
+    first_decided_at = models.DateTimeField(_("first decided at"), null=True, blank=True)
+    # A partial approval above computed_amount waits for a second staff member.
+    pending_amount = models.DecimalField(
+        _("amount awaiting second approval"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    pending_reason = models.CharField(
+        _("reason awaiting second approval"), max_length=40, choices=ReasonCode.choices, blank=True
+    )
+    pending_message = models.TextField(_("message awaiting second approval"), blank=True)
+    pending_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("second approval requested by"),
+    )
+    second_approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("second approver"),
     )
 
+    # Dispute (once).
+    dispute_count = models.PositiveSmallIntegerField(_("number of disputes"), default=0)
+    dispute_reason = models.CharField(_("dispute reason"), max_length=40, choices=ReasonCode.choices, blank=True)
+    dispute_statement = models.TextField(_("dispute statement"), blank=True)
+    disputed_at = models.DateTimeField(_("disputed at"), null=True, blank=True)
+
+    # A recomputation that differs from a decided claim's amount, shown to staff.
+    recomputed_amount = models.DecimalField(
+        _("recomputed amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    recomputed_at = models.DateTimeField(_("recomputed at"), null=True, blank=True)
+
+    # Settlement (the settlements work builds batches on top).
+    payment_reference = models.CharField(_("payment reference"), max_length=120, blank=True)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
     class Meta:
-        ordering = ["-computed_at", "-id"]
-        verbose_name = _("loss assessment")
-        verbose_name_plural = _("loss assessments")
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["incident", "merchant"], condition=Q(is_current=True), name="one_current_assessment"
+            models.UniqueConstraint(fields=["incident", "merchant"], name="claim_one_per_merchant_incident"),
+            models.CheckConstraint(condition=Q(computed_amount__gte=0), name="claim_computed_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(approved_amount__isnull=True) | Q(approved_amount__gte=0), name="claim_approved_nonnegative"
             ),
+            models.CheckConstraint(condition=Q(dispute_count__lte=1), name="claim_disputed_once"),
         ]
-        indexes = [models.Index(fields=["merchant", "is_current"], name="assessment_merchant_idx")]
+        indexes = [models.Index(fields=["state", "due_at"]), models.Index(fields=["merchant", "state"])]
+        permissions = [("settle_claim", "Can mark an accepted claim as settled (finance)")]
 
     def __str__(self):
-        return f"{self.incident_id}/{self.merchant_id} {self.compensation} {self.currency}"
+        return f"Claim #{self.pk} {self.merchant_id}/{self.incident_id} {self.state}"
 
     @property
-    def needs_review(self) -> bool:
-        return bool({self.Flag.INSUFFICIENT_DATA, self.Flag.UNKNOWN_CAUSE} & set(self.flags))
+    def is_final_round(self) -> bool:
+        """After a dispute, the next decision is final."""
+        return self.dispute_count >= 1
 
+    @property
+    def is_decided(self) -> bool:
+        return self.first_decided_at is not None
 
-class LossAssessmentLine(models.Model):
-    """One hit live session of an assessment, with the figures and the inputs behind them."""
+    @property
+    def payable_amount(self) -> Decimal | None:
+        return self.approved_amount
 
-    class BaselineMethod(models.TextChoices):
-        PRE_INCIDENT = "pre_incident", _("Same session before the incident")
-        HISTORICAL = "historical", _("Merchant's sessions of the previous days")
-        INSUFFICIENT_DATA = "insufficient_data", _("Insufficient data")
+    def is_overdue(self, now) -> bool:
+        return self.due_at is not None and self.due_at < now
 
-    assessment = models.ForeignKey(
-        LossAssessment, on_delete=models.CASCADE, related_name="lines", verbose_name=_("loss assessment")
+    # --- Transitions: called only from claims.services (inside transaction.atomic) ---
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=[S.PROPOSED, S.DRAFT], target=S.SUBMITTED)
+    def submit(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=[S.SUBMITTED, S.DISPUTED], target=S.UNDER_REVIEW)
+    def start_review(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.UNDER_REVIEW, target=S.INFO_REQUESTED)
+    def request_info(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.INFO_REQUESTED, target=S.UNDER_REVIEW)
+    def answer(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.UNDER_REVIEW, target=S.APPROVED)
+    def approve(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.PROPOSED, target=S.APPROVED)
+    def approve_proposal(self, by=None, description=None):
+        """Bulk approval by staff of a system proposal at its computed amount."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.UNDER_REVIEW, target=S.PARTIALLY_APPROVED)
+    def partially_approve(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.UNDER_REVIEW, target=S.REJECTED)
+    def reject(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=[S.APPROVED, S.PARTIALLY_APPROVED], target=S.ACCEPTED)
+    def accept(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=[S.APPROVED, S.PARTIALLY_APPROVED, S.REJECTED],
+        target=S.DISPUTED,
+        conditions=[lambda claim: claim.dispute_count == 0],
     )
-    session = models.ForeignKey(
-        "merchants.LiveSession", on_delete=models.PROTECT, related_name="loss_lines", verbose_name=_("live session")
+    def dispute(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=S.ACCEPTED, target=S.SETTLED)
+    def settle(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=WITHDRAWABLE, target=S.WITHDRAWN)
+    def withdraw(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=[S.PROPOSED, S.INFO_REQUESTED], target=S.EXPIRED)
+    def expire(self, by=None, description=None):
+        pass
+
+
+def state_label(value: str) -> str:
+    """The translated label of a claim state code ("" for empty, the code itself if unknown)."""
+    if not value:
+        return ""
+    try:
+        return str(ClaimState(value).label)
+    except ValueError:
+        return value
+
+
+# ``ClaimEvent.actor_role`` values (accounts.roles plus "system"), as shown in the audit trail.
+ACTOR_ROLE_LABELS = {
+    "merchant": pgettext_lazy("actor role", "merchant"),
+    "support": pgettext_lazy("actor role", "support"),
+    "finance": pgettext_lazy("actor role", "finance"),
+    "system": pgettext_lazy("actor role", "system"),
+}
+
+
+class ClaimEvent(AppendOnlyModel):
+    """Append-only audit trail: who did what to a claim, when, from which state to which."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        TRANSITION = "transition", _("State change")
+        EVIDENCE = "evidence", _("Evidence added")
+        APPROVAL_REQUESTED = "approval_requested", _("Second approval requested")
+        RECOMPUTED = "recomputed", _("Estimate recomputed")
+        NOTE = "note", _("Note")
+        REMINDER = "reminder", _("Reminder sent")
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events", verbose_name=_("claim"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    action = models.CharField(_("action"), max_length=40, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    # Affected window: [window_start, window_end) in whole UTC minutes.
-    window_start = models.DateTimeField(_("window start"))
-    window_end = models.DateTimeField(_("window end"))
-    affected_minutes = models.PositiveIntegerField(_("affected minutes"))
-    excluded_minutes = models.PositiveIntegerField(
-        _("minutes already compensated"),
-        default=0,
-        help_text=_("Claimed by an earlier assessment of another incident."),
-    )
-    minutes_with_data = models.PositiveIntegerField(_("minutes with data"))
-    data_coverage = models.DecimalField(_("data coverage"), max_digits=5, decimal_places=4)
-    baseline_method = models.CharField(_("baseline method"), max_length=20, choices=BaselineMethod.choices)
-    baseline_minutes = models.PositiveIntegerField(_("baseline minutes"), default=0)
-    baseline_gmv_sum = models.DecimalField(_("baseline GMV sum"), max_digits=18, decimal_places=2, default=0)
-    baseline_gmv_per_minute = models.DecimalField(_("baseline GMV per minute"), max_digits=24, decimal_places=6)
-    actual_gmv = models.DecimalField(_("actual GMV"), max_digits=18, decimal_places=2)
-    ad_spend = models.DecimalField(_("ad spend"), max_digits=18, decimal_places=2, default=0)
-    lost_gmv = models.DecimalField(_("lost GMV"), max_digits=24, decimal_places=6)
-    lost_profit = models.DecimalField(_("lost profit"), max_digits=24, decimal_places=6)
-    wasted_ad_spend = models.DecimalField(_("wasted ad spend"), max_digits=24, decimal_places=6)
+    actor_role = models.CharField(_("actor role"), max_length=20, help_text=_("merchant, support, finance or system"))
+    from_state = models.CharField(_("from state"), max_length=20, blank=True)
+    to_state = models.CharField(_("to state"), max_length=20, blank=True)
+    reason_code = models.CharField(_("reason"), max_length=40, choices=ReasonCode.choices, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    computed_amount = models.DecimalField(_("computed amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
-        ordering = ["assessment", "window_start", "id"]
-        verbose_name = _("loss assessment line")
-        verbose_name_plural = _("loss assessment lines")
-        constraints = [
-            models.UniqueConstraint(fields=["assessment", "session"], name="assessment_line_unique_session"),
-        ]
+        verbose_name = _("claim event")
+        verbose_name_plural = _("claim events")
+        ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"{self.assessment_id}/{self.session_id} {self.lost_gmv}"
+        return f"{self.claim_id} {self.kind} {self.from_state}->{self.to_state}"
+
+    @property
+    def from_state_label(self) -> str:
+        return state_label(self.from_state)
+
+    @property
+    def to_state_label(self) -> str:
+        return state_label(self.to_state)
+
+    @property
+    def actor_role_label(self) -> str:
+        label = ACTOR_ROLE_LABELS.get(self.actor_role)
+        return str(label) if label is not None else self.actor_role
 
 
-from .models_workflow import *  # noqa: E402, F401, F403  (the claim workflow: Claim, ClaimEvent, ClaimDocument, ClaimNotification)
+def evidence_path(instance, filename):
+    """A random name under the claim's folder; only the (content-checked) extension is kept."""
+    extension = os.path.splitext(filename)[1].lower()[:5]
+    return f"claims/evidence/{instance.claim_id}/{uuid.uuid4().hex}{extension}"
+
+
+class ClaimDocument(models.Model):
+    """Evidence (PDF, PNG, JPEG or CSV up to 10 MB), readable by the claim's merchant and staff only."""
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", "PDF"
+        PNG = "png", "PNG"
+        JPEG = "jpeg", "JPEG"
+        CSV = "csv", "CSV"
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="documents", verbose_name=_("claim"))
+    file = models.FileField(_("file"), upload_to=evidence_path, max_length=300)
+    original_name = models.CharField(_("original file name"), max_length=255)
+    kind = models.CharField(_("file type"), max_length=10, choices=Kind.choices)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("claim document")
+        verbose_name_plural = _("claim documents")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+# Notification subjects by what happened; shown in the reader's language (the stored ``subject``
+# and the email are in the default language).
+NOTIFICATION_SUBJECTS = {
+    "submit": _("Claim #%(id)s submitted by %(merchant)s"),
+    "answer": _("Claim #%(id)s: the merchant answered"),
+    "accept": _("Claim #%(id)s: the merchant accepted the decision"),
+    "dispute": _("Claim #%(id)s: the merchant disputes the decision"),
+    "withdraw": _("Claim #%(id)s withdrawn by the merchant"),
+    "start_review": _("Your claim #%(id)s is under review"),
+    "request_info": _("Claim #%(id)s: more information is needed"),
+    "approve": _("Claim #%(id)s approved"),
+    "approve_proposal": _("Claim #%(id)s approved"),
+    "partially_approve": _("Claim #%(id)s partially approved"),
+    "reject": _("Claim #%(id)s rejected"),
+    "settle": _("Claim #%(id)s paid"),
+    "expire": _("Claim #%(id)s expired"),
+    "propose": _("A compensation proposal is waiting: claim #%(id)s"),
+    "approval_requested": _("Claim #%(id)s: a second approval is needed"),
+    "reminder": _("Claim #%(id)s expires soon"),
+    "recomputed": _("Claim #%(id)s: the estimate was recomputed"),
+}
+UPDATED_SUBJECT = _("Claim #%(id)s updated")
+# Events that are not transitions name their notification by kind (transitions by their action).
+NOTIFICATION_KEY_BY_EVENT_KIND = {
+    "approval_requested": "approval_requested",
+    "reminder": "reminder",
+    "recomputed": "recomputed",
+    "note": "recomputed",
+}
+
+
+def notification_subject(key: str, claim) -> str:
+    """The subject of a notification about ``claim``, in the active language."""
+    return str(NOTIFICATION_SUBJECTS.get(key, UPDATED_SUBJECT)) % {"id": claim.pk, "merchant": claim.merchant.name}
+
+
+class ClaimNotification(models.Model):
+    """An in-portal/console notification for one user (the email copy goes out at the same time)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="claim_notifications",
+        verbose_name=_("recipient"),
+    )
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("claim"))
+    event = models.ForeignKey(
+        ClaimEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("claim event")
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("claim notification")
+        verbose_name_plural = _("claim notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def key(self) -> str:
+        """What happened (a ``NOTIFICATION_SUBJECTS`` key), from the audit event the notification is about."""
+        if self.event is None:
+            return ""
+        return NOTIFICATION_KEY_BY_EVENT_KIND.get(self.event.kind, self.event.action)
+
+    @property
+    def localized_subject(self) -> str:
+        """The subject in the reader's language (needs ``event`` and ``claim__merchant``; else the stored one)."""
+        if self.key not in NOTIFICATION_SUBJECTS:
+            return self.subject
+        return notification_subject(self.key, self.claim)

@@ -20,7 +20,7 @@ TIME_FIELDS = {
 }
 
 
-@receiver(incident_changed, dispatch_uid="claims.workflow.recompute_on_incident_change")
+@receiver(incident_changed, dispatch_uid="claims.recompute_on_incident_change")
 def recompute_on_incident_change(sender, incident, fields=(), **kwargs):
     if incident.state not in ("resolved", "voided"):
         return

@@ -4,9 +4,9 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
-from claims.models_workflow import Claim
-from claims.workflow import config, services
-from claims.workflow.errors import WorkflowError
+from claims import config, services
+from claims.errors import WorkflowError
+from claims.models import Claim
 
 EXPIRING = services.EXPIRING_STATES
 
@@ -14,7 +14,7 @@ EXPIRING = services.EXPIRING_STATES
 @shared_task(acks_late=True)
 def recompute_incident_claims(incident_id: int) -> dict:
     """Recompute an incident's loss estimates and create/update its proposed claims."""
-    from claims.workflow.recompute import sync_incident_claims
+    from claims.recompute import sync_incident_claims
     from incidents.models import Incident
 
     incident = Incident.objects.filter(pk=incident_id).first()

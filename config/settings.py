@@ -50,13 +50,17 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_fsm",
     "django_fsm_log",
-    # Our apps. Dependencies point one way: incidents <- sla; merchants; claims -> all.
+    # Our apps, one per domain (docs/ARCHITECTURE.md). Dependencies point one way:
+    # core <- accounts <- incidents <- sla; merchants; losses -> incidents, merchants;
+    # claims -> losses; settlements -> claims.
+    "core",
     "accounts",
     "incidents",
     "sla",
     "merchants",
+    "losses",
     "claims",
-    "claims.finance",
+    "settlements",
 ]
 
 MIDDLEWARE = [
@@ -162,16 +166,16 @@ SPECTACULAR_SETTINGS = {
         "IncidentStateEnum": "incidents.models.IncidentState",
         "ImpactEnum": "incidents.models.Impact",
         "CauseEnum": "incidents.models.Cause",
-        "ClaimStateEnum": "claims.models_workflow.ClaimState",
-        "ClaimReasonCodeEnum": "claims.models_workflow.ReasonCode",
-        "ClaimDecisionReasonEnum": "claims.workflow.serializers.DECISION_CHOICES",
-        "ClaimDisputeReasonEnum": "claims.workflow.serializers.DISPUTE_CHOICES",
+        "ClaimStateEnum": "claims.models.ClaimState",
+        "ClaimReasonCodeEnum": "claims.models.ReasonCode",
+        "ClaimDecisionReasonEnum": "claims.serializers.DECISION_CHOICES",
+        "ClaimDisputeReasonEnum": "claims.serializers.DISPUTE_CHOICES",
         # Fields named "state" / "kind" with different choice sets: one name per choices class.
-        "SettlementBatchStateEnum": "claims.finance.models.BatchState",
+        "SettlementBatchStateEnum": "settlements.models.BatchState",
         "ProviderCreditClaimStateEnum": "sla.models.CreditClaimState",
-        "IssuedDocumentKindEnum": "claims.finance.models.DocumentKind",
-        "ClaimDocumentKindEnum": "claims.models_workflow.ClaimDocument.Kind",
-        "ClaimEventKindEnum": "claims.models_workflow.ClaimEvent.Kind",
+        "IssuedDocumentKindEnum": "settlements.models.DocumentKind",
+        "ClaimDocumentKindEnum": "claims.models.ClaimDocument.Kind",
+        "ClaimEventKindEnum": "claims.models.ClaimEvent.Kind",
         "IncidentUpdateKindEnum": "incidents.models.IncidentUpdate.Kind",
     },
 }
@@ -194,13 +198,13 @@ CELERY_BEAT_SCHEDULE["sla-nightly-evaluate"] = {  # 02:30 every night, in CELERY
 CELERY_BEAT_SCHEDULE["claims-expire"] = {"task": "claims.tasks.expire_claims", "schedule": 15 * 60}
 CELERY_BEAT_SCHEDULE["claims-expiry-reminders"] = {"task": "claims.tasks.send_expiry_reminders", "schedule": 60 * 60}
 # Monthly merchant statements of last month (merchant time zone); daily so a missed day catches up,
-# idempotent: an existing statement gets no new version (claims/finance/tasks.py).
+# idempotent: an existing statement gets no new version (settlements/tasks.py).
 CELERY_BEAT_SCHEDULE["finance-monthly-statements"] = {
-    "task": "claims_finance.issue_monthly_statements",
+    "task": "settlements.issue_monthly_statements",
     "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=3, minute=15),
 }
 
-# Claim workflow rules (claims/workflow/config.py has the defaults). The demo widens the
+# Claim workflow rules (claims/config.py has the defaults). The demo widens the
 # filing window because its incidents have fixed dates in October and November 2026.
 if os.environ.get("CLAIMS_FILING_WINDOW_DAYS"):
     CLAIMS_FILING_WINDOW_DAYS = int(os.environ["CLAIMS_FILING_WINDOW_DAYS"])

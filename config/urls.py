@@ -13,11 +13,11 @@ urlpatterns = [
     path("api/sla/", include("sla.api_urls")),
     path("api/merchants/", include("merchants.api_urls")),
     path("api/claims/", include("claims.api_urls")),
-    path("api/finance/", include("claims.finance.api_urls")),
+    path("api/finance/", include("settlements.api_urls")),
     # Server-rendered pages: staff console, merchant portal, finance.
     path("console/incidents/", include("incidents.urls")),
     path("console/sla/", include("sla.urls")),
-    path("console/claims/", include("claims.console_urls")),
-    path("portal/", include("claims.portal_urls")),
-    path("finance/", include("claims.finance_urls")),
+    path("console/claims/", include("claims.urls.console")),
+    path("portal/", include("claims.urls.portal")),
+    path("finance/", include("settlements.urls")),
 ]

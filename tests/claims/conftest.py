@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from claims.workflow import services
+from claims import services
 from incidents.models import Cause, Impact, Incident, IncidentState, Provider, Region, Service
 from merchants.models import Merchant
 

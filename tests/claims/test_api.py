@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from claims import services
 from claims.models import Claim, ClaimState
-from claims.workflow import services
 
 from .conftest import PNG, make_incident
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from claims.models import Claim, ClaimState
-from claims.workflow.recompute import sync_incident_claims
+from claims.recompute import sync_incident_claims
 from tests.conftest import browser_login
 
 from .conftest import hit, make_incident

@@ -7,9 +7,9 @@ import pytest
 from django.db import connection, transaction
 from django_fsm import ConcurrentTransition
 
+from claims import services
+from claims.errors import StateConflict
 from claims.models import Claim, ClaimEvent, ClaimState
-from claims.workflow import services
-from claims.workflow.errors import StateConflict
 
 from .conftest import Flow, make_incident
 

@@ -4,8 +4,8 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from claims.workflow import evidence, services
-from claims.workflow.errors import InvalidInput, NotPermitted
+from claims import evidence, services
+from claims.errors import InvalidInput, NotPermitted
 
 from .conftest import PDF, PNG
 

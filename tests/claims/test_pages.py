@@ -8,9 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from claims import services
 from claims.models import Claim, ClaimNotification, ClaimState
-from claims.workflow import services
-from claims.workflow.recompute import sync_incident_claims
+from claims.recompute import sync_incident_claims
 
 from .conftest import PNG, Flow, hit, make_incident
 
@@ -239,7 +239,7 @@ def test_dashboard_counts_overdue_and_median(client, support_user, merchant, mer
 
 def test_median_time_to_decision(support_user, merchant, other_merchant, merchant_user, support_user_2):
     """Median of submission -> first decision over the last 90 days; bulk approvals were never submitted."""
-    from claims.workflow import selectors
+    from claims import selectors
 
     flow = Flow(merchant_user, support_user, support_user_2)
     now = timezone.now()
@@ -266,7 +266,7 @@ def test_median_time_to_decision(support_user, merchant, other_merchant, merchan
 
 def test_median_time_to_decision_leaves_out_the_merchant_wait(support_user, merchant, merchant_user, support_user_2):
     """Submitted, 5 hours waiting for the merchant's answer, decided 10 hours after submission: 5 hours."""
-    from claims.workflow import selectors
+    from claims import selectors
 
     flow = Flow(merchant_user, support_user, support_user_2)
     claim = flow.info_requested(

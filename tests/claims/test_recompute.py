@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from claims import services
 from claims.models import Claim, ClaimEvent, ClaimState
-from claims.workflow import services
-from claims.workflow.recompute import sync_incident_claims
+from claims.recompute import sync_incident_claims
 from incidents.signals import incident_changed
 
 from .conftest import Flow, hit, make_incident

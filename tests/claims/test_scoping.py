@@ -4,9 +4,9 @@ not even by guessing ids in page or API URLs."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from claims import services
 from claims.models import Claim, ClaimDocument, ClaimNotification
-from claims.workflow import services
-from claims.workflow.recompute import sync_incident_claims
+from claims.recompute import sync_incident_claims
 from merchants.models import Merchant
 
 from .conftest import PNG, hit, make_incident

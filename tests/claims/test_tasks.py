@@ -9,9 +9,8 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
-from claims import tasks
+from claims import services, tasks
 from claims.models import Claim, ClaimEvent, ClaimNotification, ClaimState
-from claims.workflow import services
 
 from .conftest import Flow, hit, make_incident
 

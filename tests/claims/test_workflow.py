@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
+from claims import services
+from claims.errors import InvalidInput, NotPermitted, StateConflict
 from claims.models import Claim, ClaimEvent, ClaimNotification, ClaimState
-from claims.workflow import services
-from claims.workflow.errors import InvalidInput, NotPermitted, StateConflict
 
 from .conftest import make_incident, pdf_upload, png_upload
 
@@ -412,42 +412,15 @@ def test_now_is_timezone_aware(proposed):
 
 def test_first_decider_is_offered_no_step_on_the_disputed_claim(flow, proposed, support_user, support_user_2):
     """The buttons match the service rule: after a dispute the first decider cannot ask, decide or confirm."""
-    from claims.workflow import policy
+    from claims import permissions
 
     claim = services.start_review(flow.disputed(proposed), support_user_2)
-    assert policy.allowed_actions(support_user, claim) == []
-    offered = set(policy.allowed_actions(support_user_2, claim))
+    assert permissions.allowed_actions(support_user, claim) == []
+    offered = set(permissions.allowed_actions(support_user_2, claim))
     assert offered == {"approve", "partially_approve", "reject", "request_info"}
     claim = services.partially_approve(claim, support_user_2, "5000", "partial_evidence", "Receipts.")
-    assert policy.allowed_actions(support_user, claim) == []  # not even the second approval
+    assert permissions.allowed_actions(support_user, claim) == []  # not even the second approval
     with pytest.raises(NotPermitted):
         services.request_info(claim, support_user, "missing_information", "More?")
     with pytest.raises(NotPermitted):
         services.confirm_approval(claim, support_user)
-
-
-def test_migration_backfills_merchant_wait_from_the_audit_trail(flow, proposed, merchant_user, support_user_2):
-    """Claims answered before ``merchant_wait`` existed get it from their request_info/answer events."""
-    import importlib
-
-    from django.apps import apps
-
-    backfill = importlib.import_module("claims.migrations.0005_claim_merchant_wait").backfill_merchant_wait
-    claim = flow.info_requested(proposed)
-    claim = services.answer(claim, merchant_user, "Attached.")
-    claim = services.partially_approve(claim, flow.s, "800.00", "baseline_adjusted", "Adjusted.")
-    claim = services.dispute(claim, merchant_user, "amount_disagreement", "Sales were higher.")
-    claim = services.request_info(
-        services.start_review(claim, support_user_2), support_user_2, "missing_information", "More?"
-    )
-    services.answer(claim, merchant_user, "Attached again.")
-    asked, answered = ClaimEvent.objects.filter(claim=claim, action__in=["request_info", "answer"]).order_by("id")[:2]
-    Claim.objects.filter(pk=claim.pk).update(merchant_wait=timedelta(0))
-    untouched = flow.approved(
-        services.propose(incident=make_incident("BF-2"), merchant=claim.merchant, amount="1", currency="CNY")
-    )
-
-    backfill(apps, None)
-    # Only the wait before the first decision, as the service adds it.
-    assert Claim.objects.get(pk=claim.pk).merchant_wait == answered.created_at - asked.created_at > timedelta(0)
-    assert Claim.objects.get(pk=untouched.pk).merchant_wait == timedelta(0)

@@ -51,6 +51,6 @@ def test_admin_change_form_shows_chinese_field_labels(admin_session):
 
 
 def test_claims_and_settlements_are_read_only_in_the_admin(admin_session):
-    for name in ("claims_claim", "claims_finance_settlementbatch", "claims_finance_issueddocument"):
+    for name in ("claims_claim", "settlements_settlementbatch", "settlements_issueddocument"):
         assert admin_session.get(reverse(f"admin:{name}_changelist")).status_code == 200
         assert admin_session.get(reverse(f"admin:{name}_add")).status_code == 403

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from claims.workflow import services as claim_services
+from claims import services as claim_services
 from incidents import services as incident_services
 from incidents.models import Cause, Impact, Incident, IncidentState, Provider, Region, Service
 from merchants.models import Merchant

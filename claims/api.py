@@ -1,0 +1,281 @@
+"""REST API of the claim workflow: claims, one POST per transition (409 when the state refuses),
+evidence, notifications and bulk approval."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsSupport
+from claims.models import Claim, ClaimDocument, ClaimNotification, ClaimState
+from claims.views.common import document_response
+from incidents.models import Incident
+
+from . import notify, permissions, selectors, services
+from . import serializers as s
+from .errors import WorkflowError
+
+ERRORS = {
+    400: OpenApiResponse(s.ErrorSerializer, description="Invalid input (reason, amount, window, file)."),
+    403: OpenApiResponse(s.ErrorSerializer, description="Wrong role, or not the claim's merchant."),
+    404: OpenApiResponse(description="No such claim (or merchant, incident) visible to you."),
+    409: OpenApiResponse(s.ErrorSerializer, description="The claim's state does not allow this action."),
+}
+
+
+def error_response(exc: WorkflowError, claim=None):
+    body = {"detail": exc.message, "code": exc.code}
+    if claim is not None:
+        state = Claim.objects.filter(pk=claim.pk).values_list("state", flat=True).first()
+        if state:
+            body["state"] = state
+    return Response(body, status=exc.status)
+
+
+def _transition(name, body_serializer=None, call=None, summary=""):
+    """Build one ``@action`` for a transition: validate the body, call the service, map errors."""
+
+    def view(self, request, pk=None):
+        claim = self.get_object()
+        data = {}
+        if body_serializer is not None:
+            ser = body_serializer(data=request.data)
+            ser.is_valid(raise_exception=True)
+            data = ser.validated_data
+        try:
+            claim = call(claim, request.user, data)
+        except WorkflowError as exc:
+            return error_response(exc, claim)
+        claim = selectors.claim_detail(request.user, claim.pk)
+        return Response(s.ClaimDetailSerializer(claim, context=self.get_serializer_context()).data)
+
+    view.__name__ = name  # before @action: its method map refers to the function by name
+    view = action(detail=True, methods=["post"], url_path=name.replace("_", "-"), url_name=name.replace("_", "-"))(view)
+    return extend_schema(
+        summary=summary or f"{name.replace('_', ' ').capitalize()} the claim",
+        request=body_serializer,
+        responses={200: s.ClaimDetailSerializer, **ERRORS},
+    )(view)
+
+
+@extend_schema(tags=["claims"])
+class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Claims visible to the user: a merchant's own, all for staff."""
+
+    serializer_class = s.ClaimSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    filterset_fields = ["state", "incident", "merchant", "origin"]
+
+    def get_queryset(self):
+        if self.action == "list":
+            qs = selectors.claim_list(
+                self.request.user, overdue=self.request.query_params.get("overdue") in ("1", "true")
+            )
+            return qs.order_by("-created_at", "-id")
+        return selectors.visible_claims(self.request.user).select_related("merchant", "incident", "assignee")
+
+    def get_serializer_class(self):
+        return s.ClaimDetailSerializer if self.action == "retrieve" else s.ClaimSerializer
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def retrieve(self, request, pk=None):
+        try:
+            claim = selectors.claim_detail(request.user, pk)
+        except (Claim.DoesNotExist, ValueError):
+            raise Http404 from None
+        return Response(s.ClaimDetailSerializer(claim, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("overdue", bool, description="Only claims past their staff deadline.")],
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="File a claim (merchant) for a session the system did not detect",
+        request={"multipart/form-data": s.FileClaimSerializer},
+        responses={201: s.ClaimDetailSerializer, **ERRORS},
+    )
+    def create(self, request):
+        ser = s.FileClaimSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        merchant = get_object_or_404(selectors.visible_merchants(request.user), pk=d["merchant"])
+        incident = get_object_or_404(Incident, pk=d["incident"])
+        try:
+            claim = services.file_claim(
+                merchant=merchant,
+                incident=incident,
+                by=request.user,
+                claimed_amount=d["claimed_amount"],
+                statement=d["statement"],
+                session_reference=d["session_reference"],
+                documents=d["documents"],
+            )
+        except WorkflowError as exc:
+            return error_response(exc)
+        claim = selectors.claim_detail(request.user, claim.pk)
+        return Response(
+            s.ClaimDetailSerializer(claim, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
+
+    # Merchant actions.
+    submit = _transition(
+        "submit",
+        s.MessageSerializer,
+        lambda c, u, d: services.submit(c, u, d["message"]),
+        "Submit a proposed or draft claim (merchant)",
+    )
+    answer = _transition(
+        "answer",
+        s.AnswerSerializer,
+        lambda c, u, d: services.answer(c, u, d["message"], d["documents"]),
+        "Answer an information request (merchant)",
+    )
+    accept = _transition(
+        "accept",
+        s.MessageSerializer,
+        lambda c, u, d: services.accept(c, u, d["message"]),
+        "Accept the decision (merchant)",
+    )
+    dispute = _transition(
+        "dispute",
+        s.DisputeSerializer,
+        lambda c, u, d: services.dispute(c, u, d["reason"], d["statement"], d["documents"]),
+        "Dispute the decision once (merchant)",
+    )
+    withdraw = _transition(
+        "withdraw",
+        s.MessageSerializer,
+        lambda c, u, d: services.withdraw(c, u, d["message"]),
+        "Withdraw the claim (merchant)",
+    )
+    # Staff actions.
+    start_review = _transition(
+        "start_review", None, lambda c, u, d: services.start_review(c, u), "Take the claim into review (support)"
+    )
+    request_info = _transition(
+        "request_info",
+        s.ReasonMessageSerializer,
+        lambda c, u, d: services.request_info(c, u, d["reason"], d["message"]),
+        "Ask the merchant for information (support)",
+    )
+    approve = _transition(
+        "approve",
+        s.DecisionSerializer,
+        lambda c, u, d: services.approve(c, u, d["reason"], d["message"]),
+        "Approve the computed amount (support)",
+    )
+    partially_approve = _transition(
+        "partially_approve",
+        s.PartialDecisionSerializer,
+        lambda c, u, d: services.partially_approve(c, u, d["amount"], d["reason"], d["message"]),
+        "Approve an adjusted amount (support; above the computed maximum a second approval is needed)",
+    )
+    confirm_approval = _transition(
+        "confirm_approval",
+        None,
+        lambda c, u, d: services.confirm_approval(c, u),
+        "Confirm a pending approval above the computed maximum (another support user)",
+    )
+    reject = _transition(
+        "reject",
+        s.DecisionSerializer,
+        lambda c, u, d: services.reject(c, u, d["reason"], d["message"]),
+        "Reject (support)",
+    )
+    settle = _transition(
+        "settle",
+        s.SettleSerializer,
+        lambda c, u, d: services.settle(c, u, d["payment_reference"]),
+        "Mark an accepted claim as paid (finance)",
+    )
+
+    @extend_schema(summary="Evidence of the claim", request=None, responses={200: s.ClaimDocumentSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="documents", url_name="documents")
+    def documents(self, request, pk=None):
+        claim = self.get_object()
+        docs = claim.documents.select_related("uploaded_by")
+        return Response(s.ClaimDocumentSerializer(docs, many=True).data)
+
+    @extend_schema(
+        summary="Upload evidence (PDF, PNG, JPEG or CSV, 10 MB at most)",
+        request={"multipart/form-data": s.UploadSerializer},
+        responses={201: s.ClaimDocumentSerializer, **ERRORS},
+    )
+    @documents.mapping.post
+    def upload(self, request, pk=None):
+        claim = self.get_object()
+        ser = s.UploadSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        try:
+            doc = services.add_evidence(claim, request.user, ser.validated_data["file"])
+        except WorkflowError as exc:
+            return error_response(exc, claim)
+        return Response(s.ClaimDocumentSerializer(doc).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Download one document", responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"], url_path=r"documents/(?P<doc_id>\d+)/download", url_name="document-download")
+    def download(self, request, pk=None, doc_id=None):
+        claim = self.get_object()
+        doc = get_object_or_404(ClaimDocument, pk=doc_id, claim=claim)
+        return document_response(doc)
+
+
+@extend_schema(tags=["claims"])
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The signed-in user's claim notifications, newest first."""
+
+    serializer_class = s.NotificationSerializer
+    filterset_fields = ["claim"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ClaimNotification.objects.none()
+        qs = selectors.notifications_for(self.request.user)
+        if self.request.query_params.get("unread") in ("1", "true"):
+            qs = qs.filter(read_at__isnull=True)
+        return qs
+
+    @extend_schema(request=None, responses={200: s.NotificationSerializer})
+    @action(detail=True, methods=["post"], url_path="read")
+    def read(self, request, pk=None):
+        notification = get_object_or_404(self.get_queryset(), pk=pk)
+        notify.mark_read(request.user, [notification.pk])
+        notification.refresh_from_db()
+        return Response(s.NotificationSerializer(notification).data)
+
+    @extend_schema(request=None, responses={200: OpenApiResponse(description="{'marked': n}")})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        return Response({"marked": notify.mark_read(request.user)})
+
+
+@extend_schema(tags=["claims"])
+class BulkApproveView(APIView):
+    """Approve, in one action, the proposed claims of one incident below a threshold (support)."""
+
+    permission_classes = [IsSupport]
+
+    @extend_schema(request=s.BulkApproveSerializer, responses={200: s.ClaimSerializer(many=True), **ERRORS})
+    def post(self, request):
+        ser = s.BulkApproveSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        d = ser.validated_data
+        incident = get_object_or_404(Incident, pk=d["incident"])
+        try:
+            claims = services.bulk_approve(incident, request.user, d["threshold"], d["reason"], d["message"])
+        except WorkflowError as exc:
+            return error_response(exc)
+        qs = Claim.objects.filter(pk__in=[c.pk for c in claims]).select_related("merchant", "incident", "assignee")
+        return Response(s.ClaimSerializer(qs, many=True, context={"request": request}).data)
+
+
+__all__ = ["BulkApproveView", "ClaimViewSet", "NotificationViewSet", "ClaimState", "permissions"]

@@ -1,0 +1,79 @@
+"""One session's actual GMV per minute against its baseline, with the outage shaded.
+
+``svg_chart`` computes the geometry once; ``templates/claims/_chart_svg.html`` draws it, for
+the claim pages (through ``templates/claims/_chart.html``, with the legend) and for the PDF
+statements (``templates/documents/_statement_body.html``, in the merchant's time zone).
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+WIDTH, HEIGHT = 640, 220
+LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
+
+
+def _t(value):
+    return datetime.fromisoformat(value) if value else None
+
+
+def svg_chart(series: dict, *, tz=None, width: int = WIDTH, height: int = HEIGHT) -> dict:
+    """Coordinates for ``templates/claims/_chart_svg.html`` from ``losses.gmv_chart_series`` output.
+
+    Time labels are in ``tz`` (default: the active time zone).
+    """
+    points = series.get("points") or []
+    if not points:
+        return {"empty": True, "session": series.get("session_id")}
+    start, end = _t(points[0]["minute"]), _t(points[-1]["minute"])
+    span = max((end - start).total_seconds(), 60)
+    values = [Decimal(p["gmv"]) for p in points]
+    baseline = Decimal(series["baseline"]) if series.get("baseline") else None
+    top = max([*values, baseline or Decimal(0), Decimal(1)]) * Decimal("1.1")
+    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
+
+    def x(at):
+        seconds = min(max((at - start).total_seconds(), 0), span)
+        return round(LEFT + seconds / span * plot_w, 1)
+
+    def y(value):
+        return round(TOP + plot_h - float(value / top) * plot_h, 1)
+
+    line = " ".join(f"{x(_t(p['minute']))},{y(Decimal(p['gmv']))}" for p in points)
+
+    def band(interval):
+        if not interval or not interval.get("start"):
+            return None
+        a = _t(interval["start"])
+        b = _t(interval["end"]) if interval.get("end") else end
+        if b < start or a > end:
+            return None
+        return {"x": x(a), "w": max(round(x(b) - x(a), 1), 1)}
+
+    def local(at):
+        return timezone.localtime(at, tz)
+
+    return {
+        "empty": False,
+        "session": series.get("session_id"),
+        "width": width,
+        "height": height,
+        "left": LEFT,
+        "right": width - RIGHT,
+        "top": TOP,
+        "bottom": height - BOTTOM,
+        "plot_height": plot_h,
+        "line": line,
+        "baseline_y": y(baseline) if baseline is not None else None,
+        "baseline": baseline,
+        "max_label": top.quantize(Decimal("1")),
+        "outage": band(series.get("outage")),
+        "affected": band(series.get("affected")),
+        "start_label": local(start).strftime("%H:%M"),
+        "end_label": local(end).strftime("%H:%M"),
+        "date_label": local(start).strftime("%Y-%m-%d"),
+        "method": series.get("baseline_method"),
+        "currency": series.get("currency"),
+        "points": len(points),
+    }

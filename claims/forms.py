@@ -1,0 +1,92 @@
+"""Forms of the portal and the console (the services validate again; these shape the input)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from claims.models import DECISION_REASONS, DISPUTE_REASONS, ReasonCode
+
+from . import config
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.png,.jpg,.jpeg,.csv"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+def _choices(codes):
+    return [(c.value, c.label) for c in codes]
+
+
+class MessageForm(forms.Form):
+    message = forms.CharField(label=_("Message (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AnswerForm(forms.Form):
+    message = forms.CharField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 3}))
+    documents = MultipleFileField(label=_("Documents (PDF, PNG, JPEG, CSV; 10 MB each)"), required=False)
+
+
+class DisputeForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=_choices(DISPUTE_REASONS))
+    statement = forms.CharField(label=_("Statement"), widget=forms.Textarea(attrs={"rows": 3}))
+    documents = MultipleFileField(label=_("Documents (PDF, PNG, JPEG, CSV; 10 MB each)"), required=False)
+
+
+class FileClaimForm(forms.Form):
+    merchant = forms.ChoiceField(label=_("Merchant"))
+    claimed_amount = forms.DecimalField(label=_("Amount claimed"), max_digits=14, decimal_places=2, min_value=0.01)
+    session_reference = forms.CharField(label=_("Live session (id or time)"), max_length=200)
+    statement = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4}))
+    documents = MultipleFileField(label=_("Evidence (PDF, PNG, JPEG, CSV; 10 MB each)"))
+
+    def __init__(self, *args, merchants=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["merchant"].choices = [(m.pk, m.name) for m in merchants]
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("Add a document (PDF, PNG, JPEG, CSV; 10 MB)"))
+
+
+class InfoRequestForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=_choices([ReasonCode.MISSING_INFORMATION, ReasonCode.INSUFFICIENT_EVIDENCE, ReasonCode.OTHER]),
+    )
+    message = forms.CharField(label=_("What do you need?"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DecisionForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=_choices(DECISION_REASONS))
+    message = forms.CharField(label=_("Message to the merchant"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PartialDecisionForm(DecisionForm):
+    amount = forms.DecimalField(label=_("Approved amount"), max_digits=14, decimal_places=2, min_value=0)
+
+
+class BulkApproveForm(forms.Form):
+    incident = forms.IntegerField(widget=forms.HiddenInput)
+    threshold = forms.DecimalField(
+        label=_("Below"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        initial=lambda: config.get("BULK_APPROVAL_THRESHOLD"),
+    )
+    message = forms.CharField(label=_("Message"), required=False)
+
+
+class SettleForm(forms.Form):
+    payment_reference = forms.CharField(label=_("Payment reference"), max_length=120)

@@ -1,0 +1,203 @@
+"""Reads of the claim workflow: scoped lists, the staff queue, the dashboard, the loss breakdown."""
+
+from datetime import timedelta
+
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetch, Q
+from django.utils import timezone
+
+from accounts import roles
+from claims.models import Claim, ClaimEvent, ClaimNotification, ClaimState
+from merchants.models import Merchant
+from merchants.selectors import merchant_ids_for_user, merchants_for_user
+from sla.selectors import facts_for_incident
+
+from . import charts
+
+
+def visible_claims(user):
+    """Claims a user may see: staff all of them, a merchant user only its merchants' claims."""
+    qs = Claim.objects.all()
+    if roles.is_staff_role(user):
+        return qs
+    if roles.is_merchant_user(user):
+        return qs.filter(merchant_id__in=merchant_ids_for_user(user))
+    return qs.none()
+
+
+def visible_merchants(user):
+    """Merchants a user may see: staff all of them, a merchant user only its own.
+
+    Filing a claim for a merchant outside the set is answered like for an unknown one (404), as
+    other merchants' claims are: the answer does not tell whether the id exists.
+    """
+    if roles.is_staff_role(user):
+        return Merchant.objects.all()
+    return merchants_for_user(user)
+
+
+def claim_list(user, *, state=None, incident=None, merchant=None, overdue=None, now=None):
+    """A list with what a row shows (merchant, incident, assignee), in a constant number of queries."""
+    now = now or timezone.now()
+    qs = visible_claims(user).select_related("merchant", "incident", "assignee")
+    if state:
+        qs = qs.filter(state=state)
+    if incident:
+        qs = qs.filter(incident_id=incident)
+    if merchant:
+        qs = qs.filter(Q(merchant__code=merchant) | Q(merchant_id=merchant if str(merchant).isdigit() else None))
+    if overdue:
+        qs = qs.filter(due_at__lt=now)
+    return qs
+
+
+def staff_queue(user, **filters):
+    """Open claims ordered by the nearest staff deadline (overdue first), then the rest."""
+    qs = claim_list(user, **filters)
+    if not filters.get("state"):
+        qs = qs.filter(
+            state__in=[ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW, ClaimState.DISPUTED, ClaimState.INFO_REQUESTED]
+        )
+    return qs.order_by(F("due_at").asc(nulls_last=True), "created_at", "id")
+
+
+def dashboard(now=None):
+    """Counts per state, overdue claims, median staff time from submission to first decision (last 90 days)."""
+    now = now or timezone.now()
+    counts = dict(Claim.objects.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    per_state = [(value, label, counts.get(value, 0)) for value, label in ClaimState.choices]
+    overdue = Claim.objects.filter(due_at__lt=now).count()
+    median, decided = median_time_to_decision(now)
+    return {
+        "per_state": per_state,
+        "overdue": overdue,
+        "median_hours_to_decision": round(median.total_seconds() / 3600, 1) if median is not None else None,
+        "decided": decided,
+    }
+
+
+def median_time_to_decision(now, days=90):
+    """(median submission -> first decision, number of claims) over claims first decided in the last ``days``.
+
+    The time the claim waited for the merchant's answers (``merchant_wait``) is left out, as it
+    is from the staff deadlines. Only claims a merchant submitted count (a bulk-approved
+    proposal was never submitted). The database orders the durations; only the one or two
+    middle rows are read (two queries).
+    """
+    staff_time = F("first_decided_at") - F("submitted_at") - F("merchant_wait")
+    durations = (
+        Claim.objects.filter(
+            submitted_at__isnull=False, first_decided_at__isnull=False, first_decided_at__gte=now - timedelta(days=days)
+        )
+        .annotate(duration=ExpressionWrapper(staff_time, output_field=DurationField()))
+        .order_by("duration", "pk")
+        .values_list("duration", flat=True)
+    )
+    n = durations.count()
+    if not n:
+        return None, 0
+    middle = list(durations[(n - 1) // 2 : n // 2 + 1])
+    return sum(middle, timedelta()) / len(middle), n
+
+
+def claim_detail(user, pk):
+    events = ClaimEvent.objects.select_related("actor").order_by("created_at", "id")
+    return (
+        visible_claims(user)
+        .select_related(
+            "merchant",
+            "incident__service__provider",
+            "assignee",
+            "decided_by",
+            "first_decided_by",
+            "pending_by",
+            "second_approver",
+        )
+        .prefetch_related(Prefetch("events", queryset=events), "documents", "incident__regions")
+        .get(pk=pk)
+    )
+
+
+def open_info_request(claim):
+    """The staff question the merchant has to answer (the latest ``request_info`` event), or None."""
+    if claim.state != ClaimState.INFO_REQUESTED:
+        return None
+    asked = [e for e in claim.events.all() if e.action == "request_info"]  # prefetched by claim_detail
+    return asked[-1] if asked else None
+
+
+def current_assessment(claim):
+    """The loss engine's current assessment of this claim's merchant and incident, with its lines."""
+    from losses.models import LossAssessment, LossAssessmentLine
+
+    lines = LossAssessmentLine.objects.select_related("session").order_by("window_start", "id")
+    return (
+        LossAssessment.objects.filter(incident_id=claim.incident_id, merchant_id=claim.merchant_id, is_current=True)
+        .select_related("policy")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .first()
+    )
+
+
+def breakdown(claim):
+    """The loss per hit session, each with its chart (actual GMV per minute, baseline, outage shaded)."""
+    from losses.selectors import gmv_chart_series
+
+    assessment = current_assessment(claim)
+    if assessment is None:
+        return {"assessment": None, "lines": []}
+    lines = []
+    for line in assessment.lines.all():
+        series = gmv_chart_series(line, claim.incident)
+        lines.append({"line": line, "chart": charts.svg_chart(series)})
+    return {"assessment": assessment, "lines": lines}
+
+
+def incident_facts(incident) -> dict[str, str]:
+    """SLA facts of the incident's month (label -> value), from the SLA app."""
+    return facts_for_incident(incident)
+
+
+def notifications_for(user):
+    return ClaimNotification.objects.filter(recipient=user).select_related("claim__merchant", "event")
+
+
+HOME_ROWS = 20
+
+
+def home_for_merchant(user):
+    """Incidents that hit the merchant's sessions, and the claims waiting for the merchant (bounded lists)."""
+    from losses.models import LossAssessment
+
+    ids = merchant_ids_for_user(user)
+    hits = list(
+        LossAssessment.objects.filter(merchant_id__in=ids, is_current=True)
+        .select_related("incident__service", "merchant")
+        .order_by("-incident__started_at")[:HOME_ROWS]
+    )
+    claims_by_key = {
+        (c.incident_id, c.merchant_id): c
+        for c in Claim.objects.filter(merchant_id__in=ids, incident_id__in={a.incident_id for a in hits}).only(
+            "id", "incident_id", "merchant_id", "state", "computed_amount", "currency", "expires_at"
+        )
+    }
+    incidents = [{"assessment": a, "claim": claims_by_key.get((a.incident_id, a.merchant_id))} for a in hits]
+    waiting = (
+        Claim.objects.filter(merchant_id__in=ids, state=ClaimState.PROPOSED)
+        .select_related("incident", "merchant")
+        .order_by("expires_at", "id")[:HOME_ROWS]
+    )
+    action_needed = (
+        Claim.objects.filter(
+            merchant_id__in=ids,
+            state__in=[
+                ClaimState.DRAFT,
+                ClaimState.INFO_REQUESTED,
+                ClaimState.APPROVED,
+                ClaimState.PARTIALLY_APPROVED,
+                ClaimState.REJECTED,
+            ],
+        )
+        .select_related("incident", "merchant")
+        .order_by(F("expires_at").asc(nulls_last=True), "-updated_at")[:HOME_ROWS]
+    )
+    return {"incidents": incidents, "waiting": waiting, "action_needed": action_needed}

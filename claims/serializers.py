@@ -1,0 +1,214 @@
+"""DRF serializers of the claim workflow (reads, and one request body per action)."""
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from claims.models import (
+    DECISION_REASONS,
+    DISPUTE_REASONS,
+    Claim,
+    ClaimDocument,
+    ClaimEvent,
+    ClaimNotification,
+    ReasonCode,
+)
+
+from . import permissions
+
+DECISION_CHOICES = [(c.value, c.label) for c in DECISION_REASONS]
+DISPUTE_CHOICES = [(c.value, c.label) for c in DISPUTE_REASONS]
+
+
+class MerchantRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class IncidentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    title = serializers.CharField()
+    state = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField()
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    merchant = MerchantRefSerializer(read_only=True)
+    incident = IncidentRefSerializer(read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    overdue = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "incident",
+            "merchant",
+            "state",
+            "origin",
+            "currency",
+            "computed_amount",
+            "claimed_amount",
+            "approved_amount",
+            "pending_amount",
+            "recomputed_amount",
+            "session_reference",
+            "assignee",
+            "submitted_at",
+            "due_at",
+            "overdue",
+            "expires_at",
+            "decided_at",
+            "decision_reason",
+            "decision_message",
+            "dispute_count",
+            "created_at",
+            "updated_at",
+            "allowed_actions",
+        ]
+        read_only_fields = fields
+
+    def get_overdue(self, obj) -> bool:
+        return obj.is_overdue(self.context.get("now") or timezone.now())
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_actions(self, obj):
+        request = self.context.get("request")
+        return permissions.allowed_actions(request.user, obj) if request else []
+
+
+class ClaimEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ClaimEvent
+        fields = [
+            "id",
+            "kind",
+            "action",
+            "actor",
+            "actor_role",
+            "from_state",
+            "to_state",
+            "reason_code",
+            "message",
+            "amount",
+            "computed_amount",
+            "currency",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ClaimDocumentSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClaimDocument
+        fields = [
+            "id",
+            "original_name",
+            "kind",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, obj) -> str:
+        from django.urls import reverse
+
+        return reverse("claims_api:claim-document-download", args=[obj.claim_id, obj.pk])
+
+
+class ClaimDetailSerializer(ClaimSerializer):
+    events = ClaimEventSerializer(many=True, read_only=True)
+    documents = ClaimDocumentSerializer(many=True, read_only=True)
+
+    class Meta(ClaimSerializer.Meta):
+        fields = [
+            *ClaimSerializer.Meta.fields,
+            "statement",
+            "dispute_reason",
+            "dispute_statement",
+            "payment_reference",
+            "events",
+            "documents",
+        ]
+        read_only_fields = fields
+
+
+class FileClaimSerializer(serializers.Serializer):
+    merchant = serializers.IntegerField()
+    incident = serializers.IntegerField()
+    claimed_amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    statement = serializers.CharField()
+    session_reference = serializers.CharField(required=False, allow_blank=True, default="")
+    documents = serializers.ListField(child=serializers.FileField(), min_length=1)
+
+
+class MessageSerializer(serializers.Serializer):
+    message = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AnswerSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    documents = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+class ReasonMessageSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ReasonCode.choices)
+    message = serializers.CharField()
+
+
+class DecisionSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=DECISION_CHOICES)
+    message = serializers.CharField()
+
+
+class PartialDecisionSerializer(DecisionSerializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+
+
+class DisputeSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=DISPUTE_CHOICES)
+    statement = serializers.CharField()
+    documents = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+class SettleSerializer(serializers.Serializer):
+    payment_reference = serializers.CharField(max_length=120)
+
+
+class BulkApproveSerializer(serializers.Serializer):
+    incident = serializers.IntegerField()
+    threshold = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    reason = serializers.ChoiceField(choices=DECISION_CHOICES, default="loss_confirmed")
+    message = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class UploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    subject = serializers.CharField(source="localized_subject", read_only=True)
+
+    class Meta:
+        model = ClaimNotification
+        fields = ["id", "claim", "subject", "body", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    state = serializers.CharField(required=False)

@@ -1,0 +1,626 @@
+"""Every change to a claim goes through here.
+
+Each action runs in one ``transaction.atomic()``: lock the claim row (``select_for_update``),
+check role and ownership, check the state (``StateConflict`` -> HTTP 409), run the
+django-fsm transition (django-fsm-log writes its StateLog then), save (optimistic locking
+by ``ConcurrentTransitionMixin`` as a second guard), append a ``ClaimEvent`` and notify the
+other side (notification rows now, email on commit).
+"""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+from django_fsm import ConcurrentTransition, can_proceed
+
+from accounts import roles
+from claims.models import (
+    DECISION_REASONS,
+    DISPUTE_REASONS,
+    Claim,
+    ClaimDocument,
+    ClaimEvent,
+    ClaimOrigin,
+    ClaimState,
+    ReasonCode,
+)
+from incidents.models import IncidentState
+
+from . import config, evidence, notify, permissions
+from .errors import InvalidInput, NotPermitted, StateConflict
+
+CENT = Decimal("0.01")
+SYSTEM = "system"
+
+# What each action does to a claim, completing "A claim in state … cannot be %(action)s."
+# (English past participles; other languages may use the plain verb).
+ACTION_LABELS = {
+    "submit": pgettext_lazy("claim action", "submitted"),
+    "answer": pgettext_lazy("claim action", "answered"),
+    "accept": pgettext_lazy("claim action", "accepted"),
+    "dispute": pgettext_lazy("claim action", "disputed"),
+    "withdraw": pgettext_lazy("claim action", "withdrawn"),
+    "start_review": pgettext_lazy("claim action", "taken into review"),
+    "request_info": pgettext_lazy("claim action", "returned to the merchant for information"),
+    "approve": pgettext_lazy("claim action", "approved"),
+    "approve_proposal": pgettext_lazy("claim action", "approved"),
+    "partially_approve": pgettext_lazy("claim action", "partially approved"),
+    "reject": pgettext_lazy("claim action", "rejected"),
+    "settle": pgettext_lazy("claim action", "settled"),
+    "expire": pgettext_lazy("claim action", "marked as expired"),
+}
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action.replace("_", " ")
+
+
+def money(value) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidInput(_("Enter a valid amount."), code="bad_amount") from None
+    if not amount.is_finite() or amount < 0:
+        raise InvalidInput(_("Enter a valid amount."), code="bad_amount")
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --- Filing window -------------------------------------------------------------------------
+
+
+def filing_deadline(incident):
+    """The last moment a claim may be filed for ``incident`` (None while it is still open)."""
+    if incident.resolved_at is None:
+        return None
+    return incident.resolved_at + config.days("FILING_WINDOW_DAYS")
+
+
+def check_filing_window(incident, now=None):
+    now = now or timezone.now()
+    if incident.state == IncidentState.VOIDED:
+        raise InvalidInput(_("This incident was voided: no claim can be filed."), code="incident_voided")
+    deadline = filing_deadline(incident)
+    if deadline is not None and now > deadline:
+        raise InvalidInput(
+            _("The filing window closed on %(date)s.") % {"date": timezone.localtime(deadline).strftime("%Y-%m-%d")},
+            code="outside_window",
+        )
+
+
+# --- The generic step ----------------------------------------------------------------------
+
+
+def _reason(value, allowed, required=True):
+    if not value:
+        if required:
+            raise InvalidInput(_("Choose a reason."), code="reason_required")
+        return ""
+    if value not in {str(r) for r in allowed}:
+        raise InvalidInput(_("Unknown reason code."), code="bad_reason")
+    return value
+
+
+def _message(value, required=True):
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(_("Write a message."), code="message_required")
+    return value
+
+
+def _event(claim, *, kind, actor, role, action="", from_state="", to_state="", reason="", message="", amount=None):
+    return ClaimEvent.objects.create(
+        claim=claim,
+        kind=kind,
+        action=action,
+        actor=actor,
+        actor_role=role,
+        from_state=from_state,
+        to_state=to_state,
+        reason_code=reason,
+        message=message,
+        amount=amount,
+        computed_amount=claim.computed_amount,
+        currency=claim.currency,
+    )
+
+
+def _step(claim, by, action, *, apply=None, before=None, reason="", message="", amount=None, notify_side=None):
+    """Lock, check, transition, save, audit, notify. Returns the fresh claim."""
+    pk = claim.pk if isinstance(claim, Claim) else claim
+    with transaction.atomic():
+        try:
+            locked = Claim.objects.select_for_update().select_related("merchant", "incident").get(pk=pk)
+        except Claim.DoesNotExist:
+            raise StateConflict(_("This claim no longer exists.")) from None
+        role = SYSTEM if by is None else permissions.check(by, action, locked.merchant_id)
+        method = getattr(locked, action)
+        if not can_proceed(method):
+            raise StateConflict(
+                _("A claim in state “%(state)s” cannot be %(action)s.")
+                % {"state": locked.get_state_display(), "action": action_label(action)},
+                code="state_conflict",
+            )
+        if before is not None:
+            before(locked)
+        from_state = locked.state
+        now = timezone.now()
+        method(by=by, description=f"{reason} {message}".strip()[:500] or None)
+        if apply is not None:
+            apply(locked, now)
+        try:
+            locked.save()
+        except ConcurrentTransition:
+            raise StateConflict(_("Someone else changed this claim first; reload it.")) from None
+        event = _event(
+            locked,
+            kind=ClaimEvent.Kind.TRANSITION,
+            actor=by,
+            role=role,
+            action=action,
+            from_state=from_state,
+            to_state=locked.state,
+            reason=reason,
+            message=message,
+            amount=amount(locked) if callable(amount) else amount,
+        )
+        side = notify_side or ("staff" if role == roles.MERCHANT else "merchant")
+        if side == "staff":
+            notify.notify_staff(locked, action, event, body=message, exclude=by)
+        elif side == "merchant":
+            notify.notify_merchant(locked, action, event, body=message)
+    return locked
+
+
+# --- Creating claims -----------------------------------------------------------------------
+
+
+def _store_documents(claim, by, uploads, role):
+    for upload in uploads or ():
+        add_evidence(claim, by, upload, _role=role)
+
+
+def file_claim(*, merchant, incident, by, claimed_amount, statement, session_reference="", documents=()):
+    """A merchant files a claim (state ``draft``) for a session the system did not detect."""
+    role = permissions.check(by, "file", merchant.pk)
+    check_filing_window(incident)
+    statement = _message(statement)
+    amount = money(claimed_amount)
+    if amount <= 0:
+        raise InvalidInput(_("Enter the amount you claim."), code="bad_amount")
+    if not documents:
+        raise InvalidInput(_("Attach at least one document as evidence."), code="evidence_required")
+    for upload in documents:
+        evidence.inspect(upload)
+    try:
+        with transaction.atomic():
+            claim = Claim(
+                incident=incident,
+                merchant=merchant,
+                origin=ClaimOrigin.MERCHANT,
+                currency=merchant.currency,
+                computed_amount=Decimal("0.00"),
+                claimed_amount=amount,
+                session_reference=session_reference.strip()[:200],
+                statement=statement,
+                state=ClaimState.DRAFT,  # a filed claim starts as a draft (protected field: set at creation)
+            )
+            claim.save()
+            _event(
+                claim,
+                kind=ClaimEvent.Kind.CREATED,
+                actor=by,
+                role=role,
+                action="file",
+                to_state=claim.state,
+                message=statement,
+                amount=amount,
+            )
+            _store_documents(claim, by, documents, role)
+    except IntegrityError:
+        raise StateConflict(
+            _("There is already a claim of this merchant for this incident."), code="duplicate_claim"
+        ) from None
+    return claim
+
+
+def propose(*, incident, merchant, amount, currency):
+    """The system proposes a claim for a hit merchant (state ``proposed``)."""
+    now = timezone.now()
+    expires = now + config.days("PROPOSAL_EXPIRY_DAYS")
+    deadline = filing_deadline(incident)
+    if deadline is not None:
+        expires = min(expires, max(deadline, now))
+    claim = Claim.objects.create(
+        incident=incident,
+        merchant=merchant,
+        origin=ClaimOrigin.SYSTEM,
+        currency=currency,
+        computed_amount=money(amount),
+        expires_at=expires,
+    )
+    event = _event(claim, kind=ClaimEvent.Kind.CREATED, actor=None, role=SYSTEM, action="propose", to_state=claim.state)
+    notify.notify_merchant(claim, "propose", event)
+    return claim
+
+
+# --- Merchant actions ----------------------------------------------------------------------
+
+
+def submit(claim, by, message=""):
+    def before(c):
+        check_filing_window(c.incident)
+        if c.state == ClaimState.DRAFT and not c.documents.exists():
+            raise InvalidInput(_("Attach at least one document as evidence."), code="evidence_required")
+
+    def apply(c, now):
+        c.submitted_at = now
+        c.first_response_due_at = now + config.hours("FIRST_RESPONSE_HOURS")
+        c.decision_due_at = now + config.hours("DECISION_HOURS")
+        c.due_at = c.first_response_due_at
+        c.expires_at = None
+        c.reminder_sent_at = None
+        if c.claimed_amount is None:
+            c.claimed_amount = c.computed_amount
+
+    return _step(claim, by, "submit", before=before, apply=apply, message=_message(message, required=False))
+
+
+def answer(claim, by, message, documents=()):
+    message = _message(message)
+    for upload in documents or ():
+        evidence.inspect(upload)
+
+    def apply(c, now):
+        waited = now - (c.info_requested_at or now)
+        if c.decision_due_at:
+            c.decision_due_at += waited  # the clock stops while the merchant is asked
+        if c.first_decided_at is None:
+            c.merchant_wait += waited  # left out of the time to (first) decision as well
+        c.due_at = c.decision_due_at
+        c.expires_at = None
+        c.reminder_sent_at = None
+
+    claim = _step(claim, by, "answer", apply=apply, message=message)
+    _store_documents(claim, by, documents, roles.MERCHANT)
+    return claim
+
+
+def accept(claim, by, message=""):
+    return _step(claim, by, "accept", message=_message(message, required=False), amount=_approved)
+
+
+def _approved(c):
+    return c.approved_amount
+
+
+def dispute(claim, by, reason, statement, documents=()):
+    reason = _reason(reason, DISPUTE_REASONS)
+    statement = _message(statement)
+    for upload in documents or ():
+        evidence.inspect(upload)
+
+    def before(c):
+        if c.dispute_count:
+            raise StateConflict(_("A decision can be disputed only once; this one is final."), code="final")
+
+    def apply(c, now):
+        c.dispute_count += 1
+        c.dispute_reason = reason
+        c.dispute_statement = statement
+        c.disputed_at = now
+        c.assignee = None  # goes to a different staff member
+        c.first_responded_at = None
+        c.first_response_due_at = now + config.hours("FIRST_RESPONSE_HOURS")
+        c.decision_due_at = now + config.hours("DECISION_HOURS")
+        c.due_at = c.first_response_due_at
+
+    claim = _step(claim, by, "dispute", before=before, apply=apply, reason=reason, message=statement)
+    _store_documents(claim, by, documents, roles.MERCHANT)
+    return claim
+
+
+def withdraw(claim, by, message=""):
+    def apply(c, now):
+        c.due_at = None
+        c.expires_at = None
+
+    return _step(
+        claim, by, "withdraw", apply=apply, reason=ReasonCode.MERCHANT_REQUEST, message=_message(message, False)
+    )
+
+
+# --- Staff actions -------------------------------------------------------------------------
+
+
+def _not_first_decider(c, by):
+    if c.is_final_round and c.first_decided_by_id == by.pk:
+        raise NotPermitted(_("A disputed claim must be reviewed by someone other than the first decider."))
+
+
+def start_review(claim, by):
+    def before(c):
+        _not_first_decider(c, by)
+
+    def apply(c, now):
+        c.assignee = by
+        if c.first_responded_at is None:
+            c.first_responded_at = now
+        c.due_at = c.decision_due_at
+
+    return _step(claim, by, "start_review", before=before, apply=apply)
+
+
+def request_info(claim, by, reason, message):
+    reason = _reason(reason, ReasonCode.values)
+    message = _message(message)
+
+    def before(c):
+        _not_first_decider(c, by)
+
+    def apply(c, now):
+        c.info_requested_at = now
+        c.expires_at = now + config.days("INFO_REQUEST_EXPIRY_DAYS")
+        c.reminder_sent_at = None
+        c.due_at = None
+        if c.assignee_id is None:
+            c.assignee = by
+
+    return _step(claim, by, "request_info", before=before, apply=apply, reason=reason, message=message)
+
+
+def _record_decision(c, now, *, amount, reason, message, decider):
+    """Write a decision on the locked claim: amount, reason, who and when (the first decision
+    is kept for the dispute rules); the review deadline and any pending approval are cleared."""
+    c.approved_amount = amount
+    c.decision_reason = reason
+    c.decision_message = message
+    c.decided_by = decider
+    c.decided_at = now
+    if c.first_decided_at is None:
+        c.first_decided_at = now
+        c.first_decided_by = decider
+    c.due_at = None
+    c.pending_amount = None
+    c.pending_by = None
+    c.pending_reason = ""
+    c.pending_message = ""
+
+
+def _decide(claim, by, action, reason, message, amount_for):
+    reason = _reason(reason, DECISION_REASONS)
+    message = _message(message)
+
+    def before(c):
+        _not_first_decider(c, by)
+
+    def apply(c, now):
+        _record_decision(c, now, amount=amount_for(c), reason=reason, message=message, decider=by)
+
+    return _step(claim, by, action, before=before, apply=apply, reason=reason, message=message, amount=_approved)
+
+
+def approve(claim, by, reason, message):
+    """Approve the computed amount (or, for a claim the system did not compute, nothing above it)."""
+    return _decide(claim, by, "approve", reason, message, lambda c: c.computed_amount)
+
+
+def reject(claim, by, reason, message):
+    return _decide(claim, by, "reject", reason, message, lambda c: Decimal("0.00"))
+
+
+def partially_approve(claim, by, amount, reason, message):
+    """Approve an adjusted amount. Above the computed maximum it waits for a second staff member."""
+    amount = money(amount)
+    reason = _reason(reason, DECISION_REASONS)
+    message = _message(message)
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().get(pk=claim.pk)
+        role = permissions.check(by, "partially_approve", locked.merchant_id)
+        if locked.state != ClaimState.UNDER_REVIEW:
+            return _decide(locked, by, "partially_approve", reason, message, lambda c: amount)  # raises 409
+        _not_first_decider(locked, by)
+        if amount > locked.computed_amount:
+            locked.pending_amount = amount
+            locked.pending_reason = reason
+            locked.pending_message = message
+            locked.pending_by = by
+            locked.save()
+            event = _event(
+                locked,
+                kind=ClaimEvent.Kind.APPROVAL_REQUESTED,
+                actor=by,
+                role=role,
+                action="partially_approve",
+                from_state=locked.state,
+                to_state=locked.state,
+                reason=reason,
+                message=message,
+                amount=amount,
+            )
+            notify.notify_staff(locked, "approval_requested", event, body=message, exclude=by)
+            return locked
+        return _decide(locked, by, "partially_approve", reason, message, lambda c: amount)
+
+
+def confirm_approval(claim, by):
+    """A second staff member confirms a pending partial approval above the computed maximum."""
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().get(pk=claim.pk)
+        permissions.check(by, "confirm_approval", locked.merchant_id)
+        if locked.pending_amount is None or locked.state != ClaimState.UNDER_REVIEW:
+            raise StateConflict(_("There is no approval waiting for confirmation."), code="nothing_pending")
+        if locked.pending_by_id == by.pk:
+            raise NotPermitted(_("The second approval must come from another staff member."))
+        amount, reason, message = locked.pending_amount, locked.pending_reason, locked.pending_message
+        first = locked.pending_by
+
+        def before(c):
+            _not_first_decider(c, by)
+
+        def apply(c, now):
+            _record_decision(c, now, amount=amount, reason=reason, message=message, decider=first)
+            c.second_approver = by
+
+        return _step(
+            locked,
+            by,
+            "partially_approve",
+            before=before,
+            apply=apply,
+            reason=reason,
+            message=_("%(message)s (second approval of %(amount)s %(currency)s)")
+            % {"message": message, "amount": amount, "currency": locked.currency},
+            amount=amount,
+        )
+
+
+def settle(claim, by, payment_reference):
+    reference = _message(payment_reference)
+
+    def apply(c, now):
+        c.payment_reference = reference[:120]
+        c.settled_at = now
+
+    return _step(claim, by, "settle", apply=apply, reason=ReasonCode.PAYMENT, message=reference, amount=_approved)
+
+
+def bulk_approve(incident, by, threshold, reason=ReasonCode.LOSS_CONFIRMED, message=""):
+    """Approve, in one action, every proposed claim of ``incident`` whose computed amount is below ``threshold``.
+
+    Each claim goes ``proposed -> approved`` (transition ``approve_proposal``) at its computed
+    amount, with one audit record per claim; the merchant then accepts or disputes as usual.
+    Returns the approved claims.
+    """
+    threshold = money(threshold)
+    reason = _reason(reason, DECISION_REASONS)
+    message = _message(message, required=False) or _("Bulk approval of proposed claims below %(t)s.") % {"t": threshold}
+    permissions.check(by, "bulk_approve", None)
+    approved = []
+    with transaction.atomic():
+        candidates = list(
+            Claim.objects.select_for_update()
+            .filter(incident=incident, state=ClaimState.PROPOSED, computed_amount__lt=threshold, computed_amount__gt=0)
+            .order_by("pk")
+        )
+        for c in candidates:
+            if permissions.is_member(by, c.merchant_id):
+                continue  # never on a claim of the staff member's own merchant
+
+            def apply(c, now):
+                c.approved_amount = c.computed_amount
+                c.claimed_amount = c.claimed_amount or c.computed_amount
+                c.first_responded_at = now
+                c.assignee = by
+                c.decision_reason = reason
+                c.decision_message = message
+                c.decided_by = c.first_decided_by = by
+                c.decided_at = c.first_decided_at = now
+                c.due_at = None
+                c.expires_at = None
+
+            approved.append(
+                _step(c, by, "approve_proposal", apply=apply, reason=reason, message=message, amount=_approved)
+            )
+    return approved
+
+
+# --- System actions ------------------------------------------------------------------------
+
+
+EXPIRING_STATES = (ClaimState.PROPOSED, ClaimState.INFO_REQUESTED)
+
+
+def is_due_to_expire(claim, now) -> bool:
+    """The merchant side's deadline has passed and the claim still waits on the merchant."""
+    return claim.state in EXPIRING_STATES and claim.expires_at is not None and claim.expires_at <= now
+
+
+def expire(claim, *, force=False):
+    """The system expires an unanswered proposal or information request (``claim``: a Claim or its pk).
+
+    The task selects due claims a moment before expiring them, and the merchant may submit
+    or answer in between; so the deadline is checked again under the row lock, and a claim
+    that is no longer due is returned as it is now (unchanged, no event, no notification).
+    ``force=True`` skips that deadline check, for staff tools and the demo data that expire
+    a claim on purpose; the state must still be proposed or info_requested (else
+    ``StateConflict``).
+    """
+    return _expire(claim, force=force)[0]
+
+
+def expire_if_due(claim) -> bool:
+    """Expire ``claim`` (or pk) if still due under the row lock; False if the merchant acted meanwhile."""
+    return _expire(claim, force=False)[1]
+
+
+def _expire(claim, *, force):
+    pk = claim.pk if isinstance(claim, Claim) else claim
+    with transaction.atomic():
+        try:
+            locked = Claim.objects.select_for_update().get(pk=pk)
+        except Claim.DoesNotExist:
+            raise StateConflict(_("This claim no longer exists.")) from None
+        if not force and not is_due_to_expire(locked, timezone.now()):
+            return locked, False
+
+        def apply(c, now):
+            c.expires_at = None
+            c.due_at = None
+
+        expired = _step(locked, None, "expire", apply=apply, reason=ReasonCode.NO_RESPONSE, notify_side="merchant")
+        return expired, True
+
+
+def record_reminder(claim):
+    """Remind the merchant once before the claim expires; False if already reminded or no longer expiring."""
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().get(pk=claim.pk)
+        # The task selected the claim a moment ago; the merchant may have acted since.
+        if locked.reminder_sent_at is not None or locked.expires_at is None or locked.state not in EXPIRING_STATES:
+            return False
+        locked.reminder_sent_at = timezone.now()
+        locked.save(update_fields=["reminder_sent_at", "updated_at"])
+        when = timezone.localtime(locked.expires_at).strftime("%Y-%m-%d %H:%M")
+        body = _("Claim #%(id)s expires on %(when)s unless you act.") % {"id": locked.pk, "when": when}
+        event = _event(locked, kind=ClaimEvent.Kind.REMINDER, actor=None, role=SYSTEM, message=body)
+        notify.notify_merchant(locked, "reminder", event, body=body)
+    return True
+
+
+# --- Evidence ------------------------------------------------------------------------------
+
+
+def add_evidence(claim, by, upload, _role=None):
+    role = _role or permissions.check(by, "upload", claim.merchant_id)
+    if claim.state in (ClaimState.SETTLED, ClaimState.WITHDRAWN, ClaimState.EXPIRED):
+        raise StateConflict(_("No documents can be added to a closed claim."))
+    info = evidence.inspect(upload)
+    upload.seek(0)
+    name = (getattr(upload, "name", "") or "document").rsplit("/", 1)[-1][:200]
+    with transaction.atomic():
+        doc = ClaimDocument(
+            claim=claim,
+            original_name=name,
+            kind=info["kind"],
+            content_type=info["content_type"],
+            size=info["size"],
+            sha256=info["sha256"],
+            uploaded_by=by,
+        )
+        doc.file.save(f"evidence{info['extension']}", ContentFile(upload.read()), save=False)
+        doc.save()
+        _event(
+            claim,
+            kind=ClaimEvent.Kind.EVIDENCE,
+            actor=by,
+            role=role,
+            action="upload",
+            from_state=claim.state,
+            to_state=claim.state,
+            message=name,
+        )
+    return doc

@@ -1,0 +1,1 @@
+"""Claim pages: the staff console (``console``) and the merchant portal (``portal``)."""

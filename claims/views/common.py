@@ -1,0 +1,74 @@
+"""What the portal and console views share: the scoped claim lookup, running an action, evidence and
+notifications. Each side keeps its own decorator (merchant or staff) and URL names."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from claims import forms, notify, selectors, services
+from claims.errors import WorkflowError
+from claims.models import Claim, ClaimDocument
+
+
+def claim_or_404(request, pk):
+    """The claim with what its page shows, if the user may see it (another merchant's claim: 404)."""
+    try:
+        return selectors.claim_detail(request.user, pk)
+    except Claim.DoesNotExist:
+        raise Http404 from None
+
+
+def run_action(request, call, success, redirect_to):
+    """Call a service; flash the outcome; redirect (errors keep the user on the claim page)."""
+    try:
+        call()
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+        return redirect(redirect_to)
+    messages.success(request, success)
+    return redirect(redirect_to)
+
+
+def form_errors(form) -> str:
+    return "; ".join(
+        f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}".strip(": ") for f, e in form.errors.items()
+    )
+
+
+def document_response(doc):
+    response = FileResponse(
+        doc.file.open("rb"), content_type=doc.content_type, as_attachment=True, filename=doc.original_name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def download_document(request, pk, doc_pk):
+    claim = claim_or_404(request, pk)
+    return document_response(get_object_or_404(ClaimDocument, pk=doc_pk, claim=claim))
+
+
+def upload_evidence(request, pk, claim_url):
+    claim = claim_or_404(request, pk)
+    target = redirect(claim_url, pk=pk).url
+    form = forms.UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return redirect(target)
+    return run_action(
+        request,
+        lambda: services.add_evidence(claim, request.user, form.cleaned_data["file"]),
+        _("Document added."),
+        target,
+    )
+
+
+def notifications_page(request, url_name, claim_url):
+    """The user's notifications (POST marks them all as read)."""
+    if request.method == "POST":
+        notify.mark_read(request.user)
+        return redirect(url_name)
+    page = Paginator(selectors.notifications_for(request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "claims/notifications.html", {"page": page, "claim_url": claim_url})

@@ -1,1 +1,0 @@
-"""The claim workflow (services, selectors, policy, views, API) built on ``claims.models_workflow``."""

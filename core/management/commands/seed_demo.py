@@ -1,0 +1,38 @@
+"""Load deterministic, realistic demo data for every app, and print the demo logins.
+
+Each app seeds its own part in ``<app>/demo.py`` (a ``seed(stdout)`` function); this
+command runs them in dependency order inside one transaction. Running it again
+duplicates nothing: every ``seed`` is idempotent.
+"""
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts import demo as accounts_demo
+from claims import demo as claims_demo
+from incidents import demo as incidents_demo
+from losses import demo as loss_demo
+from merchants import demo as merchants_demo
+from settlements import demo as finance_demo
+from sla import demo as sla_demo
+
+
+class Command(BaseCommand):
+    help = "Load deterministic demo data (idempotent) and print the demo logins."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            accounts_demo.seed(self.stdout)
+            incidents_demo.seed(self.stdout)
+            sla_demo.seed(self.stdout)
+            merchants_demo.seed(self.stdout)
+            loss_demo.seed(self.stdout)
+            claims_demo.seed(self.stdout)
+            finance_demo.seed(self.stdout)
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self.stdout.write(f"Demo logins at http://127.0.0.1:8000/login/ (password for all: {accounts_demo.PASSWORD}):")
+        users = User.objects.filter(groups__isnull=False).prefetch_related("groups").distinct().order_by("username")
+        for user in users:
+            roles = ", ".join(sorted(g.name for g in user.groups.all()))
+            self.stdout.write(f"  {user.username:<20} {roles}")

@@ -1,0 +1,380 @@
+"""The loss engine: from per-session aggregates to per-merchant compensation (rules in the README).
+
+``estimate_incident`` only reads; ``assess_incident`` stores the result as the current
+``LossAssessment`` (with lines) of every hit merchant, keeping the previous ones as history.
+All money arithmetic is ``Decimal``; rounding (half-up to the cent) happens only at the claim
+cap (step 7) and the incident pool (step 8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from losses.models import CompensationPolicy, LossAssessment, LossAssessmentLine
+from merchants.models import Merchant
+
+from .aggregates import SessionAggregate, Window, session_aggregates
+from .policy import active_policy
+
+CENT = Decimal("0.01")
+SHOWN = Decimal("0.000001")  # stored/printed precision of intermediate figures
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+PRECISION = 40  # Decimal digits for the intermediate divisions
+VOIDED = "voided"  # an incident that never happened: nothing to compensate
+
+Flag = LossAssessment.Flag
+
+
+@dataclass
+class LineResult:
+    agg: SessionAggregate
+    baseline: Decimal
+    lost_gmv: Decimal
+    lost_profit: Decimal
+    wasted_ad_spend: Decimal
+
+    @property
+    def coverage(self) -> Decimal:
+        if not self.agg.affected:
+            return ZERO
+        return (Decimal(self.agg.with_data) / Decimal(self.agg.affected)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
+@dataclass
+class MerchantResult:
+    merchant: Merchant
+    margin_rate: Decimal
+    responsibility_percent: Decimal
+    lines: list[LineResult]
+    lost_gmv: Decimal = ZERO
+    lost_profit: Decimal = ZERO
+    wasted_ad_spend: Decimal = ZERO
+    compensation_before_pool: Decimal = ZERO
+    compensation: Decimal = ZERO
+    flags: list[str] = field(default_factory=list)
+    inputs: dict = field(default_factory=dict)
+    fingerprint: str = ""
+
+
+@dataclass
+class IncidentEstimate:
+    incident: object
+    policy: CompensationPolicy
+    window: Window
+    merchants: list[MerchantResult]
+
+    @property
+    def total_before_pool(self) -> Decimal:
+        return sum((m.compensation_before_pool for m in self.merchants), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((m.compensation for m in self.merchants), ZERO)
+
+
+def window_for(incident, policy: CompensationPolicy, now: datetime | None = None, session_ids=None) -> Window:
+    now = now or timezone.now()
+    tail = timedelta(minutes=policy.recovery_tail_minutes)
+    return Window(
+        incident_id=incident.pk,
+        service_code=incident.service.code,
+        region_codes=sorted(incident.regions.values_list("code", flat=True)),
+        start=incident.started_at,
+        end=(incident.resolved_at or now) + tail,
+        now=now,
+        tail=tail,
+        pre_minutes=policy.pre_incident_window_minutes,
+        pre_min=policy.pre_incident_min_minutes,
+        hist_days=policy.historical_days,
+        hist_min=policy.historical_min_minutes,
+        session_ids=session_ids,
+    )
+
+
+def line_result(agg: SessionAggregate, margin: Decimal) -> LineResult:
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        if agg.baseline_n:
+            baseline = agg.baseline_s / agg.baseline_n
+            lost_gmv = agg.lost_num / agg.baseline_n
+        else:
+            baseline = lost_gmv = ZERO
+        wasted = agg.wasted_num / agg.baseline_s if agg.baseline_s else ZERO  # zero baseline: share 0
+        return LineResult(agg, baseline, lost_gmv, lost_gmv * margin, wasted)
+
+
+def largest_remainder(amounts: list[Decimal], pool: Decimal) -> list[Decimal]:
+    """Scale cent ``amounts`` to sum exactly to ``pool`` (cents): floor, then hand out the
+    remaining cents by largest remainder (ties: the earlier item)."""
+    cents = [int((a / CENT).to_integral_value()) for a in amounts]
+    total = sum(cents)
+    pool_cents = int((pool / CENT).to_integral_value())
+    quotas = [divmod(c * pool_cents, total) for c in cents]
+    scaled = [q for q, _ in quotas]
+    left = pool_cents - sum(scaled)
+    order = sorted(range(len(cents)), key=lambda i: (-quotas[i][1], i))
+    for i in order[:left]:
+        scaled[i] += 1
+    return [Decimal(c) * CENT for c in scaled]
+
+
+def _canonical(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    raise TypeError(type(value))
+
+
+def _fingerprint(inputs: dict) -> str:
+    text = json.dumps(inputs, sort_keys=True, default=_canonical, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def compute(incident, *, now: datetime | None = None, policy: CompensationPolicy | None = None, session_ids=None):
+    """Compute (without storing) the loss of every merchant an incident hit."""
+    policy = policy or active_policy()
+    window = window_for(incident, policy, now, session_ids)
+    aggregates = session_aggregates(window)
+    merchant_ids = sorted({a.merchant_id for a in aggregates})
+    merchants = {m.id: m for m in Merchant.objects.filter(id__in=merchant_ids)}
+    cause = incident.cause
+    responsibility = Decimal(policy.responsibility_for(cause))
+    results: list[MerchantResult] = []
+    by_merchant: dict[int, list[SessionAggregate]] = {}
+    for agg in aggregates:
+        by_merchant.setdefault(agg.merchant_id, []).append(agg)
+    for mid in sorted(by_merchant, key=lambda i: merchants[i].code):
+        merchant = merchants[mid]
+        margin = min(
+            merchant.margin_rate if merchant.margin_rate is not None else policy.default_margin_rate,
+            policy.max_margin_rate,
+        )
+        lines = [line_result(a, margin) for a in by_merchant[mid]]
+        r = MerchantResult(merchant, margin, responsibility, lines)
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            r.lost_gmv = sum((ln.lost_gmv for ln in lines), ZERO)
+            r.lost_profit = sum((ln.lost_profit for ln in lines), ZERO)
+            r.wasted_ad_spend = sum((ln.wasted_ad_spend for ln in lines), ZERO)
+            raw = (r.lost_profit + r.wasted_ad_spend) * responsibility / HUNDRED
+        amount = raw.quantize(CENT, ROUND_HALF_UP)
+        if amount > policy.claim_cap:
+            amount = policy.claim_cap
+            r.flags.append(Flag.CAPPED)
+        r.compensation_before_pool = r.compensation = amount
+        if any(ln.agg.method == "insufficient_data" for ln in lines):
+            r.flags.append(Flag.INSUFFICIENT_DATA)
+        if cause == "unknown":
+            r.flags.append(Flag.UNKNOWN_CAUSE)
+        if responsibility == 0:
+            r.flags.append(Flag.NOT_ELIGIBLE)
+        if incident.resolved_at is None:
+            r.flags.append(Flag.ONGOING)
+        if merchant.currency != policy.currency:
+            r.flags.append(Flag.CURRENCY_MISMATCH)
+        results.append(r)
+
+    total = sum((r.compensation_before_pool for r in results), ZERO)
+    if total > policy.incident_pool:
+        scaled = largest_remainder([r.compensation_before_pool for r in results], policy.incident_pool)
+        for r, amount in zip(results, scaled, strict=True):
+            r.compensation = amount
+            r.flags.append(Flag.POOL_SCALED)
+
+    for r in results:
+        r.flags = [str(f) for f in r.flags]
+        r.inputs = {
+            "policy_version": policy.version,
+            "incident": incident.key,
+            "cause": cause,
+            "service": window.service_code,
+            "regions": window.region_codes,
+            "incident_start": window.start,
+            "window_end": window.end,
+            "resolved": incident.resolved_at is not None,
+            "margin_rate": r.margin_rate,
+            "declared_margin_rate": r.merchant.margin_rate,
+            "responsibility_percent": responsibility,
+            "incident_total_before_pool": total,
+            "sessions": [
+                {
+                    "session_id": ln.agg.external_id,
+                    "window": [ln.agg.window_start, ln.agg.window_end],
+                    "method": ln.agg.method,
+                    "pre_incident_minutes": ln.agg.pre_n,
+                    "historical_minutes": ln.agg.hist_n,
+                    "baseline_minutes": ln.agg.baseline_n,
+                    "baseline_gmv_sum": ln.agg.baseline_s,
+                    "affected_minutes": ln.agg.affected,
+                    "excluded_minutes": ln.agg.excluded,
+                    "minutes_with_data": ln.agg.with_data,
+                    "actual_gmv": ln.agg.actual,
+                    "ad_spend": ln.agg.ad_spend,
+                    "lost_gmv_numerator": ln.agg.lost_num,
+                    "wasted_ad_numerator": ln.agg.wasted_num,
+                }
+                for ln in r.lines
+            ],
+        }
+        r.fingerprint = _fingerprint(r.inputs)
+    return IncidentEstimate(incident, policy, window, results)
+
+
+def _d(value: Decimal, q: Decimal = SHOWN) -> str:
+    return str(value.quantize(q, ROUND_HALF_UP))
+
+
+def estimate_as_json(estimate: IncidentEstimate) -> list[dict]:
+    """The JSON shape of ``manage.py estimate_losses --json``; decimals as strings."""
+    return [
+        {
+            "merchant": r.merchant.code,
+            "currency": r.merchant.currency,
+            "margin_rate": str(r.margin_rate),
+            "sessions": [
+                {
+                    "session_id": ln.agg.external_id,
+                    "window_start": ln.agg.window_start.isoformat(),
+                    "window_end": ln.agg.window_end.isoformat(),
+                    "affected_minutes": ln.agg.affected,
+                    "excluded_minutes": ln.agg.excluded,
+                    "data_coverage": str(ln.coverage),
+                    "baseline_method": ln.agg.method,
+                    "baseline_gmv_per_minute": _d(ln.baseline),
+                    "actual_gmv": _d(ln.agg.actual, CENT),
+                    "lost_gmv": _d(ln.lost_gmv),
+                    "lost_profit": _d(ln.lost_profit),
+                    "wasted_ad_spend": _d(ln.wasted_ad_spend),
+                }
+                for ln in r.lines
+            ],
+            "responsibility_percent": str(r.responsibility_percent),
+            "compensation_before_pool": str(r.compensation_before_pool),
+            "compensation": str(r.compensation),
+            "flags": r.flags,
+            "policy_version": estimate.policy.version,
+            "inputs_fingerprint": r.fingerprint,
+        }
+        for r in estimate.merchants
+    ]
+
+
+def estimate_incident(incident, *, now: datetime | None = None) -> list[dict]:
+    """Pure read: what ``assess_incident`` would store, as JSON-ready dicts (one per merchant)."""
+    if incident.state == VOIDED:
+        return []
+    return estimate_as_json(compute(incident, now=now))
+
+
+ASSESSMENT_LOCK = 0x4C4F5353  # "LOSS": PostgreSQL advisory lock key of assess_incident
+
+
+def _serialise_assessments() -> None:
+    """Hold, until commit, the lock that makes assessments of different incidents take turns.
+
+    A minute belongs to the assessment that claimed it first (step 1), so the assessment of an
+    overlapping incident must see the other's committed lines: two at once would both count
+    the shared minutes. Taken after the incident's row lock, always in that order.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ASSESSMENT_LOCK])
+
+
+def assess_incident(incident, *, now: datetime | None = None) -> list[LossAssessment]:
+    """Compute and store the current loss assessment of every merchant the incident hit.
+
+    A merchant whose inputs fingerprint is unchanged keeps its current assessment; otherwise a
+    new one is stored and the previous one is kept as history (``is_current=False``,
+    ``superseded_by``). Merchants no longer hit lose their current assessment. A voided incident
+    is not assessed (its current assessments are retired). Returns the current assessments.
+    """
+    from incidents.models import Incident
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        Incident.objects.select_for_update().filter(pk=incident.pk).first()  # one assessor per incident
+        _serialise_assessments()
+        current = {
+            a.merchant_id: a
+            for a in LossAssessment.objects.select_for_update().filter(incident_id=incident.pk, is_current=True)
+        }
+        if incident.state == VOIDED:
+            LossAssessment.objects.filter(pk__in=[a.pk for a in current.values()]).update(is_current=False)
+            return []
+        estimate = compute(incident, now=now)
+        hit = {r.merchant.id for r in estimate.merchants}
+        retired = [a.pk for mid, a in current.items() if mid not in hit]
+        LossAssessment.objects.filter(pk__in=retired).update(is_current=False)
+        kept: dict[int, LossAssessment] = {}
+        fresh: list[tuple[MerchantResult, LossAssessment | None, LossAssessment]] = []
+        for r in estimate.merchants:
+            old = current.get(r.merchant.id)
+            if old is not None and old.inputs_fingerprint == r.fingerprint and old.policy_id == estimate.policy.pk:
+                kept[r.merchant.id] = old
+                continue
+            assessment = LossAssessment(
+                incident_id=incident.pk,
+                merchant=r.merchant,
+                policy=estimate.policy,
+                currency=r.merchant.currency,
+                cause=incident.cause,
+                margin_rate=r.margin_rate,
+                responsibility_percent=r.responsibility_percent,
+                lost_gmv=r.lost_gmv.quantize(SHOWN, ROUND_HALF_UP),
+                lost_profit=r.lost_profit.quantize(SHOWN, ROUND_HALF_UP),
+                wasted_ad_spend=r.wasted_ad_spend.quantize(SHOWN, ROUND_HALF_UP),
+                compensation_before_pool=r.compensation_before_pool,
+                compensation=r.compensation,
+                flags=r.flags,
+                inputs=json.loads(json.dumps(r.inputs, default=_canonical)),
+                inputs_fingerprint=r.fingerprint,
+                computed_at=now,
+                first_computed_at=old.first_computed_at if old is not None else now,
+                is_current=True,
+            )
+            fresh.append((r, old, assessment))
+        replaced = [old for _, old, _ in fresh if old is not None]
+        LossAssessment.objects.filter(pk__in=[o.pk for o in replaced]).update(is_current=False)
+        LossAssessment.objects.bulk_create([a for _, _, a in fresh])
+        for _, old, assessment in fresh:
+            kept[assessment.merchant_id] = assessment
+            if old is not None:
+                old.superseded_by, old.is_current = assessment, False
+        LossAssessment.objects.bulk_update(replaced, ["superseded_by"])
+        new_lines = [
+            LossAssessmentLine(
+                assessment=assessment,
+                session_id=ln.agg.session_id,
+                window_start=ln.agg.window_start,
+                window_end=ln.agg.window_end,
+                affected_minutes=ln.agg.affected,
+                excluded_minutes=ln.agg.excluded,
+                minutes_with_data=ln.agg.with_data,
+                data_coverage=ln.coverage,
+                baseline_method=ln.agg.method,
+                baseline_minutes=ln.agg.baseline_n,
+                baseline_gmv_sum=ln.agg.baseline_s,
+                baseline_gmv_per_minute=ln.baseline.quantize(SHOWN, ROUND_HALF_UP),
+                actual_gmv=ln.agg.actual,
+                ad_spend=ln.agg.ad_spend,
+                lost_gmv=ln.lost_gmv.quantize(SHOWN, ROUND_HALF_UP),
+                lost_profit=ln.lost_profit.quantize(SHOWN, ROUND_HALF_UP),
+                wasted_ad_spend=ln.wasted_ad_spend.quantize(SHOWN, ROUND_HALF_UP),
+            )
+            for r, _, assessment in fresh
+            for ln in r.lines
+        ]
+        LossAssessmentLine.objects.bulk_create(new_lines, batch_size=2000)
+    return [kept[r.merchant.id] for r in estimate.merchants]

@@ -1,0 +1,478 @@
+"""REST API of the finance app (finance role; documents: owners and staff)."""
+
+import uuid
+
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsFinance, IsStaffRole
+
+from . import exports, selectors
+from .models import BatchState, DocumentKind, IssuedDocument, SettlementBatch, SettlementItem
+from .services import WorkflowError
+from .services import documents as document_services
+from .services import settlements as st
+from .tasks import issue_document
+from .views import ITEMS_PER_PAGE, XLSX
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SettlementItem
+        fields = [
+            "id",
+            "claim",
+            "merchant",
+            "currency",
+            "amount",
+            "status",
+            "payment_reference",
+            "failure_reason",
+            "paid_at",
+        ]
+
+
+def _number(**kwargs):
+    # Money as decimal strings, like everywhere else in the API (never JSON floats).
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+
+
+class BatchTotalSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    count = serializers.IntegerField(help_text="Claims in the batch (removed ones left out).")
+    amount = _number()
+    paid = _number()
+    failed = _number()
+
+
+class BatchCountsSerializer(serializers.Serializer):
+    pending = serializers.IntegerField(source="n_pending")
+    paid = serializers.IntegerField(source="n_paid")
+    failed = serializers.IntegerField(source="n_failed")
+    removed = serializers.IntegerField(source="n_removed")
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    """A batch's summary: state, period, item counts per status and totals per currency (no items)."""
+
+    counts = BatchCountsSerializer(source="*", read_only=True)
+    totals = BatchTotalSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SettlementBatch
+        fields = [
+            "id",
+            "reference",
+            "state",
+            "period_start",
+            "period_end",
+            "note",
+            "created_at",
+            "locked_at",
+            "exported_at",
+            "completed_at",
+            "export_sha256",
+            "counts",
+            "totals",
+        ]
+        read_only_fields = [
+            "reference",
+            "state",
+            "created_at",
+            "locked_at",
+            "exported_at",
+            "completed_at",
+            "export_sha256",
+        ]
+
+
+class ItemPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Items in the batch (all statuses).")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ItemSerializer(many=True)
+
+
+class BatchDetailSerializer(BatchSerializer):
+    items = ItemPageSerializer(source="items_page", read_only=True)
+
+    class Meta(BatchSerializer.Meta):
+        fields = [*BatchSerializer.Meta.fields, "items"]
+
+
+class ItemPagination(PageNumberPagination):
+    """The detail's items, paged like the batch page (totals stay over the whole batch)."""
+
+    page_size = ITEMS_PER_PAGE
+
+
+def _batch_detail(request, pk, view) -> dict:
+    """Summary of the batch and one page of its items (``?page=``): a constant number of queries."""
+    batch = selectors.batch_summaries().filter(pk=pk).first()
+    if batch is None:
+        raise Http404
+    selectors.attach_totals([batch])
+    pager = ItemPagination()
+    results = pager.paginate_queryset(selectors.batch_items(batch), request, view=view)
+    batch.items_page = {
+        "count": pager.page.paginator.count,
+        "next": pager.get_next_link(),
+        "previous": pager.get_previous_link(),
+        "results": results,
+    }
+    return BatchDetailSerializer(batch).data
+
+
+ITEMS_PAGE_PARAM = OpenApiParameter("page", int, description=f"Page of the items ({ITEMS_PER_PAGE} a page).")
+
+
+class ActionSerializer(serializers.Serializer):
+    claim_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    item = serializers.IntegerField(required=False)
+    message = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IssuedDocument
+        fields = [
+            "id",
+            "kind",
+            "subject_key",
+            "claim",
+            "merchant",
+            "period",
+            "version",
+            "template_version",
+            "reason",
+            "sha256",
+            "size",
+            "pages",
+            "issued_at",
+        ]
+
+
+class IssueSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    claim = serializers.IntegerField(required=False)
+    merchant = serializers.IntegerField(required=False)
+    period = serializers.DateField(required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class IssueQueuedSerializer(serializers.Serializer):
+    task_id = serializers.CharField(help_text="Celery task id of settlements.issue_document.")
+
+
+class FinanceErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
+class PaymentFileSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="Payment result CSV: claim_id, amount, currency, status, payment_reference.")
+
+
+class RowErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    column = serializers.CharField()
+    message = serializers.CharField()
+
+
+class PaymentImportResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    rows = serializers.IntegerField()
+    paid = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    duplicate = serializers.BooleanField(help_text="The same file was applied before; nothing changed.")
+    batch_state = serializers.ChoiceField(choices=BatchState.choices)
+    errors = RowErrorSerializer(many=True)
+
+
+class RecoveryIncidentSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="source:external_id")
+    title = serializers.CharField()
+    claims = serializers.IntegerField()
+    paid = _number()
+
+
+class RecoveryCreditClaimSerializer(serializers.Serializer):
+    contract = serializers.CharField()
+    state = serializers.CharField(help_text="sla.ProviderCreditClaim state")
+    claimed = _number()
+    received = _number(allow_null=True)
+
+
+class RecoveryRowSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM, month of the incident start")
+    provider = serializers.CharField()
+    currency = serializers.CharField()
+    incidents = RecoveryIncidentSerializer(many=True)
+    paid = _number()
+    credit_claimed = _number()
+    credit_received = _number()
+    credit_outstanding = _number()
+    credit_claims = RecoveryCreditClaimSerializer(many=True)
+    net_cost = _number(help_text="paid - credit_received")
+
+
+class RecoveryTotalSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    paid = _number()
+    credit_claimed = _number()
+    credit_received = _number()
+    net_cost = _number()
+
+
+class RecoverySerializer(serializers.Serializer):
+    rows = RecoveryRowSerializer(many=True)
+    totals = RecoveryTotalSerializer(many=True)
+
+
+def _error(exc: WorkflowError):
+    return Response({"detail": exc.message, "code": exc.code}, status=exc.status)
+
+
+class BatchList(generics.ListCreateAPIView):
+    """Batches, newest first, paged; each a summary (its items are on the detail)."""
+
+    permission_classes = [IsAuthenticated, IsFinance]
+    serializer_class = BatchSerializer
+    filter_backends = []
+
+    def get_queryset(self):
+        return selectors.batch_summaries()
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        selectors.attach_totals(page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=BatchSerializer, responses={201: BatchDetailSerializer, 400: FinanceErrorSerializer})
+    def create(self, request, *args, **kwargs):
+        s = BatchSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        try:
+            batch = st.create_batch(
+                request.user,
+                **{k: s.validated_data.get(k) for k in ("period_start", "period_end")},
+                note=s.validated_data.get("note", ""),
+            )
+        except WorkflowError as exc:
+            return _error(exc)
+        return Response(_batch_detail(request, batch.pk, self), status=status.HTTP_201_CREATED)
+
+
+class BatchDetail(APIView):
+    permission_classes = [IsAuthenticated, IsFinance]
+
+    @extend_schema(parameters=[ITEMS_PAGE_PARAM], responses=BatchDetailSerializer)
+    def get(self, request, pk):
+        return Response(_batch_detail(request, pk, self))
+
+
+class BatchAction(APIView):
+    """POST add (claim_ids or all eligible) / remove (item, message=reason) / lock / export."""
+
+    permission_classes = [IsAuthenticated, IsFinance]
+
+    @extend_schema(
+        operation_id="finance_batches_action",
+        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=["add", "remove", "lock", "export"])],
+        request=ActionSerializer,
+        responses={200: BatchDetailSerializer, 400: FinanceErrorSerializer, 409: FinanceErrorSerializer},
+    )
+    def post(self, request, pk, action):
+        batch = get_object_or_404(SettlementBatch, pk=pk)
+        s = ActionSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        try:
+            if action == "add":
+                st.add_claims(batch, request.user, claim_ids=d.get("claim_ids"), message=d["message"])
+            elif action == "remove":
+                st.remove_item(batch, request.user, d.get("item"), d["message"])
+            elif action == "lock":
+                st.lock(batch, request.user, d["message"])
+            elif action == "export":
+                data = exports.csv_bytes(exports.batch_rows(batch))
+                st.mark_exported(batch, request.user, exports.sha256(data), d["message"])
+            else:
+                raise Http404
+        except WorkflowError as exc:
+            return _error(exc)
+        return Response(_batch_detail(request, batch.pk, self))
+
+
+class BatchExport(APIView):
+    permission_classes = [IsAuthenticated, IsFinance]
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSX): OpenApiTypes.BINARY,
+            409: FinanceErrorSerializer,
+        }
+    )
+    def get(self, request, pk, fmt):
+        batch = get_object_or_404(SettlementBatch, pk=pk)
+        if batch.state in ("open", "locked"):
+            return Response({"detail": "Export the batch first."}, status=409)
+        if fmt == "csv":
+            return StreamingHttpResponse(exports.iter_csv(exports.batch_rows(batch)), content_type="text/csv")
+        if fmt == "xlsx":
+            return HttpResponse(exports.xlsx_bytes(exports.batch_rows(batch), batch.reference), content_type=XLSX)
+        raise Http404
+
+
+class PaymentImportView(APIView):
+    permission_classes = [IsAuthenticated, IsFinance]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": PaymentFileSerializer},
+        responses={
+            200: PaymentImportResultSerializer,
+            400: OpenApiResponse(PaymentImportResultSerializer, description="Bad rows: nothing was applied."),
+            409: FinanceErrorSerializer,
+        },
+    )
+    def post(self, request, pk):
+        batch = get_object_or_404(SettlementBatch, pk=pk)
+        upload = request.FILES.get("file")
+        if upload is None:
+            return Response({"detail": "Send the payment file as 'file'."}, status=400)
+        try:
+            result = st.import_payments(batch, request.user, st.read_upload(upload), upload.name)
+        except WorkflowError as exc:
+            return _error(exc)
+        return Response(result.as_dict(), status=200 if result.ok else 400)
+
+
+class _FileFormatParam(DefaultContentNegotiation):
+    """``?format=xlsx`` chooses the file, not a DRF renderer (which would answer 404)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class Ledger(APIView):
+    permission_classes = [IsAuthenticated, IsFinance]
+    content_negotiation_class = _FileFormatParam
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE, required=True, description="First day accepted (local)."),
+            OpenApiParameter("end", OpenApiTypes.DATE, required=True, description="Last day accepted (local)."),
+            OpenApiParameter("format", str, enum=["csv", "xlsx"], description="csv (default) or xlsx."),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSX): OpenApiTypes.BINARY,
+            400: FinanceErrorSerializer,
+        },
+    )
+    def get(self, request):
+        from .views import _date
+
+        start, end = _date(request.query_params.get("start")), _date(request.query_params.get("end"))
+        if not (start and end):
+            return Response({"detail": "start and end (YYYY-MM-DD) are required."}, status=400)
+        if start > end:
+            return Response({"detail": "end is before start."}, status=400)
+        if request.query_params.get("format") == "xlsx":
+            return HttpResponse(exports.xlsx_bytes(exports.ledger_rows(start, end), "ledger"), content_type=XLSX)
+        return StreamingHttpResponse(exports.iter_csv(exports.ledger_rows(start, end)), content_type="text/csv")
+
+
+class Recovery(APIView):
+    permission_classes = [IsAuthenticated, IsFinance]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE, description="From the month of this day (incident start)."),
+            OpenApiParameter("end", OpenApiTypes.DATE, description="Until the month of this day."),
+        ],
+        responses={200: RecoverySerializer, 400: FinanceErrorSerializer},
+    )
+    def get(self, request):
+        from .views import _date
+
+        raw = {k: request.query_params.get(k) for k in ("start", "end")}
+        dates = {k: _date(v) for k, v in raw.items()}
+        if any(raw[k] and dates[k] is None for k in raw):
+            return Response({"detail": "start and end are dates (YYYY-MM-DD)."}, status=400)
+        rows = selectors.recovery_report(dates["start"], dates["end"])
+        for r in rows:
+            r["month"] = r.pop("month_label")
+        return Response(RecoverySerializer({"rows": rows, "totals": selectors.recovery_totals(rows)}).data)
+
+
+class Documents(APIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("claim", int, description="Only the documents of this claim.")],
+        responses=DocumentSerializer(many=True),
+    )
+    def get(self, request):
+        qs = selectors.visible_documents(request.user).order_by("-issued_at", "-id")
+        claim = request.query_params.get("claim")
+        if claim:
+            if not claim.isdigit():
+                return Response({"detail": "claim must be a claim number."}, status=400)
+            qs = qs.filter(claim_id=int(claim))
+        return Response(DocumentSerializer(qs[:200], many=True).data)
+
+    @extend_schema(
+        request=IssueSerializer,
+        responses={
+            202: IssueQueuedSerializer,
+            200: OpenApiResponse(DocumentSerializer, description="Exists already and no reason given: nothing new."),
+            400: FinanceErrorSerializer,
+        },
+    )
+    def post(self, request):
+        if not IsStaffRole().has_permission(request, self):
+            return Response({"detail": IsStaffRole.message}, status=403)
+        s = IssueSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        subject = {
+            "claim_id": d.get("claim"),
+            "merchant_id": d.get("merchant"),
+            "period": d["period"].isoformat() if d.get("period") else None,
+        }
+        try:
+            latest = document_services.check_request(d["kind"], by=request.user, reason=d["reason"], **subject)
+        except WorkflowError as exc:
+            return _error(exc)
+        if latest is not None:
+            return Response(DocumentSerializer(latest).data, status=200)
+        result = issue_document.delay(
+            d["kind"], user_id=request.user.pk, reason=d["reason"], request_id=str(uuid.uuid4()), **subject
+        )
+        return Response({"task_id": result.id}, status=202)
+
+
+class DocumentDownload(APIView):
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="Not found")}
+    )
+    def get(self, request, pk):
+        doc = selectors.visible_documents(request.user).filter(pk=pk).first()
+        if doc is None:
+            raise Http404
+        return FileResponse(
+            doc.file.open("rb"), as_attachment=True, filename=doc.filename, content_type="application/pdf"
+        )

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SettlementsConfig(AppConfig):
+    name = "settlements"
+    verbose_name = _("Settlements and statements")

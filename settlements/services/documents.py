@@ -1,0 +1,216 @@
+"""Issue PDF documents: render, store through Django's storage with their SHA-256, version them.
+
+A document (kind + subject) is never overwritten. ``issue`` without a reason returns the
+latest version if there is one (idempotent: a repeated task does nothing); with a reason it
+issues version n+1, once per ``request_id``: the same request run again (a task redelivered
+after a worker crash) returns the version it issued. Called from the Celery task
+``settlements.tasks.issue_document``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections import defaultdict
+from datetime import date, timedelta
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import roles
+from claims.models import Claim
+from merchants.models import Merchant
+
+from .. import documents as docs
+from ..models import DocumentKind, IssuedDocument
+from . import InvalidInput, NotPermitted
+
+log = logging.getLogger(__name__)
+PREFIX = {
+    DocumentKind.CLAIM_STATEMENT: "ST",
+    DocumentKind.EVIDENCE_PACK: "EP",
+    DocumentKind.MONTHLY_STATEMENT: "MS",
+}
+
+
+def subject_for(kind, *, claim_id=None, merchant_id=None, period=None):
+    """(subject_key, claim, merchant, period) for a document request."""
+    if kind in (DocumentKind.CLAIM_STATEMENT, DocumentKind.EVIDENCE_PACK):
+        try:
+            claim = Claim.objects.select_related("merchant").get(pk=claim_id)
+        except (Claim.DoesNotExist, ValueError, TypeError):
+            raise InvalidInput(_("Unknown claim."), code="unknown_claim") from None
+        return f"claim:{claim.pk}", claim, claim.merchant, None
+    if kind == DocumentKind.MONTHLY_STATEMENT:
+        try:
+            merchant = Merchant.objects.get(pk=merchant_id)
+        except (Merchant.DoesNotExist, ValueError, TypeError):
+            raise InvalidInput(_("Unknown merchant."), code="unknown_merchant") from None
+        if isinstance(period, str):
+            try:
+                period = date.fromisoformat(period[:7] + "-01")
+            except ValueError:
+                period = None
+        if not isinstance(period, date):
+            raise InvalidInput(_("Choose a month."), code="bad_period")
+        period = period.replace(day=1)
+        return f"merchant:{merchant.pk}:{period:%Y-%m}", None, merchant, period
+    raise InvalidInput(_("Unknown document kind."), code="bad_kind")
+
+
+def build_context(kind, claim, merchant, period) -> dict:
+    if kind == DocumentKind.CLAIM_STATEMENT:
+        return docs.claim_context(claim)
+    if kind == DocumentKind.EVIDENCE_PACK:
+        return docs.claim_context(claim, evidence=True)
+    return docs.monthly_context(merchant, period)
+
+
+def document_number(kind, claim, merchant, period) -> str:
+    if claim is not None:
+        return f"{PREFIX[kind]}-C{claim.pk:06d}"
+    return f"{PREFIX[kind]}-{merchant.code}-{period:%Y-%m}"
+
+
+def render(kind, claim, merchant, period, *, version: int, issued_at) -> tuple[bytes, int]:
+    """The PDF of one version: a pure function of the database rows, the version and its issue time."""
+    ctx = build_context(kind, claim, merchant, period)
+    number = document_number(kind, claim, merchant, period)
+    ctx["issue"] = {
+        "number": number,
+        "version": version,
+        "template_version": docs.TEMPLATE_VERSIONS[kind],
+        "issued_at": docs.Clock(merchant.timezone).dt(issued_at),
+    }
+    return docs.render_pdf(kind, ctx, identifier=f"{number}/v{version}")
+
+
+def check_can_issue(by):
+    if by is not None and not roles.is_staff_role(by):
+        raise NotPermitted(_("Only staff may issue documents."))
+
+
+def check_request(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason=""):
+    """Validate a request before it is queued (raises InvalidInput / NotPermitted).
+
+    Returns the latest version when the request would issue nothing new (no reason given
+    and the document exists), else None.
+    """
+    check_can_issue(by)
+    key, _claim, _merchant, _period = subject_for(kind, claim_id=claim_id, merchant_id=merchant_id, period=period)
+    if (reason or "").strip():
+        return None
+    return IssuedDocument.objects.filter(kind=kind, subject_key=key).order_by("-version").first()
+
+
+def issued_for_request(request_id, kind, key) -> IssuedDocument | None:
+    """The version an earlier run of this request issued, if any (the id must name the same document)."""
+    if request_id is None:
+        return None
+    doc = IssuedDocument.objects.filter(request_id=request_id).first()
+    if doc is not None and (doc.kind, doc.subject_key) != (kind, key):
+        raise ValueError(f"Request {request_id} issued {doc}, not {kind} {key}.")
+    return doc
+
+
+def issue(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason="", request_id=None) -> IssuedDocument:
+    """Issue a version (see the module docstring); ``request_id`` (a UUID) makes a re-run return it."""
+    check_can_issue(by)
+    reason = (reason or "").strip()
+    request_id = uuid.UUID(str(request_id)) if request_id else None
+    key, claim, merchant, period = subject_for(kind, claim_id=claim_id, merchant_id=merchant_id, period=period)
+    for _attempt in range(3):
+        done = issued_for_request(request_id, kind, key)
+        if done is not None:
+            return done
+        latest = IssuedDocument.objects.filter(kind=kind, subject_key=key).order_by("-version").first()
+        if latest is not None and not reason:
+            return latest
+        version = latest.version + 1 if latest else 1
+        issued_at = timezone.now().replace(microsecond=0)
+        pdf, pages = render(kind, claim, merchant, period, version=version, issued_at=issued_at)
+        digest = hashlib.sha256(pdf).hexdigest()
+        doc = IssuedDocument(
+            kind=kind,
+            subject_key=key,
+            claim=claim,
+            merchant=merchant,
+            period=period,
+            version=version,
+            template_version=docs.TEMPLATE_VERSIONS[kind],
+            reason=reason or ("" if version == 1 else "reissue"),
+            sha256=digest,
+            size=len(pdf),
+            pages=pages,
+            issued_at=issued_at,
+            issued_by=by,
+            request_id=request_id,
+        )
+        try:
+            with transaction.atomic():
+                doc.file.save(f"{digest[:16]}.pdf", ContentFile(pdf), save=False)
+                doc.save()
+        except IntegrityError:
+            doc.file.storage.delete(doc.file.name)
+            continue  # this version or this request was issued at the same time: look again
+        return doc
+    raise InvalidInput(_("Could not issue the document; try again."), code="busy")
+
+
+def history(kind, key):
+    return IssuedDocument.objects.filter(kind=kind, subject_key=key).order_by("-version")
+
+
+def last_month(now, tz) -> date:
+    """First day of the month before the current one in the time zone ``tz``."""
+    return (now.astimezone(tz).date().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def monthly_statement_due(now=None) -> list[tuple[int, date]]:
+    """(merchant id, period) of every merchant with a claim decided or settled in its last month.
+
+    "Last month" is the month before the current one in the merchant's time zone, so a
+    statement is due only once that month is over for the merchant.
+    """
+    now = now or timezone.now()
+    by_zone = defaultdict(list)
+    for pk, tzname in Merchant.objects.values_list("pk", "timezone").order_by("pk"):
+        by_zone[docs.Clock(tzname).tz].append(pk)
+    due = []
+    for tz, merchant_ids in by_zone.items():
+        period = last_month(now, tz)
+        lo, hi = docs.month_bounds(period, tz)
+        ids = (
+            Claim.objects.filter(merchant_id__in=merchant_ids)
+            .filter(Q(decided_at__gte=lo, decided_at__lt=hi) | Q(settled_at__gte=lo, settled_at__lt=hi))
+            .values_list("merchant_id", flat=True)
+            .distinct()
+        )
+        due.extend((pk, period) for pk in ids)
+    return sorted(due)
+
+
+def issue_monthly_statements(now=None) -> dict:
+    """Issue last month's statement of every merchant that had claims decided or settled in it.
+
+    Idempotent: a statement that exists already is left alone (no new version). One merchant's
+    failure is logged and does not stop the others.
+    """
+    issued, existing, failed = [], 0, []
+    for merchant_id, period in monthly_statement_due(now):
+        key = f"merchant:{merchant_id}:{period:%Y-%m}"
+        if IssuedDocument.objects.filter(kind=DocumentKind.MONTHLY_STATEMENT, subject_key=key).exists():
+            existing += 1
+            continue
+        try:
+            doc = issue(DocumentKind.MONTHLY_STATEMENT, merchant_id=merchant_id, period=period)
+        except Exception:
+            log.exception("Monthly statement %s could not be issued", key)
+            failed.append(key)
+            continue
+        issued.append(doc.subject_key)
+    return {"issued": issued, "existing": existing, "failed": failed}

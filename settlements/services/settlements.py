@@ -1,0 +1,553 @@
+"""Settlement batches: add accepted claims, lock, export, import the payment result, settle.
+
+Every function takes the acting user, requires the finance role, runs in one
+``transaction.atomic()`` with the batch row locked, and appends ``SettlementEvent`` rows.
+Paid claims are settled through ``claims.services.settle`` (audit + notification).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import filetype
+from django.db import IntegrityError, transaction
+from django.db.models import DateTimeField, OuterRef, Subquery
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+from django_fsm import ConcurrentTransition, can_proceed
+
+from claims import services as workflow
+from claims.models import Claim, ClaimEvent, ClaimState
+
+from ..models import (
+    BatchState,
+    ItemStatus,
+    PaymentImport,
+    SettlementBatch,
+    SettlementEvent,
+    SettlementItem,
+)
+from . import InvalidInput, StateConflict, cents, require_finance
+
+PAYMENT_STATUSES = {"paid", "failed"}
+MAX_PAYMENT_FILE_MB = 5
+MAX_PAYMENT_FILE_BYTES = MAX_PAYMENT_FILE_MB * 1024 * 1024
+REQUIRED_COLUMNS = ("claim_id", "amount", "currency", "status", "payment_reference")
+
+
+# --- Reads used by the writes -------------------------------------------------------------
+
+
+def accepted_at_subquery():
+    return Subquery(
+        ClaimEvent.objects.filter(claim=OuterRef("pk"), action="accept")
+        .order_by("-created_at", "-id")
+        .values("created_at")[:1],
+        output_field=DateTimeField(),
+    )
+
+
+def eligible_claims(period_start: date | None = None, period_end: date | None = None):
+    """Accepted claims with an amount to pay that are in no active batch item, oldest first.
+
+    The period is the day (in the project time zone) the merchant accepted the decision.
+    """
+    qs = (
+        Claim.objects.filter(state=ClaimState.ACCEPTED, approved_amount__gt=0)
+        .exclude(settlement_items__is_active=True)
+        .annotate(accepted_at=accepted_at_subquery())
+        .annotate(accepted_on=TruncDate("accepted_at", tzinfo=timezone.get_current_timezone()))
+        .select_related("merchant", "incident")
+    )
+    if period_start:
+        qs = qs.filter(accepted_on__gte=period_start)
+    if period_end:
+        qs = qs.filter(accepted_on__lte=period_end)
+    return qs.order_by("accepted_at", "pk")
+
+
+# --- Helpers ------------------------------------------------------------------------------
+
+
+def _event(batch, by, action, *, item=None, from_state="", to_state="", message=""):
+    return SettlementEvent.objects.create(
+        batch=batch, item=item, action=action, actor=by, from_state=from_state, to_state=to_state, message=message
+    )
+
+
+def _locked(batch) -> SettlementBatch:
+    pk = batch.pk if isinstance(batch, SettlementBatch) else batch
+    try:
+        return SettlementBatch.objects.select_for_update().get(pk=pk)
+    except SettlementBatch.DoesNotExist:
+        raise StateConflict(_("This batch no longer exists.")) from None
+
+
+BATCH_ACTION_LABELS = {
+    "lock": pgettext_lazy("batch action", "lock"),
+    "mark_exported": pgettext_lazy("batch action", "export"),
+    "complete": pgettext_lazy("batch action", "record the payments"),
+}
+
+
+def _transition(batch, by, name, message, *args):
+    method = getattr(batch, name)
+    if not can_proceed(method):
+        raise StateConflict(
+            _("A batch in state “%(state)s” cannot do this (%(action)s).")
+            % {"state": batch.get_state_display(), "action": BATCH_ACTION_LABELS.get(name, name)}
+        )
+    before = batch.state
+    method(*args, by=by, description=message or None)
+    return before
+
+
+def _save(batch):
+    try:
+        batch.save()
+    except ConcurrentTransition:
+        raise StateConflict(_("Someone else changed this batch first; reload it.")) from None
+
+
+# --- Batch lifecycle ----------------------------------------------------------------------
+
+
+def create_batch(by, *, period_start=None, period_end=None, note="") -> SettlementBatch:
+    require_finance(by)
+    if period_start and period_end and period_end < period_start:
+        raise InvalidInput(_("The period ends before it starts."), code="bad_period")
+    with transaction.atomic():
+        batch = SettlementBatch.objects.create(
+            reference=f"tmp-{uuid.uuid4().hex[:20]}",
+            period_start=period_start,
+            period_end=period_end,
+            note=(note or "").strip(),
+            created_by=by,
+        )
+        batch.reference = f"SB-{batch.pk:06d}"
+        SettlementBatch.objects.filter(pk=batch.pk).update(reference=batch.reference)
+        _event(batch, by, "create", to_state=batch.state, message=batch.note)
+    return batch
+
+
+def add_claims(batch, by, *, claim_ids=None, period_start=None, period_end=None, message="") -> list[SettlementItem]:
+    """Add eligible claims (the given ids, or all eligible of the period) to an open batch."""
+    require_finance(by)
+    with transaction.atomic():
+        batch = _locked(batch)
+        if batch.state != BatchState.OPEN:
+            raise StateConflict(_("Claims can be added to an open batch only."))
+        qs = eligible_claims(period_start or batch.period_start, period_end or batch.period_end)
+        if claim_ids is not None:
+            try:
+                ids = {int(i) for i in claim_ids}
+            except (TypeError, ValueError):
+                raise InvalidInput(_("Claims are chosen by their number."), code="bad_claim_id") from None
+            qs = qs.filter(pk__in=ids)
+            found = set(qs.values_list("pk", flat=True))
+            missing = sorted(ids - found)
+            if missing:
+                raise StateConflict(
+                    _("Not eligible (not accepted, nothing to pay, or already in a batch): %(ids)s")
+                    % {"ids": ", ".join(f"#{i}" for i in missing)},
+                    code="not_eligible",
+                )
+        # Lock the claims and re-check their state (a decision may have changed since the read above);
+        # the partial unique constraint is the guard against a claim joining two active batches at once.
+        claims = list(
+            Claim.objects.select_for_update()
+            .filter(pk__in=list(qs.values_list("pk", flat=True)), state=ClaimState.ACCEPTED, approved_amount__gt=0)
+            .only("pk", "state", "merchant_id", "currency", "approved_amount")
+            .order_by("pk")
+        )
+        try:
+            with transaction.atomic():
+                items = SettlementItem.objects.bulk_create(
+                    [
+                        SettlementItem(
+                            batch=batch,
+                            claim_id=claim.pk,
+                            merchant_id=claim.merchant_id,
+                            currency=claim.currency,
+                            amount=cents(claim.approved_amount),
+                            added_by=by,
+                        )
+                        for claim in claims
+                    ]
+                )
+        except IntegrityError:
+            # The whole add fails (no item of it stays): the caller's transaction rolls back too.
+            raise StateConflict(
+                _("A claim joined another batch at the same time; try again."), code="in_batch"
+            ) from None
+        if items:
+            # The audit keeps one event per claim that joined, written in one statement.
+            SettlementEvent.objects.bulk_create(
+                [
+                    SettlementEvent(
+                        batch=batch, item=i, action="add", actor=by, to_state=ItemStatus.PENDING, message=message
+                    )
+                    for i in items
+                ]
+            )
+            _event(
+                batch,
+                by,
+                "add_claims",
+                from_state=batch.state,
+                to_state=batch.state,
+                message=(message or "") + f" [{len(items)} claims]",
+            )
+    return items
+
+
+def remove_item(batch, by, item_id, reason) -> SettlementItem:
+    require_finance(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why the claim leaves the batch."), code="reason_required")
+    with transaction.atomic():
+        batch = _locked(batch)
+        if batch.state != BatchState.OPEN:
+            raise StateConflict(_("Claims can be removed from an open batch only."))
+        try:
+            item = batch.items.select_for_update().get(pk=int(item_id), status=ItemStatus.PENDING)
+        except (SettlementItem.DoesNotExist, TypeError, ValueError):
+            raise StateConflict(_("This claim is not pending in the batch.")) from None
+        item.status = ItemStatus.REMOVED
+        item.is_active = False
+        item.failure_reason = reason[:255]
+        item.resolved_at = timezone.now()
+        item.save()
+        _event(
+            batch, by, "remove", item=item, from_state=ItemStatus.PENDING, to_state=ItemStatus.REMOVED, message=reason
+        )
+    return item
+
+
+def lock(batch, by, message="") -> SettlementBatch:
+    """Freeze the batch: no claim joins or leaves; each claim must still be accepted at the same amount."""
+    require_finance(by)
+    with transaction.atomic():
+        batch = _locked(batch)
+        items = list(batch.items.filter(status=ItemStatus.PENDING).select_related("claim"))
+        if batch.state == BatchState.OPEN and not items:
+            raise StateConflict(_("Add at least one claim before locking."), code="empty")
+        stale = [
+            i.claim_id
+            for i in items
+            if i.claim.state != ClaimState.ACCEPTED or cents(i.claim.approved_amount or 0) != i.amount
+        ]
+        if stale:
+            raise StateConflict(
+                _("These claims changed since they joined; remove them first: %(ids)s")
+                % {"ids": ", ".join(f"#{i}" for i in stale)},
+                code="stale",
+            )
+        before = _transition(batch, by, "lock", message)
+        batch.locked_at = timezone.now()
+        _save(batch)
+        _event(batch, by, "lock", from_state=before, to_state=batch.state, message=message)
+    return batch
+
+
+def mark_exported(batch, by, sha256: str, message="") -> SettlementBatch:
+    """Locked -> exported, once; later exports of the same batch give the same file and change nothing."""
+    require_finance(by)
+    with transaction.atomic():
+        batch = _locked(batch)
+        if batch.state == BatchState.OPEN:
+            raise StateConflict(_("Lock the batch before exporting it."), code="not_locked")
+        if batch.state != BatchState.LOCKED:
+            return batch
+        before = _transition(batch, by, "mark_exported", message)
+        batch.exported_at = timezone.now()
+        batch.export_sha256 = sha256
+        _save(batch)
+        _event(batch, by, "export", from_state=before, to_state=batch.state, message=message or f"sha256 {sha256}")
+    return batch
+
+
+# --- Payment result import ----------------------------------------------------------------
+
+
+@dataclass
+class RowError:
+    line: int
+    column: str
+    message: str
+
+    def as_dict(self):
+        return {"line": self.line, "column": self.column, "message": self.message}
+
+    def __str__(self):
+        return f"line {self.line}, column {self.column}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    errors: list[RowError] = field(default_factory=list)
+    rows: int = 0
+    paid: int = 0
+    failed: int = 0
+    unchanged: int = 0
+    duplicate: bool = False
+    batch_state: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self):
+        return {
+            "ok": self.ok,
+            "rows": self.rows,
+            "paid": self.paid,
+            "failed": self.failed,
+            "unchanged": self.unchanged,
+            "duplicate": self.duplicate,
+            "batch_state": self.batch_state,
+            "errors": [e.as_dict() for e in self.errors],
+        }
+
+
+@dataclass
+class _Row:
+    line: int
+    item: SettlementItem
+    status: str
+    reference: str
+    reason: str
+
+
+def read_upload(upload) -> bytes:
+    """The bytes of an uploaded payment file; a file over the size limit is refused before it is read."""
+    if upload.size is None or upload.size > MAX_PAYMENT_FILE_BYTES:
+        raise InvalidInput(
+            _("The payment file may be at most %(mb)s MB.") % {"mb": MAX_PAYMENT_FILE_MB}, code="too_large"
+        )
+    return upload.read(MAX_PAYMENT_FILE_BYTES + 1)
+
+
+def _decode(data: bytes) -> str:
+    """Check size and type (UTF-8 CSV text, not a spreadsheet or other binary file) and decode."""
+    if len(data) > MAX_PAYMENT_FILE_BYTES:
+        raise InvalidInput(
+            _("The payment file may be at most %(mb)s MB.") % {"mb": MAX_PAYMENT_FILE_MB}, code="too_large"
+        )
+    guess = filetype.guess(data[:8192])
+    if guess is not None or b"\x00" in data:
+        raise InvalidInput(
+            _("The payment file must be a CSV text file (this looks like %(type)s); save the sheet as CSV UTF-8.")
+            % {"type": guess.extension.upper() if guess else _("a binary file")},
+            code="bad_type",
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(_("The payment file must be UTF-8 CSV."), code="encoding") from None
+
+
+def _records(reader, errors):
+    """(first line number, fields) per CSV record; a quoted field may span lines. Stops at unreadable CSV."""
+    while True:
+        line_no = reader.line_num + 1
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.append(RowError(line_no, "-", _("Not readable as CSV: %(error)s") % {"error": exc}))
+            return
+        yield line_no, raw
+
+
+def _parse(batch, text) -> tuple[list[_Row], list[RowError], int]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    errors: list[RowError] = []
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], [RowError(1, "-", _("The file is empty."))], 0
+    except csv.Error as exc:
+        return [], [RowError(1, "-", _("Not readable as CSV: %(error)s") % {"error": exc})], 0
+    header = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        return [], [RowError(1, c, _("Missing column.")) for c in missing], 0
+    col = {name: header.index(name) for name in header}
+    items = {i.claim_id: i for i in batch.items.exclude(status=ItemStatus.REMOVED).select_related("claim")}
+    rows: list[_Row] = []
+    seen: dict[int, int] = {}
+    count = 0
+    for line_no, raw in _records(reader, errors):
+        if not any(cell.strip() for cell in raw):
+            continue
+        if "batch" in col and len(raw) > col["batch"] and raw[col["batch"]].strip().upper() == "TOTAL":
+            continue  # the totals lines of our own export
+        count += 1
+
+        def cell(name, raw=raw):
+            i = col.get(name)
+            return raw[i].strip() if i is not None and i < len(raw) else ""
+
+        row_errors = []
+        try:
+            claim_id = int(cell("claim_id"))
+        except ValueError:
+            errors.append(RowError(line_no, "claim_id", _("Not a claim number.")))
+            continue
+        item = items.get(claim_id)
+        if item is None:
+            errors.append(RowError(line_no, "claim_id", _("Claim #%(id)s is not in this batch.") % {"id": claim_id}))
+            continue
+        if claim_id in seen:
+            errors.append(
+                RowError(
+                    line_no,
+                    "claim_id",
+                    _("Claim #%(id)s already on line %(l)s.") % {"id": claim_id, "l": seen[claim_id]},
+                )
+            )
+            continue
+        seen[claim_id] = line_no
+        try:
+            amount = Decimal(cell("amount"))
+            if not amount.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            row_errors.append(RowError(line_no, "amount", _("Not an amount.")))
+        else:
+            if cents(amount) != item.amount or amount != cents(amount):
+                row_errors.append(
+                    RowError(
+                        line_no, "amount", _("Expected %(a)s, got %(b)s.") % {"a": item.amount, "b": cell("amount")}
+                    )
+                )
+        if cell("currency").upper() != item.currency:
+            row_errors.append(
+                RowError(
+                    line_no, "currency", _("Expected %(a)s, got %(b)s.") % {"a": item.currency, "b": cell("currency")}
+                )
+            )
+        status = cell("status").lower()
+        reference = cell("payment_reference")
+        reason = cell("failure_reason")
+        if status not in PAYMENT_STATUSES:
+            row_errors.append(RowError(line_no, "status", _("Use “paid” or “failed”.")))
+        elif status == "paid" and not reference:
+            row_errors.append(RowError(line_no, "payment_reference", _("A paid row needs the payment reference.")))
+        elif len(reference) > 120:
+            row_errors.append(RowError(line_no, "payment_reference", _("At most 120 characters.")))
+        if not row_errors and item.status != ItemStatus.PENDING:
+            same = item.status == status and (status == "failed" or item.payment_reference == reference)
+            if not same:
+                row_errors.append(
+                    RowError(
+                        line_no,
+                        "status",
+                        _("Claim #%(id)s is already recorded as %(s)s %(r)s.")
+                        % {"id": claim_id, "s": item.get_status_display(), "r": item.payment_reference},
+                    )
+                )
+        errors.extend(row_errors)
+        if not row_errors:
+            rows.append(_Row(line_no, item, status, reference, reason))
+    return rows, errors, count
+
+
+def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportResult:
+    """Apply a payment result file. All or nothing: any bad row and nothing changes.
+
+    The same file applied twice changes nothing (recognised by its hash; rows already
+    recorded with the same outcome are unchanged anyway).
+    """
+    require_finance(by)
+    digest = hashlib.sha256(data).hexdigest()
+    text = _decode(data)
+    with transaction.atomic():
+        batch = _locked(batch)
+        result = ImportResult(batch_state=batch.state)
+        previous = batch.imports.filter(sha256=digest).first()
+        if previous is not None:
+            result.duplicate = True
+            result.rows = previous.rows
+            result.unchanged = previous.rows
+            return result
+        if batch.state not in (BatchState.EXPORTED, BatchState.PAID, BatchState.PARTIALLY_PAID):
+            raise StateConflict(_("Export the batch before importing the payment result."))
+        rows, errors, count = _parse(batch, text)
+        result.rows = count
+        if errors:
+            result.errors = errors
+            return result
+        now = timezone.now()
+        for row in rows:
+            item = SettlementItem.objects.select_for_update().get(pk=row.item.pk)
+            if item.status != ItemStatus.PENDING:
+                result.unchanged += 1
+                continue
+            if row.status == "paid":
+                item.status = ItemStatus.PAID
+                item.payment_reference = row.reference
+                item.paid_at = item.resolved_at = now
+                item.save()
+                workflow.settle(item.claim_id, by, row.reference)
+                result.paid += 1
+                message = _("Paid, reference %(r)s (%(f)s line %(l)s)") % {
+                    "r": row.reference,
+                    "f": filename,
+                    "l": row.line,
+                }
+            else:
+                item.status = ItemStatus.FAILED
+                item.is_active = False
+                item.failure_reason = (row.reason or _("Payment failed"))[:255]
+                item.payment_reference = row.reference
+                item.resolved_at = now
+                item.save()
+                result.failed += 1
+                message = _("Failed: %(why)s (%(f)s line %(l)s); the claim goes to the next batch") % {
+                    "why": item.failure_reason,
+                    "f": filename,
+                    "l": row.line,
+                }
+            _event(
+                batch, by, "payment", item=item, from_state=ItemStatus.PENDING, to_state=item.status, message=message
+            )
+        PaymentImport.objects.create(
+            batch=batch,
+            filename=filename[:255],
+            sha256=digest,
+            rows=count,
+            paid=result.paid,
+            failed=result.failed,
+            unchanged=result.unchanged,
+            imported_by=by,
+        )
+        _event(
+            batch,
+            by,
+            "import",
+            from_state=batch.state,
+            to_state=batch.state,
+            message=(
+                f"{filename}: {result.paid} paid, {result.failed} failed, {result.unchanged} unchanged; sha256 {digest}"
+            ),
+        )
+        if batch.state == BatchState.EXPORTED and not batch.items.filter(status=ItemStatus.PENDING).exists():
+            all_paid = not batch.items.filter(status=ItemStatus.FAILED).exists()
+            before = _transition(batch, by, "complete", filename, all_paid)
+            batch.completed_at = now
+            _save(batch)
+            _event(batch, by, "complete", from_state=before, to_state=batch.state, message=filename)
+        result.batch_state = batch.state
+    return result

@@ -1,0 +1,52 @@
+"""Celery tasks of the finance app (thin: the work is in ``settlements.services``)."""
+
+import uuid
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+
+def _as_uuid(task_id):
+    """Celery task ids are UUIDs; any other id a caller chose maps to a stable UUID."""
+    if not task_id:
+        return None
+    try:
+        return uuid.UUID(str(task_id))
+    except ValueError:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"celery-task:{task_id}")
+
+
+@shared_task(name="settlements.issue_document", acks_late=True, bind=True)
+def issue_document(self, kind, claim_id=None, merchant_id=None, period=None, user_id=None, reason="", request_id=None):
+    """Render and store one document version; returns ``{"id", "version", "sha256", "pages"}``.
+
+    ``request_id`` (a UUID, made by the caller per request) makes the task idempotent: run
+    again (acks_late redelivers it after a worker crash) it returns the version it issued.
+    Without one the Celery task id serves, which a redelivered message keeps.
+    """
+    from .services.documents import issue
+
+    by = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    doc = issue(
+        kind,
+        claim_id=claim_id,
+        merchant_id=merchant_id,
+        period=period,
+        by=by,
+        reason=reason,
+        request_id=request_id or _as_uuid(self.request.id),
+    )
+    return {"id": doc.pk, "version": doc.version, "sha256": doc.sha256, "pages": doc.pages}
+
+
+@shared_task(name="settlements.issue_monthly_statements", acks_late=True)
+def issue_monthly_statements(now=None):
+    """Beat: last month's statement for every merchant with claims decided/settled in it (idempotent).
+
+    ``now`` (ISO 8601, optional) replaces the current time, to catch up on a given month.
+    """
+    from datetime import datetime
+
+    from .services.documents import issue_monthly_statements as run
+
+    return run(datetime.fromisoformat(now) if now else None)

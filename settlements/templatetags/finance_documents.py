@@ -1,0 +1,14 @@
+from django import template
+
+from settlements.selectors import documents_for_claim
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def claim_documents(context, claim):
+    """The documents of ``claim`` the current user may see, latest version first with history."""
+    request = context.get("request")
+    if request is None or claim is None:
+        return []
+    return documents_for_claim(request.user, claim)
