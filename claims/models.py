@@ -18,7 +18,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from core.append_only import AppendOnlyModel
 
@@ -242,62 +241,42 @@ class Claim(ConcurrentTransitionMixin, models.Model):
         return self.due_at is not None and self.due_at < now
 
     # --- Transitions: called only from claims.services (inside transaction.atomic) ---
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=[S.PROPOSED, S.DRAFT], target=S.SUBMITTED)
     def submit(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=[S.SUBMITTED, S.DISPUTED], target=S.UNDER_REVIEW)
     def start_review(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=S.UNDER_REVIEW, target=S.INFO_REQUESTED)
     def request_info(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=S.INFO_REQUESTED, target=S.UNDER_REVIEW)
     def answer(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=S.UNDER_REVIEW, target=S.APPROVED)
     def approve(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=S.PROPOSED, target=S.APPROVED)
     def approve_proposal(self, by=None, description=None):
         """Bulk approval by staff of a system proposal at its computed amount."""
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=S.UNDER_REVIEW, target=S.PARTIALLY_APPROVED)
     def partially_approve(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=S.UNDER_REVIEW, target=S.REJECTED)
     def reject(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=[S.APPROVED, S.PARTIALLY_APPROVED], target=S.ACCEPTED)
     def accept(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(
         field=state,
         source=[S.APPROVED, S.PARTIALLY_APPROVED, S.REJECTED],
@@ -307,20 +286,14 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     def dispute(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=S.ACCEPTED, target=S.SETTLED)
     def settle(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=WITHDRAWABLE, target=S.WITHDRAWN)
     def withdraw(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=[S.PROPOSED, S.INFO_REQUESTED], target=S.EXPIRED)
     def expire(self, by=None, description=None):
         pass

@@ -49,7 +49,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_fsm",
-    "django_fsm_log",
     # Our apps, one per domain (docs/ARCHITECTURE.md). Dependencies point one way:
     # core <- accounts <- incidents <- sla; merchants; losses -> incidents, merchants;
     # claims -> losses; settlements -> claims.

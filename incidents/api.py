@@ -12,10 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ReadOnlyOrSupport
+from core.actions import run_api_action
+from core.errors import InvalidInput
 
-from . import selectors, services
+from . import actions, selectors, services
 from .models import Incident, IncidentUpdate
 from .records import IncidentRecordSerializer
+from .serializers import TransitionSerializer
 
 
 class IncidentUpdateSerializer(serializers.ModelSerializer):
@@ -60,12 +63,6 @@ class IncidentDetailSerializer(IncidentSerializer):
         fields = IncidentSerializer.Meta.fields + ["timeline"]
 
 
-class TransitionSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=["acknowledge", "mitigate", "resolve", "void"])
-    message = serializers.CharField(max_length=2000)
-    at = serializers.DateTimeField(required=False, help_text="When it happened; defaults to now.")
-
-
 FILTERS = ["service", "provider", "impact", "state", "cause", "region", "since", "until", "search"]
 
 
@@ -96,10 +93,7 @@ class IncidentViewSet(
     def create(self, request, *args, **kwargs):
         serializer = IncidentRecordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            result = services.upsert_incident(serializer.to_record(), origin="api", actor=request.user)
-        except services.IncidentConflict as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        result = services.upsert_incident(serializer.to_record(), origin="api", actor=request.user)
         code = status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
         return Response({"outcome": result.outcome, **IncidentSerializer(result.incident).data}, status=code)
 
@@ -107,19 +101,7 @@ class IncidentViewSet(
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         """Acknowledge, mitigate, resolve or void the incident, with a message for the timeline."""
-        incident = get_object_or_404(Incident, pk=pk)
-        serializer = TransitionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            incident = services.transition_incident(
-                incident,
-                serializer.validated_data["action"],
-                actor=request.user,
-                message=serializer.validated_data["message"],
-                at=serializer.validated_data.get("at"),
-            )
-        except services.IncidentConflict as exc:
-            return Response({"detail": str(exc), "state": incident.state}, status=status.HTTP_409_CONFLICT)
+        incident = run_api_action(actions.INCIDENT, "transition", get_object_or_404(Incident, pk=pk), request)
         return Response(IncidentSerializer(incident).data)
 
 
@@ -147,29 +129,23 @@ class IncidentWebhookView(APIView):
     )
     def post(self, request):
         body = request.body
-        try:
-            source = services.verify_webhook(
-                request.headers.get("X-Incident-Source", ""),
-                request.headers.get("X-Incident-Timestamp", ""),
-                request.headers.get("X-Incident-Signature", ""),
-                body,
-            )
-        except services.WebhookRejected as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_401_UNAUTHORIZED)
+        source = services.verify_webhook(
+            request.headers.get("X-Incident-Source", ""),
+            request.headers.get("X-Incident-Timestamp", ""),
+            request.headers.get("X-Incident-Signature", ""),
+            body,
+        )
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return Response({"detail": "the body is not valid JSON"}, status=status.HTTP_400_BAD_REQUEST)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise InvalidInput("the body is not valid JSON") from None
         if not isinstance(payload, dict):
-            return Response({"detail": "the body must be a JSON object"}, status=status.HTTP_400_BAD_REQUEST)
+            raise InvalidInput("the body must be a JSON object")
         payload["source"] = source.name
         serializer = IncidentRecordSerializer(data=payload)
         if not serializer.is_valid():
             return Response({"errors": serializer.errors}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            result = services.upsert_incident(serializer.to_record(), origin=f"webhook:{source.name}")
-        except services.IncidentConflict as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        result = services.upsert_incident(serializer.to_record(), origin=f"webhook:{source.name}")
         code = status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
         return Response(
             {"outcome": result.outcome, "id": result.incident.pk, "state": result.incident.state}, status=code
