@@ -56,15 +56,21 @@ class ImportRowError(InvalidInput):
         self.message = message
 
     def as_dict(self) -> dict:
-        return {"line": self.line, "column": self.column, "error": self.message}
+        return {"detail": str(self), "code": self.code, "line": self.line, "column": self.column, "error": self.message}
 
 
 class UploadTooLarge(ImportRowError):
     """An upload over :data:`MAX_UPLOAD_BYTES`."""
 
+    status = 413
+    code = "too_large"
+
 
 class NotCsv(ImportRowError):
     """An upload that is not CSV text (a spreadsheet, an archive, a picture…)."""
+
+    status = 415
+    code = "unsupported_media_type"
 
 
 def check_upload_size(size: int) -> None:
