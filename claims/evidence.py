@@ -4,8 +4,9 @@ import csv
 import hashlib
 import io
 
-import filetype
 from django.utils.translation import gettext as _
+
+from core.uploads import sniff
 
 from .errors import InvalidInput
 
@@ -49,7 +50,7 @@ def inspect(upload) -> dict:
     upload.seek(0)
     if len(data) > MAX_BYTES:
         raise InvalidInput(_("A document may be at most 10 MB."), code="too_large")
-    guess = filetype.guess(data[:8192])
+    guess = sniff(data)
     if guess is not None:
         if guess.mime not in MAGIC_KINDS:
             raise InvalidInput(_("Only PDF, PNG, JPEG or CSV files are accepted."), code="bad_type")
