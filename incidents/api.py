@@ -4,7 +4,7 @@ and the signed monitoring webhook."""
 import json
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from accounts.permissions import ReadOnlyOrSupport
 
 from . import selectors, services
+from .filters import IncidentFilterSet
 from .models import Incident, IncidentUpdate
 from .records import IncidentRecordSerializer
 
@@ -66,10 +67,6 @@ class TransitionSerializer(serializers.Serializer):
     at = serializers.DateTimeField(required=False, help_text="When it happened; defaults to now.")
 
 
-FILTERS = ["service", "provider", "impact", "state", "cause", "region", "since", "until", "search"]
-
-
-@extend_schema(parameters=[OpenApiParameter(name, str, description=f"filter by {name}") for name in FILTERS])
 class IncidentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -77,13 +74,12 @@ class IncidentViewSet(
     (source, external_id); only support staff may write."""
 
     permission_classes = [ReadOnlyOrSupport]
-    filter_backends: list = []
+    filterset_class = IncidentFilterSet
 
     def get_queryset(self):
         if self.action == "retrieve":
             return Incident.objects.select_related("service__provider").prefetch_related("regions", "updates__actor")
-        params = {name: self.request.query_params.get(name) or None for name in FILTERS}
-        return selectors.incident_list(**params)
+        return selectors.incident_list()
 
     def get_serializer_class(self):
         if self.action == "retrieve":
