@@ -6,9 +6,8 @@ import io
 
 from django.utils.translation import gettext as _
 
+from core.errors import InvalidInput
 from core.uploads import sniff
-
-from .errors import InvalidInput
 
 MAX_BYTES = 10 * 1024 * 1024
 MAGIC_KINDS = {

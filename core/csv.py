@@ -1,7 +1,7 @@
 """One CSV reader for every importer: decoding, header, rows with their line numbers, limits.
 
 Import files come from spreadsheets and banks. Whatever goes wrong is reported the same
-way everywhere, as :class:`RowError` (line, column, message) inside :class:`CsvRejected`,
+way everywhere, as ``core.errors.RowError`` (line, column, message) inside :class:`CsvRejected`,
 so a user can open the file at the line and column named. Lines are the file's own line
 numbers (a quoted field may span lines; a row is numbered by the line it starts on).
 
@@ -17,54 +17,51 @@ import codecs
 import csv
 import io
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
-from .uploads import read_head, sniff
+from .errors import InvalidInput, PayloadTooLarge, RowError, UnsupportedMediaType
+from .uploads import Kind, read_head, sniff
 
 NOT_A_COLUMN = "-"  # the column of errors that concern a whole row or the file's structure
 
 
-@dataclass(frozen=True)
-class RowError:
-    line: int  # 1-based line of the file; 0 for the file as a whole
-    column: str
-    message: str
+class CsvRejected(InvalidInput):
+    """A file refused whole: nothing of it was imported. The first error is also ``line``, ``column``, ``message``.
 
-    def __str__(self) -> str:
-        return f"line {self.line}, column {self.column}: {self.message}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"line": self.line, "column": self.column, "message": self.message}
-
-
-class CsvRejected(ValueError):
-    """A file refused whole: nothing of it was imported. The first error is also ``line``, ``column``, ``message``."""
+    Refused for one reason, its API answer is that row error itself (``line``, ``column``,
+    ``error``), the shape the bulk import API has always given.
+    """
 
     def __init__(self, errors: Sequence[RowError]):
         if not errors:
             raise ValueError("CsvRejected needs at least one error")
-        self.errors = list(errors)
-        first = self.errors[0]
-        self.line, self.column, self.message = first.line, first.column, first.message
-        super().__init__("\n".join(str(e) for e in self.errors))
+        first = errors[0]
+        super().__init__(errors=list(errors), field=first.column)
+        self.line, self.column = first.line, first.column
+        if len(errors) == 1:
+            self.message = first.message
 
     @classmethod
     def at(cls, line: int, column: str, message: str) -> CsvRejected:
         return cls([RowError(line, column, message)])
 
+    def as_dict(self) -> dict[str, Any]:
+        if len(self.errors) == 1:
+            return self.errors[0].as_dict()  # type: ignore[union-attr]
+        return super().as_dict()
 
-class FileTooLarge(CsvRejected):
+
+class FileTooLarge(CsvRejected, PayloadTooLarge):
     """Over the size limit of the channel it came through."""
 
 
-class NotCsvText(CsvRejected):
+class NotCsvText(CsvRejected, UnsupportedMediaType):
     """Binary data (a workbook, an archive, a picture…) instead of CSV text; ``found`` is what it looks like."""
 
-    def __init__(self, errors: Sequence[RowError], found=None):
+    def __init__(self, errors: Sequence[RowError], found: Kind | None = None):
         super().__init__(errors)
         self.found = found
 

@@ -18,7 +18,8 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import TransitionNotAllowed
 
 from accounts import roles
-from core.csv import CsvReader, CsvRejected, RowError
+from core.csv import CsvReader, CsvRejected
+from core.errors import NotAuthenticated, RowError, StateConflict
 
 from .models import Incident, IncidentState, IncidentUpdate, MaintenanceWindow, WebhookSource, state_label
 from .records import (
@@ -44,7 +45,7 @@ _ACTION_LABELS = {
 }
 
 
-class IncidentConflict(Exception):
+class IncidentConflict(StateConflict):
     """The update cannot be applied to the incident's current state."""
 
 
@@ -282,7 +283,7 @@ def upsert_maintenance_window(record: MaintenanceRecord) -> tuple[MaintenanceWin
 # --- Webhooks -----------------------------------------------------------------------
 
 
-class WebhookRejected(Exception):
+class WebhookRejected(NotAuthenticated):
     """The request is not from a known source, or is not signed, or is too old."""
 
 

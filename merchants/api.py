@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaffRole
-from core.csv import CsvRejected, FileTooLarge, NotCsvText, check_size, check_upload
+from core.csv import check_size, check_upload
 
 from .services import KINDS, MAX_UPLOAD_BYTES, import_csv
 
@@ -61,17 +61,10 @@ class BulkImportView(APIView):
     def post(self, request, kind: str):
         if kind not in KINDS:
             return Response({"error": f"unknown kind {kind!r}"}, status=status.HTTP_404_NOT_FOUND)
-        try:
-            # Refuse an announced oversize body before reading (and spooling) any of it.
-            check_size(int(request.META.get("CONTENT_LENGTH") or 0) - MULTIPART_OVERHEAD, MAX_UPLOAD_BYTES)
-            upload = request.FILES.get("file")
-            source = upload if upload is not None else request.data.get("_body", b"")
-            check_upload(source, max_bytes=MAX_UPLOAD_BYTES)
-            result = import_csv(kind, source)
-        except CsvRejected as exc:
-            code = {
-                FileTooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-                NotCsvText: status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-            }.get(type(exc), status.HTTP_400_BAD_REQUEST)
-            return Response({"line": exc.line, "column": exc.column, "error": exc.message}, status=code)
+        # Refuse an announced oversize body before reading (and spooling) any of it.
+        check_size(int(request.META.get("CONTENT_LENGTH") or 0) - MULTIPART_OVERHEAD, MAX_UPLOAD_BYTES)
+        upload = request.FILES.get("file")
+        source = upload if upload is not None else request.data.get("_body", b"")
+        check_upload(source, max_bytes=MAX_UPLOAD_BYTES)
+        result = import_csv(kind, source)
         return Response(result.as_dict())

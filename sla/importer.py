@@ -12,14 +12,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 
+from core.errors import InvalidInput
+
 from .models import SLAContract
 from .serializers import ContractSerializer
 
 
-class ContractImportError(ValueError):
+class ContractImportError(InvalidInput):
     def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("\n".join(errors))
+        super().__init__(errors=errors)
 
 
 @dataclass

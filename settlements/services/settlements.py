@@ -23,7 +23,8 @@ from django_fsm import ConcurrentTransition, can_proceed
 
 from claims import services as workflow
 from claims.models import Claim, ClaimEvent, ClaimState
-from core.csv import CsvReader, CsvRejected, FileTooLarge, NotCsvText, RowError, check_upload
+from core.csv import CsvReader, CsvRejected, FileTooLarge, NotCsvText, check_upload
+from core.errors import RowError
 
 from ..models import (
     BatchState,
@@ -301,7 +302,7 @@ class ImportResult:
             "unchanged": self.unchanged,
             "duplicate": self.duplicate,
             "batch_state": self.batch_state,
-            "errors": [e.as_dict() for e in self.errors],
+            "errors": [{"line": e.line, "column": e.column, "message": e.message} for e in self.errors],
         }
 
 
