@@ -4,7 +4,7 @@ and the signed monitoring webhook."""
 import json
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -16,6 +16,7 @@ from core.actions import run_api_action
 from core.errors import InvalidInput
 
 from . import actions, selectors, services
+from .filters import IncidentFilterSet
 from .models import Incident, IncidentUpdate
 from .records import IncidentRecordSerializer
 from .serializers import TransitionSerializer
@@ -63,10 +64,6 @@ class IncidentDetailSerializer(IncidentSerializer):
         fields = IncidentSerializer.Meta.fields + ["timeline"]
 
 
-FILTERS = ["service", "provider", "impact", "state", "cause", "region", "since", "until", "search"]
-
-
-@extend_schema(parameters=[OpenApiParameter(name, str, description=f"filter by {name}") for name in FILTERS])
 class IncidentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -74,13 +71,12 @@ class IncidentViewSet(
     (source, external_id); only support staff may write."""
 
     permission_classes = [ReadOnlyOrSupport]
-    filter_backends: list = []
+    filterset_class = IncidentFilterSet
 
     def get_queryset(self):
         if self.action == "retrieve":
             return Incident.objects.select_related("service__provider").prefetch_related("regions", "updates__actor")
-        params = {name: self.request.query_params.get(name) or None for name in FILTERS}
-        return selectors.incident_list(**params)
+        return selectors.incident_list()
 
     def get_serializer_class(self):
         if self.action == "retrieve":

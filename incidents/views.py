@@ -14,17 +14,17 @@ from accounts.decorators import staff_required, support_required
 from core.actions import empty_forms, form_error_list, run_page_action
 
 from . import actions, selectors, services
+from .filters import IncidentFilterSet
 from .forms import IncidentForm
 from .models import Cause, Impact, Incident, IncidentState, Provider, Region, Service
 from .records import IncidentRecordSerializer, flatten_errors
 
-FILTERS = ["service", "provider", "impact", "state", "cause", "region", "since", "until", "search"]
-
 
 @staff_required
 def incident_list(request):
-    params = {name: request.GET.get(name) or None for name in FILTERS}
-    page = Paginator(selectors.incident_list(**params), 25).get_page(request.GET.get("page"))
+    filterset = IncidentFilterSet(request.GET, queryset=selectors.incident_list())
+    incidents = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    page = Paginator(incidents, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -32,7 +32,8 @@ def incident_list(request):
         "incidents/list.html",
         {
             "page": page,
-            "filters": params,
+            "filters": request.GET,
+            "filter_errors": filterset.errors,
             "query": query.urlencode(),
             "services": Service.objects.all(),
             "providers": Provider.objects.all(),

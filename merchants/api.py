@@ -10,14 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaffRole
+from core.csv import check_size, check_upload
 
-from .services import (
-    KINDS,
-    MAX_UPLOAD_BYTES,
-    check_upload,
-    check_upload_size,
-    import_csv,
-)
+from .services import KINDS, MAX_UPLOAD_BYTES, import_csv
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
 
@@ -69,8 +64,9 @@ class BulkImportView(APIView):
         if kind not in KINDS:
             return Response({"error": f"unknown kind {kind!r}"}, status=status.HTTP_404_NOT_FOUND)
         # Refuse an announced oversize body before reading (and spooling) any of it.
-        check_upload_size(int(request.META.get("CONTENT_LENGTH") or 0) - MULTIPART_OVERHEAD)
+        check_size(int(request.META.get("CONTENT_LENGTH") or 0) - MULTIPART_OVERHEAD, MAX_UPLOAD_BYTES)
         upload = request.FILES.get("file")
         source = upload if upload is not None else request.data.get("_body", b"")
-        check_upload(source)
-        return Response(import_csv(kind, source).as_dict())
+        check_upload(source, max_bytes=MAX_UPLOAD_BYTES)
+        result = import_csv(kind, source)
+        return Response(result.as_dict())

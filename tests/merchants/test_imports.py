@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
+from core.csv import CsvRejected
 from merchants.models import LiveSession, Merchant, SessionMinute
-from merchants.services import ImportRowError, import_csv
+from merchants.services import import_csv
 
 MERCHANTS = "code,name,timezone,margin_rate,currency\ntea,Tea House,Asia/Shanghai,0.35,CNY\nsilk,Silk Road,,,\n"
 SESSIONS = (
@@ -95,7 +96,7 @@ def test_metrics_upsert_is_idempotent(loaded):
 def test_bad_row_names_line_and_column_and_imports_nothing(loaded, kind, text, line, column):
     before = (Merchant.objects.count(), LiveSession.objects.count(), list(SessionMinute.objects.values()))
     text = text.replace("T-1,2026-11-02T12:00:00Z,100,2,199.90", "T-1,2026-11-02T12:00:00Z,100,2,1.00")
-    with pytest.raises(ImportRowError) as exc:
+    with pytest.raises(CsvRejected) as exc:
         import_csv(kind, text.encode())
     assert (exc.value.line, exc.value.column) == (line, column), str(exc.value)
     assert str(exc.value).startswith(f"line {line}, column {column}:")
@@ -140,7 +141,7 @@ def test_bulk_api_is_staff_only(db, api_client, make_user, support_user):
 
 def test_file_not_in_utf8_names_line_and_column_and_imports_nothing(db, tmp_path):
     gbk = "code,name,timezone,margin_rate,currency\ntea,Tea House,,,\nsilk,茶馆,,,\n".encode("gbk")
-    with pytest.raises(ImportRowError) as exc:
+    with pytest.raises(CsvRejected) as exc:
         import_csv("merchants", gbk)
     assert (exc.value.line, exc.value.column) == (3, "name")
     assert "not UTF-8" in exc.value.message
@@ -157,7 +158,7 @@ def test_bytes_not_in_utf8_deep_in_a_metrics_file_are_located(loaded):
     text = "session_id,minute,viewers,orders,gmv,ad_spend\n" + "\n".join(rows) + "\n"
     data = text.encode() + "T-1,2026-11-05T00:00:00Z,1,1,£5,0\n".encode("latin-1")
     before = list(SessionMinute.objects.order_by("id").values())
-    with pytest.raises(ImportRowError) as exc:
+    with pytest.raises(CsvRejected) as exc:
         import_csv("metrics", data)
     assert (exc.value.line, exc.value.column) == (5002, "gmv")
     assert list(SessionMinute.objects.order_by("id").values()) == before
