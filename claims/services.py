@@ -479,13 +479,30 @@ def confirm_approval(claim, by):
 
 
 def settle(claim, by, payment_reference):
+    """Record the payment of an accepted claim.
+
+    A claim waiting in a settlement batch is paid by that batch's payment file (which marks
+    its item paid before settling); settling it directly as well would pay it twice.
+    """
     reference = _message(payment_reference)
+
+    def before(c):
+        # Reverse relation of settlements.SettlementItem (claims does not import settlements).
+        pending = c.settlement_items.filter(is_active=True, status="pending").select_related("batch").first()
+        if pending is not None:
+            raise StateConflict(
+                _("Claim #%(id)s waits in settlement batch %(batch)s; it is paid through that batch.")
+                % {"id": c.pk, "batch": pending.batch.reference},
+                code="in_batch",
+            )
 
     def apply(c, now):
         c.payment_reference = reference[:120]
         c.settled_at = now
 
-    return _step(claim, by, "settle", apply=apply, reason=ReasonCode.PAYMENT, message=reference, amount=_approved)
+    return _step(
+        claim, by, "settle", before=before, apply=apply, reason=ReasonCode.PAYMENT, message=reference, amount=_approved
+    )
 
 
 def bulk_approve(incident, by, threshold, reason=ReasonCode.LOSS_CONFIRMED, message=""):

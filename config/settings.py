@@ -162,6 +162,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.staff_only_fields_optional",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "IncidentStateEnum": "incidents.models.IncidentState",
         "ImpactEnum": "incidents.models.Impact",

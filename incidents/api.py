@@ -3,6 +3,7 @@ and the signed monitoring webhook."""
 
 import json
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -11,6 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import roles
 from accounts.permissions import ReadOnlyOrSupport
 
 from . import selectors, services
@@ -60,6 +62,28 @@ class IncidentDetailSerializer(IncidentSerializer):
         fields = IncidentSerializer.Meta.fields + ["timeline"]
 
 
+# Merchants see when an incident started, changed state and ended; the timeline's messages,
+# notes, edits, origins and staff usernames are the platform's internal record. The OpenAPI
+# schema marks these fields optional (config.schema.staff_only_fields_optional).
+STAFF_ONLY_FIELDS = {
+    "IncidentDetail": ("source", "external_id"),
+    "IncidentUpdate": ("message", "changes", "origin", "actor"),
+}
+MERCHANT_TIMELINE_KINDS = (IncidentUpdate.Kind.CREATED, IncidentUpdate.Kind.TRANSITION)
+
+
+class MerchantIncidentUpdateSerializer(IncidentUpdateSerializer):
+    class Meta(IncidentUpdateSerializer.Meta):
+        fields = [f for f in IncidentUpdateSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS["IncidentUpdate"]]
+
+
+class MerchantIncidentDetailSerializer(IncidentDetailSerializer):
+    timeline = MerchantIncidentUpdateSerializer(source="updates", many=True, read_only=True)
+
+    class Meta(IncidentDetailSerializer.Meta):
+        fields = [f for f in IncidentDetailSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS["IncidentDetail"]]
+
+
 class TransitionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=["acknowledge", "mitigate", "resolve", "void"])
     message = serializers.CharField(max_length=2000)
@@ -81,13 +105,21 @@ class IncidentViewSet(
 
     def get_queryset(self):
         if self.action == "retrieve":
-            return Incident.objects.select_related("service__provider").prefetch_related("regions", "updates__actor")
+            updates = IncidentUpdate.objects.select_related("actor")
+            if not self._staff():
+                updates = updates.filter(kind__in=MERCHANT_TIMELINE_KINDS)
+            return Incident.objects.select_related("service__provider").prefetch_related(
+                "regions", Prefetch("updates", queryset=updates)
+            )
         params = {name: self.request.query_params.get(name) or None for name in FILTERS}
         return selectors.incident_list(**params)
 
+    def _staff(self) -> bool:
+        return getattr(self, "swagger_fake_view", False) or roles.is_staff_role(self.request.user)
+
     def get_serializer_class(self):
         if self.action == "retrieve":
-            return IncidentDetailSerializer
+            return IncidentDetailSerializer if self._staff() else MerchantIncidentDetailSerializer
         if self.action == "create":
             return IncidentRecordSerializer
         return IncidentSerializer

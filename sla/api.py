@@ -79,13 +79,15 @@ class ProviderCreditClaimViewSet(
             raise ValidationError({"detail": str(exc)}) from exc
         return Response(s.ProviderCreditClaimDetailSerializer(claim).data)
 
-    @extend_schema(request=s.FileSerializer, responses=s.ProviderCreditClaimDetailSerializer)
+    @extend_schema(request=s.FileClaimSerializer, responses=s.ProviderCreditClaimDetailSerializer)
     @action(detail=True, methods=["post"], url_path="file")
     def file_claim(self, request, pk=None):
         return self._move(
             request,
-            s.FileSerializer,
-            lambda c, d: services.file_claim(c, request.user, d["provider_reference"], d["description"]),
+            s.FileClaimSerializer,
+            lambda c, d: services.file_claim(
+                c, request.user, d["provider_reference"], d["description"], amount_claimed=d["amount_claimed"]
+            ),
         )
 
     @extend_schema(request=s.FileSerializer, responses=s.ProviderCreditClaimDetailSerializer)
