@@ -7,13 +7,14 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsSupport
 from claims.models import Claim, ClaimDocument, ClaimNotification, ClaimState
 from claims.views.common import document_response
+from core.parsers import JSONParser
 from incidents.models import Incident
 
 from . import notify, permissions, selectors, services
@@ -68,6 +69,8 @@ def _transition(name, body_serializer=None, call=None, summary=""):
 @extend_schema(tags=["claims"])
 class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Claims visible to the user: a merchant's own, all for staff."""
+
+    lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
 
     serializer_class = s.ClaimSerializer
     parser_classes = [JSONParser, MultiPartParser, FormParser]
@@ -239,6 +242,8 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 @extend_schema(tags=["claims"])
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The signed-in user's claim notifications, newest first."""
+
+    lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
 
     serializer_class = s.NotificationSerializer
     filterset_fields = ["claim"]

@@ -1,21 +1,24 @@
 """REST API of the incident registry: read for any signed-in user, writes for support staff,
 and the signed monitoring webhook."""
 
-import json
-
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import roles
 from accounts.permissions import ReadOnlyOrSupport
+from core.parsers import loads as json_loads
+from core.throttles import WebhookThrottle
 
 from . import selectors, services
+from .forms import IncidentFilterForm
 from .models import Incident, IncidentUpdate
 from .records import IncidentRecordSerializer
 
@@ -93,12 +96,21 @@ class TransitionSerializer(serializers.Serializer):
 FILTERS = ["service", "provider", "impact", "state", "cause", "region", "since", "until", "search"]
 
 
-@extend_schema(parameters=[OpenApiParameter(name, str, description=f"filter by {name}") for name in FILTERS])
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            name, OpenApiTypes.DATETIME if name in ("since", "until") else str, description=f"filter by {name}"
+        )
+        for name in FILTERS
+    ]
+)
 class IncidentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """Incidents with their timeline. Creating (or re-posting) a record upserts it by
     (source, external_id); only support staff may write."""
+
+    lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
 
     permission_classes = [ReadOnlyOrSupport]
     filter_backends: list = []
@@ -111,8 +123,10 @@ class IncidentViewSet(
             return Incident.objects.select_related("service__provider").prefetch_related(
                 "regions", Prefetch("updates", queryset=updates)
             )
-        params = {name: self.request.query_params.get(name) or None for name in FILTERS}
-        return selectors.incident_list(**params)
+        form = IncidentFilterForm(self.request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        return selectors.incident_list(**form.filters())
 
     def _staff(self) -> bool:
         return getattr(self, "swagger_fake_view", False) or roles.is_staff_role(self.request.user)
@@ -164,7 +178,7 @@ class IncidentWebhookView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    throttle_classes = [WebhookThrottle]
 
     @extend_schema(
         request=IncidentRecordSerializer,
@@ -189,7 +203,7 @@ class IncidentWebhookView(APIView):
         except services.WebhookRejected as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_401_UNAUTHORIZED)
         try:
-            payload = json.loads(body)
+            payload = json_loads(body)
         except (ValueError, UnicodeDecodeError):
             return Response({"detail": "the body is not valid JSON"}, status=status.HTTP_400_BAD_REQUEST)
         if not isinstance(payload, dict):

@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required, support_required
+from core.pages import bad_request
 
 from . import selectors, services
-from .forms import IncidentForm, NoteForm, TransitionForm
+from .forms import IncidentFilterForm, IncidentForm, NoteForm, TransitionForm
 from .models import Cause, Impact, Incident, IncidentState, Provider, Region, Service
 from .records import IncidentRecordSerializer, flatten_errors
 
@@ -21,8 +22,11 @@ FILTERS = ["service", "provider", "impact", "state", "cause", "region", "since",
 
 @staff_required
 def incident_list(request):
-    params = {name: request.GET.get(name) or None for name in FILTERS}
-    page = Paginator(selectors.incident_list(**params), 25).get_page(request.GET.get("page"))
+    form = IncidentFilterForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, form)
+    params = {name: request.GET.get(name) or None for name in FILTERS}  # as typed, for the form fields
+    page = Paginator(selectors.incident_list(**form.filters()), 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

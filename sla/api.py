@@ -27,6 +27,8 @@ class StaffReadFinanceWrite:
 class SLAContractViewSet(viewsets.ReadOnlyModelViewSet):
     """Every version of every contract (an amendment is a new version)."""
 
+    lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
+
     serializer_class = s.SLAContractSerializer
     permission_classes = [IsStaffRole]
     filterset_fields = ["code", "provider", "currency"]
@@ -34,6 +36,7 @@ class SLAContractViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class SLAEvaluationViewSet(StaffReadFinanceWrite, viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
     filterset_fields = ["contract_code", "period", "is_current", "provisional", "outdated", "contract__provider"]
     queryset = SLAEvaluation.objects.select_related("contract")
 
@@ -60,6 +63,7 @@ class SLAEvaluationViewSet(StaffReadFinanceWrite, viewsets.ReadOnlyModelViewSet)
 class ProviderCreditClaimViewSet(
     StaffReadFinanceWrite, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
+    lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
     filterset_fields = ["state", "contract_code", "provider", "period"]
     queryset = ProviderCreditClaim.objects.select_related("provider")
 
@@ -79,12 +83,12 @@ class ProviderCreditClaimViewSet(
             raise ValidationError({"detail": str(exc)}) from exc
         return Response(s.ProviderCreditClaimDetailSerializer(claim).data)
 
-    @extend_schema(request=s.FileClaimSerializer, responses=s.ProviderCreditClaimDetailSerializer)
+    @extend_schema(request=s.CreditClaimFilingSerializer, responses=s.ProviderCreditClaimDetailSerializer)
     @action(detail=True, methods=["post"], url_path="file")
     def file_claim(self, request, pk=None):
         return self._move(
             request,
-            s.FileClaimSerializer,
+            s.CreditClaimFilingSerializer,
             lambda c, d: services.file_claim(
                 c, request.user, d["provider_reference"], d["description"], amount_claimed=d["amount_claimed"]
             ),

@@ -121,7 +121,7 @@ class FileSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class FileClaimSerializer(serializers.Serializer):
+class CreditClaimFilingSerializer(serializers.Serializer):
     provider_reference = serializers.CharField(max_length=120)
     amount_claimed = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=0, help_text="The amount shown when filing; a stale one is refused."

@@ -21,6 +21,7 @@ from claims.views.common import (
     run_action,
     upload_evidence,
 )
+from core.pages import bad_request
 from incidents.models import Incident
 from merchants.models import Merchant
 
@@ -30,14 +31,10 @@ STAFF_ACTIONS = ("start_review", "request_info", "approve", "partially_approve",
 @staff_required
 def queue(request):
     now = timezone.now()
-    f = {
-        "state": request.GET.get("state") or None,
-        "incident": request.GET.get("incident") or None,
-        "merchant": request.GET.get("merchant") or None,
-        "overdue": request.GET.get("overdue") == "1",
-    }
-    if f["incident"] and not str(f["incident"]).isdigit():
-        f["incident"] = None
+    form = forms.QueueFilterForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, form)
+    f = form.filters()
     qs = selectors.staff_queue(request.user, now=now, **f)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     incident = Incident.objects.filter(pk=f["incident"]).first() if f["incident"] else None
