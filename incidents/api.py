@@ -1,8 +1,7 @@
 """REST API of the incident registry: read for any signed-in user, writes for support staff,
 and the signed monitoring webhook."""
 
-import json
-
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -11,9 +10,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import roles
 from accounts.permissions import ReadOnlyOrSupport
 from core.actions import run_api_action
 from core.errors import InvalidInput
+from core.parsers import loads as json_loads
+from core.throttles import WebhookThrottle
 
 from . import actions, selectors, services
 from .filters import IncidentFilterSet
@@ -64,23 +66,55 @@ class IncidentDetailSerializer(IncidentSerializer):
         fields = IncidentSerializer.Meta.fields + ["timeline"]
 
 
+# Merchants see when an incident started, changed state and ended; the timeline's messages,
+# notes, edits, origins and staff usernames are the platform's internal record. The OpenAPI
+# schema marks these fields optional (config.schema.staff_only_fields_optional).
+STAFF_ONLY_FIELDS = {
+    "IncidentDetail": ("source", "external_id"),
+    "IncidentUpdate": ("message", "changes", "origin", "actor"),
+}
+MERCHANT_TIMELINE_KINDS = (IncidentUpdate.Kind.CREATED, IncidentUpdate.Kind.TRANSITION)
+
+
+class MerchantIncidentUpdateSerializer(IncidentUpdateSerializer):
+    class Meta(IncidentUpdateSerializer.Meta):
+        fields = [f for f in IncidentUpdateSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS["IncidentUpdate"]]
+
+
+class MerchantIncidentDetailSerializer(IncidentDetailSerializer):
+    timeline = MerchantIncidentUpdateSerializer(source="updates", many=True, read_only=True)
+
+    class Meta(IncidentDetailSerializer.Meta):
+        fields = [f for f in IncidentDetailSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS["IncidentDetail"]]
+
+
 class IncidentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """Incidents with their timeline. Creating (or re-posting) a record upserts it by
     (source, external_id); only support staff may write."""
 
+    lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
+
     permission_classes = [ReadOnlyOrSupport]
     filterset_class = IncidentFilterSet
 
     def get_queryset(self):
         if self.action == "retrieve":
-            return Incident.objects.select_related("service__provider").prefetch_related("regions", "updates__actor")
+            updates = IncidentUpdate.objects.select_related("actor")
+            if not self._staff():
+                updates = updates.filter(kind__in=MERCHANT_TIMELINE_KINDS)
+            return Incident.objects.select_related("service__provider").prefetch_related(
+                "regions", Prefetch("updates", queryset=updates)
+            )
         return selectors.incident_list()
+
+    def _staff(self) -> bool:
+        return getattr(self, "swagger_fake_view", False) or roles.is_staff_role(self.request.user)
 
     def get_serializer_class(self):
         if self.action == "retrieve":
-            return IncidentDetailSerializer
+            return IncidentDetailSerializer if self._staff() else MerchantIncidentDetailSerializer
         if self.action == "create":
             return IncidentRecordSerializer
         return IncidentSerializer
@@ -110,7 +144,7 @@ class IncidentWebhookView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    throttle_classes = [WebhookThrottle]
 
     @extend_schema(
         request=IncidentRecordSerializer,
@@ -132,7 +166,7 @@ class IncidentWebhookView(APIView):
             body,
         )
         try:
-            payload = json.loads(body)
+            payload = json_loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise InvalidInput("the body is not valid JSON") from None
         if not isinstance(payload, dict):

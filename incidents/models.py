@@ -10,6 +10,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from core.append_only import AppendOnlyModel
+
 
 class Provider(models.Model):
     class Kind(models.TextChoices):
@@ -203,8 +205,12 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         pass
 
 
-class IncidentUpdate(models.Model):
-    """One entry of an incident's timeline: who changed what, when and why. Append-only."""
+class IncidentUpdate(AppendOnlyModel):
+    """One entry of an incident's timeline: who changed what, when and why.
+
+    Append-only (Python and a PostgreSQL trigger); an incident with a timeline cannot be
+    deleted, and neither can a user who wrote one (deactivate the user instead).
+    """
 
     class Kind(models.TextChoices):
         CREATED = "created", _("Created")
@@ -212,7 +218,7 @@ class IncidentUpdate(models.Model):
         EDITED = "edited", _("Edited")
         NOTE = "note", _("Note")
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates", verbose_name=_("incident"))
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="updates", verbose_name=_("incident"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     from_state = models.CharField(_("from state"), max_length=20, blank=True)
     to_state = models.CharField(_("to state"), max_length=20, blank=True)
@@ -220,7 +226,7 @@ class IncidentUpdate(models.Model):
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     origin = models.CharField(_("origin"), max_length=40, help_text=_("webhook, csv, console, ..."))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("actor")
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("actor")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsFinance, IsStaffRole
 from core.actions import run_api_action
 from core.api import ErrorSerializer
+from core.parsers import JSONParser
 
 from . import actions, exports, selectors
 from .models import BatchState, DocumentKind, IssuedDocument, SettlementBatch, SettlementItem

@@ -23,6 +23,7 @@ from claims.models import Claim, ClaimState
 from .models import ItemStatus, SettlementBatch, SettlementItem
 from .services import cents
 from .services.settlements import accepted_at_subquery
+from .spreadsheet import neutralise
 
 FIXED_TIME = datetime(2000, 1, 1)  # noqa: DTZ001 (written as the XLSX created/modified time and zip entry time)
 BATCH_COLUMNS = [
@@ -181,6 +182,8 @@ class _Echo:
 def _cell(value):
     if isinstance(value, Decimal):
         return _money(value)
+    if isinstance(value, str):
+        return neutralise(value)
     return value
 
 

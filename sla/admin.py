@@ -8,6 +8,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import SettingHistoryMixin
+
 from .models import ProviderCreditClaim, SLAContract, SLAEvaluation
 
 
@@ -27,7 +29,8 @@ def _staff_link(url_name, pk, text):
 
 
 @admin.register(SLAContract)
-class SLAContractAdmin(admin.ModelAdmin):
+class SLAContractAdmin(SettingHistoryMixin, admin.ModelAdmin):
+    history_fields = tuple(SLAContract.TERM_FIELDS)
     list_display = [
         "code",
         "version",

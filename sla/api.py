@@ -26,6 +26,8 @@ class StaffReadFinanceWrite:
 class SLAContractViewSet(viewsets.ReadOnlyModelViewSet):
     """Every version of every contract (an amendment is a new version)."""
 
+    lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
+
     serializer_class = s.SLAContractSerializer
     permission_classes = [IsStaffRole]
     filterset_fields = ["code", "provider", "currency"]
@@ -33,6 +35,7 @@ class SLAContractViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class SLAEvaluationViewSet(StaffReadFinanceWrite, viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
     filterset_fields = ["contract_code", "period", "is_current", "provisional", "outdated", "contract__provider"]
     queryset = SLAEvaluation.objects.select_related("contract")
 
@@ -56,6 +59,7 @@ class SLAEvaluationViewSet(StaffReadFinanceWrite, viewsets.ReadOnlyModelViewSet)
 class ProviderCreditClaimViewSet(
     StaffReadFinanceWrite, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
+    lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
     filterset_fields = ["state", "contract_code", "provider", "period"]
     queryset = ProviderCreditClaim.objects.select_related("provider")
 

@@ -294,9 +294,16 @@ def _transition(
     return claim
 
 
-def file_claim(claim, by, reference: str = "", description: str = "", amount_claimed: Decimal | None = None):
-    """File with the provider. ``amount_claimed``, when given, must be the claim's amount
-    (what the person filing saw): a stale figure is refused rather than filed."""
+def file_claim(claim, by, reference: str, description: str = "", *, amount_claimed: Decimal):
+    """File with the provider: the page and the API follow the same rule.
+
+    The provider's reference is what later letters are matched on, so it is required.
+    ``amount_claimed`` must be the claim's amount (what the person filing saw): a stale
+    figure is refused rather than filed.
+    """
+    reference = (reference or "").strip()
+    if not reference:
+        raise ValueError(_("Filing needs the provider's reference."))
     return _transition(
         claim,
         "file",

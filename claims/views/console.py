@@ -18,6 +18,7 @@ from claims.views.common import (
 )
 from core.actions import empty_forms, form_error_list, run_page_action
 from core.errors import ApplicationError
+from core.pages import bad_request
 from incidents.models import Incident
 from merchants.models import Merchant
 
@@ -25,14 +26,10 @@ from merchants.models import Merchant
 @staff_required
 def queue(request):
     now = timezone.now()
-    f = {
-        "state": request.GET.get("state") or None,
-        "incident": request.GET.get("incident") or None,
-        "merchant": request.GET.get("merchant") or None,
-        "overdue": request.GET.get("overdue") == "1",
-    }
-    if f["incident"] and not str(f["incident"]).isdigit():
-        f["incident"] = None
+    form = forms.QueueFilterForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, form)
+    f = form.filters()
     qs = selectors.staff_queue(request.user, now=now, **f)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     incident = Incident.objects.filter(pk=f["incident"]).first() if f["incident"] else None

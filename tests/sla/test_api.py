@@ -134,3 +134,19 @@ def test_lists_run_a_constant_number_of_queries_without_the_snapshots(
     if "evaluations" in url:
         assert response.json()["count"] == 36
         assert not any('"details"' in q["sql"] for q in many.captured_queries)
+
+
+def test_filing_follows_the_pages_rule_reference_and_current_amount(api_client, finance_user, claim):
+    """An empty body filed a claim through the API; the page needs a reference and the amount it showed."""
+    api_client.force_authenticate(finance_user)
+    url = f"/api/sla/credit-claims/{claim.pk}/file/"
+    empty = api_client.post(url, {}, format="json")
+    assert empty.status_code == 400 and {"provider_reference", "amount_claimed"} <= set(empty.json())
+    blank = api_client.post(url, {"provider_reference": "  ", "amount_claimed": str(claim.amount_claimed)})
+    assert blank.status_code == 400
+    stale = api_client.post(url, {"provider_reference": "ACME-CR-2", "amount_claimed": "1.00"}, format="json")
+    assert stale.status_code == 400 and "amount claimed is now" in stale.json()["detail"]
+    claim.refresh_from_db()
+    assert claim.state == "due"
+    ok = api_client.post(url, {"provider_reference": "ACME-CR-2", "amount_claimed": str(claim.amount_claimed)})
+    assert ok.status_code == 200 and ok.json()["state"] == "filed"
