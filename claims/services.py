@@ -27,10 +27,10 @@ from claims.models import (
     ClaimState,
     ReasonCode,
 )
+from core.errors import InvalidInput, NotPermitted, StateConflict
 from incidents.models import IncidentState
 
 from . import config, evidence, notify, permissions
-from .errors import InvalidInput, NotPermitted, StateConflict
 
 CENT = Decimal("0.01")
 SYSTEM = "system"
@@ -153,6 +153,7 @@ def _check_step(claim, by, action) -> str:
             _("A claim in state “%(state)s” cannot be %(action)s.")
             % {"state": claim.get_state_display(), "action": action_label(action)},
             code="state_conflict",
+            extra={"state": claim.state},
         )
     return role
 
