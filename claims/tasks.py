@@ -31,7 +31,7 @@ def is_transient(exc: BaseException) -> bool:
 def recompute_incident_claims(self, incident_id: int) -> dict:
     """Recompute an incident's loss estimates and create/update its proposed claims.
 
-    Retried with exponential backoff (0.5 s, 1 s, 2 s ... plus jitter) when PostgreSQL aborts it
+    Retried with exponential backoff (0.5 s, 1 s, 2 s ... up to 15 s, plus jitter) when PostgreSQL aborts it
     for a deadlock or a serialization failure: a lost recompute would leave undecided claims at
     a stale amount that an approval would then pay. Running it again is safe (see
     ``sync_incident_claims``).
@@ -47,7 +47,8 @@ def recompute_incident_claims(self, incident_id: int) -> dict:
     except DatabaseError as exc:
         if not is_transient(exc):
             raise
-        delay = 0.5 * 2**self.request.retries + random.uniform(0, 0.5)
+        # Capped well below the broker's visibility timeout (a countdown task waits unacknowledged).
+        delay = min(0.5 * 2**self.request.retries, 15) + random.uniform(0, 0.5)
         raise self.retry(exc=exc, countdown=delay) from exc
 
 
