@@ -17,7 +17,6 @@ from decimal import Decimal, InvalidOperation
 
 import filetype
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, OuterRef, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +24,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
 from claims import services as workflow
-from claims.models import Claim, ClaimEvent, ClaimState
+from claims.models import Claim, ClaimState
 
 from ..models import (
     BatchState,
@@ -46,15 +45,6 @@ REQUIRED_COLUMNS = ("claim_id", "amount", "currency", "status", "payment_referen
 # --- Reads used by the writes -------------------------------------------------------------
 
 
-def accepted_at_subquery():
-    return Subquery(
-        ClaimEvent.objects.filter(claim=OuterRef("pk"), action="accept")
-        .order_by("-created_at", "-id")
-        .values("created_at")[:1],
-        output_field=DateTimeField(),
-    )
-
-
 def eligible_claims(period_start: date | None = None, period_end: date | None = None):
     """Accepted claims with an amount to pay that are in no active batch item, oldest first.
 
@@ -63,7 +53,6 @@ def eligible_claims(period_start: date | None = None, period_end: date | None = 
     qs = (
         Claim.objects.filter(state=ClaimState.ACCEPTED, approved_amount__gt=0)
         .exclude(settlement_items__is_active=True)
-        .annotate(accepted_at=accepted_at_subquery())
         .annotate(accepted_on=TruncDate("accepted_at", tzinfo=timezone.get_current_timezone()))
         .select_related("merchant", "incident")
     )
