@@ -202,6 +202,9 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     # Settlement (the settlements work builds batches on top).
     payment_reference = models.CharField(_("payment reference"), max_length=120, blank=True)
     settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    # When the merchant accepted the decision: the ledger and batch periods select and order by
+    # it, so it is stored (and indexed) rather than looked up in the audit trail for every row.
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -218,7 +221,13 @@ class Claim(ConcurrentTransitionMixin, models.Model):
             ),
             models.CheckConstraint(condition=Q(dispute_count__lte=1), name="claim_disputed_once"),
         ]
-        indexes = [models.Index(fields=["state", "due_at"]), models.Index(fields=["merchant", "state"])]
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            models.Index(fields=["merchant", "state"]),
+            models.Index(
+                fields=["accepted_at", "id"], name="claim_accepted_idx", condition=Q(accepted_at__isnull=False)
+            ),
+        ]
         permissions = [("settle_claim", "Can mark an accepted claim as settled (finance)")]
 
     def __str__(self):

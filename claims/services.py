@@ -412,7 +412,10 @@ def answer(claim, by, message, documents=()):
 
 
 def accept(claim, by, message=""):
-    return _step(claim, by, "accept", message=_message(message, required=False), amount=_approved)
+    def apply(c, now):
+        c.accepted_at = now
+
+    return _step(claim, by, "accept", apply=apply, message=_message(message, required=False), amount=_approved)
 
 
 def _approved(c):

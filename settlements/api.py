@@ -2,7 +2,7 @@
 
 import uuid
 
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -302,7 +302,7 @@ class BatchExport(APIView):
         if fmt == "csv":
             return StreamingHttpResponse(exports.iter_csv(exports.batch_rows(batch)), content_type="text/csv")
         if fmt == "xlsx":
-            return HttpResponse(exports.xlsx_bytes(exports.batch_rows(batch), batch.reference), content_type=XLSX)
+            return FileResponse(exports.xlsx_file(exports.batch_rows(batch), batch.reference), content_type=XLSX)
         raise Http404
 
 
@@ -359,7 +359,7 @@ class Ledger(APIView):
         if start > end:
             return Response({"detail": "end is before start."}, status=400)
         if request.query_params.get("format") == "xlsx":
-            return HttpResponse(exports.xlsx_bytes(exports.ledger_rows(start, end), "ledger"), content_type=XLSX)
+            return FileResponse(exports.xlsx_file(exports.ledger_rows(start, end), "ledger"), content_type=XLSX)
         return StreamingHttpResponse(exports.iter_csv(exports.ledger_rows(start, end)), content_type="text/csv")
 
 

@@ -14,7 +14,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, OuterRef, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +21,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
 from claims import services as workflow
-from claims.models import Claim, ClaimEvent, ClaimState
+from claims.models import Claim, ClaimState
 from core.csv import CsvReader, CsvRejected, FileTooLarge, NotCsvText, check_upload
 from core.errors import RowError
 from merchants.selectors import merchant_ids_for_user
@@ -48,15 +47,6 @@ OPTIONAL_COLUMNS = ["failure_reason", "batch"]
 # --- Reads used by the writes -------------------------------------------------------------
 
 
-def accepted_at_subquery():
-    return Subquery(
-        ClaimEvent.objects.filter(claim=OuterRef("pk"), action="accept")
-        .order_by("-created_at", "-id")
-        .values("created_at")[:1],
-        output_field=DateTimeField(),
-    )
-
-
 def eligible_claims(period_start: date | None = None, period_end: date | None = None):
     """Accepted claims with an amount to pay that are in no active batch item, oldest first.
 
@@ -65,7 +55,6 @@ def eligible_claims(period_start: date | None = None, period_end: date | None = 
     qs = (
         Claim.objects.filter(state=ClaimState.ACCEPTED, approved_amount__gt=0)
         .exclude(settlement_items__is_active=True)
-        .annotate(accepted_at=accepted_at_subquery())
         .annotate(accepted_on=TruncDate("accepted_at", tzinfo=timezone.get_current_timezone()))
         .select_related("merchant", "incident")
     )
