@@ -1,10 +1,10 @@
 """Evidence caps per claim and no markup disguised as CSV."""
 
 import pytest
-from claims.errors import InvalidInput
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from claims import evidence, services
+from core.errors import InvalidInput
 
 from .conftest import PNG, png_upload
 

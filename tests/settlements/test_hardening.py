@@ -6,12 +6,12 @@ import threading
 from datetime import timedelta
 
 import pytest
-from claims.errors import NotPermitted, StateConflict
 from django.db import connection
 from django.utils import timezone
 
 from claims import services as wf
 from claims.models import ClaimState
+from core.errors import NotPermitted, StateConflict
 from settlements import exports
 from settlements.models import BatchState, SettlementItem
 from settlements.services import settlements as st
