@@ -22,6 +22,7 @@ from claims.views.common import (
 )
 from incidents.models import Incident
 from merchants.selectors import merchants_for_user
+from settlements.selectors import payment_status
 
 MERCHANT_ACTIONS = ("submit", "answer", "accept", "dispute", "withdraw")
 
@@ -56,6 +57,7 @@ def claim_detail(request, pk):
         "message_form": forms.MessageForm(),
         "upload_form": forms.UploadForm(),
         "now": timezone.now(),
+        "payment": payment_status(claim),
         "can_upload": claim.state not in (ClaimState.SETTLED, ClaimState.WITHDRAWN, ClaimState.EXPIRED),
     }
     return render(request, "portal/claim_detail.html", context)
