@@ -31,7 +31,9 @@ OVERLAP_JS = r"""
 
   const skip = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE", "OPTION", "SELECT", "TITLE", "DESC"]);
   const runs = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  // An open modal dialog covers the page (which is inert behind its backdrop): check the dialog alone.
+  const root = document.querySelector("dialog:modal") || document.body;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   let node, index = 0;
   while ((node = walker.nextNode())) {
     if (!node.textContent.trim()) continue;
