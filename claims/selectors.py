@@ -246,3 +246,20 @@ def covering_claims(assessment) -> list[Claim]:
         .select_related("incident")
         .order_by("incident__started_at", "pk")
     )
+
+
+def second_reviewers(claim) -> list:
+    """Who may decide a disputed claim: support users other than the first decider who do not
+    belong to the claim's merchant (the first decider sees no actions, so the page names them)."""
+    from django.contrib.auth import get_user_model
+
+    from accounts import roles
+
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=roles.SUPPORT, is_active=True)
+        .exclude(pk=claim.first_decided_by_id)
+        .exclude(memberships__merchant_id=claim.merchant_id)
+        .distinct()
+        .order_by("username")
+    )

@@ -92,6 +92,10 @@ def claim_detail(request, pk):
             "settle_form": forms.SettleForm(auto_id="settle_%s"),
             "upload_form": forms.UploadForm(auto_id="upload_%s"),
             "own_merchant": permissions.is_member(request.user, claim.merchant_id),
+            "first_decider_of_dispute": claim.is_final_round
+            and claim.first_decided_by_id == request.user.pk
+            and claim.state in (ClaimState.DISPUTED, ClaimState.UNDER_REVIEW, ClaimState.INFO_REQUESTED),
+            "second_reviewers": selectors.second_reviewers(claim) if claim.is_final_round else [],
         },
     )
 
