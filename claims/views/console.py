@@ -18,6 +18,7 @@ from claims.views.common import (
     download_document,
     form_errors,
     notifications_page,
+    open_notification,
     run_action,
     upload_evidence,
 )
@@ -178,3 +179,8 @@ def document(request, pk, doc_pk):
 @staff_required
 def notifications(request):
     return notifications_page(request, "claims_console:notifications", "claims_console:claim")
+
+
+@staff_required
+def notification(request, pk):
+    return open_notification(request, pk, "claims_console:claim")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import merchant_required
-from claims import forms, notify, permissions, selectors, services
+from claims import forms, permissions, selectors, services
 from claims.errors import WorkflowError
 from claims.models import ClaimState
 from claims.views.common import (
@@ -17,6 +17,7 @@ from claims.views.common import (
     download_document,
     form_errors,
     notifications_page,
+    open_notification,
     run_action,
     upload_evidence,
 )
@@ -29,9 +30,7 @@ MERCHANT_ACTIONS = ("submit", "answer", "accept", "dispute", "withdraw")
 
 @merchant_required
 def home(request):
-    context = selectors.home_for_merchant(request.user)
-    context["unread"] = notify.unread_count(request.user)
-    return render(request, "portal/home.html", context)
+    return render(request, "portal/home.html", selectors.home_for_merchant(request.user))
 
 
 @merchant_required
@@ -149,3 +148,8 @@ def document(request, pk, doc_pk):
 @merchant_required
 def notifications(request):
     return notifications_page(request, "portal:notifications", "portal:claim")
+
+
+@merchant_required
+def notification(request, pk):
+    return open_notification(request, pk, "portal:claim")
