@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.views import set_language
 from core.views import healthz
 
 urlpatterns = [
     path("", include("accounts.urls")),
     path("healthz", healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     # REST API and its OpenAPI schema.
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
