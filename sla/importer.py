@@ -40,6 +40,11 @@ KNOWN = {
     "min_downtime_minutes",
     "min_credit_amount",
     "amendment_reason",
+    "availability_method",
+    "error_rate_threshold_percent",
+    "min_requests_per_window",
+    "min_down_run_minutes",
+    "quality_targets",
 }
 
 
@@ -258,6 +263,7 @@ def validate(items, providers: dict[str, Provider], services: dict[str, Service]
             impacts = [t["impact"] for t in out["recovery_targets"]]
             if len(set(impacts)) != len(impacts):
                 c.error("recovery_targets", _("two targets for the same impact"))
+        _telemetry_terms(c, raw, out)
         key = (out["code"], out["version"])
         if key in seen:
             c.error(
@@ -273,6 +279,74 @@ def validate(items, providers: dict[str, Provider], services: dict[str, Service]
     if errors:
         raise ContractImportError(errors)
     return cleaned
+
+
+def _telemetry_terms(c: _Checker, raw: dict, out: dict) -> None:
+    """The availability method, its error-rate parameters and the quality targets."""
+    from .telemetry_evaluation import ERROR_RATE_WINDOWS, METHODS, QUALITY_METRICS
+
+    method = raw.get("availability_method", "incidents")
+    if method not in METHODS:
+        c.error(
+            "availability_method",
+            _("must be one of %(choices)s, got %(value)r") % {"choices": ", ".join(METHODS), "value": method},
+        )
+    out["availability_method"] = method
+    if method == ERROR_RATE_WINDOWS and raw.get("error_rate_threshold_percent") is None:
+        c.error("error_rate_threshold_percent", _("is required for the error_rate_windows method"))
+    out["error_rate_threshold_percent"] = c.decimal(
+        "error_rate_threshold_percent", "0", Decimal(0), Decimal(100), places=4
+    )
+    out["min_requests_per_window"] = c.integer("min_requests_per_window", default=0)
+    out["min_down_run_minutes"] = c.integer("min_down_run_minutes", default=0)
+    targets = raw.get("quality_targets", [])
+    out["quality_targets"] = []
+    if not isinstance(targets, list):
+        c.error("quality_targets", _("must be a list"))
+        return
+    for i, target in enumerate(targets):
+        label = f"quality_targets[{i}]"
+        keys = set(target) if isinstance(target, dict) else set()
+        bounds = keys & {"max", "min"}
+        if keys - bounds != {"metric", "min_compliance_percent", "credit_percent"} or len(bounds) != 1:
+            c.error(
+                label,
+                _('must be {"metric": ..., "max" or "min": ..., "min_compliance_percent": ..., "credit_percent": ...}'),
+            )
+            continue
+        if target["metric"] not in QUALITY_METRICS:
+            c.error(
+                f"{label}.metric",
+                _("must be one of %(choices)s, got %(value)r")
+                % {"choices": ", ".join(QUALITY_METRICS), "value": target["metric"]},
+            )
+        bound = bounds.pop()
+        high = None if target["metric"] == "join_p95_ms" else Decimal(100)
+        limit = c.decimal(bound, value=target[bound], low=Decimal(0), high=high, label=f"{label}.{bound}")
+        compliance = c.decimal(
+            "min_compliance_percent",
+            value=target["min_compliance_percent"],
+            low=Decimal(0),
+            high=Decimal(100),
+            label=f"{label}.min_compliance_percent",
+        )
+        pct = c.decimal(
+            "credit_percent",
+            value=target["credit_percent"],
+            low=Decimal(0),
+            high=Decimal(100),
+            places=2,
+            label=f"{label}.credit_percent",
+        )
+        if None not in (limit, compliance, pct):
+            out["quality_targets"].append(
+                {
+                    "metric": target["metric"],
+                    bound: str(limit),
+                    "min_compliance_percent": str(compliance),
+                    "credit_percent": str(pct),
+                }
+            )
 
 
 def _check_overlaps(cleaned: list[dict], errors: list[str]) -> None:

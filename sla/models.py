@@ -51,7 +51,17 @@ class SLAContract(models.Model):
         "min_downtime_minutes",
         "min_credit_amount",
         "amendment_reason",
+        "availability_method",
+        "error_rate_threshold_percent",
+        "min_requests_per_window",
+        "min_down_run_minutes",
+        "quality_targets",
     ]
+
+    class AvailabilityMethod(models.TextChoices):
+        INCIDENTS = "incidents", _("Incidents")
+        ERROR_RATE_WINDOWS = "error_rate_windows", _("Error-rate windows")
+        MEAN_ERROR_RATE = "mean_error_rate", _("Mean error rate")
 
     code = models.SlugField(_("code"), max_length=60)
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -85,6 +95,24 @@ class SLAContract(models.Model):
     min_downtime_minutes = models.PositiveIntegerField(_("minimum downtime period minutes"), default=0)
     min_credit_amount = models.DecimalField(_("minimum credit amount"), max_digits=14, decimal_places=2, default=0)
     amendment_reason = models.TextField(_("amendment reason"), blank=True)
+    # Availability from telemetry (README "Provider telemetry"); ``incidents`` keeps rules 1–4.
+    availability_method = models.CharField(
+        _("availability method"),
+        max_length=30,
+        choices=AvailabilityMethod.choices,
+        default=AvailabilityMethod.INCIDENTS,
+    )
+    error_rate_threshold_percent = models.DecimalField(
+        _("error-rate threshold %"), max_digits=7, decimal_places=4, default=Decimal("0")
+    )
+    min_requests_per_window = models.PositiveIntegerField(_("minimum requests per window"), default=0)
+    min_down_run_minutes = models.PositiveIntegerField(_("minimum down run minutes"), default=0)
+    quality_targets = models.JSONField(
+        _("quality targets"),
+        default=list,
+        blank=True,
+        help_text='[{"metric": "join_p95_ms", "max": "600", "min_compliance_percent": "99.0", "credit_percent": "5"}]',
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -97,6 +125,14 @@ class SLAContract(models.Model):
             models.CheckConstraint(
                 condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
                 name="sla_contract_effective_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(availability_method__in=["incidents", "error_rate_windows", "mean_error_rate"]),
+                name="sla_contract_availability_method_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(error_rate_threshold_percent__gte=0) & Q(error_rate_threshold_percent__lte=100),
+                name="sla_contract_error_rate_threshold_range",
             ),
         ]
 
@@ -133,6 +169,26 @@ class SLAContract(models.Model):
             claim_window_days=self.claim_window_days,
             min_downtime_minutes=self.min_downtime_minutes,
             min_credit_amount=self.min_credit_amount,
+        )
+
+    def telemetry_terms(self):
+        from . import telemetry_evaluation as tev
+
+        return tev.TelemetryTerms(
+            method=self.availability_method,
+            threshold_percent=self.error_rate_threshold_percent,
+            min_requests=self.min_requests_per_window,
+            min_run_minutes=self.min_down_run_minutes,
+            quality_targets=tuple(
+                tev.QualityTarget(
+                    metric=t["metric"],
+                    limit=Decimal(t["max"] if "max" in t else t["min"]),
+                    is_max="max" in t,
+                    min_compliance_percent=Decimal(t["min_compliance_percent"]),
+                    credit_percent=Decimal(t["credit_percent"]),
+                )
+                for t in self.quality_targets or []
+            ),
         )
 
 
