@@ -206,22 +206,29 @@ CREATE TEMPORARY TABLE telemetry_stage (
 """
 _STAGE_COLUMNS = ", ".join(COLUMNS)
 
-# COPY has read every number (naming the line and column of one it could not). This finds whether
-# any row breaks a rule; a time it cannot read raises, which also sends us to the detailed check.
-_FAST_CHECK_SQL = r"""
-SELECT min(s.n) FROM telemetry_stage s
+# COPY has read every number (naming the line and column of one it could not); this reads the
+# times once into a typed table (an unreadable time raises: the detailed check then names it).
+_TYPED_SQL = r"""
+CREATE TEMPORARY TABLE telemetry_typed ON COMMIT DROP AS
+SELECT s.n, sv.id AS service_id, rg.id AS region_id, s.window_start::timestamptz AS window_start,
+       s.window_start ~ '(Z|[+-]\d\d(:?\d\d)?)$' AS has_offset, s.window_minutes, s.requests,
+       s.failed_requests, s.stall_rate_percent, s.join_p95_ms, s.hd_share_percent, s.peak_concurrent
+FROM telemetry_stage s
 LEFT JOIN incidents_service sv ON sv.code = s.service
 LEFT JOIN incidents_region rg ON rg.code = s.region
-WHERE sv.id IS NULL OR rg.id IS NULL
-   OR s.window_start IS NULL OR s.window_start !~ '(Z|[+-]\d\d(:?\d\d)?)$'
-   OR date_trunc('minute', s.window_start::timestamptz) <> s.window_start::timestamptz
-   OR s.window_minutes IS NULL OR s.window_minutes NOT BETWEEN 1 AND 1440
-   OR s.requests IS NULL OR s.failed_requests IS NULL OR s.failed_requests < 0
-   OR s.failed_requests > s.requests
-   OR s.stall_rate_percent NOT BETWEEN 0 AND 100 OR s.stall_rate_percent <> round(s.stall_rate_percent, 4)
-   OR s.hd_share_percent NOT BETWEEN 0 AND 100 OR s.hd_share_percent <> round(s.hd_share_percent, 4)
-   OR s.join_p95_ms NOT BETWEEN 0 AND 999999999 OR s.join_p95_ms <> round(s.join_p95_ms, 3)
-   OR s.peak_concurrent < 0
+"""
+
+# Whether any row breaks a rule (then the detailed check names the first one).
+_FAST_CHECK_SQL = """
+SELECT min(n) FROM telemetry_typed
+WHERE service_id IS NULL OR region_id IS NULL OR window_start IS NULL OR NOT has_offset
+   OR date_trunc('minute', window_start) <> window_start
+   OR window_minutes IS NULL OR window_minutes NOT BETWEEN 1 AND 1440
+   OR requests IS NULL OR failed_requests IS NULL OR failed_requests < 0 OR failed_requests > requests
+   OR stall_rate_percent NOT BETWEEN 0 AND 100 OR stall_rate_percent <> round(stall_rate_percent, 4)
+   OR hd_share_percent NOT BETWEEN 0 AND 100 OR hd_share_percent <> round(hd_share_percent, 4)
+   OR join_p95_ms NOT BETWEEN 0 AND 999999999 OR join_p95_ms <> round(join_p95_ms, 3)
+   OR peak_concurrent < 0
 """
 
 # The first bad row and column, without casting anything that could fail.
@@ -258,8 +265,8 @@ SELECT n, problem, service, region FROM checked WHERE problem IS NOT NULL ORDER 
 """
 
 _DUPLICATE_SQL = """
-SELECT max(n) FROM telemetry_stage
-GROUP BY service, region, window_start::timestamptz HAVING count(*) > 1
+SELECT max(n) FROM telemetry_typed
+GROUP BY service_id, window_start, region_id HAVING count(*) > 1
 ORDER BY 1 LIMIT 1
 """
 
@@ -267,18 +274,16 @@ ORDER BY 1 LIMIT 1
 _UPDATE_SQL = """
 WITH up AS (
     UPDATE telemetry_telemetrywindow w SET
-        window_minutes = s.window_minutes, requests = s.requests, failed_requests = s.failed_requests,
-        stall_rate_percent = s.stall_rate_percent, join_p95_ms = s.join_p95_ms,
-        hd_share_percent = s.hd_share_percent, peak_concurrent = s.peak_concurrent,
+        window_minutes = t.window_minutes, requests = t.requests, failed_requests = t.failed_requests,
+        stall_rate_percent = t.stall_rate_percent, join_p95_ms = t.join_p95_ms,
+        hd_share_percent = t.hd_share_percent, peak_concurrent = t.peak_concurrent,
         source = %(source)s, updated_at = now()
-    FROM telemetry_stage s
-    JOIN incidents_service sv ON sv.code = s.service
-    JOIN incidents_region rg ON rg.code = s.region
-    WHERE w.service_id = sv.id AND w.window_start = s.window_start::timestamptz AND w.region_id = rg.id
+    FROM telemetry_typed t
+    WHERE w.service_id = t.service_id AND w.window_start = t.window_start AND w.region_id = t.region_id
       AND (w.window_minutes, w.requests, w.failed_requests, w.stall_rate_percent, w.join_p95_ms,
            w.hd_share_percent, w.peak_concurrent)
-        IS DISTINCT FROM (s.window_minutes, s.requests, s.failed_requests, s.stall_rate_percent, s.join_p95_ms,
-           s.hd_share_percent, s.peak_concurrent)
+        IS DISTINCT FROM (t.window_minutes, t.requests, t.failed_requests, t.stall_rate_percent, t.join_p95_ms,
+           t.hd_share_percent, t.peak_concurrent)
     RETURNING w.service_id, w.window_start, w.window_start + w.window_minutes * interval '1 minute' AS window_end
 )
 SELECT service_id, min(window_start), max(window_end), count(*) FROM up GROUP BY service_id
@@ -289,14 +294,13 @@ WITH ins AS (
     INSERT INTO telemetry_telemetrywindow (
         service_id, region_id, window_start, window_minutes, requests, failed_requests,
         stall_rate_percent, join_p95_ms, hd_share_percent, peak_concurrent, source, updated_at)
-    SELECT sv.id, rg.id, s.window_start::timestamptz, s.window_minutes, s.requests, s.failed_requests,
-           s.stall_rate_percent, s.join_p95_ms, s.hd_share_percent, s.peak_concurrent, %(source)s, now()
-    FROM telemetry_stage s
-    JOIN incidents_service sv ON sv.code = s.service
-    JOIN incidents_region rg ON rg.code = s.region
+    SELECT t.service_id, t.region_id, t.window_start, t.window_minutes, t.requests, t.failed_requests,
+           t.stall_rate_percent, t.join_p95_ms, t.hd_share_percent, t.peak_concurrent, %(source)s, now()
+    FROM telemetry_typed t
     WHERE NOT EXISTS (
         SELECT 1 FROM telemetry_telemetrywindow w
-        WHERE w.service_id = sv.id AND w.window_start = s.window_start::timestamptz AND w.region_id = rg.id)
+        WHERE w.service_id = t.service_id AND w.window_start = t.window_start AND w.region_id = t.region_id)
+    ORDER BY t.service_id, t.window_start, t.region_id
     RETURNING service_id, window_start, window_start + window_minutes * interval '1 minute' AS window_end
 )
 SELECT service_id, min(window_start), max(window_end), count(*) FROM ins GROUP BY service_id
@@ -351,6 +355,7 @@ def _raise_first_problem(cursor, line_offset: int) -> None:
 def _ingest_pg(feed, *, source: str, line_offset: int, csv_format: bool) -> IngestResult:
     result = IngestResult()
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS telemetry_typed")
         cursor.execute("DROP TABLE IF EXISTS telemetry_stage")
         cursor.execute(_STAGE_SQL)
         options = " (FORMAT csv, ENCODING 'UTF8')" if csv_format else ""
@@ -366,12 +371,13 @@ def _ingest_pg(feed, *, source: str, line_offset: int, csv_format: bool) -> Inge
             return result
         try:
             with transaction.atomic():
-                cursor.execute(_FAST_CHECK_SQL)
-                bad = cursor.fetchone()[0]
+                cursor.execute(_TYPED_SQL)
         except DataError:
-            bad = -1
-        if bad is not None:
             _raise_first_problem(cursor, line_offset)
+        cursor.execute(_FAST_CHECK_SQL)
+        if cursor.fetchone()[0] is not None:
+            _raise_first_problem(cursor, line_offset)
+        cursor.execute("ANALYZE telemetry_typed")
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(_DUPLICATE_SQL)
         dup = cursor.fetchone()
@@ -384,6 +390,7 @@ def _ingest_pg(feed, *, source: str, line_offset: int, csv_format: bool) -> Inge
                 start0, end0 = result.spans.get(service_id, (start, end))
                 result.spans[service_id] = (min(start0, start), max(end0, end))
         result.unchanged = result.rows - result.created - result.updated
+        cursor.execute("DROP TABLE telemetry_typed")
         cursor.execute("DROP TABLE telemetry_stage")
         _schedule_detection(result)
     return result
