@@ -196,6 +196,7 @@ CELERY_BEAT_SCHEDULE["sla-nightly-evaluate"] = {  # 02:30 every night, in CELERY
     "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=2, minute=30),
 }
 # Claim workflow: expire unanswered proposals/info requests, and remind 3 days before (claims/tasks.py).
+CELERY_BEAT_SCHEDULE["sla-error-budgets"] = {"task": "sla.check_error_budgets", "schedule": 15 * 60}
 CELERY_BEAT_SCHEDULE["claims-expire"] = {"task": "claims.tasks.expire_claims", "schedule": 15 * 60}
 CELERY_BEAT_SCHEDULE["claims-expiry-reminders"] = {"task": "claims.tasks.send_expiry_reminders", "schedule": 60 * 60}
 # Monthly merchant statements of last month (merchant time zone); daily so a missed day catches up,

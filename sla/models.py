@@ -373,3 +373,34 @@ class ProviderCreditClaim(ConcurrentTransitionMixin, models.Model):
 def grace() -> timedelta:
     """How long after a month ends its evaluation stays open for late incident edits."""
     return timedelta(days=getattr(settings, "SLA_FINALIZE_GRACE_DAYS", 0))
+
+
+class BudgetAlert(models.Model):
+    """Support and finance were told that a contract's month is heading into a credit tier.
+
+    One row per contract code, month and tier (``tier_below``), so a projection that stays in
+    the tier does not notify again; a worse tier later notifies once more.
+    """
+
+    contract_code = models.SlugField(_("contract code"), max_length=60)
+    period = models.DateField(_("period (first day of month)"))
+    tier_below = models.DecimalField(_("tier: availability below %"), max_digits=7, decimal_places=4)
+    projected_availability_percent = models.DecimalField(_("projected availability %"), max_digits=8, decimal_places=4)
+    projected_credit_percent = models.DecimalField(_("projected credit %"), max_digits=8, decimal_places=2)
+    projected_credit_amount = models.DecimalField(_("projected credit amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    budget_left_minutes = models.DecimalField(_("error budget left (minutes)"), max_digits=14, decimal_places=2)
+    fast_burn_rate = models.DecimalField(_("fast burn rate (1 h)"), max_digits=12, decimal_places=2)
+    slow_burn_rate = models.DecimalField(_("slow burn rate (6 h)"), max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("error budget alert")
+        verbose_name_plural = _("error budget alerts")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract_code", "period", "tier_below"], name="sla_budget_alert_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.contract_code} {self.period:%Y-%m} < {self.tier_below}"

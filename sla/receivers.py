@@ -36,3 +36,6 @@ def on_windows_ingested(sender, spans, **kwargs):
         pairs.update(p for p in pairs_for_span(service_id, start, end) if p[0] in codes)
     if pairs:
         recompute(sorted(pairs))
+        from .budget import check_budgets
+
+        check_budgets(codes={code for code, _period in pairs})

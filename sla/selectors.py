@@ -161,17 +161,17 @@ def compute(pairs, now: datetime | None = None) -> list[Computed]:
         result = ev.evaluate(
             contract.terms(), ws, we, incidents, maintenance, now=now, claim_deadline=claim_deadline(contract, period)
         )
-        result, telemetry = _with_telemetry(contract, result, ws, we, maintenance)
+        result, telemetry = with_telemetry(contract, result, ws, we, maintenance)
         out.append(Computed(contract, period, result, telemetry))
     return out
 
 
-def _with_telemetry(contract, result, ws, we, maintenance):
+def with_telemetry(contract, result, ws, we, maintenance, lookback=None):
     """Availability by error rate and quality credits, for contracts that use them (2 queries each)."""
     tterms = contract.telemetry_terms()
     if not tterms.needed:
         return result, None
-    windows, counts = tev.telemetry_inputs([s.pk for s in contract.services.all()], tterms, ws, we)
+    windows, counts = tev.telemetry_inputs([s.pk for s in contract.services.all()], tterms, ws, we, lookback)
     return tev.apply_telemetry(result, contract.terms(), tterms, windows, counts, maintenance)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -109,8 +109,8 @@ def error_rate_windows(
     """
     ws_us, we_us = ev.to_us(ws), ev.to_us(we)
     kw = {"threshold_percent": terms.threshold_percent, "min_requests": terms.min_requests}
-    runs = down_runs(windows, min_run_minutes=terms.min_run_minutes, **kw)
-    down_windows = sum(1 for w in windows if is_down(w, **kw))
+    runs = [r for r in down_runs(windows, min_run_minutes=terms.min_run_minutes, **kw) if r.end > ws]
+    down_windows = sum(1 for w in windows if w.start >= ws and is_down(w, **kw))
     segments = [
         ev.Segment(max(ev.to_us(r.start), ws_us), min(ev.to_us(r.end), we_us), 1, i) for i, r in enumerate(runs)
     ]
@@ -270,14 +270,18 @@ def apply_telemetry(
 
 
 def telemetry_inputs(
-    service_ids: list[int], tterms: TelemetryTerms, ws: datetime, we: datetime
+    service_ids: list[int], tterms: TelemetryTerms, ws: datetime, we: datetime, lookback: timedelta | None = None
 ) -> tuple[list[Window], list[QualityCounts]]:
-    """Windows summed over the services' regions and quality counts per window (2 queries at most)."""
+    """Windows summed over the services' regions and quality counts per window (2 queries at most).
+
+    ``lookback`` also reads windows before ``ws`` so that a run reaching into ``[ws, we)`` is
+    measured whole (burn-rate windows); a month is read without it (runs within the month)."""
     from django.db.models import Count, Max, Q
 
     from telemetry.selectors import summed_windows, windows_qs
 
-    windows = summed_windows(service_ids=service_ids, start=ws, end=we) if tterms.method != INCIDENTS else []
+    first = ws - lookback if lookback else ws
+    windows = summed_windows(service_ids=service_ids, start=first, end=we) if tterms.method != INCIDENTS else []
     counts: list[QualityCounts] = []
     if tterms.quality_targets:
         annotations = {"minutes": Max("window_minutes")}
