@@ -7,7 +7,7 @@ import io
 import filetype
 from django.utils.translation import gettext as _
 
-from .errors import InvalidInput
+from core.errors import InvalidInput
 
 MAX_BYTES = 10 * 1024 * 1024
 MAGIC_KINDS = {

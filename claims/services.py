@@ -27,10 +27,10 @@ from claims.models import (
     ClaimState,
     ReasonCode,
 )
+from core.errors import InvalidInput, NotPermitted, StateConflict
 from incidents.models import IncidentState
 
 from . import config, evidence, notify, permissions
-from .errors import InvalidInput, NotPermitted, StateConflict
 
 CENT = Decimal("0.01")
 SYSTEM = "system"
@@ -143,6 +143,7 @@ def _step(claim, by, action, *, apply=None, before=None, reason="", message="", 
                 _("A claim in state “%(state)s” cannot be %(action)s.")
                 % {"state": locked.get_state_display(), "action": action_label(action)},
                 code="state_conflict",
+                extra={"state": locked.state},
             )
         if before is not None:
             before(locked)

@@ -5,8 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from claims import config, services
-from claims.errors import WorkflowError
 from claims.models import Claim
+from core.errors import ApplicationError
 
 EXPIRING = services.EXPIRING_STATES
 
@@ -33,7 +33,7 @@ def expire_claims() -> int:
             # Checks the deadline again under the row lock: the merchant may have acted meanwhile.
             if services.expire_if_due(pk):
                 expired += 1
-        except WorkflowError:
+        except ApplicationError:
             continue  # the claim is gone or was changed meanwhile
     return expired
 

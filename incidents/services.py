@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import TransitionNotAllowed
 
 from accounts import roles
+from core.errors import InvalidInput, NotAuthenticated, StateConflict
 
 from .models import Incident, IncidentState, IncidentUpdate, MaintenanceWindow, WebhookSource, state_label
 from .records import (
@@ -44,7 +45,7 @@ _ACTION_LABELS = {
 }
 
 
-class IncidentConflict(Exception):
+class IncidentConflict(StateConflict):
     """The update cannot be applied to the incident's current state."""
 
 
@@ -282,7 +283,7 @@ def upsert_maintenance_window(record: MaintenanceRecord) -> tuple[MaintenanceWin
 # --- Webhooks -----------------------------------------------------------------------
 
 
-class WebhookRejected(Exception):
+class WebhookRejected(NotAuthenticated):
     """The request is not from a known source, or is not signed, or is too old."""
 
 
@@ -314,12 +315,11 @@ def verify_webhook(source_name: str, timestamp: str, signature: str, body: bytes
 # --- CSV imports ---------------------------------------------------------------------
 
 
-class ImportFailed(Exception):
+class ImportFailed(InvalidInput):
     """A file had bad rows; nothing of it was imported. ``errors`` name line and column."""
 
     def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("\n".join(errors))
+        super().__init__(errors=errors)
 
 
 @dataclass

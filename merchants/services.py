@@ -28,6 +28,8 @@ import filetype
 from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core.errors import InvalidInput
+
 from .models import LiveSession, Merchant, SessionMinute
 
 MERCHANT_COLUMNS = ["code", "name", "timezone", "margin_rate", "currency"]
@@ -45,12 +47,13 @@ _COPY_BATCH = 20_000
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 
-class ImportRowError(ValueError):
+class ImportRowError(InvalidInput):
     """A bad row (or header): ``line`` is the 1-based line of the file, ``column`` its column name."""
 
     def __init__(self, line: int, column: str, message: str):
-        self.line, self.column, self.message = line, column, message
-        super().__init__(f"line {line}, column {column}: {message}")
+        self.line, self.column = line, column
+        super().__init__(f"line {line}, column {column}: {message}", field=column)
+        self.message = message
 
     def as_dict(self) -> dict:
         return {"line": self.line, "column": self.column, "error": self.message}

@@ -18,7 +18,7 @@ from accounts.permissions import IsFinance, IsStaffRole
 
 from . import exports, selectors
 from .models import BatchState, DocumentKind, IssuedDocument, SettlementBatch, SettlementItem
-from .services import WorkflowError
+from .services import ApplicationError
 from .services import documents as document_services
 from .services import settlements as st
 from .tasks import issue_document
@@ -239,7 +239,7 @@ class RecoverySerializer(serializers.Serializer):
     totals = RecoveryTotalSerializer(many=True)
 
 
-def _error(exc: WorkflowError):
+def _error(exc: ApplicationError):
     return Response({"detail": exc.message, "code": exc.code}, status=exc.status)
 
 
@@ -268,7 +268,7 @@ class BatchList(generics.ListCreateAPIView):
                 **{k: s.validated_data.get(k) for k in ("period_start", "period_end")},
                 note=s.validated_data.get("note", ""),
             )
-        except WorkflowError as exc:
+        except ApplicationError as exc:
             return _error(exc)
         return Response(_batch_detail(request, batch.pk, self), status=status.HTTP_201_CREATED)
 
@@ -309,7 +309,7 @@ class BatchAction(APIView):
                 st.mark_exported(batch, request.user, exports.sha256(data), d["message"])
             else:
                 raise Http404
-        except WorkflowError as exc:
+        except ApplicationError as exc:
             return _error(exc)
         return Response(_batch_detail(request, batch.pk, self))
 
@@ -354,7 +354,7 @@ class PaymentImportView(APIView):
             return Response({"detail": "Send the payment file as 'file'."}, status=400)
         try:
             result = st.import_payments(batch, request.user, st.read_upload(upload), upload.name)
-        except WorkflowError as exc:
+        except ApplicationError as exc:
             return _error(exc)
         return Response(result.as_dict(), status=200 if result.ok else 400)
 
@@ -455,7 +455,7 @@ class Documents(APIView):
         }
         try:
             latest = document_services.check_request(d["kind"], by=request.user, reason=d["reason"], **subject)
-        except WorkflowError as exc:
+        except ApplicationError as exc:
             return _error(exc)
         if latest is not None:
             return Response(DocumentSerializer(latest).data, status=200)

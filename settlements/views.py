@@ -20,7 +20,7 @@ from merchants.models import Merchant
 
 from . import exports, selectors
 from .models import DocumentKind, SettlementBatch
-from .services import WorkflowError
+from .services import ApplicationError
 from .services import documents as document_services
 from .services import settlements as st
 from .tasks import issue_document
@@ -40,7 +40,7 @@ def _date(value):
         return None
 
 
-def _fail(request, exc: WorkflowError):
+def _fail(request, exc: ApplicationError):
     messages.error(request, exc.message)
 
 
@@ -54,7 +54,7 @@ def home(request):
                 period_end=_date(request.POST.get("period_end")),
                 note=request.POST.get("note", ""),
             )
-        except WorkflowError as exc:
+        except ApplicationError as exc:
             _fail(request, exc)
             return redirect("finance:home")
         messages.success(request, _("Batch %(ref)s created.") % {"ref": batch.reference})
@@ -132,7 +132,7 @@ def batch_action(request, pk, action):
                     messages.error(request, _("The file has errors; nothing was changed."))
         else:
             raise Http404
-    except WorkflowError as exc:
+    except ApplicationError as exc:
         _fail(request, exc)
     page = post.get("page", "")
     url = reverse("finance:batch", args=[batch.pk])
@@ -213,7 +213,7 @@ def issue(request):
     reason = post.get("reason", "").strip()
     try:
         latest = document_services.check_request(kind, by=request.user, reason=reason, **subject)
-    except WorkflowError as exc:
+    except ApplicationError as exc:
         _fail(request, exc)
         latest = False
     if latest:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.errors import InvalidInput
 from incidents.models import Impact, Provider, Service
 
 from .models import SLAContract
@@ -43,10 +44,9 @@ KNOWN = {
 }
 
 
-class ContractImportError(ValueError):
+class ContractImportError(InvalidInput):
     def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("\n".join(errors))
+        super().__init__(errors=errors)
 
 
 @dataclass

@@ -13,13 +13,14 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import NotFound
 from incidents.models import Cause, Incident, IncidentState, MaintenanceWindow, Provider
 
 from . import evaluation as ev
 from .models import CreditClaimState, ProviderCreditClaim, SLAContract, SLAEvaluation
 
 
-class ContractNotFound(LookupError):
+class ContractNotFound(NotFound):
     pass
 
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from claims import services
-from claims.errors import InvalidInput, NotPermitted, StateConflict
 from claims.models import Claim, ClaimEvent, ClaimNotification, ClaimState
+from core.errors import InvalidInput, NotPermitted, StateConflict
 
 from .conftest import make_incident, pdf_upload, png_upload
 

@@ -4,8 +4,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django_fsm_log.models import StateLog
 
-from claims.errors import InvalidInput, NotPermitted, StateConflict
 from claims.models import ClaimEvent, ClaimState
+from core.errors import InvalidInput, NotPermitted, StateConflict
 from settlements.models import BatchState, ItemStatus, SettlementEvent, SettlementItem
 from settlements.services import settlements as st
 
