@@ -19,13 +19,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.errors import NotAuthenticated
+
 from .alerting import AlertData, Notification, Unmapped, alert_title, external_id, place_alert
 from .models import AlertSource, ReceivedAlert
 from .records import IncidentRecord
 from .services import IncidentConflict, upsert_incident
 
 
-class ReceiverRejected(Exception):
+class ReceiverRejected(NotAuthenticated):
     """Unknown or inactive receiver, wrong credentials or a bad signature."""
 
 
