@@ -358,3 +358,12 @@ def test_unmapped_alerts_api_and_remap(api_client, client, am_source, support_us
     remapped = api_client.post(reverse("incidents_api:received-alert-remap"), {"source": "prom-am"}, format="json")
     assert remapped.json() == {"outcomes": {"created": 1}}
     assert api_client.get(reverse("incidents_api:received-alert-list"), {"unmapped": "true"}).json()["count"] == 0
+
+
+def test_alert_page_for_staff_only_and_in_chinese(client, am_source, support_user, make_user):
+    post(client, notification(alert(region="sh")))
+    client.force_login(make_user("mia", "merchant"))
+    assert client.get(reverse("incidents:alerts")).status_code == 403
+    client.force_login(support_user)
+    html = client.get(reverse("incidents:alerts"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "监控告警" in html and "重新映射" in html and "region=sh" in html
