@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "incidents",
+    "telemetry",
     "sla",
     "merchants",
     "losses",
@@ -213,6 +214,15 @@ if os.environ.get("CLAIMS_FILING_WINDOW_DAYS"):
 
 # Incident webhooks: a request whose timestamp is further than this from now is refused.
 INCIDENT_WEBHOOK_TOLERANCE_SECONDS = 300
+# Incidents opened from telemetry (README "Provider telemetry"): a window is down above the
+# threshold with at least the minimum requests; runs of at least min_down_run_minutes open one.
+TELEMETRY_DETECTION = {
+    "error_rate_threshold_percent": "0.4",
+    "min_requests_per_window": 250,
+    "min_down_run_minutes": 10,
+    "major_outage_percent": "50",  # peak error rate ≥ this: major outage
+    "partial_outage_percent": "5",  # ≥ this: partial outage; below: degraded performance
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,14 @@
+"""Celery tasks: thin wrappers around ``telemetry.services`` and ``telemetry.detection``."""
+
+from datetime import datetime
+
+from celery import shared_task
+
+
+@shared_task(name="telemetry.after_ingest", acks_late=True)
+def after_ingest(spans: dict) -> int:
+    """``spans``: ``{service_id: [first window start, last window end]}`` (ISO 8601) just written."""
+    from .detection import detect_for_spans
+
+    parsed = {int(sid): (datetime.fromisoformat(a), datetime.fromisoformat(b)) for sid, (a, b) in spans.items()}
+    return len(detect_for_spans(spans=parsed))
