@@ -12,3 +12,11 @@ def after_ingest(spans: dict) -> int:
 
     parsed = {int(sid): (datetime.fromisoformat(a), datetime.fromisoformat(b)) for sid, (a, b) in spans.items()}
     return len(detect_for_spans(spans=parsed))
+
+
+@shared_task(name="telemetry.pull_prometheus", acks_late=True)
+def pull_prometheus() -> dict:
+    """Every active Prometheus source's windows since its last pull (Celery beat, every minute)."""
+    from .prometheus import pull_all
+
+    return {result.source: result.as_dict() for result in pull_all()}
