@@ -17,6 +17,7 @@ from django_fsm import TransitionNotAllowed
 from accounts.decorators import finance_required, staff_required
 from accounts.roles import is_finance
 from incidents.models import Provider
+from telemetry.selectors import prometheus_pull_status
 
 from . import charts, forms, selectors
 from .models import ProviderCreditClaim, SLAEvaluation
@@ -27,7 +28,13 @@ ZERO = Decimal("0.00")
 @staff_required
 def index(request):
     return render(
-        request, "sla/index.html", {"rows": selectors.providers_overview(), "warnings": selectors.warning_claims()}
+        request,
+        "sla/index.html",
+        {
+            "rows": selectors.providers_overview(),
+            "warnings": selectors.warning_claims(),
+            "telemetry_pulls": prometheus_pull_status(),
+        },
     )
 
 
@@ -65,6 +72,7 @@ def provider_dashboard(request, pk):
             "claims": claims,
             "totals": dict(totals),
             "warnings": [c for c in claims if c.deadline_warning],
+            "telemetry_pulls": prometheus_pull_status(),
         },
     )
 

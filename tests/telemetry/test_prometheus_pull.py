@@ -170,3 +170,19 @@ def test_unreachable_prometheus_keeps_the_cursor_and_reports(catalogue):
     source.refresh_from_db()
     assert source.pulled_until is None and "did not answer" in source.last_error
     assert not TelemetryWindow.objects.exists()
+
+
+def test_sla_pages_show_the_pull_lag(client, support_user, catalogue):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    PrometheusSource.objects.create(
+        name="prom-main", base_url="http://127.0.0.1:9", pulled_until=timezone.now() - timedelta(minutes=7, seconds=5)
+    )
+    PrometheusSource.objects.create(name="prom-new", base_url="http://127.0.0.1:9", last_error="HTTP 400: parse error")
+    client.force_login(support_user)
+    html = client.get(reverse("sla:index")).content.decode()
+    assert "prom-main" in html and "(lag 7 minutes)" in html
+    assert "prom-new" in html and "nothing pulled yet" in html and "HTTP 400: parse error" in html
+    zh = client.get(reverse("sla:index"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "来自 Prometheus 的遥测数据" in zh
