@@ -180,6 +180,9 @@ SPECTACULAR_SETTINGS = {
         "ClaimDocumentKindEnum": "claims.models.ClaimDocument.Kind",
         "ClaimEventKindEnum": "claims.models.ClaimEvent.Kind",
         "IncidentUpdateKindEnum": "incidents.models.IncidentUpdate.Kind",
+        "AlertSourceKindEnum": "incidents.models.AlertSource.Kind",
+        "AlertSourceAuthEnum": "incidents.models.AlertSource.Auth",
+        "ReceivedAlertStatusEnum": "incidents.models.ReceivedAlert.Status",
     },
 }
 

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import AlertSource, Cause, ReceivedAlert, Region, Service
@@ -52,6 +54,7 @@ class Unmapped(Exception):
     """The source's mapping cannot place this alert; the message says why, for staff."""
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class GoTimeField(serializers.Field):
     """An RFC 3339 time with offset (nanoseconds allowed); Go's zero time reads as ``None``."""
 
