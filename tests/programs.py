@@ -26,7 +26,7 @@ def program(name: str) -> str:
     return path
 
 
-def wait_until(check, *, timeout=15.0, interval=0.05, what="condition"):
+def wait_until(check, *, timeout=30.0, interval=0.05, what="condition"):
     """Poll ``check`` until it returns something truthy; fail the test after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:

@@ -108,7 +108,7 @@ def windows(region):
 def test_pull_from_real_prometheus(prometheus, catalogue):
     base, start = prometheus
     end = start + timedelta(minutes=MINUTES)
-    wait_until(lambda: scraped_until(base, end), timeout=20, what="Prometheus to scrape the exporter")
+    wait_until(lambda: scraped_until(base, end), timeout=40, what="Prometheus to scrape the exporter")
     source = PrometheusSource.objects.create(
         name="prom",
         base_url=base,
