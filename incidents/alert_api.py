@@ -14,6 +14,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from accounts import roles
+from core.errors import PayloadTooLarge
 
 from . import alert_services, selectors
 from .alerting import NotificationSerializer
@@ -29,6 +30,24 @@ class StaffReadSupportWrite(BasePermission):
         if request.method in SAFE_METHODS:
             return roles.is_staff_role(request.user)
         return roles.is_support(request.user)
+
+
+MAX_NOTIFICATION_BYTES = 32 * 1024 * 1024
+
+
+def _read_body(request) -> bytes:
+    """The raw body, up to our own limit rather than Django's form-sized one: a large
+    Alertmanager group must not be refused (Alertmanager does not retry a 4xx)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_NOTIFICATION_BYTES:
+        raise PayloadTooLarge(f"a notification may have at most {MAX_NOTIFICATION_BYTES // 2**20} MB")
+    body = request._request.read(MAX_NOTIFICATION_BYTES + 1)
+    if len(body) > MAX_NOTIFICATION_BYTES:
+        raise PayloadTooLarge(f"a notification may have at most {MAX_NOTIFICATION_BYTES // 2**20} MB")
+    return body
 
 
 class AlertReceiverView(APIView):
@@ -55,7 +74,10 @@ class AlertReceiverView(APIView):
         },
     )
     def post(self, request, name):
-        body = request.body
+        try:
+            body = _read_body(request)
+        except PayloadTooLarge as exc:
+            return Response(exc.as_dict(), status=exc.status)
         try:
             source = alert_services.authenticate_receiver(name=name, headers=request.headers, body=body)
         except alert_services.ReceiverRejected as exc:

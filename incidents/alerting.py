@@ -22,7 +22,7 @@ from .models import AlertSource, Cause, ReceivedAlert, Region, Service
 
 # Go's zero time.Time: Alertmanager's way of saying "still firing".
 GO_ZERO_YEAR = 1
-MAX_ALERTS_PER_NOTIFICATION = 5000
+MAX_ALERTS_PER_NOTIFICATION = 20000
 
 
 @dataclass(frozen=True)

@@ -367,3 +367,19 @@ def test_alert_page_for_staff_only_and_in_chinese(client, am_source, support_use
     client.force_login(support_user)
     html = client.get(reverse("incidents:alerts"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "监控告警" in html and "重新映射" in html and "region=sh" in html
+
+
+def test_a_group_larger_than_djangos_form_limit_is_accepted(client, am_source, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
+    alerts = [alert(fingerprint=f"f{i}", region=("cn-east", "cn-north", "cn-south")[i % 3]) for i in range(12)]
+    response = post(client, notification(*alerts))
+    assert response.status_code == 200, response.content
+    assert Incident.objects.count() == 12
+
+
+def test_an_oversized_body_gets_413(client, am_source, monkeypatch):
+    from incidents import alert_api
+
+    monkeypatch.setattr(alert_api, "MAX_NOTIFICATION_BYTES", 100)
+    assert post(client, notification(alert())).status_code == 413
+    assert not ReceivedAlert.objects.exists()
