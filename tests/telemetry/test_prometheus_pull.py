@@ -186,3 +186,16 @@ def test_sla_pages_show_the_pull_lag(client, support_user, catalogue):
     assert "prom-new" in html and "nothing pulled yet" in html and "HTTP 400: parse error" in html
     zh = client.get(reverse("sla:index"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "来自 Prometheus 的遥测数据" in zh
+
+
+def test_beat_runs_the_pull_every_minute(catalogue):
+    from django.conf import settings
+
+    from telemetry.tasks import pull_prometheus
+
+    entry = settings.CELERY_BEAT_SCHEDULE["telemetry-prometheus-pull"]
+    assert (entry["task"], entry["schedule"]) == (pull_prometheus.name, 60)
+    PrometheusSource.objects.create(name="off", base_url="http://127.0.0.1:9", is_active=False)
+    PrometheusSource.objects.create(name="down", base_url=f"http://127.0.0.1:{free_port()}")
+    result = pull_prometheus.apply().get()
+    assert list(result) == ["down"] and "did not answer" in result["down"]["error"]
