@@ -109,7 +109,7 @@ class NotificationSerializer(serializers.Serializer):
     version = serializers.CharField(required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=ReceivedAlert.Status.choices, required=False)
     receiver = serializers.CharField(required=False, allow_blank=True)
-    groupKey = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    groupKey = serializers.CharField(required=False, allow_blank=True, default="")
     truncatedAlerts = serializers.IntegerField(required=False, min_value=0, default=0)
     alerts = AlertSerializer(many=True, max_length=MAX_ALERTS_PER_NOTIFICATION)
 
@@ -127,7 +127,7 @@ class NotificationSerializer(serializers.Serializer):
                 )
                 for a in d["alerts"]
             ),
-            group_key=d["groupKey"],
+            group_key=d["groupKey"][:500],  # only shown to staff; a long one is not a reason to refuse
             truncated_alerts=d["truncatedAlerts"],
         )
 
