@@ -12,8 +12,8 @@ same minutes of their own sessions: its other sessions that started in the previ
 ratio follows the session's shape (ramp, flash-sale spikes, ramp-down) and its level on the
 day (a promotion day lifts P and W alike). Fallbacks, in order: without ``pre_incident_min``
 pre-incident minutes, E = S(W) / n × D (``profile``: the profile's mean, times the platform
-factor D = GMV per session-minute of sessions no incident touched during W over the same
-clock minutes of the previous 7 days); without ``profile_min_sessions`` profile sessions,
+factor D = GMV per session-minute during W of sessions no incident touched that started within
+15 minutes of this one, over the same on each of the previous 7 days); without ``profile_min_sessions`` profile sessions,
 E = A(P) / |P| × |W| (``pre_incident``); else ``insufficient_data``.
 
 The 90 % interval comes from placebo windows: the same predictor applied to each profile
@@ -75,6 +75,7 @@ class SessionSums:
     session_id: int
     external_id: str
     merchant_id: int
+    session_start: datetime  # its first minute
     window_start: datetime
     window_end: datetime
     affected: int
@@ -288,7 +289,7 @@ prof_arrays AS (
            array_agg(a_p ORDER BY o_id) AS a_p, array_agg(a_w ORDER BY o_id) AS a_w
     FROM prof GROUP BY key_id
 )
-SELECT h.id, h.external_id, h.merchant_id, h.w_start, h.w_end,
+SELECT h.id, h.external_id, h.merchant_id, h.s_start, h.w_start, h.w_end,
        o.window_minutes - o.excluded, o.excluded, o.with_data, o.actual, o.ad_spend,
        (extract(epoch FROM %(start_minute)s - h.p_start) / 60)::integer, o.pre_n, o.pre_s,
        pa.ids, pa.a_p, pa.a_w
@@ -317,10 +318,13 @@ periods AS (
     FROM generate_series(0, %(days)s) d
 ),
 live AS (
+    -- Sessions that started within 15 minutes of the hit session, at the same clock time each day:
+    -- they are at the same point of their ramp, so the days compare like with like.
     SELECT p.d, s.id, s.service_code, s.region_code, p.p_start, p.p_end
     FROM periods p JOIN merchants_livesession s
-        ON s.started_at < p.p_end AND (s.ended_at IS NULL OR s.ended_at > p.p_start)
-           AND s.started_at > p.p_start - interval '2 days'
+        ON s.started_at >= %(s_start)s - d * interval '1 day' - interval '15 minutes'
+           AND s.started_at < %(s_start)s - d * interval '1 day' + interval '16 minutes'
+           AND (s.ended_at IS NULL OR s.ended_at > p.p_start)
 )
 SELECT (l.d = 0) AS today, count(sm.*), coalesce(sum(sm.gmv), 0)
 FROM live l JOIN merchants_sessionminute sm
@@ -358,9 +362,17 @@ def _factor(today: tuple[int, Decimal], before: tuple[int, Decimal]) -> Decimal 
     return (s0 / n0) / (s1 / n1)
 
 
-def calibration(w: Window, w_start: datetime, w_end: datetime) -> Decimal | None:
-    """D: GMV per session-minute of untouched sessions during W, over the previous 7 days' same minutes."""
-    params = {"now": w.now, "tail": w.tail, "w_start": w_start, "w_end": w_end, "days": CALIBRATION_DAYS}
+def calibration(w: Window, s_start: datetime, w_start: datetime, w_end: datetime) -> Decimal | None:
+    """D: GMV per session-minute during W of sessions no incident touched that started within 15
+    minutes of this one, over the same on the previous 7 days (same clock time)."""
+    params = {
+        "now": w.now,
+        "tail": w.tail,
+        "s_start": s_start,
+        "w_start": w_start,
+        "w_end": w_end,
+        "days": CALIBRATION_DAYS,
+    }
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(CALIBRATION_SQL, params)
@@ -372,9 +384,10 @@ def calibration(w: Window, w_start: datetime, w_end: datetime) -> Decimal | None
     today, before = [0, ZERO], [0, ZERO]
     for d in range(CALIBRATION_DAYS + 1):
         a, b = w_start - timedelta(days=d), w_end - timedelta(days=d)
-        sessions = LiveSession.objects.filter(started_at__lt=b, started_at__gt=a - timedelta(days=2)).filter(
-            Q(ended_at__isnull=True) | Q(ended_at__gt=a)
-        )
+        near = s_start - timedelta(days=d)
+        sessions = LiveSession.objects.filter(
+            started_at__gte=near - 15 * MINUTE, started_at__lt=near + 16 * MINUTE
+        ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=a))
         for s in sessions:
             if any(s.service_code == rs and s.region_code == rr and ra < b and rb > a for rs, rr, ra, rb in ranges):
                 continue
@@ -391,7 +404,7 @@ def _with_calibration(w: Window, sums: list[SessionSums], pre_min: int) -> list[
     cache: dict[tuple, Decimal | None] = {}
     for s in sums:
         if s.pre_n < pre_min and s.profile:
-            key = (s.window_start, s.window_end)
+            key = (s.session_start, s.window_start, s.window_end)
             if key not in cache:
                 cache[key] = calibration(w, *key)
             s.calibration = cache[key]
@@ -410,17 +423,18 @@ def session_sums(w: Window, *, pre_min: int) -> list[SessionSums]:
             session_id=r[0],
             external_id=r[1],
             merchant_id=r[2],
-            window_start=r[3],
-            window_end=r[4],
-            affected=r[5],
-            excluded=r[6],
-            with_data=r[7],
-            actual=Decimal(r[8]),
-            ad_spend=Decimal(r[9]),
-            pre_minutes=max(int(r[10]), 0),
-            pre_n=int(r[11]),
-            pre_s=Decimal(r[12]),
-            profile=list(zip(r[13], map(Decimal, r[14]), map(Decimal, r[15]), strict=True)) if r[13] else [],
+            session_start=r[3],
+            window_start=r[4],
+            window_end=r[5],
+            affected=r[6],
+            excluded=r[7],
+            with_data=r[8],
+            actual=Decimal(r[9]),
+            ad_spend=Decimal(r[10]),
+            pre_minutes=max(int(r[11]), 0),
+            pre_n=int(r[12]),
+            pre_s=Decimal(r[13]),
+            profile=list(zip(r[14], map(Decimal, r[15]), map(Decimal, r[16]), strict=True)) if r[14] else [],
         )
         for r in rows
     ]
@@ -456,6 +470,7 @@ def sums_portable(w: Window) -> list[SessionSums]:
             session_id=s.id,
             external_id=s.external_id,
             merchant_id=s.merchant_id,
+            session_start=s_start,
             window_start=w_start,
             window_end=w_end,
             affected=0,
