@@ -13,8 +13,9 @@ ratio follows the session's shape (ramp, flash-sale spikes, ramp-down) and its l
 day (a promotion day lifts P and W alike). Fallbacks, in order: without ``pre_incident_min``
 pre-incident minutes, E = S(W) / n × D (``profile``: the profile's mean, times the platform
 factor D = GMV per session-minute during W of sessions no incident touched that started within
-15 minutes of this one, over the same on each of the previous 7 days); without ``profile_min_sessions`` profile sessions,
-E = A(P) / |P| × |W| (``pre_incident``); else ``insufficient_data``.
+15 minutes of this one, over the same on each of the previous 7 days); without
+``profile_min_sessions`` profile sessions, E = mean GMV of P's minutes with data × |W|
+(``pre_incident``); else ``insufficient_data``.
 
 The 90 % interval comes from placebo windows: the same predictor applied to each profile
 session at the same minutes (the others as its profile) gives its relative error r; the
@@ -155,9 +156,9 @@ def line(sums: SessionSums, *, margin: Decimal, pre_min: int, profile_min: int) 
     elif profile and sums.pre_n < pre_min:
         method = "profile"
         expected = sw / len(profile) * Fraction(sums.calibration if sums.calibration is not None else 1)
-    elif sums.pre_n >= pre_min and sums.pre_minutes:
+    elif sums.pre_n >= pre_min:
         method = "pre_incident"
-        expected = Fraction(sums.pre_s) / sums.pre_minutes * (sums.affected)
+        expected = Fraction(sums.pre_s) / sums.pre_n * sums.affected
     else:
         method = "insufficient_data"
         expected = Fraction(0)

@@ -66,7 +66,7 @@ def outage(
     for i in range(start, min(start + minutes, len(out))):
         lost += out[i] * (1 - factor)
         out[i] *= factor
-    back = [i for i in range(start + minutes, min(start + minutes + tail, len(out)))]
+    back = list(range(start + minutes, min(start + minutes + tail, len(out))))
     weight = sum(values[i] for i in back)
     for i in back:
         out[i] += lost * makeup * (values[i] / weight if weight else 1 / len(back))
