@@ -214,34 +214,17 @@ claimed_ranges AS (
     SELECT session_id, range_agg(tstzrange(window_start, window_end)) AS ranges FROM claimed GROUP BY session_id
 ),
 hit2 AS (
+    -- Sessions of one merchant that started in the same minute share their profile sums (key_id).
     SELECT h.*, cr.ranges,
            least(greatest(h.s_start, %(pre_start)s), %(start_minute)s) AS p_start,
-           CASE WHEN cr.ranges IS NULL THEN 0 ELSE h.id END AS own_key
+           dense_rank() OVER (
+               ORDER BY h.merchant_id, h.s_start, h.w_start, h.w_end, CASE WHEN cr.ranges IS NULL THEN 0 ELSE h.id END
+           ) AS key_id
     FROM hit h LEFT JOIN claimed_ranges cr ON cr.session_id = h.id
 ),
-own AS (
-    SELECT h.id AS session_id, x.*,
-           (extract(epoch FROM h.w_end - h.w_start) / 60)::integer AS window_minutes,
-           coalesce((
-               SELECT sum(extract(epoch FROM upper(r) - lower(r)) / 60)
-               FROM unnest(h.ranges * tstzmultirange(tstzrange(h.w_start, h.w_end))) AS r
-           ), 0)::integer AS excluded
-    FROM hit2 h
-    CROSS JOIN LATERAL (
-        SELECT count(*) FILTER (WHERE sm.minute < %(start_minute)s) AS pre_n,
-               coalesce(sum(sm.gmv) FILTER (WHERE sm.minute < %(start_minute)s), 0) AS pre_s,
-               count(*) FILTER (WHERE sm.minute >= h.w_start) AS with_data,
-               coalesce(sum(sm.gmv) FILTER (WHERE sm.minute >= h.w_start), 0) AS actual,
-               coalesce(sum(sm.ad_spend) FILTER (WHERE sm.minute >= h.w_start), 0) AS ad_spend
-        FROM merchants_sessionminute sm
-        WHERE sm.session_id = h.id AND sm.minute >= h.p_start AND sm.minute < h.w_end
-          AND (sm.minute < h.w_start OR NOT coalesce(h.ranges @> sm.minute, false))
-    ) x
-),
 keys AS (
-    -- Sessions of one merchant that started in the same minute share their profile sums.
-    SELECT row_number() OVER () AS key_id, k.*
-    FROM (SELECT DISTINCT merchant_id, s_start, p_start, w_start, w_end, own_key, ranges FROM hit2) k
+    SELECT DISTINCT ON (key_id) key_id, merchant_id, s_start, p_start, w_start, w_end, ranges
+    FROM hit2 ORDER BY key_id
 ),
 incident_ranges AS (
     SELECT sv.code AS service_code, r.code AS region_code,
@@ -291,14 +274,29 @@ prof_arrays AS (
     FROM prof GROUP BY key_id
 )
 SELECT h.id, h.external_id, h.merchant_id, h.s_start, h.w_start, h.w_end,
-       o.window_minutes - o.excluded, o.excluded, o.with_data, o.actual, o.ad_spend,
-       (extract(epoch FROM %(start_minute)s - h.p_start) / 60)::integer, o.pre_n, o.pre_s,
+       x.window_minutes - x.excluded, x.excluded, x.with_data, x.actual, x.ad_spend,
+       (extract(epoch FROM %(start_minute)s - h.p_start) / 60)::integer, x.pre_n, x.pre_s,
        pa.ids, pa.a_p, pa.a_w
 FROM hit2 h
-JOIN own o ON o.session_id = h.id
-JOIN keys k ON k.merchant_id = h.merchant_id AND k.s_start = h.s_start AND k.p_start = h.p_start
-    AND k.w_start = h.w_start AND k.w_end = h.w_end AND k.own_key = h.own_key
-LEFT JOIN prof_arrays pa ON pa.key_id = k.key_id
+CROSS JOIN LATERAL (
+    SELECT y.*,
+           (extract(epoch FROM h.w_end - h.w_start) / 60)::integer AS window_minutes,
+           coalesce((
+               SELECT sum(extract(epoch FROM upper(r) - lower(r)) / 60)
+               FROM unnest(h.ranges * tstzmultirange(tstzrange(h.w_start, h.w_end))) AS r
+           ), 0)::integer AS excluded
+    FROM (
+        SELECT count(*) FILTER (WHERE sm.minute < %(start_minute)s) AS pre_n,
+               coalesce(sum(sm.gmv) FILTER (WHERE sm.minute < %(start_minute)s), 0) AS pre_s,
+               count(*) FILTER (WHERE sm.minute >= h.w_start) AS with_data,
+               coalesce(sum(sm.gmv) FILTER (WHERE sm.minute >= h.w_start), 0) AS actual,
+               coalesce(sum(sm.ad_spend) FILTER (WHERE sm.minute >= h.w_start), 0) AS ad_spend
+        FROM merchants_sessionminute sm
+        WHERE sm.session_id = h.id AND sm.minute >= h.p_start AND sm.minute < h.w_end
+          AND (sm.minute < h.w_start OR NOT coalesce(h.ranges @> sm.minute, false))
+    ) y
+) x
+LEFT JOIN prof_arrays pa ON pa.key_id = h.key_id
 ORDER BY h.merchant_id, h.w_start, h.id
 """
 
