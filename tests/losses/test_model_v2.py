@@ -1,5 +1,6 @@
 """Loss model v2 (the active default): its properties on constructed data, on PostgreSQL."""
 
+import json
 import random
 from datetime import timedelta
 from decimal import Decimal
@@ -239,3 +240,30 @@ def test_half_cent_rounds_up_once():
     assert round_cents(Fraction(3, 10) * Fraction(22, 10) / 12) == D("0.06")  # 0.055 exactly
     assert round_cents(Fraction(1, 200)) == D("0.01")
     assert round_cents(Fraction(1, 201)) == D("0.00")
+
+
+def test_backtest_losses_on_own_data(f, capsys):
+    """Placebo windows on unaffected sessions pay (almost) nothing; a synthetic full outage is found."""
+    rng = random.Random(11)
+    noise = sim.Noise(minute=0.2, drift=0.01)
+    m = f.merchant("bt")
+    history(f, m, days=8, rng=rng, noise=noise)
+    touched = put(f, m, "touched", T0 - OFFSET * MIN, sim.curve(rng, LENGTH, 100.0, SHAPE, noise))
+    f.incident()  # hits "touched": it is left out of the backtest
+    other = f.merchant("other")
+    history(f, other, days=2, values=clean())
+    call_command("backtest_losses", "--merchant", "bt", "--days", "60", "--json")
+    result = json.loads(capsys.readouterr().out)
+    assert result["policy_version"] == 2 and result["merchants"] == 1
+    placebo, full = result["placebo"], result["outage_factor_0"]
+    assert placebo["windows"] == full["windows"] == 8 * 3  # windows at 60, 90 and 120 minutes
+    assert D(placebo["true_gmv"]) == 0
+    assert D(placebo["payout_share_of_window_gmv"]) <= D("0.02")
+    assert abs(D(full["bias"])) <= D("0.10")
+    assert D(full["interval_coverage"]) >= D("0.75")
+    assert touched.external_id not in json.dumps(result)
+    call_command("backtest_losses", "--days", "60")
+    text = capsys.readouterr().out
+    assert "placebo: " in text and "2 merchants" in text
+    with pytest.raises(Exception, match="no merchant nope"):
+        call_command("backtest_losses", "--merchant", "nope")
