@@ -1,21 +1,22 @@
 """Loss model v2: net shortfall over the affected window against the session's own profile.
 
-Per hit session, with P its pre-incident minutes and W its affected window (both as minutes of
-the session, counted from its start):
+Per hit session, with W its affected window and P its level minutes (the minutes of the
+``pre_incident_window_minutes`` before the incident and, when the session went on, the first 30
+minutes after W), all as minutes of the session counted from its start:
 
     expected E = A(P) × S(W) / S(P)          (``profile_scaled``)
     net shortfall = E − A(W)                  (make-up sales inside W offset the dip)
 
 where A is this session's GMV and S the summed GMV of the merchant's *profile sessions* at the
 same minutes of their own sessions: its other sessions that started in the previous
-``historical_days`` days, lasted past W and had no minute in P or W hit by any incident. The
+``historical_days`` days, lasted past P and had no minute in P or W hit by any incident. The
 ratio follows the session's shape (ramp, flash-sale spikes, ramp-down) and its level on the
-day (a promotion day lifts P and W alike). Fallbacks, in order: without ``pre_incident_min``
-pre-incident minutes, E = S(W) / n × D (``profile``: the profile's mean, times the platform
-factor D = GMV per session-minute during W of sessions no incident touched that started within
-15 minutes of this one, over the same on each of the previous 7 days); without
-``profile_min_sessions`` profile sessions, E = mean GMV of P's minutes with data × |W|
-(``pre_incident``); else ``insufficient_data``.
+day (a promotion day lifts P and W alike). Fallbacks, in order: with fewer than
+``pre_incident_min_minutes`` minutes with data in P, E = S(W) / n × D (``profile``: the
+profile's mean, times the platform factor D = GMV per session-minute during W of sessions no
+incident touched that started within 15 minutes of this one, over the same merchants' on each
+of the previous 7 days); without ``profile_min_sessions`` profile sessions, E = mean GMV of P's
+minutes with data × |W| (``pre_incident``); else ``insufficient_data``.
 
 The 90 % interval comes from placebo windows: the same predictor applied to each profile
 session at the same minutes (the others as its profile) gives its relative error r; the
@@ -43,6 +44,7 @@ from .aggregates import MINUTE, Window, floor_minute
 
 ZERO = Decimal(0)
 CALIBRATION_DAYS = 7
+POST_MINUTES = 30  # level minutes after the affected window (Q), when the session went on
 # Two-sided 90 % Student t quantiles by degrees of freedom (n placebo windows); 1.645 beyond.
 T90 = {
     2: "2.920",
@@ -191,7 +193,8 @@ hit AS (
            date_trunc('minute', s.started_at, 'UTC') AS s_start,
            date_trunc('minute', greatest(s.started_at, %(start)s), 'UTC') AS w_start,
            date_trunc('minute', least(coalesce(s.ended_at, %(end)s), %(end)s) - interval '1 microsecond', 'UTC')
-               + interval '1 minute' AS w_end
+               + interval '1 minute' AS w_end,
+           date_trunc('minute', coalesce(s.ended_at, %(now)s), 'UTC') AS s_end
     FROM merchants_livesession s
     WHERE s.service_code = %(service)s AND s.region_code = ANY(%(regions)s)
       AND s.started_at < %(end)s AND (s.ended_at IS NULL OR s.ended_at > %(start)s)
@@ -217,13 +220,16 @@ hit2 AS (
     -- Sessions of one merchant that started in the same minute share their profile sums (key_id).
     SELECT h.*, cr.ranges,
            least(greatest(h.s_start, %(pre_start)s), %(start_minute)s) AS p_start,
+           greatest(h.w_end, least(h.w_end + %(post)s, h.s_end, %(now_minute)s)) AS q_end,
            dense_rank() OVER (
-               ORDER BY h.merchant_id, h.s_start, h.w_start, h.w_end, CASE WHEN cr.ranges IS NULL THEN 0 ELSE h.id END
+               ORDER BY h.merchant_id, h.s_start, h.w_start, h.w_end,
+                        greatest(h.w_end, least(h.w_end + %(post)s, h.s_end, %(now_minute)s)),
+                        CASE WHEN cr.ranges IS NULL THEN 0 ELSE h.id END
            ) AS key_id
     FROM hit h LEFT JOIN claimed_ranges cr ON cr.session_id = h.id
 ),
 keys AS (
-    SELECT DISTINCT ON (key_id) key_id, merchant_id, s_start, p_start, w_start, w_end, ranges
+    SELECT DISTINCT ON (key_id) key_id, merchant_id, s_start, p_start, w_start, w_end, q_end, ranges
     FROM hit2 ORDER BY key_id
 ),
 incident_ranges AS (
@@ -242,16 +248,17 @@ cand AS (
            date_trunc('minute', o.started_at, 'UTC') + (%(start_minute)s - k.s_start) AS o_p_end,
            date_trunc('minute', o.started_at, 'UTC') + (k.w_start - k.s_start) AS o_w_start,
            date_trunc('minute', o.started_at, 'UTC') + (k.w_end - k.s_start) AS o_w_end,
+           date_trunc('minute', o.started_at, 'UTC') + (k.q_end - k.s_start) AS o_q_end,
            date_trunc('minute', o.started_at, 'UTC') AS o_start
     FROM keys k
     JOIN merchants_livesession o ON o.merchant_id = k.merchant_id
     WHERE o.started_at >= %(hist_start)s AND o.started_at < %(start_minute)s
       AND o.ended_at IS NOT NULL
-      AND o.ended_at >= date_trunc('minute', o.started_at, 'UTC') + (k.w_end - k.s_start)
+      AND o.ended_at >= date_trunc('minute', o.started_at, 'UTC') + (k.q_end - k.s_start)
       AND NOT EXISTS (
           SELECT 1 FROM incident_ranges ir
           WHERE ir.service_code = o.service_code AND ir.region_code = o.region_code
-            AND ir.r_start < date_trunc('minute', o.started_at, 'UTC') + (k.w_end - k.s_start)
+            AND ir.r_start < date_trunc('minute', o.started_at, 'UTC') + (k.q_end - k.s_start)
             AND ir.r_end > date_trunc('minute', o.started_at, 'UTC') + (k.p_start - k.s_start)
       )
 ),
@@ -259,13 +266,13 @@ prof AS (
     SELECT c.key_id, c.o_id, c.o_external_id, x.a_p, x.a_w
     FROM cand c
     CROSS JOIN LATERAL (
-        SELECT coalesce(sum(sm.gmv) FILTER (WHERE sm.minute < c.o_p_end), 0) AS a_p,
+        SELECT coalesce(sum(sm.gmv) FILTER (WHERE sm.minute < c.o_p_end OR sm.minute >= c.o_w_end), 0) AS a_p,
                coalesce(sum(sm.gmv) FILTER (
-                   WHERE sm.minute >= c.o_w_start
+                   WHERE sm.minute >= c.o_w_start AND sm.minute < c.o_w_end
                      AND NOT coalesce(c.ranges @> (sm.minute - c.o_start + c.s_start), false)
                ), 0) AS a_w
         FROM merchants_sessionminute sm
-        WHERE sm.session_id = c.o_id AND sm.minute >= least(c.o_p_start, c.o_w_start) AND sm.minute < c.o_w_end
+        WHERE sm.session_id = c.o_id AND sm.minute >= least(c.o_p_start, c.o_w_start) AND sm.minute < c.o_q_end
     ) x
 ),
 prof_arrays AS (
@@ -275,7 +282,7 @@ prof_arrays AS (
 )
 SELECT h.id, h.external_id, h.merchant_id, h.s_start, h.w_start, h.w_end,
        x.window_minutes - x.excluded, x.excluded, x.with_data, x.actual, x.ad_spend,
-       (extract(epoch FROM %(start_minute)s - h.p_start) / 60)::integer, x.pre_n, x.pre_s,
+       (extract(epoch FROM %(start_minute)s - h.p_start + h.q_end - h.w_end) / 60)::integer, x.pre_n, x.pre_s,
        pa.ids, pa.a_p, pa.a_w
 FROM hit2 h
 CROSS JOIN LATERAL (
@@ -286,14 +293,15 @@ CROSS JOIN LATERAL (
                FROM unnest(h.ranges * tstzmultirange(tstzrange(h.w_start, h.w_end))) AS r
            ), 0)::integer AS excluded
     FROM (
-        SELECT count(*) FILTER (WHERE sm.minute < %(start_minute)s) AS pre_n,
-               coalesce(sum(sm.gmv) FILTER (WHERE sm.minute < %(start_minute)s), 0) AS pre_s,
-               count(*) FILTER (WHERE sm.minute >= h.w_start) AS with_data,
-               coalesce(sum(sm.gmv) FILTER (WHERE sm.minute >= h.w_start), 0) AS actual,
-               coalesce(sum(sm.ad_spend) FILTER (WHERE sm.minute >= h.w_start), 0) AS ad_spend
+        SELECT count(*) FILTER (WHERE sm.minute < %(start_minute)s OR sm.minute >= h.w_end) AS pre_n,
+               coalesce(sum(sm.gmv) FILTER (WHERE sm.minute < %(start_minute)s OR sm.minute >= h.w_end), 0) AS pre_s,
+               count(*) FILTER (WHERE sm.minute >= h.w_start AND sm.minute < h.w_end) AS with_data,
+               coalesce(sum(sm.gmv) FILTER (WHERE sm.minute >= h.w_start AND sm.minute < h.w_end), 0) AS actual,
+               coalesce(sum(sm.ad_spend) FILTER (WHERE sm.minute >= h.w_start AND sm.minute < h.w_end), 0)
+                   AS ad_spend
         FROM merchants_sessionminute sm
-        WHERE sm.session_id = h.id AND sm.minute >= h.p_start AND sm.minute < h.w_end
-          AND (sm.minute < h.w_start OR NOT coalesce(h.ranges @> sm.minute, false))
+        WHERE sm.session_id = h.id AND sm.minute >= h.p_start AND sm.minute < h.q_end
+          AND (sm.minute < h.w_start OR sm.minute >= h.w_end OR NOT coalesce(h.ranges @> sm.minute, false))
     ) y
 ) x
 LEFT JOIN prof_arrays pa ON pa.key_id = h.key_id
@@ -317,22 +325,24 @@ periods AS (
     FROM generate_series(0, %(days)s) d
 ),
 live AS (
-    -- Sessions that started within 15 minutes of the hit session, at the same clock time each day:
-    -- they are at the same point of their ramp, so the days compare like with like.
-    SELECT p.d, s.id, s.service_code, s.region_code, p.p_start, p.p_end
+    -- Untouched sessions that started within 15 minutes of the hit session, at the same clock time
+    -- each day: at the same point of their ramp. Earlier days count only merchants live today,
+    -- so the days compare the same merchants.
+    SELECT p.d, s.id, s.merchant_id, p.p_start, p.p_end
     FROM periods p JOIN merchants_livesession s
         ON s.started_at >= %(s_start)s - d * interval '1 day' - interval '15 minutes'
            AND s.started_at < %(s_start)s - d * interval '1 day' + interval '16 minutes'
            AND (s.ended_at IS NULL OR s.ended_at > p.p_start)
+    WHERE NOT EXISTS (
+        SELECT 1 FROM incident_ranges ir
+        WHERE ir.service_code = s.service_code AND ir.region_code = s.region_code
+          AND ir.r_start < p.p_end AND ir.r_end > p.p_start
+    )
 )
 SELECT (l.d = 0) AS today, count(sm.*), coalesce(sum(sm.gmv), 0)
 FROM live l JOIN merchants_sessionminute sm
     ON sm.session_id = l.id AND sm.minute >= l.p_start AND sm.minute < l.p_end
-WHERE NOT EXISTS (
-    SELECT 1 FROM incident_ranges ir
-    WHERE ir.service_code = l.service_code AND ir.region_code = l.region_code
-      AND ir.r_start < l.p_end AND ir.r_end > l.p_start
-)
+WHERE l.merchant_id IN (SELECT merchant_id FROM live WHERE d = 0)
 GROUP BY (l.d = 0)
 """
 
@@ -351,6 +361,8 @@ def _params(w: Window) -> dict:
         "pre_start": start_minute - w.pre_minutes * MINUTE,
         "hist_start": start_minute - timedelta(days=w.hist_days),
         "only": w.session_ids,
+        "post": POST_MINUTES * MINUTE,
+        "now_minute": floor_minute(w.now),
     }
 
 
@@ -380,7 +392,7 @@ def calibration(w: Window, s_start: datetime, w_start: datetime, w_end: datetime
     from .aggregates import _incident_ranges
 
     ranges = _incident_ranges(w, w_start - timedelta(days=CALIBRATION_DAYS), w_end)
-    today, before = [0, ZERO], [0, ZERO]
+    live = []
     for d in range(CALIBRATION_DAYS + 1):
         a, b = w_start - timedelta(days=d), w_end - timedelta(days=d)
         near = s_start - timedelta(days=d)
@@ -388,14 +400,17 @@ def calibration(w: Window, s_start: datetime, w_start: datetime, w_end: datetime
             started_at__gte=near - 15 * MINUTE, started_at__lt=near + 16 * MINUTE
         ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=a))
         for s in sessions:
-            if any(s.service_code == rs and s.region_code == rr and ra < b and rb > a for rs, rr, ra, rb in ranges):
-                continue
-            for gmv in SessionMinute.objects.filter(session=s, minute__gte=a, minute__lt=b).values_list(
-                "gmv", flat=True
-            ):
-                target = today if d == 0 else before
-                target[0] += 1
-                target[1] += gmv
+            if not any(s.service_code == rs and s.region_code == rr and ra < b and rb > a for rs, rr, ra, rb in ranges):
+                live.append((d, s, a, b))
+    merchants_today = {s.merchant_id for d, s, _, _ in live if d == 0}
+    today, before = [0, ZERO], [0, ZERO]
+    for d, s, a, b in live:
+        if s.merchant_id not in merchants_today:
+            continue
+        target = today if d == 0 else before
+        for gmv in SessionMinute.objects.filter(session=s, minute__gte=a, minute__lt=b).values_list("gmv", flat=True):
+            target[0] += 1
+            target[1] += gmv
     return _factor(tuple(today), tuple(before))
 
 
@@ -460,6 +475,8 @@ def sums_portable(w: Window) -> list[SessionSums]:
         w_start = floor_minute(max(s.started_at, w.start))
         w_end = floor_minute(min(s.ended_at or w.end, w.end) - timedelta(microseconds=1)) + MINUTE
         p_start = min(max(s_start, pre_start), start_minute)
+        s_end = floor_minute(s.ended_at or w.now)
+        q_end = max(w_end, min(w_end + POST_MINUTES * MINUTE, s_end, floor_minute(w.now)))
         cl = claimed.get(s.id, [])
 
         def is_claimed(minute, cl=cl):
@@ -477,7 +494,7 @@ def sums_portable(w: Window) -> list[SessionSums]:
             with_data=0,
             actual=ZERO,
             ad_spend=ZERO,
-            pre_minutes=int((start_minute - p_start) / MINUTE),
+            pre_minutes=int((start_minute - p_start + q_end - w_end) / MINUTE),
             pre_n=0,
             pre_s=ZERO,
         )
@@ -489,9 +506,9 @@ def sums_portable(w: Window) -> list[SessionSums]:
                 sums.affected += 1
             minute += MINUTE
         for minute, gmv, ad in SessionMinute.objects.filter(
-            session_id=s.id, minute__gte=p_start, minute__lt=w_end
+            session_id=s.id, minute__gte=p_start, minute__lt=q_end
         ).values_list("minute", "gmv", "ad_spend"):
-            if minute < start_minute:
+            if minute < start_minute or minute >= w_end:
                 sums.pre_n += 1
                 sums.pre_s += gmv
             elif minute >= w_start and not is_claimed(minute):
@@ -503,7 +520,7 @@ def sums_portable(w: Window) -> list[SessionSums]:
         ).order_by("id")
         for o in others:
             o_start = floor_minute(o.started_at)
-            a, b = o_start + (p_start - s_start), o_start + (w_end - s_start)
+            a, b = o_start + (p_start - s_start), o_start + (q_end - s_start)
             if o.ended_at < b:
                 continue
             if any(o.service_code == rs and o.region_code == rr and ra < b and rb > a for rs, rr, ra, rb in ranges):
@@ -512,7 +529,7 @@ def sums_portable(w: Window) -> list[SessionSums]:
             for minute, gmv in SessionMinute.objects.filter(
                 session_id=o.id, minute__gte=min(a, o_start + (w_start - s_start)), minute__lt=b
             ).values_list("minute", "gmv"):
-                if minute < o_start + (start_minute - s_start):
+                if minute < o_start + (start_minute - s_start) or minute >= o_start + (w_end - s_start):
                     a_p += gmv
                 elif minute >= o_start + (w_start - s_start) and not is_claimed(minute - o_start + s_start):
                     a_w += gmv

@@ -132,18 +132,21 @@ def test_flat_noise_session_gets_about_zero(f, seed):
 
 
 def test_promotion_day_is_not_a_loss(f):
-    """The whole platform sells 1.6x today. With pre-incident minutes the level absorbs it; a session
-    starting at the incident is calibrated by the sessions no incident touched."""
+    """The whole platform sells 1.6x today. The session's own level minutes absorb it (before the
+    incident, or after the window for a session that starts with the incident); a session with
+    neither is calibrated by the sessions no incident touched."""
     lifted = [v * 1.6 for v in clean()]
     m = f.merchant("hit")
     history(f, m, values=clean())
     put(f, m, "scaled", T0 - OFFSET * MIN, lifted)
-    # A second hit session of the same merchant starting with the incident: no pre-incident minutes.
-    late = f.merchant("late")
-    for d in range(1, 7):
-        put(f, late, f"late-d{d}", T0 - d * DAY, clean())
-    late_today = sim.outage(lifted, 0, 20, 0.0)
-    put(f, late, "late-today", T0, late_today)
+    truths = {}
+    for code, length in (("late", LENGTH), ("short", 30)):  # start with the incident; "short" ends with W
+        merchant = f.merchant(code)
+        for d in range(1, 7):
+            put(f, merchant, f"{code}-d{d}", T0 - d * DAY, clean())
+        today = sim.outage(lifted, 0, 20, 0.0)[:length]
+        put(f, merchant, f"{code}-today", T0, today)
+        truths[code] = sum(sim.money(v) for v in lifted[:30]) - sum(sim.money(v) for v in today[:30])
     # Untouched concurrent sessions (another region) at 1.6x today, 1.0x on earlier days.
     other = f.merchant("other")
     for d in range(0, 7):
@@ -152,11 +155,13 @@ def test_promotion_day_is_not_a_loss(f):
     scaled = by_code["hit"]["sessions"][0]
     assert scaled["baseline_method"] == "profile_scaled" and D(scaled["net_shortfall"]) == 0
     assert by_code["hit"]["compensation"] == "0.00"
-    line = by_code["late"]["sessions"][0]
-    assert line["baseline_method"] == "profile"
-    assert D(line["calibration"]) == D("1.6")
-    truth = sum(sim.money(v) for v in lifted[:30]) - sum(sim.money(v) for v in late_today[:30])
-    assert abs(D(line["net_shortfall"]) - truth) <= D("0.01")
+    late = by_code["late"]["sessions"][0]
+    assert late["baseline_method"] == "profile_scaled"
+    assert abs(D(late["net_shortfall"]) - truths["late"]) <= D("0.01")
+    short = by_code["short"]["sessions"][0]
+    assert short["baseline_method"] == "profile"
+    assert D(short["calibration"]) == D("1.6")
+    assert abs(D(short["net_shortfall"]) - truths["short"]) <= D("0.01")
 
 
 def _simulated_platform(f, seed, merchants):
