@@ -20,8 +20,10 @@ minutes with data × |W| (``pre_incident``); else ``insufficient_data``.
 
 The 90 % interval comes from placebo windows: the same predictor applied to each profile
 session at the same minutes (the others as its profile) gives its relative error r; the
-half-width is h = t(n) × √(Σr²/n) × √(1 + 1/n) of E. A shortfall not above h × E is
-``within_noise``: it pays 0 (the merchant may still file with evidence).
+half-width is t₉₀(n) × s × E with s = √(Σr²/n) × √(1 + 1/n) (two-sided 90 % Student t, n
+placebo windows). A shortfall not above t(n) × s × E with the *one-sided* 90 % quantile (what 1
+unaffected window in 10 reaches by chance) is ``within_noise``: it pays 0 (the merchant may
+still file with evidence).
 
 Heavy sums run in one PostgreSQL query (:data:`SQL`); :func:`sums_portable` computes the same
 with the ORM for the SQLite demo. All arithmetic on money is exact (``Fraction``); the
@@ -63,12 +65,38 @@ T90 = {
 }
 
 
-def t90(n: int) -> Decimal:
-    best = "1.645"
-    for df, value in sorted(T90.items(), reverse=True):
+# One-sided 90 % quantiles (the noise band: a shortfall 1 unaffected window in 10 reaches by chance).
+T90_ONE_SIDED = {
+    2: "1.886",
+    3: "1.638",
+    4: "1.533",
+    5: "1.476",
+    6: "1.440",
+    7: "1.415",
+    8: "1.397",
+    9: "1.383",
+    10: "1.372",
+    12: "1.356",
+    15: "1.341",
+    20: "1.325",
+    30: "1.310",
+}
+
+
+def _quantile(table: dict, n: int, beyond: str) -> Decimal:
+    best = beyond
+    for df, value in sorted(table.items(), reverse=True):
         if n <= df:
             best = value
     return Decimal(best)
+
+
+def t90(n: int) -> Decimal:
+    return _quantile(T90, n, "1.645")
+
+
+def t90_one_sided(n: int) -> Decimal:
+    return _quantile(T90_ONE_SIDED, n, "1.282")
 
 
 @dataclass
@@ -115,14 +143,13 @@ class V2Line:
         return None if self.half_width is None else self.shortfall + self.half_width
 
 
-def _rms_half_width(errors: list[Fraction]) -> Fraction | None:
-    """h = t(n) × √(Σr²/n) × √(1 + 1/n), as a fraction of E (square root in Decimal)."""
+def _spread(errors: list[Fraction]) -> Decimal | None:
+    """√(Σr²/n) × √(1 + 1/n): the predictor's relative error on a new window (square root in Decimal)."""
     n = len(errors)
     if n < 2:
         return None
     mean_sq = sum((e * e for e in errors), Fraction(0)) / n
-    spread = (Decimal(mean_sq.numerator) / Decimal(mean_sq.denominator) * (1 + Decimal(1) / n)).sqrt()
-    return Fraction(t90(n) * spread)
+    return (Decimal(mean_sq.numerator) / Decimal(mean_sq.denominator) * (1 + Decimal(1) / n)).sqrt()
 
 
 def placebo_errors(method: str, profile: list[tuple[str, Decimal, Decimal]]) -> list[Fraction]:
@@ -150,7 +177,7 @@ def line(sums: SessionSums, *, margin: Decimal, pre_min: int, profile_min: int) 
     profile = sums.profile if len(sums.profile) >= profile_min else []
     sp = sum((Fraction(p) for _, p, _ in profile), Fraction(0))
     sw = sum((Fraction(w) for _, _, w in profile), Fraction(0))
-    half = None
+    half = noise = None
     errors: list[Fraction] = []
     if profile and sums.pre_n >= pre_min and sp > 0:
         method = "profile_scaled"
@@ -166,10 +193,12 @@ def line(sums: SessionSums, *, margin: Decimal, pre_min: int, profile_min: int) 
         expected = Fraction(0)
     if method in {"profile_scaled", "profile"}:
         errors = placebo_errors(method, profile)
-        relative = _rms_half_width(errors)
-        half = relative * expected if relative is not None else None
+        spread = _spread(errors)
+        if spread is not None:
+            half = Fraction(t90(len(errors)) * spread) * expected
+            noise = Fraction(t90_one_sided(len(errors)) * spread) * expected
     shortfall = expected - Fraction(sums.actual)
-    within_noise = half is not None and 0 < shortfall <= half
+    within_noise = noise is not None and 0 < shortfall <= noise
     paid = shortfall if shortfall > 0 and not within_noise else Fraction(0)
     wasted = Fraction(sums.ad_spend) * paid / expected if expected > 0 else Fraction(0)
     return V2Line(
@@ -228,7 +257,7 @@ hit2 AS (
            ) AS key_id
     FROM hit h LEFT JOIN claimed_ranges cr ON cr.session_id = h.id
 ),
-keys AS (
+keys AS MATERIALIZED (
     SELECT DISTINCT ON (key_id) key_id, merchant_id, s_start, p_start, w_start, w_end, q_end, ranges
     FROM hit2 ORDER BY key_id
 ),
@@ -275,7 +304,7 @@ prof AS (
         WHERE sm.session_id = c.o_id AND sm.minute >= least(c.o_p_start, c.o_w_start) AND sm.minute < c.o_q_end
     ) x
 ),
-prof_arrays AS (
+prof_arrays AS MATERIALIZED (
     SELECT key_id, array_agg(o_external_id ORDER BY o_id) AS ids,
            array_agg(a_p ORDER BY o_id) AS a_p, array_agg(a_w ORDER BY o_id) AS a_w
     FROM prof GROUP BY key_id

@@ -16,7 +16,6 @@ def publish_v2(apps, schema_editor):
         values = {f.attname: getattr(base, f.attname) for f in base._meta.concrete_fields if f.name not in skip}
     values.update(
         loss_model=2,
-        pre_incident_window_minutes=60,
         notes="Net shortfall over the affected window against the merchant's session profile.",
     )
     CompensationPolicy.objects.filter(is_active=True).update(is_active=False)
