@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/claims_loss .venv/bin/python bench/bench_loss_accuracy.py
 
-Per seed: 64 merchants, each with its own session shape (ramp-up, a flash sale every 20–40
+Per seed: 128 merchants, each with its own session shape (ramp-up, a flash sale every 20–40
 minutes, ramp-down), level, one session a day for the previous 10 days and one today. Today is a
 platform-wide promotion day (every session sells 1.5×). Four regions: an incident that changed
 nothing hits cn-east (placebo), a full outage (GMV 0 for 20 minutes, then 15 % of the lost GMV
@@ -28,7 +28,7 @@ from losses.engine import compute
 from merchants.models import LiveSession, Merchant, SessionMinute
 
 SEEDS = (1, 2, 3, 4)
-MERCHANTS, DAYS = 64, 10
+MERCHANTS, DAYS = 128, 10
 TODAY = datetime(2026, 11, 20, tzinfo=UTC)
 INCIDENT_AT = TODAY + timedelta(hours=20, minutes=30)
 OUTAGE, TAIL = 20, 10
@@ -166,15 +166,17 @@ def main():
 
     print(f"{len(SEEDS)} seeds x {MERCHANTS} merchants, {DAYS} days of history, promotion day x{PROMOTION}")
     print(f"v2 counterfactual methods used: {methods}")
-    print(f"{'':34}{'policy v1':>22}{'policy v2':>22}")
+    print(f"{'':38}{'policy v1: seeds':>20}{'all':>9}{'policy v2: seeds':>22}{'all':>9}")
     for kind in ("placebo", "full outage", "partial outage"):
         for label, fn in metrics(kind):
             cells = []
             for version in (1, 2):
                 per_seed = [fn(rows) for rows in stats[version][kind].values()]
                 per_seed = [v for v in per_seed if v is not None]
+                pooled = fn([row for rows in stats[version][kind].values() for row in rows])
                 cells.append(f"{pct(min(per_seed))} .. {pct(max(per_seed))}" if per_seed else "n/a")
-            print(f"{kind + ': ' + label:34}{cells[0]:>22}{cells[1]:>22}")
+                cells.append(pct(pooled) if pooled is not None else "n/a")
+            print(f"{kind + ': ' + label:38}{cells[0]:>20}{cells[1]:>9}{cells[2]:>22}{cells[3]:>9}")
     covered = total = 0
     for kind_rows in stats[2].values():
         for rows in kind_rows.values():
