@@ -283,3 +283,35 @@ def test_backtest_losses_on_own_data(f, capsys):
     assert "placebo: " in text and "2 merchants" in text
     with pytest.raises(Exception, match="no merchant nope"):
         call_command("backtest_losses", "--merchant", "nope")
+
+
+def test_portable_path_matches_postgresql(f):
+    """The SQLite demo computes the same v2 sums with the ORM: profiles, level minutes before and
+    after the window, minutes held by an earlier incident, a session starting inside the incident."""
+    from losses.engine import window_for
+    from losses.model_v2 import session_sums, sums_portable
+    from losses.policy import active_policy
+
+    rng = random.Random(5)
+    noise = sim.Noise(minute=0.2, drift=0.01)
+    a, b = f.merchant("a"), f.merchant("b")
+    history(f, a, days=4, rng=rng, noise=noise)
+    history(f, b, days=3, rng=rng, noise=noise, region="cn-north")
+    put(f, a, "A1", T0 - OFFSET * MIN, sim.outage(clean(), OFFSET, 20, 0.3))
+    put(f, a, "A2", T0 + 3 * MIN, clean()[:60])  # starts inside the incident
+    put(f, b, "B1", T0 - OFFSET * MIN, clean(), region="cn-north")
+    f.incident(T0 - timedelta(days=2) - OFFSET * MIN, T0 - timedelta(days=2) - 80 * MIN)  # a-d2's start only
+    f.incident(T0 - timedelta(days=3) + 10 * MIN, T0 - timedelta(days=3) + 15 * MIN)  # inside a-d3's window
+    earlier = f.incident(T0 - 20 * MIN, T0 + 5 * MIN, regions=("cn-north",))
+    assess_incident(earlier, now=T0 + timedelta(hours=1))  # holds part of B1's window
+    incident = f.incident(T0, T0 + 20 * MIN, regions=("cn-east", "cn-north"))
+    window = window_for(incident, active_policy(), now=T0 + timedelta(hours=3))
+    sql = session_sums(window, pre_min=10)
+    portable = sums_portable(window)
+    for s in portable:
+        s.calibration = next(x.calibration for x in sql if x.session_id == s.session_id)
+    assert [s.external_id for s in sql] == ["A1", "A2", "B1"]
+    assert sql == portable
+    by_id = {s.external_id: s for s in sql}
+    assert [p[0] for p in by_id["A1"].profile] == ["a-d1", "a-d2", "a-d4"]
+    assert by_id["B1"].excluded == 15 and by_id["A2"].pre_n == 30
