@@ -148,16 +148,17 @@ def current_assessment(claim):
 
 def breakdown(claim):
     """The loss per hit session, each with its chart (actual GMV per minute, baseline, outage shaded)."""
-    from losses.selectors import gmv_chart_series
+    from losses.selectors import explanation, gmv_chart_series
 
     assessment = current_assessment(claim)
     if assessment is None:
         return {"assessment": None, "lines": []}
+    explain = explanation(assessment)
     lines = []
-    for line in assessment.lines.all():
-        series = gmv_chart_series(line, claim.incident)
-        lines.append({"line": line, "chart": charts.svg_chart(series)})
-    return {"assessment": assessment, "lines": lines}
+    for row in explain["lines"]:
+        series = gmv_chart_series(row["line"], claim.incident)
+        lines.append({"line": row["line"], "x": row, "chart": charts.svg_chart(series)})
+    return {"assessment": assessment, "lines": lines, "explain": explain}
 
 
 def incident_facts(incident) -> dict[str, str]:

@@ -80,3 +80,13 @@ class Factory:
 @pytest.fixture
 def f(world):
     return Factory(world)
+
+
+@pytest.fixture
+def v1_active(db):
+    """Make policy version 1 (loss model v1) the active one: these tests pin v1's published rules,
+    which stay reproducible for every assessment that used them."""
+    from losses.models import CompensationPolicy
+
+    CompensationPolicy.objects.update(is_active=False)
+    CompensationPolicy.objects.filter(version=1).update(is_active=True)

@@ -148,7 +148,14 @@ def test_claim_statement_text_pages_and_png(claims, finance):
         "与指标一致",
         f"{assessment.compensation:,.2f} CNY",
         "银行-001",
-        "每分钟实际 GMV 与基线",
+        "每分钟实际 GMV 与预期",  # loss model v2: the expected curve, not a flat baseline
+        "净缺口",
+        "5,000.00",  # expected: 100/min before and after, over the 50 affected minutes
+        "1,800.00",  # actual: 40 minutes at 20, 10 at 100
+        "3,200.00",  # net shortfall = expected − actual
+        "= 赔偿 Compensation",
+        "960.00",  # lost profit: 3,200.00 × 30 %
+        "992.00",  # + 32.00 wasted ad spend (50 × 1.00 × 3,200 / 5,000), × 100 %
     ]:
         assert expected in text, expected
     assert "第 1 / " in text  # page footer
