@@ -7,8 +7,7 @@ import pytest
 from claims.models import Claim, ClaimState
 from claims.recompute import sync_incident_claims
 from tests.conftest import browser_login
-
-from .conftest import hit, make_incident
+from tests.factories import IncidentFactory, hit_session
 
 
 def as_user(browser, live_server, username, *, width=1280, height=900):
@@ -29,8 +28,8 @@ def test_claim_main_path_in_the_browser(
     browser, live_server, screenshot, merchant, merchant_user, support_user, support_user_2, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
-    incident = make_incident("BR-1")
-    hit(incident, merchant, sid="LS-BROWSER")
+    incident = IncidentFactory(external_id="BR-1")
+    hit_session(incident, merchant, sid="LS-BROWSER")
     sync_incident_claims(incident)
     claim = Claim.objects.get(incident=incident)
     computed = claim.computed_amount

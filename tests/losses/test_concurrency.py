@@ -9,13 +9,13 @@ from django.db import connection
 from losses import engine
 from losses.models import LossAssessment
 
-from .conftest import MIN, T0, Factory
+from .conftest import MIN, T0, LossData
 from .test_engine import standard_session
 
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_assessments_of_overlapping_incidents_do_not_share_minutes(world, monkeypatch):
-    f = Factory(world)
+    f = LossData(world)
     standard_session(f, f.merchant())  # T0-60 .. T0+60
     first = f.incident(T0, T0 + 20 * MIN)  # window [T0, T0+30)
     second = f.incident(T0 + 10 * MIN, T0 + 40 * MIN)  # window [T0+10, T0+50)

@@ -9,8 +9,7 @@ from settlements.models import BatchState, DocumentKind, SettlementBatch
 from settlements.services import documents as ds
 from settlements.services import settlements as st
 from tests.conftest import browser_login
-
-from .conftest import Claims
+from tests.factories import Claims
 
 
 @pytest.mark.django_db
@@ -110,7 +109,7 @@ def test_api_settlement_cycle(api_client, claims, finance):
 
 @pytest.mark.browser
 def test_finance_browser_batch_flow(page, make_user, screenshot, tmp_path):
-    claims = Claims(make_user)
+    claims = Claims()
     a = claims.accepted("1200.00")
     b = claims.accepted("80.55", merchant=claims.merchant("silk", "丝绸之路"))
     make_user("fay-finance", "finance")
@@ -315,7 +314,7 @@ def test_finance_batch_page_in_chinese_on_a_phone(browser, live_server, make_use
     from settlements import views
 
     monkeypatch.setattr(views, "EVENTS_PER_PAGE", 4)
-    claims = Claims(make_user)
+    claims = Claims()
     finance = make_user("fay-finance", "finance")
     paid = claims.accepted("1200.00")
     failed = claims.accepted("80.55", merchant=claims.merchant("silk", "丝绸之路"))
