@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import io
+import re
 
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,9 @@ MAGIC_KINDS = {
     "image/jpeg": ("jpeg", "image/jpeg"),
 }
 EXTENSIONS = {"pdf": ".pdf", "png": ".png", "jpeg": ".jpg", "csv": ".csv"}
+# A tag, comment, doctype or XML declaration: "<svg", "</", "<!--", "<?xml". An SVG or HTML
+# page can be shaped like a two-column CSV; a browser that sniffs it would run its script.
+MARKUP = re.compile(r"<[A-Za-z!?/]")
 
 
 def _looks_like_csv(data: bytes) -> bool:
@@ -55,6 +59,8 @@ def inspect(upload) -> dict:
             raise InvalidInput(_("Only PDF, PNG, JPEG or CSV files are accepted."), code="bad_type")
         kind, content_type = MAGIC_KINDS[guess.mime]
     elif _looks_like_csv(data):
+        if MARKUP.search(data.decode("utf-8-sig")):
+            raise InvalidInput(_("A CSV file may not contain markup (HTML, SVG or XML tags)."), code="markup")
         kind, content_type = "csv", "text/csv"
     else:
         raise InvalidInput(_("Only PDF, PNG, JPEG or CSV files are accepted."), code="bad_type")

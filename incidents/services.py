@@ -5,6 +5,7 @@ so each one lands in the ``IncidentUpdate`` timeline and in django-fsm-log.
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -302,10 +303,11 @@ def verify_webhook(source_name: str, timestamp: str, signature: str, body: bytes
     expected = webhook_signature(source.secret, timestamp, body)
     if not hmac.compare_digest(expected, signature.strip()):
         raise WebhookRejected("bad signature")
-    try:
-        sent = int(timestamp)
-    except ValueError as exc:
-        raise WebhookRejected("timestamp must be Unix seconds") from exc
+    # ASCII digits only, at most 12 of them: int() would also take "１０", "+1_0" or 400 digits,
+    # and the latter overflows the float comparison below.
+    if not re.fullmatch(r"[0-9]{1,12}", timestamp.strip()):
+        raise WebhookRejected("timestamp must be Unix seconds")
+    sent = int(timestamp)
     now = now or timezone.now()
     if abs(now.timestamp() - sent) > settings.INCIDENT_WEBHOOK_TOLERANCE_SECONDS:
         raise WebhookRejected("timestamp too far from now")

@@ -34,6 +34,8 @@ class ImportResultSerializer(serializers.Serializer):
 
 
 class ImportErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
     line = serializers.IntegerField()
     column = serializers.CharField()
     error = serializers.CharField()

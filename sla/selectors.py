@@ -254,9 +254,7 @@ def warning_claims():
 
 def claim_history(claim):
     """The transitions of a credit claim (who, when, why), oldest first."""
-    from django_fsm_log.models import StateLog
-
-    return list(StateLog.objects.for_(claim).select_related("by").order_by("timestamp", "id"))
+    return list(claim.events.select_related("actor").order_by("at", "id"))
 
 
 def evaluations_for_incident(incident) -> list[SLAEvaluation]:

@@ -5,13 +5,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_fsm_log.models import StateLog
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 
 from incidents.models import Impact, Provider, Service
 
-from .models import ProviderCreditClaim, SLAContract, SLAEvaluation
+from .models import ProviderCreditClaim, ProviderCreditClaimEvent, SLAContract, SLAEvaluation
 
 
 class SLAContractSerializer(serializers.ModelSerializer):
@@ -69,12 +68,12 @@ class SLAEvaluationDetailSerializer(SLAEvaluationSerializer):
         read_only_fields = fields
 
 
-class StateLogSerializer(serializers.ModelSerializer):
-    by = serializers.CharField(source="by.username", default=None, read_only=True)
+class CreditClaimEventSerializer(serializers.ModelSerializer):
+    by = serializers.CharField(source="actor.username", default=None, read_only=True)
 
     class Meta:
-        model = StateLog
-        fields = ["timestamp", "source_state", "state", "transition", "by", "description"]
+        model = ProviderCreditClaimEvent
+        fields = ["at", "action", "from_state", "to_state", "by", "message", "reference", "amount"]
 
 
 class ProviderCreditClaimSerializer(serializers.ModelSerializer):
@@ -118,8 +117,8 @@ class ProviderCreditClaimDetailSerializer(ProviderCreditClaimSerializer):
         read_only_fields = fields
 
     def get_history(self, obj) -> list[dict]:
-        logs = StateLog.objects.for_(obj).select_related("by").order_by("timestamp", "id")
-        return StateLogSerializer(logs, many=True).data
+        events = obj.events.select_related("actor").order_by("at", "id")
+        return CreditClaimEventSerializer(events, many=True).data
 
 
 class CorrectionSerializer(serializers.Serializer):
@@ -127,17 +126,26 @@ class CorrectionSerializer(serializers.Serializer):
 
 
 class FileSerializer(serializers.Serializer):
+    """The same rule as the page: the provider's reference, and the amount the filer saw (a stale
+    amount is refused rather than filed)."""
+
+    provider_reference = serializers.CharField(max_length=120)
+    amount_claimed = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class AcknowledgeSerializer(serializers.Serializer):
     provider_reference = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class CreditSerializer(serializers.Serializer):
     amount_received = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
-    description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class RejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    message = serializers.CharField(max_length=2000, help_text="The provider's reason.")
 
 
 # --- The contracts import (a JSON list of contracts) ----------------------------------------

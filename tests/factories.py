@@ -303,7 +303,7 @@ class Flow:
 class Claims:
     """Claims of several merchants in a given state, each merchant with its own user (finance tests)."""
 
-    def __init__(self):
+    def __init__(self, make_user=None):  # make_user: accepted for the tests written before the factories
         self.support = UserFactory(username="sam-support", roles=["support"])
         self.support2 = UserFactory(username="sue-support", roles=["support"])
         self._users = {}
@@ -323,13 +323,8 @@ class Claims:
     @staticmethod
     def incident(start=datetime(2026, 11, 2, 4, 0, tzinfo=UTC), minutes=40, **kwargs):
         """The bilingual outage the statements print (12:00 in Shanghai, 40 minutes)."""
-        return IncidentFactory(
-            service=ServiceFactory(name="RTC video 实时视频"),
-            title="视频推流中断 Video ingest outage",
-            started_at=start,
-            minutes=minutes,
-            **kwargs,
-        )
+        kwargs.setdefault("service", ServiceFactory(name="RTC video 实时视频"))
+        return IncidentFactory(title="视频推流中断 Video ingest outage", started_at=start, minutes=minutes, **kwargs)
 
     def proposed(self, amount="1200.00", merchant=None, incident=None):
         merchant = merchant or self.merchant()

@@ -14,7 +14,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import DateTimeField, OuterRef, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,9 +21,10 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
 from claims import services as workflow
-from claims.models import Claim, ClaimEvent, ClaimState
+from claims.models import Claim, ClaimState
 from core.csv import CsvReader, CsvRejected, FileTooLarge, NotCsvText, check_upload
 from core.errors import RowError
+from merchants.selectors import merchant_ids_for_user
 
 from ..models import (
     BatchState,
@@ -34,7 +34,8 @@ from ..models import (
     SettlementEvent,
     SettlementItem,
 )
-from . import InvalidInput, StateConflict, cents, require_finance
+from ..spreadsheet import unneutralise
+from . import InvalidInput, NotPermitted, StateConflict, cents, require_finance
 
 PAYMENT_STATUSES = {"paid", "failed"}
 MAX_PAYMENT_FILE_MB = 5
@@ -46,15 +47,6 @@ OPTIONAL_COLUMNS = ["failure_reason", "batch"]
 # --- Reads used by the writes -------------------------------------------------------------
 
 
-def accepted_at_subquery():
-    return Subquery(
-        ClaimEvent.objects.filter(claim=OuterRef("pk"), action="accept")
-        .order_by("-created_at", "-id")
-        .values("created_at")[:1],
-        output_field=DateTimeField(),
-    )
-
-
 def eligible_claims(period_start: date | None = None, period_end: date | None = None):
     """Accepted claims with an amount to pay that are in no active batch item, oldest first.
 
@@ -63,7 +55,6 @@ def eligible_claims(period_start: date | None = None, period_end: date | None = 
     qs = (
         Claim.objects.filter(state=ClaimState.ACCEPTED, approved_amount__gt=0)
         .exclude(settlement_items__is_active=True)
-        .annotate(accepted_at=accepted_at_subquery())
         .annotate(accepted_on=TruncDate("accepted_at", tzinfo=timezone.get_current_timezone()))
         .select_related("merchant", "incident")
     )
@@ -138,49 +129,76 @@ def create_batch(by, *, period_start=None, period_end=None, note="") -> Settleme
     return batch
 
 
+def _refuse_own_merchants(by, claims) -> None:
+    """Finance staff never pay their own merchant: refused at add, lock, export and import alike.
+
+    Checked at every step (not only when the claim is finally settled) so that such a claim
+    never reaches a payment file, where it would block the whole import.
+    """
+    own = merchant_ids_for_user(by)
+    mine = sorted(pk for pk, merchant_id in claims if merchant_id in own)
+    if mine:
+        raise NotPermitted(
+            _("Staff cannot act on claims of a merchant they belong to: %(ids)s")
+            % {"ids": ", ".join(f"#{i}" for i in mine)},
+            code="own_merchant",
+        )
+
+
 def add_claims(batch, by, *, claim_ids=None, period_start=None, period_end=None, message="") -> list[SettlementItem]:
-    """Add eligible claims (the given ids, or all eligible of the period) to an open batch."""
+    """Add eligible claims (the given ids, or all eligible of the period) to an open batch.
+
+    The claims are locked first and their eligibility is read after the lock: a concurrent add
+    that won a claim has committed its item by then, so it is seen, and a request naming that
+    claim is refused with 409 (all or nothing) instead of answering 200 with nothing added.
+    """
     require_finance(by)
     with transaction.atomic():
         batch = _locked(batch)
         if batch.state != BatchState.OPEN:
             raise StateConflict(_("Claims can be added to an open batch only."))
-        qs = eligible_claims(period_start or batch.period_start, period_end or batch.period_end)
+        period = (period_start or batch.period_start, period_end or batch.period_end)
         if claim_ids is not None:
             try:
                 ids = {int(i) for i in claim_ids}
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise InvalidInput(_("Claims are chosen by their number."), code="bad_claim_id") from None
-            qs = qs.filter(pk__in=ids)
-            found = set(qs.values_list("pk", flat=True))
-            missing = sorted(ids - found)
-            if missing:
-                raise StateConflict(
-                    _("Not eligible (not accepted, nothing to pay, or already in a batch): %(ids)s")
-                    % {"ids": ", ".join(f"#{i}" for i in missing)},
-                    code="not_eligible",
-                )
-        # Lock the claims and re-check their state (a decision may have changed since the read above);
-        # the partial unique constraint is the guard against a claim joining two active batches at once.
+            if any(not 0 < i < 2**63 for i in ids):
+                raise InvalidInput(_("Claims are chosen by their number."), code="bad_claim_id")
+            _refuse_own_merchants(by, Claim.objects.filter(pk__in=ids).values_list("pk", "merchant_id"))
+        else:
+            ids = set(
+                eligible_claims(*period).exclude(merchant_id__in=merchant_ids_for_user(by)).values_list("pk", flat=True)
+            )
+        # Lock the claims, then read what is eligible now; the partial unique constraint stays the
+        # last guard against a claim joining two active batches at once.
+        list(Claim.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
         claims = list(
-            Claim.objects.select_for_update()
-            .filter(pk__in=list(qs.values_list("pk", flat=True)), state=ClaimState.ACCEPTED, approved_amount__gt=0)
-            .only("pk", "state", "merchant_id", "currency", "approved_amount")
-            .order_by("pk")
+            eligible_claims(*period)
+            .filter(pk__in=ids)
+            .select_related(None)
+            .values_list("pk", "merchant_id", "currency", "approved_amount")
         )
+        missing = sorted(ids - {c[0] for c in claims})
+        if claim_ids is not None and missing:
+            raise StateConflict(
+                _("Not added (not accepted, nothing to pay, or already in a batch): %(ids)s")
+                % {"ids": ", ".join(f"#{i}" for i in missing)},
+                code="not_eligible",
+            )
         try:
             with transaction.atomic():
                 items = SettlementItem.objects.bulk_create(
                     [
                         SettlementItem(
                             batch=batch,
-                            claim_id=claim.pk,
-                            merchant_id=claim.merchant_id,
-                            currency=claim.currency,
-                            amount=cents(claim.approved_amount),
+                            claim_id=pk,
+                            merchant_id=merchant_id,
+                            currency=currency,
+                            amount=cents(amount),
                             added_by=by,
                         )
-                        for claim in claims
+                        for pk, merchant_id, currency, amount in sorted(claims)
                     ]
                 )
         except IntegrityError:
@@ -239,6 +257,7 @@ def lock(batch, by, message="") -> SettlementBatch:
     with transaction.atomic():
         batch = _locked(batch)
         items = list(batch.items.filter(status=ItemStatus.PENDING).select_related("claim"))
+        _refuse_own_merchants(by, [(i.claim_id, i.merchant_id) for i in items])
         if batch.state == BatchState.OPEN and not items:
             raise StateConflict(_("Add at least one claim before locking."), code="empty")
         stale = [
@@ -268,6 +287,7 @@ def mark_exported(batch, by, sha256: str, message="") -> SettlementBatch:
             raise StateConflict(_("Lock the batch before exporting it."), code="not_locked")
         if batch.state != BatchState.LOCKED:
             return batch
+        _refuse_own_merchants(by, batch.items.filter(status=ItemStatus.PENDING).values_list("claim_id", "merchant_id"))
         before = _transition(batch, by, "mark_exported", message)
         batch.exported_at = timezone.now()
         batch.export_sha256 = sha256
@@ -351,7 +371,9 @@ def _parse(batch, data: bytes) -> tuple[list[_Row], list[RowError], int]:
             items = {i.claim_id: i for i in batch.items.exclude(status=ItemStatus.REMOVED).select_related("claim")}
             seen: dict[int, int] = {}
             for line_no, values in reader.rows():
-                cells = dict(zip(REQUIRED_COLUMNS + OPTIONAL_COLUMNS, (v.strip() for v in values), strict=True))
+                cells = dict(
+                    zip(REQUIRED_COLUMNS + OPTIONAL_COLUMNS, (unneutralise(v).strip() for v in values), strict=True)
+                )
                 if cells["batch"].upper() == "TOTAL":
                     continue  # the totals lines of our own export
                 count += 1
@@ -434,8 +456,9 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
             result.rows = previous.rows
             result.unchanged = previous.rows
             return result
-        if batch.state not in (BatchState.EXPORTED, BatchState.PAID, BatchState.PARTIALLY_PAID):
+        if batch.state not in (BatchState.EXPORTED, BatchState.PAID, BatchState.PARTIALLY_PAID, BatchState.FAILED):
             raise StateConflict(_("Export the batch before importing the payment result."))
+        _refuse_own_merchants(by, batch.items.filter(status=ItemStatus.PENDING).values_list("claim_id", "merchant_id"))
         rows, errors, count = _parse(batch, data)
         result.rows = count
         if errors:
@@ -472,6 +495,9 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
                     "f": filename,
                     "l": row.line,
                 }
+                workflow.record_payment_failure(
+                    item.claim_id, by=by, amount=item.amount, reason=item.failure_reason, batch=batch.reference
+                )
             _event(
                 batch, by, "payment", item=item, from_state=ItemStatus.PENDING, to_state=item.status, message=message
             )
@@ -497,7 +523,8 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
         )
         if batch.state == BatchState.EXPORTED and not batch.items.filter(status=ItemStatus.PENDING).exists():
             all_paid = not batch.items.filter(status=ItemStatus.FAILED).exists()
-            before = _transition(batch, by, "complete", filename, all_paid)
+            none_paid = not batch.items.filter(status=ItemStatus.PAID).exists()
+            before = _transition(batch, by, "complete", filename, all_paid, none_paid)
             batch.completed_at = now
             _save(batch)
             _event(batch, by, "complete", from_state=before, to_state=batch.state, message=filename)

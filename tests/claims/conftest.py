@@ -1,8 +1,29 @@
 """Fixtures of the claim workflow tests (built on tests.factories): a resolved incident, merchants, users, a claim."""
 
+from datetime import timedelta
+
 import pytest
 
-from tests.factories import Flow, IncidentFactory, MerchantFactory, proposed_claim
+from tests.factories import (
+    MIN,
+    PDF,
+    PNG,
+    Flow,
+    IncidentFactory,
+    MerchantFactory,
+    hit_session,
+    pdf_upload,
+    png_upload,
+    proposed_claim,
+)
+
+# The short names these tests import; the factories do the work.
+__all__ = ["PDF", "PNG", "Flow", "hit", "make_incident", "pdf_upload", "png_upload"]
+hit = hit_session
+
+
+def make_incident(external_id="INC-1", resolved_ago=timedelta(days=1), duration=timedelta(minutes=45)):
+    return IncidentFactory(external_id=external_id, resolved_ago=resolved_ago, minutes=duration / MIN)
 
 
 @pytest.fixture(autouse=True)
@@ -18,7 +39,7 @@ def role_groups(db):
 
 @pytest.fixture
 def incident(db):
-    return IncidentFactory(external_id="INC-1")
+    return make_incident()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from tests.factories import (
 
 T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)  # incident start in most tests
 
-__all__ = ["MIN", "T0", "LossData"]
+__all__ = ["MIN", "T0", "Factory"]
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def world(db):
     return {"service": service, "other_service": other_service, "regions": regions}
 
 
-class LossData:
+class Factory:
     """The factories with the defaults these tests share: ``f.incident(start, end)``, ``f.metrics(...)``."""
 
     def __init__(self, world):
@@ -63,4 +63,4 @@ class LossData:
 
 @pytest.fixture
 def f(world):
-    return LossData(world)
+    return Factory(world)

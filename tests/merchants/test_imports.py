@@ -126,11 +126,15 @@ def test_bulk_api_is_staff_only(db, api_client, make_user, support_user):
     response = api_client.post(url, MERCHANTS, content_type="text/csv")
     assert response.status_code == 200 and response.json()["created"] == 2
     bad = api_client.post(url, MERCHANTS + "x y,X,,,\n", content_type="text/csv")
-    assert bad.status_code == 400 and bad.json() == {
-        "line": 4,
-        "column": "code",
-        "error": "expected a code of letters, digits, - or _, got 'x y'",
-    }
+    assert (
+        bad.status_code == 400
+        and bad.json().items()
+        >= {
+            "line": 4,
+            "column": "code",
+            "error": "expected a code of letters, digits, - or _, got 'x y'",
+        }.items()
+    )
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("s.csv", SESSIONS.encode(), content_type="text/csv")
@@ -187,11 +191,14 @@ def test_bulk_api_checks_upload_type_and_size(db, api_client, support_user, monk
     workbook = SimpleUploadedFile("m.csv", b"PK\x03\x04" + b"\x00" * 200, content_type="text/csv")
     response = api_client.post(url, {"file": workbook}, format="multipart")
     assert response.status_code == 415
-    assert response.json() == {
-        "line": 0,
-        "column": "file",
-        "error": "expected a CSV file (UTF-8 text), got a zip file (application/zip)",
-    }
+    assert (
+        response.json().items()
+        >= {
+            "line": 0,
+            "column": "file",
+            "error": "expected a CSV file (UTF-8 text), got a zip file (application/zip)",
+        }.items()
+    )
     gbk = SimpleUploadedFile("m.csv", "code,name,timezone,margin_rate,currency\nx,茶,,,\n".encode("gbk"))
     response = api_client.post(url, {"file": gbk}, format="multipart")
     assert response.status_code == 400 and (response.json()["line"], response.json()["column"]) == (2, "name")
