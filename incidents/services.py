@@ -35,7 +35,12 @@ from .records import (
 from .signals import incident_changed
 
 # The order in which an open incident moves; voided is off to the side.
-_PROGRESS = [IncidentState.DETECTED, IncidentState.ACKNOWLEDGED, IncidentState.MITIGATED, IncidentState.RESOLVED]
+_PROGRESS: list[str] = [
+    IncidentState.DETECTED,
+    IncidentState.ACKNOWLEDGED,
+    IncidentState.MITIGATED,
+    IncidentState.RESOLVED,
+]
 _EDITABLE = ["title", "service", "impact", "cause", "started_at", "detected_at"]
 _STATE_TIMES = ["acknowledged_at", "mitigated_at", "resolved_at"]
 _ACTION_LABELS = {
