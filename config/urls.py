@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/incidents/", include("incidents.api_urls")),
+    path("api/telemetry/", include("telemetry.api_urls")),
     path("api/sla/", include("sla.api_urls")),
     path("api/merchants/", include("merchants.api_urls")),
     path("api/claims/", include("claims.api_urls")),
