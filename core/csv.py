@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from .errors import InvalidInput, PayloadTooLarge, RowError, UnsupportedMediaType
 from .uploads import Kind, read_head, sniff
 
+CsvSource = str | Path | bytes | IO[Any] | File  # a path, the bytes, or an open (uploaded) file
 NOT_A_COLUMN = "-"  # the column of errors that concern a whole row or the file's structure
 
 
@@ -113,7 +114,7 @@ class CsvReader:
 
     def __init__(
         self,
-        source: str | Path | bytes | IO[Any],
+        source: CsvSource,
         *,
         columns: Sequence[str],
         optional: Sequence[str] = (),

@@ -169,7 +169,7 @@ def _record_run(service: Service, run: Run, last_end: datetime | None, conf: Det
             resolved_at=resolved_at,
             message=f"{len(run.windows)} windows down, peak error rate {percent(run.peak_error_rate)}%",
         )
-    incident = upsert_incident(record, origin=SOURCE).incident
+    incident = upsert_incident(record=record, origin=SOURCE).incident
     peak = percent(run.peak_error_rate)
     if existing is None:
         DetectedRun.objects.create(

@@ -17,7 +17,7 @@ class CsvImportCommand(BaseCommand):
     def handle(self, *args, file, **options):
         try:
             with open(file, "rb") as stream:
-                report = type(self).importer(stream)
+                report = type(self).importer(stream=stream)
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc}") from exc
         except CsvRejected as exc:
