@@ -11,6 +11,7 @@ import os
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.db import models
@@ -290,7 +291,7 @@ class Claim(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[S.APPROVED, S.PARTIALLY_APPROVED, S.REJECTED],
         target=S.DISPUTED,
-        conditions=[lambda claim: claim.dispute_count == 0],
+        conditions=[lambda claim: cast("Claim", claim).dispute_count == 0],
     )
     def dispute(self, by=None, description=None):
         pass

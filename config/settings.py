@@ -7,6 +7,7 @@ that mode passes ``manage.py check --deploy`` without warnings.
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -311,7 +312,7 @@ CLAIMS_PROPOSAL_BATCH_SIZE = int(os.environ.get("CLAIMS_PROPOSAL_BATCH_SIZE", 50
 INCIDENT_WEBHOOK_TOLERANCE_SECONDS = 300
 # Incidents opened from telemetry (README "Provider telemetry"): a window is down above the
 # threshold with at least the minimum requests; runs of at least min_down_run_minutes open one.
-TELEMETRY_DETECTION = {
+TELEMETRY_DETECTION: dict[str, Any] = {
     "error_rate_threshold_percent": "0.4",
     "min_requests_per_window": 250,
     "min_down_run_minutes": 10,

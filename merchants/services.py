@@ -35,7 +35,7 @@ import psycopg
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from core.csv import CsvReader, CsvRejected
+from core.csv import CsvReader, CsvRejected, CsvSource
 
 from .models import LiveSession, Merchant, SessionMinute
 
@@ -73,7 +73,7 @@ class ImportResult:
         }
 
 
-def import_csv(kind: str, source) -> ImportResult:
+def import_csv(*, kind: str, source: CsvSource) -> ImportResult:
     """Import one CSV file of ``kind`` (merchants, sessions or metrics), all or nothing.
 
     ``source`` is a path, a file object or bytes. Raises :class:`core.csv.CsvRejected`.
@@ -575,7 +575,7 @@ def _import_metrics_portable(reader, header) -> ImportResult:
     return result
 
 
-def write_csv(kind: str, rows: Iterable[Iterable]) -> str:
+def write_csv(*, kind: str, rows: Iterable[Iterable]) -> str:
     """A CSV text of ``kind`` with its header (used by tests, benchmarks and the demo)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

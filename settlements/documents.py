@@ -34,7 +34,7 @@ TEMPLATE_VERSIONS = {
     DocumentKind.EVIDENCE_PACK: "evidence-3",
     DocumentKind.MONTHLY_STATEMENT: "monthly-3",
 }
-TEMPLATES = {
+TEMPLATES: dict[str, str] = {
     DocumentKind.CLAIM_STATEMENT: "documents/claim_statement.html",
     DocumentKind.EVIDENCE_PACK: "documents/evidence_pack.html",
     DocumentKind.MONTHLY_STATEMENT: "documents/monthly_statement.html",
@@ -232,7 +232,7 @@ def claim_context(claim: Claim, *, evidence=False, with_charts=True) -> dict:
         ctx["audit"] = [
             {
                 "at": clock.dt(e.created_at),
-                "who": (e.actor.get_username() if e.actor_id else "system") + f" ({e.actor_role})",
+                "who": (e.actor.get_username() if e.actor else "system") + f" ({e.actor_role})",
                 "action": e.action or e.kind,
                 "change": f"{e.from_state or '·'} → {e.to_state}" if e.to_state else "",
                 "reason": str(_label(ReasonCode.choices, e.reason_code)) if e.reason_code else "",
@@ -290,7 +290,9 @@ def monthly_context(merchant: Merchant, period: date) -> dict:
         .select_related("incident")
         .order_by("pk")
     )
-    rows, decided, paid = [], {}, {}
+    rows: list[dict] = []
+    decided: dict[str, dict[str, Decimal]] = {}
+    paid: dict[str, Decimal] = {}
     for c in claims:
         rows.append(
             {

@@ -164,15 +164,15 @@ def ledger_rows(start: date, end: date) -> Iterator[list]:
     yield LEDGER_COLUMNS
     totals: dict[str, list] = {}
     for chunk in keyset_chunks(ledger_claims(start, end)):
-        items = {}
-        for item in (
+        items: dict[int, SettlementItem] = {}
+        for candidate in (
             SettlementItem.objects.filter(claim__in=[c.pk for c in chunk])
             .exclude(status=ItemStatus.REMOVED)
             .select_related("batch")
             .order_by("pk")
         ):
-            if item.status != ItemStatus.FAILED or item.claim_id not in items:
-                items[item.claim_id] = item  # the active item wins over earlier failed ones
+            if candidate.status != ItemStatus.FAILED or candidate.claim_id not in items:
+                items[candidate.claim_id] = candidate  # the active item wins over earlier failed ones
         for claim in chunk:
             item = items.get(claim.pk)
             # A settled claim is paid, also when finance settled it outside a batch (workflow ``settle``).

@@ -231,7 +231,7 @@ def recovery_report(start: date | None = None, end: date | None = None) -> list[
 
 
 def recovery_totals(rows) -> list[dict]:
-    totals = defaultdict(lambda: defaultdict(Decimal))
+    totals: defaultdict[str, defaultdict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for r in rows:
         for f in ("paid", "credit_claimed", "credit_received", "net_cost"):
             totals[r["currency"]][f] += r[f]

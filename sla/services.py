@@ -208,7 +208,7 @@ def pairs_for_span(service_id, started_at, resolved_at, now=None, max_months: in
     ``resolved_at`` (``None``: ongoing, until now) falls in, each in its contract's time zone."""
     now = now or timezone.now()
     end_at = resolved_at or now
-    pairs = set()
+    pairs: set[tuple[str, date]] = set()
     for contract in SLAContract.objects.filter(services=service_id):
         zone = ZoneInfo(contract.timezone)
         first = started_at.astimezone(zone).date()
