@@ -43,6 +43,20 @@ KNOWN = {
 }
 
 
+MAX_INTEGER = 2**31 - 1  # the database's integer columns (version, hours, days, minutes)
+
+
+def _integer_digits(name: str) -> int:
+    """Digits before the point that the contract's column for ``name`` holds (12 for JSON values)."""
+    try:
+        column = SLAContract._meta.get_field(name)
+    except Exception:  # noqa: BLE001 (a value inside credit_tiers / recovery_targets)
+        return 12
+    if getattr(column, "max_digits", None) is None:
+        return 12
+    return column.max_digits - column.decimal_places
+
+
 class ContractImportError(ValueError):
     def __init__(self, errors: list[str]):
         self.errors = errors
@@ -81,6 +95,10 @@ class _Checker:
         if not number.is_finite():
             self.error(label, _("is not a decimal number: %(value)r") % {"value": value})
             return None
+        if number.adjusted() >= _integer_digits(name):
+            # "1e309" or twenty digits: a valid Decimal that the database column cannot hold.
+            self.error(label, _("is too large: %(value)s") % {"value": value})
+            return None
         if number.as_tuple().exponent < -places:
             self.error(
                 label, _("has more than %(places)s decimal places: %(value)s") % {"places": places, "value": value}
@@ -103,6 +121,9 @@ class _Checker:
             return None
         if value < low:
             self.error(label, _("must be at least %(low)s, got %(value)s") % {"low": low, "value": value})
+        if value > MAX_INTEGER:
+            self.error(label, _("must be at most %(high)s, got %(value)s") % {"high": MAX_INTEGER, "value": value})
+            return None
         return value
 
     def day(self, name, required=True):
