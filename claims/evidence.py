@@ -5,10 +5,10 @@ import hashlib
 import io
 import re
 
-import filetype
 from django.utils.translation import gettext as _
 
-from .errors import InvalidInput
+from core.errors import InvalidInput
+from core.uploads import sniff
 
 MAX_BYTES = 10 * 1024 * 1024
 MAGIC_KINDS = {
@@ -53,7 +53,7 @@ def inspect(upload) -> dict:
     upload.seek(0)
     if len(data) > MAX_BYTES:
         raise InvalidInput(_("A document may be at most 10 MB."), code="too_large")
-    guess = filetype.guess(data[:8192])
+    guess = sniff(data)
     if guess is not None:
         if guess.mime not in MAGIC_KINDS:
             raise InvalidInput(_("Only PDF, PNG, JPEG or CSV files are accepted."), code="bad_type")

@@ -245,9 +245,3 @@ class NotificationSerializer(serializers.ModelSerializer):
         model = ClaimNotification
         fields = ["id", "claim", "subject", "body", "created_at", "read_at"]
         read_only_fields = fields
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    state = serializers.CharField(required=False)

@@ -51,7 +51,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_fsm",
-    "django_fsm_log",
     "axes",
     # Our apps, one per domain (docs/ARCHITECTURE.md). Dependencies point one way:
     # core <- accounts <- incidents <- sla; merchants; losses -> incidents, merchants;
@@ -76,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.ApplicationErrorMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -128,8 +128,13 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'demo.sqlite3'}"
-# Health checks: a connection the database dropped is replaced before the request uses it.
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+# Persistent connections (web and worker) with a health check before reuse: after the database
+# dropped connections, the next request or task gets a fresh one instead of an error.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", 600)), conn_health_checks=True
+    )
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -189,6 +194,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     # Per signed-in user (session or token) and per client address; the webhook has its own
     # scope per source. Counted in the shared cache (Redis), so every web process sees them.
     "DEFAULT_THROTTLE_CLASSES": ["core.throttles.UserThrottle", "core.throttles.AnonThrottle"],
@@ -250,6 +256,24 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Crash recovery (README "Background tasks"): a task is acknowledged when it has finished
+# (acks_late) and handed back if its worker process dies (reject_on_worker_lost). After a
+# whole worker is killed, Redis gives its unacknowledged tasks to another worker once
+# TASK_VISIBILITY_TIMEOUT has passed (Redis' default is an hour). Every task must finish
+# well inside it, or it would run twice: the hard time limit stops a task before then.
+TASK_VISIBILITY_TIMEOUT = int(os.environ.get("TASK_VISIBILITY_TIMEOUT", 50))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": TASK_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": 5,  # how often a worker looks for tasks of dead workers (s)
+}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # one task reserved per process: nothing else waits behind a long one
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", TASK_VISIBILITY_TIMEOUT - 10))
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
+# The worker keeps its database connection between tasks (CONN_MAX_AGE and health checks
+# above, applied by config.celery) instead of opening one per task.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["sla-nightly-evaluate"] = {  # 02:30 every night, in CELERY_TIMEZONE
     "task": "sla.nightly_evaluate",
@@ -269,6 +293,9 @@ CELERY_BEAT_SCHEDULE["finance-monthly-statements"] = {
 # filing window because its incidents have fixed dates in October and November 2026.
 if os.environ.get("CLAIMS_FILING_WINDOW_DAYS"):
     CLAIMS_FILING_WINDOW_DAYS = int(os.environ["CLAIMS_FILING_WINDOW_DAYS"])
+
+# Proposals after a resolved incident are written this many merchants per transaction (claims/recompute.py).
+CLAIMS_PROPOSAL_BATCH_SIZE = int(os.environ.get("CLAIMS_PROPOSAL_BATCH_SIZE", 500))
 
 # Incident webhooks: a request whose timestamp is further than this from now is refused.
 INCIDENT_WEBHOOK_TOLERANCE_SECONDS = 300

@@ -3,24 +3,25 @@ and the signed monitoring webhook."""
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import roles
 from accounts.permissions import ReadOnlyOrSupport
+from core.actions import run_api_action
+from core.errors import InvalidInput
 from core.parsers import loads as json_loads
 from core.throttles import WebhookThrottle
 
-from . import selectors, services
-from .forms import IncidentFilterForm
+from . import actions, selectors, services
+from .filters import IncidentFilterSet
 from .models import Incident, IncidentUpdate
 from .records import IncidentRecordSerializer
+from .serializers import TransitionSerializer
 
 
 class IncidentUpdateSerializer(serializers.ModelSerializer):
@@ -87,23 +88,6 @@ class MerchantIncidentDetailSerializer(IncidentDetailSerializer):
         fields = [f for f in IncidentDetailSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS["IncidentDetail"]]
 
 
-class TransitionSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=["acknowledge", "mitigate", "resolve", "void"])
-    message = serializers.CharField(max_length=2000)
-    at = serializers.DateTimeField(required=False, help_text="When it happened; defaults to now.")
-
-
-FILTERS = ["service", "provider", "impact", "state", "cause", "region", "since", "until", "search"]
-
-
-@extend_schema(
-    parameters=[
-        OpenApiParameter(
-            name, OpenApiTypes.DATETIME if name in ("since", "until") else str, description=f"filter by {name}"
-        )
-        for name in FILTERS
-    ]
-)
 class IncidentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -113,7 +97,7 @@ class IncidentViewSet(
     lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
 
     permission_classes = [ReadOnlyOrSupport]
-    filter_backends: list = []
+    filterset_class = IncidentFilterSet
 
     def get_queryset(self):
         if self.action == "retrieve":
@@ -123,10 +107,7 @@ class IncidentViewSet(
             return Incident.objects.select_related("service__provider").prefetch_related(
                 "regions", Prefetch("updates", queryset=updates)
             )
-        form = IncidentFilterForm(self.request.query_params)
-        if not form.is_valid():
-            raise ValidationError(form.errors)
-        return selectors.incident_list(**form.filters())
+        return selectors.incident_list()
 
     def _staff(self) -> bool:
         return getattr(self, "swagger_fake_view", False) or roles.is_staff_role(self.request.user)
@@ -142,10 +123,7 @@ class IncidentViewSet(
     def create(self, request, *args, **kwargs):
         serializer = IncidentRecordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            result = services.upsert_incident(serializer.to_record(), origin="api", actor=request.user)
-        except services.IncidentConflict as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        result = services.upsert_incident(serializer.to_record(), origin="api", actor=request.user)
         code = status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
         return Response({"outcome": result.outcome, **IncidentSerializer(result.incident).data}, status=code)
 
@@ -153,19 +131,7 @@ class IncidentViewSet(
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         """Acknowledge, mitigate, resolve or void the incident, with a message for the timeline."""
-        incident = get_object_or_404(Incident, pk=pk)
-        serializer = TransitionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            incident = services.transition_incident(
-                incident,
-                serializer.validated_data["action"],
-                actor=request.user,
-                message=serializer.validated_data["message"],
-                at=serializer.validated_data.get("at"),
-            )
-        except services.IncidentConflict as exc:
-            return Response({"detail": str(exc), "state": incident.state}, status=status.HTTP_409_CONFLICT)
+        incident = run_api_action(actions.INCIDENT, "transition", get_object_or_404(Incident, pk=pk), request)
         return Response(IncidentSerializer(incident).data)
 
 
@@ -193,29 +159,23 @@ class IncidentWebhookView(APIView):
     )
     def post(self, request):
         body = request.body
-        try:
-            source = services.verify_webhook(
-                request.headers.get("X-Incident-Source", ""),
-                request.headers.get("X-Incident-Timestamp", ""),
-                request.headers.get("X-Incident-Signature", ""),
-                body,
-            )
-        except services.WebhookRejected as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_401_UNAUTHORIZED)
+        source = services.verify_webhook(
+            request.headers.get("X-Incident-Source", ""),
+            request.headers.get("X-Incident-Timestamp", ""),
+            request.headers.get("X-Incident-Signature", ""),
+            body,
+        )
         try:
             payload = json_loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return Response({"detail": "the body is not valid JSON"}, status=status.HTTP_400_BAD_REQUEST)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise InvalidInput("the body is not valid JSON") from None
         if not isinstance(payload, dict):
-            return Response({"detail": "the body must be a JSON object"}, status=status.HTTP_400_BAD_REQUEST)
+            raise InvalidInput("the body must be a JSON object")
         payload["source"] = source.name
         serializer = IncidentRecordSerializer(data=payload)
         if not serializer.is_valid():
             return Response({"errors": serializer.errors}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            result = services.upsert_incident(serializer.to_record(), origin=f"webhook:{source.name}")
-        except services.IncidentConflict as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        result = services.upsert_incident(serializer.to_record(), origin=f"webhook:{source.name}")
         code = status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
         return Response(
             {"outcome": result.outcome, "id": result.incident.pk, "state": result.incident.state}, status=code

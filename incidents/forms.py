@@ -64,24 +64,3 @@ class TransitionForm(forms.Form):
 
 class NoteForm(forms.Form):
     message = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class IncidentFilterForm(forms.Form):
-    """The filters of the incident list, for the console page and the API alike.
-
-    A filter value that is not what it claims to be (a date that is no date) is a 400 with
-    the field named, instead of reaching the database as a string.
-    """
-
-    service = forms.CharField(required=False, max_length=60)
-    provider = forms.CharField(required=False, max_length=120)
-    impact = forms.CharField(required=False, max_length=30)
-    state = forms.CharField(required=False, max_length=30)
-    cause = forms.CharField(required=False, max_length=30)
-    region = forms.CharField(required=False, max_length=60)
-    since = forms.DateTimeField(required=False, help_text=_("ISO 8601 date or date and time"))
-    until = forms.DateTimeField(required=False, help_text=_("ISO 8601 date or date and time"))
-    search = forms.CharField(required=False, max_length=200)
-
-    def filters(self) -> dict:
-        return {name: value or None for name, value in self.cleaned_data.items()}

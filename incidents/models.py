@@ -9,7 +9,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from core.append_only import AppendOnlyModel
 
@@ -187,28 +186,20 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         return end - self.started_at
 
     # Transitions. ``by`` and ``description`` are recorded by django-fsm-log.
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=IncidentState.DETECTED, target=IncidentState.ACKNOWLEDGED)
     def acknowledge(self, at, by=None, description=None):
         self.acknowledged_at = at
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(
         field=state, source=[IncidentState.DETECTED, IncidentState.ACKNOWLEDGED], target=IncidentState.MITIGATED
     )
     def mitigate(self, at, by=None, description=None):
         self.mitigated_at = at
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=OPEN_STATES, target=IncidentState.RESOLVED)
     def resolve(self, at, by=None, description=None):
         self.resolved_at = at
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=OPEN_STATES, target=IncidentState.VOIDED)
     def void(self, at, by=None, description=None):
         pass

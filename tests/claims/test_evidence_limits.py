@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from claims import evidence, services
-from claims.errors import InvalidInput
+from core.errors import InvalidInput
 
 from .conftest import PNG, png_upload
 

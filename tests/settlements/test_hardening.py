@@ -10,8 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from claims import services as wf
-from claims.errors import NotPermitted, StateConflict
 from claims.models import ClaimState
+from core.errors import NotPermitted, StateConflict
 from settlements import exports
 from settlements.models import BatchState, SettlementItem
 from settlements.services import settlements as st

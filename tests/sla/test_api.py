@@ -56,36 +56,35 @@ def test_finance_moves_a_claim_through_its_states(api_client, finance_user, clai
     api_client.force_authenticate(finance_user)
     base = f"/api/sla/credit-claims/{claim.pk}"
     bad = api_client.post(f"{base}/credit/", {"amount_received": "1.00"}, format="json")
-    assert bad.status_code == 400 and "not allowed from 'due'" in bad.json()["state"]
-    r = api_client.post(
-        f"{base}/file/",
-        {
-            "provider_reference": "ACME-CR-9",
-            "amount_claimed": str(claim.amount_claimed),
-            "description": "sent by e-mail",
-        },
-    )
+    assert bad.status_code == 409 and bad.json()["state"] == "due" and bad.json()["code"] == "state_conflict"
+    # The same rule as the page: a reference and the amount the filer saw are required.
+    assert api_client.post(f"{base}/file/", {"message": "x"}).status_code == 400
+    stale = {"provider_reference": "ACME-CR-9", "amount_claimed": "1.00"}
+    assert api_client.post(f"{base}/file/", stale).status_code == 400
+    filing = {"provider_reference": "ACME-CR-9", "amount_claimed": "20000.00", "message": "sent by e-mail"}
+    r = api_client.post(f"{base}/file/", filing)
     assert r.status_code == 200 and r.json()["state"] == "filed"
     assert api_client.post(f"{base}/acknowledge/", {}).json()["state"] == "acknowledged"
     r = api_client.post(f"{base}/credit/", {"amount_received": "18000.00"}, format="json")
     body = r.json()
     assert body["state"] == "credited" and body["amount_received"] == "18000.00" and body["outstanding"] == "2000.00"
-    assert [(h["state"], h["by"]) for h in body["history"]] == [
+    assert [(h["to_state"], h["by"]) for h in body["history"]] == [
         ("filed", "fay-finance"),
         ("acknowledged", "fay-finance"),
         ("credited", "fay-finance"),
     ]
-    assert body["history"][0]["description"] == "sent by e-mail"
+    assert body["history"][0]["message"] == "sent by e-mail"
     assert body["provider_reference"] == "ACME-CR-9"
 
 
 def test_finance_rejection_needs_reason(api_client, finance_user, claim):
     api_client.force_authenticate(finance_user)
     base = f"/api/sla/credit-claims/{claim.pk}"
-    api_client.post(f"{base}/file/", {"provider_reference": "ACME-CR-1", "amount_claimed": str(claim.amount_claimed)})
+    api_client.post(f"{base}/file/", {"provider_reference": "R-1", "amount_claimed": str(claim.amount_claimed)})
     api_client.post(f"{base}/acknowledge/", {})
+    assert ProviderCreditClaim.objects.get(pk=claim.pk).state == "acknowledged"
     assert api_client.post(f"{base}/reject/", {}).status_code == 400
-    r = api_client.post(f"{base}/reject/", {"reason": "disputed root cause"})
+    r = api_client.post(f"{base}/reject/", {"message": "disputed root cause"})
     assert r.json()["state"] == "rejected" and r.json()["rejection_reason"] == "disputed root cause"
 
 
