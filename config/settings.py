@@ -217,6 +217,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.staff_only_fields_optional",
+        "config.schema.document_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "IncidentStateEnum": "incidents.models.IncidentState",
