@@ -338,6 +338,7 @@ class ClaimEvent(AppendOnlyModel):
         RECOMPUTED = "recomputed", _("Estimate recomputed")
         NOTE = "note", _("Note")
         REMINDER = "reminder", _("Reminder sent")
+        PAYMENT_FAILED = "payment_failed", _("Payment failed")
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events", verbose_name=_("claim"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -438,6 +439,7 @@ NOTIFICATION_SUBJECTS = {
     "approval_requested": _("Claim #%(id)s: a second approval is needed"),
     "reminder": _("Claim #%(id)s expires soon"),
     "recomputed": _("Claim #%(id)s: the estimate was recomputed"),
+    "payment_failed": _("Claim #%(id)s: the payment failed"),
 }
 UPDATED_SUBJECT = _("Claim #%(id)s updated")
 # Events that are not transitions name their notification by kind (transitions by their action).
@@ -446,6 +448,7 @@ NOTIFICATION_KEY_BY_EVENT_KIND = {
     "reminder": "reminder",
     "recomputed": "recomputed",
     "note": "recomputed",
+    "payment_failed": "payment_failed",
 }
 
 

@@ -742,6 +742,32 @@ def record_reminder(claim):
     return True
 
 
+def record_payment_failure(claim_id: int, *, by, amount: Decimal, reason: str, batch: str) -> ClaimEvent:
+    """A failed payment leaves the claim ``accepted`` (it waits for the next batch), so no
+    transition would tell the merchant: record it on the timeline and ask them to check
+    their payout details, which is what usually failed."""
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().select_related("merchant").get(pk=claim_id)
+        role = permissions.check(by, "settle", locked.merchant_id)
+        body = _(
+            "The payment of %(amount)s %(currency)s for claim #%(id)s failed: %(reason)s. "
+            "Check your payout details (bank account name and number) and correct them with support; "
+            "the claim is paid again in the next settlement batch."
+        ) % {"amount": amount, "currency": locked.currency, "id": locked.pk, "reason": reason}
+        event = _event(
+            locked,
+            kind=ClaimEvent.Kind.PAYMENT_FAILED,
+            actor=by,
+            role=role,
+            action="payment_failed",
+            reason=ReasonCode.PAYMENT,
+            message=_("%(reason)s (settlement batch %(batch)s)") % {"reason": reason, "batch": batch},
+            amount=amount,
+        )
+        notify.notify_merchant(locked, "payment_failed", event, body=body)
+    return event
+
+
 # --- Evidence ------------------------------------------------------------------------------
 
 

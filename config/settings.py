@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "incidents",
+    "telemetry",
     "sla",
     "merchants",
     "losses",
@@ -120,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "claims.context_processors.notifications",
             ],
         },
     },
@@ -176,6 +178,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", BASE_DIR / "demo-mail")  # for the file-based backend
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "claims@example.com")
+# Where the site is reached from outside: links in e-mails are built on it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Django REST framework and the OpenAPI schema.
 REST_FRAMEWORK = {
@@ -234,6 +238,9 @@ SPECTACULAR_SETTINGS = {
         "ClaimDocumentKindEnum": "claims.models.ClaimDocument.Kind",
         "ClaimEventKindEnum": "claims.models.ClaimEvent.Kind",
         "IncidentUpdateKindEnum": "incidents.models.IncidentUpdate.Kind",
+        "AlertSourceKindEnum": "incidents.models.AlertSource.Kind",
+        "AlertSourceAuthEnum": "incidents.models.AlertSource.Auth",
+        "ReceivedAlertStatusEnum": "incidents.models.ReceivedAlert.Status",
     },
 }
 
@@ -281,6 +288,7 @@ CELERY_BEAT_SCHEDULE["sla-nightly-evaluate"] = {  # 02:30 every night, in CELERY
     "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=2, minute=30),
 }
 # Claim workflow: expire unanswered proposals/info requests, and remind 3 days before (claims/tasks.py).
+CELERY_BEAT_SCHEDULE["sla-error-budgets"] = {"task": "sla.check_error_budgets", "schedule": 15 * 60}
 CELERY_BEAT_SCHEDULE["claims-expire"] = {"task": "claims.tasks.expire_claims", "schedule": 15 * 60}
 CELERY_BEAT_SCHEDULE["claims-expiry-reminders"] = {"task": "claims.tasks.send_expiry_reminders", "schedule": 60 * 60}
 # Monthly merchant statements of last month (merchant time zone); daily so a missed day catches up,
@@ -289,6 +297,8 @@ CELERY_BEAT_SCHEDULE["finance-monthly-statements"] = {
     "task": "settlements.issue_monthly_statements",
     "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=3, minute=15),
 }
+# Telemetry from Prometheus: each source's 5-minute windows since its last pull (telemetry/prometheus.py).
+CELERY_BEAT_SCHEDULE["telemetry-prometheus-pull"] = {"task": "telemetry.pull_prometheus", "schedule": 60}
 
 # Claim workflow rules (claims/config.py has the defaults). The demo widens the
 # filing window because its incidents have fixed dates in October and November 2026.
@@ -300,6 +310,15 @@ CLAIMS_PROPOSAL_BATCH_SIZE = int(os.environ.get("CLAIMS_PROPOSAL_BATCH_SIZE", 50
 
 # Incident webhooks: a request whose timestamp is further than this from now is refused.
 INCIDENT_WEBHOOK_TOLERANCE_SECONDS = 300
+# Incidents opened from telemetry (README "Provider telemetry"): a window is down above the
+# threshold with at least the minimum requests; runs of at least min_down_run_minutes open one.
+TELEMETRY_DETECTION = {
+    "error_rate_threshold_percent": "0.4",
+    "min_requests_per_window": 250,
+    "min_down_run_minutes": 10,
+    "major_outage_percent": "50",  # peak error rate ≥ this: major outage
+    "partial_outage_percent": "5",  # ≥ this: partial outage; below: degraded performance
+}
 
 LOGGING = {
     "version": 1,

@@ -273,6 +273,44 @@ class RecoveryTargetSerializer(_ExactKeysSerializer):
         return {**attrs, "credit_percent": str(attrs["credit_percent"])}
 
 
+class QualityTargetSerializer(serializers.Serializer):
+    """``{"metric": ..., "max" or "min": ..., "min_compliance_percent": ..., "credit_percent": ...}``."""
+
+    shape = '{"metric": ..., "max" or "min": ..., "min_compliance_percent": ..., "credit_percent": ...}'
+    metric = serializers.CharField()
+    max = ContractDecimalField(low=Decimal(0), required=False)
+    min = ContractDecimalField(low=Decimal(0), required=False)
+    min_compliance_percent = ContractDecimalField(low=Decimal(0), high=Decimal(100))
+    credit_percent = ContractDecimalField(low=Decimal(0), high=Decimal(100), places=2)
+
+    def to_internal_value(self, data):
+        keys = set(data) if isinstance(data, dict) else set()
+        bounds = keys & {"max", "min"}
+        if keys - bounds != {"metric", "min_compliance_percent", "credit_percent"} or len(bounds) != 1:
+            raise serializers.ValidationError(_("must be %(shape)s") % {"shape": self.shape})
+        return super().to_internal_value(data)
+
+    def validate_metric(self, value):
+        from .telemetry_evaluation import QUALITY_METRICS
+
+        if value not in QUALITY_METRICS:
+            raise serializers.ValidationError(
+                _("must be one of %(choices)s, got %(value)r") % {"choices": ", ".join(QUALITY_METRICS), "value": value}
+            )
+        return value
+
+    def validate(self, attrs):
+        bound = "max" if "max" in attrs else "min"
+        if attrs["metric"] != "join_p95_ms" and attrs[bound] > 100:
+            raise serializers.ValidationError({bound: [_("must be at most 100")]})
+        return {
+            "metric": attrs["metric"],
+            bound: str(attrs[bound]),
+            "min_compliance_percent": str(attrs["min_compliance_percent"]),
+            "credit_percent": str(attrs["credit_percent"]),
+        }
+
+
 class ContractSerializer(serializers.Serializer):
     """One SLA contract version of the import file, checked field by field.
 
@@ -320,6 +358,14 @@ class ContractSerializer(serializers.Serializer):
     min_downtime_minutes = ContractIntegerField(required=False, default=0)
     min_credit_amount = ContractDecimalField(low=Decimal(0), places=2, required=False, default=Decimal(0))
     amendment_reason = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="")
+    # Availability from provider telemetry instead of incidents (README: "Error-rate SLAs").
+    availability_method = serializers.CharField(required=False, default="incidents")
+    error_rate_threshold_percent = ContractDecimalField(
+        low=Decimal(0), high=Decimal(100), required=False, default=Decimal(0)
+    )
+    min_requests_per_window = ContractIntegerField(required=False, default=0)
+    min_down_run_minutes = ContractIntegerField(required=False, default=0)
+    quality_targets = serializers.ListField(child=QualityTargetSerializer(), required=False, default=list)
 
     def to_internal_value(self, data):
         """DRF's field loop, but the checks across fields also run on the fields that are valid."""
@@ -338,6 +384,10 @@ class ContractSerializer(serializers.Serializer):
                 pass
         for name, detail in self._across_fields(attrs).items():
             errors.setdefault(name, detail)
+        from .telemetry_evaluation import ERROR_RATE_WINDOWS
+
+        if attrs.get("availability_method") == ERROR_RATE_WINDOWS and data.get("error_rate_threshold_percent") is None:
+            errors.setdefault("error_rate_threshold_percent", [_("is required for the error_rate_windows method")])
         if errors:
             raise serializers.ValidationError(errors)
         attrs["amendment_reason"] = attrs.get("amendment_reason") or ""
@@ -365,6 +415,15 @@ class ContractSerializer(serializers.Serializer):
         if start and end and end < start:
             errors["effective_to"] = [_("is before effective_from")]
         return errors
+
+    def validate_availability_method(self, value):
+        from .telemetry_evaluation import METHODS
+
+        if value not in METHODS:
+            raise serializers.ValidationError(
+                _("must be one of %(choices)s, got %(value)r") % {"choices": ", ".join(METHODS), "value": value}
+            )
+        return value
 
     def validate_currency(self, value):
         if not (len(value) == 3 and value.isupper()):

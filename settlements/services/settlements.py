@@ -457,7 +457,7 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
             result.rows = previous.rows
             result.unchanged = previous.rows
             return result
-        if batch.state not in (BatchState.EXPORTED, BatchState.PAID, BatchState.PARTIALLY_PAID):
+        if batch.state not in (BatchState.EXPORTED, BatchState.PAID, BatchState.PARTIALLY_PAID, BatchState.FAILED):
             raise StateConflict(_("Export the batch before importing the payment result."))
         _refuse_own_merchants(by, batch.items.filter(status=ItemStatus.PENDING).values_list("claim_id", "merchant_id"))
         rows, errors, count = _parse(batch, data)
@@ -496,6 +496,9 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
                     "f": filename,
                     "l": row.line,
                 }
+                workflow.record_payment_failure(
+                    item.claim_id, by=by, amount=item.amount, reason=item.failure_reason, batch=batch.reference
+                )
             _event(
                 batch, by, "payment", item=item, from_state=ItemStatus.PENDING, to_state=item.status, message=message
             )
@@ -521,7 +524,8 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
         )
         if batch.state == BatchState.EXPORTED and not batch.items.filter(status=ItemStatus.PENDING).exists():
             all_paid = not batch.items.filter(status=ItemStatus.FAILED).exists()
-            before = _transition(batch, by, "complete", filename, all_paid)
+            none_paid = not batch.items.filter(status=ItemStatus.PAID).exists()
+            before = _transition(batch, by, "complete", filename, all_paid, none_paid)
             batch.completed_at = now
             _save(batch)
             _event(batch, by, "complete", from_state=before, to_state=batch.state, message=filename)

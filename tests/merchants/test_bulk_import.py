@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from core.csv import CsvRejected
 from merchants.models import SessionMinute
-from merchants.services import ImportRowError, import_csv
+from merchants.services import import_csv
 
 from .test_imports import MERCHANTS, SESSIONS
 
@@ -108,7 +109,7 @@ def test_values_postgresql_reads_but_the_import_refuses(sessions, row, column):
     good = "T-1,2026-11-02T12:00:00Z,100,2,199.90,5.00\nT-1,2026-11-02T12:01:00Z,1,1,1,0\n"
     import_csv("metrics", (HEADER + good).encode())
     before = _versions()
-    with pytest.raises(ImportRowError) as exc:
+    with pytest.raises(CsvRejected) as exc:
         import_csv("metrics", (HEADER + good + row + "\nT-1,2026-11-02T12:09:00Z,1,1,1,0\n").encode())
     assert (exc.value.line, exc.value.column) == (4, column), str(exc.value)
     assert _versions() == before

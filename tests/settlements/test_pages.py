@@ -337,8 +337,9 @@ def test_finance_batch_page_in_chinese_on_a_phone(browser, live_server, make_use
     page.base_url = live_server.url
     try:
         browser_login(page, "fay-finance")
+        page.select_option("select[name=language]", "zh-hans")
         with page.expect_navigation():
-            page.select_option("select[name=language]", "zh-hans")
+            page.click("form.langswitch button[type=submit]")
         page.goto(f"{live_server.url}/finance/batches/{batch.pk}/")
         assert page.inner_text("#batch-state") == "部分付款"
         history = page.inner_text("ul.timeline")
