@@ -42,6 +42,7 @@ def incident_list(request):
             "states": IncidentState.choices,
             "causes": Cause.choices,
         },
+        status=400 if filterset.errors else 200,  # the filters were wrong: said on the page, and by the status
     )
 
 

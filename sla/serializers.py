@@ -153,6 +153,10 @@ class RejectSerializer(serializers.Serializer):
 _REQUIRED: dict[str, Any] = {"required": gettext_lazy("is required"), "null": gettext_lazy("is required")}
 
 
+MAX_INTEGER = 2**31 - 1  # the database's integer columns (version, hours, days, minutes)
+MAX_INTEGER_DIGITS = 12  # digits before the point of the money columns
+
+
 class ContractDecimalField(serializers.Field):
     """A decimal given as a string (or an int): a float is refused, since 99.95 may not be 99.95."""
 
@@ -172,6 +176,9 @@ class ContractDecimalField(serializers.Field):
             number = None
         if number is None or not number.is_finite():
             raise serializers.ValidationError(_("is not a decimal number: %(value)r") % {"value": data})
+        if number.adjusted() >= MAX_INTEGER_DIGITS:
+            # "1e309" or twenty digits: a valid Decimal that no money column (14 digits, 2 places) holds.
+            raise serializers.ValidationError(_("is too large: %(value)s") % {"value": data})
         problems = []
         exponent = number.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -self.places:
@@ -204,6 +211,10 @@ class ContractIntegerField(serializers.Field):
         if data < self.low:
             raise serializers.ValidationError(
                 _("must be at least %(low)s, got %(value)s") % {"low": self.low, "value": data}
+            )
+        if data > MAX_INTEGER:
+            raise serializers.ValidationError(
+                _("must be at most %(high)s, got %(value)s") % {"high": MAX_INTEGER, "value": data}
             )
         return data
 
