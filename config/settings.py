@@ -235,6 +235,9 @@ CELERY_BEAT_SCHEDULE["finance-monthly-statements"] = {
 if os.environ.get("CLAIMS_FILING_WINDOW_DAYS"):
     CLAIMS_FILING_WINDOW_DAYS = int(os.environ["CLAIMS_FILING_WINDOW_DAYS"])
 
+# Incident changes recompute their SLA contract-months at most once per this many seconds (sla/tasks.py).
+SLA_RECOMPUTE_DEBOUNCE_SECONDS = float(os.environ.get("SLA_RECOMPUTE_DEBOUNCE_SECONDS", 2))
+
 # Proposals after a resolved incident are written this many merchants per transaction (claims/recompute.py).
 CLAIMS_PROPOSAL_BATCH_SIZE = int(os.environ.get("CLAIMS_PROPOSAL_BATCH_SIZE", 500))
 
