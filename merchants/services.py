@@ -128,14 +128,39 @@ def import_csv(kind: str, source) -> ImportResult:
         try:
             columns = _header(reader, KINDS[kind])
             if kind == "merchants":
-                return _import_merchants(reader, columns)
-            if kind == "sessions":
-                return _import_sessions(reader, columns)
-            if connection.vendor == "postgresql":
-                return _import_metrics_pg(reader, columns)
-            return _import_metrics_portable(reader, columns)
+                result = _import_merchants(reader, columns)
+            elif kind == "sessions":
+                result = _import_sessions(reader, columns)
+            elif connection.vendor == "postgresql":
+                result = _import_metrics_pg(reader, columns)
+            else:
+                result = _import_metrics_portable(reader, columns)
         except UnicodeDecodeError:  # e.g. a GBK file saved by a spreadsheet
             raise opened.not_utf8(KINDS[kind]) from None
+    transaction.on_commit(lambda: analyze(ANALYZED[kind]))
+    return result
+
+
+# The tables an import of each kind fills, and the ones loss and proposal queries join them with.
+ANALYZED = {
+    "merchants": ["merchants_merchant", "merchants_membership", "auth_user"],
+    "sessions": ["merchants_livesession"],
+    "metrics": ["merchants_sessionminute"],
+}
+
+
+def analyze(tables: list[str]) -> None:
+    """Refresh the planner statistics of ``tables`` right after a bulk import (PostgreSQL only).
+
+    Autovacuum analyses a table only after enough changes and some time: until then the planner
+    works from stale counts (a freshly loaded table looks empty) and picks plans that scan
+    everything, which doubled the time to propose after an outage right after an import.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 # --- reading and field parsing ---------------------------------------------------------
