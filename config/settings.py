@@ -230,6 +230,12 @@ CELERY_BEAT_SCHEDULE["finance-monthly-statements"] = {
     "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=3, minute=15),
 }
 
+# PDF files whose document row never committed (a crash mid-issue) are deleted daily.
+CELERY_BEAT_SCHEDULE["finance-sweep-orphan-documents"] = {
+    "task": "settlements.sweep_orphan_documents",
+    "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=4, minute=0),
+}
+
 # Claim workflow rules (claims/config.py has the defaults). The demo widens the
 # filing window because its incidents have fixed dates in October and November 2026.
 if os.environ.get("CLAIMS_FILING_WINDOW_DAYS"):
