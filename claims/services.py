@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -411,7 +412,10 @@ def answer(claim, by, message, documents=()):
 
 
 def accept(claim, by, message=""):
-    return _step(claim, by, "accept", message=_message(message, required=False), amount=_approved)
+    def apply(c, now):
+        c.accepted_at = now
+
+    return _step(claim, by, "accept", apply=apply, message=_message(message, required=False), amount=_approved)
 
 
 def _approved(c):
@@ -609,13 +613,30 @@ def confirm_approval(claim, by):
 
 
 def settle(claim, by, payment_reference):
+    """Record the payment of an accepted claim.
+
+    A claim waiting in a settlement batch is paid by that batch's payment file (which marks
+    its item paid before settling); settling it directly as well would pay it twice.
+    """
     reference = _message(payment_reference)
+
+    def before(c):
+        # Reverse relation of settlements.SettlementItem (claims does not import settlements).
+        pending = c.settlement_items.filter(is_active=True, status="pending").select_related("batch").first()
+        if pending is not None:
+            raise StateConflict(
+                _("Claim #%(id)s waits in settlement batch %(batch)s; it is paid through that batch.")
+                % {"id": c.pk, "batch": pending.batch.reference},
+                code="in_batch",
+            )
 
     def apply(c, now):
         c.payment_reference = reference[:120]
         c.settled_at = now
 
-    return _step(claim, by, "settle", apply=apply, reason=ReasonCode.PAYMENT, message=reference, amount=_approved)
+    return _step(
+        claim, by, "settle", before=before, apply=apply, reason=ReasonCode.PAYMENT, message=reference, amount=_approved
+    )
 
 
 def bulk_approve(incident, by, threshold, reason=ReasonCode.LOSS_CONFIRMED, message=""):
@@ -721,7 +742,46 @@ def record_reminder(claim):
     return True
 
 
+def record_payment_failure(claim_id: int, *, by, amount: Decimal, reason: str, batch: str) -> ClaimEvent:
+    """A failed payment leaves the claim ``accepted`` (it waits for the next batch), so no
+    transition would tell the merchant: record it on the timeline and ask them to check
+    their payout details, which is what usually failed."""
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().select_related("merchant").get(pk=claim_id)
+        role = permissions.check(by, "settle", locked.merchant_id)
+        body = _(
+            "The payment of %(amount)s %(currency)s for claim #%(id)s failed: %(reason)s. "
+            "Check your payout details (bank account name and number) and correct them with support; "
+            "the claim is paid again in the next settlement batch."
+        ) % {"amount": amount, "currency": locked.currency, "id": locked.pk, "reason": reason}
+        event = _event(
+            locked,
+            kind=ClaimEvent.Kind.PAYMENT_FAILED,
+            actor=by,
+            role=role,
+            action="payment_failed",
+            reason=ReasonCode.PAYMENT,
+            message=_("%(reason)s (settlement batch %(batch)s)") % {"reason": reason, "batch": batch},
+            amount=amount,
+        )
+        notify.notify_merchant(locked, "payment_failed", event, body=body)
+    return event
+
+
 # --- Evidence ------------------------------------------------------------------------------
+
+
+def _check_evidence_caps(claim, size: int) -> None:
+    stored = ClaimDocument.objects.filter(claim=claim).aggregate(n=Count("id"), total=Sum("size"))
+    limit = config.get("MAX_DOCUMENTS_PER_CLAIM")
+    if stored["n"] >= limit:
+        raise InvalidInput(_("A claim holds at most %(n)s documents.") % {"n": limit}, code="too_many_documents")
+    limit_mb = config.get("MAX_EVIDENCE_MB_PER_CLAIM")
+    if (stored["total"] or 0) + size > limit_mb * 1024 * 1024:
+        raise InvalidInput(
+            _("The documents of a claim may be at most %(mb)s MB together.") % {"mb": limit_mb},
+            code="too_much_evidence",
+        )
 
 
 def add_evidence(claim, by, upload, _role=None):
@@ -732,6 +792,9 @@ def add_evidence(claim, by, upload, _role=None):
     upload.seek(0)
     name = (getattr(upload, "name", "") or "document").rsplit("/", 1)[-1][:200]
     with transaction.atomic():
+        # The claim row lock makes concurrent uploads count one after the other against the caps.
+        Claim.objects.select_for_update().filter(pk=claim.pk).values_list("pk", flat=True).first()
+        _check_evidence_caps(claim, info["size"])
         doc = ClaimDocument(
             claim=claim,
             original_name=name,

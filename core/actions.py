@@ -37,7 +37,7 @@ class Action:
     run: Run
     form: type[forms.Form] | None = None
     serializer: type[serializers.Serializer] | None = None
-    success: Any = ""
+    success: Any = ""  # a message, or a function of the service's result that returns one
     summary: str = ""
     form_kwargs: dict[str, Any] = field(default_factory=dict)
 
@@ -84,14 +84,15 @@ def run_page_action(
     error: ApplicationError | None = None
     if form is None or form.is_valid():
         try:
-            action.run(obj, request.user, dict(form.cleaned_data) if form is not None else {})
+            result = action.run(obj, request.user, dict(form.cleaned_data) if form is not None else {})
         except ApplicationError as exc:
             error = exc
             if form is not None:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            if action.success:
-                messages.success(request, action.success)
+            message = action.success(result) if callable(action.success) else action.success
+            if message:
+                messages.success(request, message)
             return redirect(redirect_to)
     status = error.status if error is not None else 400
     bound = {f"{name}_form": form} if form is not None else {}
