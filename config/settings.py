@@ -268,7 +268,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # whole worker is killed, Redis gives its unacknowledged tasks to another worker once
 # TASK_VISIBILITY_TIMEOUT has passed (Redis' default is an hour). Every task must finish
 # well inside it, or it would run twice: the hard time limit stops a task before then.
-TASK_VISIBILITY_TIMEOUT = int(os.environ.get("TASK_VISIBILITY_TIMEOUT", 50))
+TASK_VISIBILITY_TIMEOUT = int(os.environ.get("TASK_VISIBILITY_TIMEOUT", 120))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": TASK_VISIBILITY_TIMEOUT,
     "unacked_restore_interval": 5,  # how often a worker looks for tasks of dead workers (s)
@@ -276,8 +276,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # one task reserved per process: nothing else waits behind a long one
-CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", TASK_VISIBILITY_TIMEOUT - 10))
-CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", TASK_VISIBILITY_TIMEOUT * 9 // 10))
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 9 // 10
 # The worker keeps its database connection between tasks (CONN_MAX_AGE and health checks
 # above, applied by config.celery) instead of opening one per task.
 CELERY_DB_REUSE_MAX = 1_000_000
