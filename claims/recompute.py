@@ -26,6 +26,7 @@ UNDECIDED = [
 ]
 ZERO = Decimal("0.00")
 PROPOSAL_BATCH_SIZE = 500  # merchants per proposal transaction (setting CLAIMS_PROPOSAL_BATCH_SIZE)
+FIRST_BATCH_SIZE = 50  # then doubling up to the batch size
 
 
 def sync_incident_claims(incident, *, now=None, batch_size: int | None = None) -> dict:
@@ -55,11 +56,13 @@ def sync_incident_claims(incident, *, now=None, batch_size: int | None = None) -
     if not to_propose or not services.may_propose(incident, now):
         return summary
     recipients = notify.merchant_recipients_by_merchant(to_propose)
-    for start in range(0, len(to_propose), size):
-        chunk = to_propose[start : start + size]
+    start, step = 0, min(size, FIRST_BATCH_SIZE)
+    while start < len(to_propose):
+        chunk = to_propose[start : start + step]
         summary["proposed"] += len(
             services.propose_batch(incident=incident, merchant_ids=chunk, recipients=recipients, now=now)
         )
+        start, step = start + step, min(size, step * 2)  # small first batches: the first proposals show sooner
     return summary
 
 

@@ -271,7 +271,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # whole worker is killed, Redis gives its unacknowledged tasks to another worker once
 # TASK_VISIBILITY_TIMEOUT has passed (Redis' default is an hour). Every task must finish
 # well inside it, or it would run twice: the hard time limit stops a task before then.
-TASK_VISIBILITY_TIMEOUT = int(os.environ.get("TASK_VISIBILITY_TIMEOUT", 50))
+TASK_VISIBILITY_TIMEOUT = int(os.environ.get("TASK_VISIBILITY_TIMEOUT", 120))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": TASK_VISIBILITY_TIMEOUT,
     "unacked_restore_interval": 5,  # how often a worker looks for tasks of dead workers (s)
@@ -279,8 +279,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # one task reserved per process: nothing else waits behind a long one
-CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", TASK_VISIBILITY_TIMEOUT - 10))
-CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", TASK_VISIBILITY_TIMEOUT * 9 // 10))
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 9 // 10
 # The worker keeps its database connection between tasks (CONN_MAX_AGE and health checks
 # above, applied by config.celery) instead of opening one per task.
 CELERY_DB_REUSE_MAX = 1_000_000
@@ -302,10 +302,19 @@ CELERY_BEAT_SCHEDULE["finance-monthly-statements"] = {
 # Telemetry from Prometheus: each source's 5-minute windows since its last pull (telemetry/prometheus.py).
 CELERY_BEAT_SCHEDULE["telemetry-prometheus-pull"] = {"task": "telemetry.pull_prometheus", "schedule": 60}
 
+# PDF files whose document row never committed (a crash mid-issue) are deleted daily.
+CELERY_BEAT_SCHEDULE["finance-sweep-orphan-documents"] = {
+    "task": "settlements.sweep_orphan_documents",
+    "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=4, minute=0),
+}
+
 # Claim workflow rules (claims/config.py has the defaults). The demo widens the
 # filing window because its incidents have fixed dates in October and November 2026.
 if os.environ.get("CLAIMS_FILING_WINDOW_DAYS"):
     CLAIMS_FILING_WINDOW_DAYS = int(os.environ["CLAIMS_FILING_WINDOW_DAYS"])
+
+# Incident changes recompute their SLA contract-months at most once per this many seconds (sla/tasks.py).
+SLA_RECOMPUTE_DEBOUNCE_SECONDS = float(os.environ.get("SLA_RECOMPUTE_DEBOUNCE_SECONDS", 2))
 
 # Proposals after a resolved incident are written this many merchants per transaction (claims/recompute.py).
 CLAIMS_PROPOSAL_BATCH_SIZE = int(os.environ.get("CLAIMS_PROPOSAL_BATCH_SIZE", 500))

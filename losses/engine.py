@@ -419,6 +419,19 @@ def estimate_incident(incident, *, now: datetime | None = None, policy_version: 
     return estimate_as_json(compute(incident, now=now, policy_version=policy_version))
 
 
+# The incident fields an assessment reads (``incident_changed`` names them): a change to any
+# other field (title, detection or acknowledgement times, impact) cannot change a loss.
+INCIDENT_INPUTS = frozenset({"created", "state", "cause", "service", "regions", "started_at", "resolved_at"})
+
+
+def has_anything_to_assess(incident, *, now: datetime | None = None) -> bool:
+    """False when the incident reaches no live session and has no current assessment: then an
+    assessment (and the claims recompute after it) would find nothing and change nothing."""
+    if LossAssessment.objects.filter(incident_id=incident.pk, is_current=True).exists():
+        return True
+    return incident.state != VOIDED and _sessions_hit(incident, now or timezone.now()).exists()
+
+
 def _lock_merchants(merchant_ids) -> set[int]:
     """Row-lock (until commit) the merchants whose minutes an assessment may claim, by ascending id.
 

@@ -90,12 +90,20 @@ def api_client():
 def celery_worker_thread(transactional_db):
     """A real Celery worker in a thread, consuming from the Redis broker of the settings."""
     from celery.contrib.testing.worker import start_worker
+    from django.db import connections
 
     from config.celery import app
 
     app.conf.task_always_eager = False
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
-        yield worker
+    # The worker keeps its connection between tasks (CONN_MAX_AGE); in tests it must close it
+    # after each task, or the test database could not be dropped at the end of the session.
+    database = connections.settings["default"]
+    max_age, database["CONN_MAX_AGE"] = database["CONN_MAX_AGE"], 0
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+            yield worker
+    finally:
+        database["CONN_MAX_AGE"] = max_age
 
 
 @pytest.fixture(scope="session")

@@ -87,3 +87,25 @@ def test_receiver_dispatches_task_on_commit(merchant, django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         incident_changed.send(sender=type(incident), incident=incident, fields=["title"])
     assert calls == []
+
+
+def test_task_skips_an_incident_that_hit_no_session_and_not_one_that_did(merchant, merchant_user):
+    from claims.tasks import recompute_incident_claims
+    from losses.models import LossAssessment
+
+    quiet, loud = make_incident("R-QUIET", resolved_ago=timedelta(days=3)), make_incident("R-LOUD")
+    hit(loud, merchant)
+    assert recompute_incident_claims.apply(args=[quiet.pk]).get() == {"skipped": quiet.pk}
+    assert not LossAssessment.objects.filter(incident=quiet).exists()
+    assert recompute_incident_claims.apply(args=[loud.pk]).get()["proposed"] == 1
+
+
+def test_only_changes_the_loss_depends_on_recompute_claims(merchant, django_capture_on_commit_callbacks, monkeypatch):
+    calls = []
+    monkeypatch.setattr("claims.tasks.recompute_incident_claims.delay", lambda pk: calls.append(pk))
+    incident = make_incident("R-5")
+    for fields, expected in ((["impact"], 0), (["acknowledged_at"], 0), (["cause"], 1), (["regions"], 1)):
+        with django_capture_on_commit_callbacks(execute=True):
+            incident_changed.send(sender=type(incident), incident=incident, fields=fields)
+        assert len(calls) == expected, fields
+        calls.clear()

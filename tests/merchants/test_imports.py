@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from core.csv import CsvRejected
 from merchants.models import LiveSession, Merchant, SessionMinute
-from merchants.services import import_csv
+from merchants.services import MERCHANT_COLUMNS, import_csv
 
 MERCHANTS = "code,name,timezone,margin_rate,currency\ntea,Tea House,Asia/Shanghai,0.35,CNY\nsilk,Silk Road,,,\n"
 SESSIONS = (
@@ -218,3 +218,15 @@ def test_bulk_api_checks_upload_type_and_size(db, api_client, support_user, monk
     monkeypatch.setattr(api, "MAX_UPLOAD_BYTES", len(MERCHANTS))
     upload = SimpleUploadedFile("m.csv", MERCHANTS.encode(), content_type="text/csv")
     assert api_client.post(url, {"file": upload}, format="multipart").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_import_leaves_fresh_planner_statistics():
+    """Right after an import the planner knows the table's size, without waiting for autovacuum."""
+    from django.db import connection
+
+    rows = [",".join(MERCHANT_COLUMNS)] + [f"shop{i:04d},Shop {i},,,CNY" for i in range(1500)]
+    import_csv("merchants", ("\n".join(rows) + "\n").encode())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'merchants_merchant'")
+        assert cursor.fetchone()[0] == 1500

@@ -404,3 +404,25 @@ def test_a_redelivered_reissue_on_a_real_worker_issues_one_version(
     third = issue_document.apply_async(kwargs=request).get(timeout=60)
     assert third["version"] == 2
     assert IssuedDocument.objects.filter(subject_key=f"claim:{claim.pk}").count() == 2
+
+
+@pytest.mark.django_db
+def test_a_pdf_whose_row_never_committed_is_swept_and_issued_ones_are_kept(claims, finance, settings, tmp_path):
+    """A rolled-back issue (as after a crash between file and commit) leaves a file without a row:
+    the sweep deletes it once it is older than the grace period, never a file of an issued document."""
+    from django.db import transaction
+
+    settings.MEDIA_ROOT = tmp_path
+    claim = claims.accepted("10.00")
+    kept = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="reissue, rolled back")
+        raise RuntimeError("the transaction around the issue fails after the file was written")
+    folder = tmp_path / "documents" / "claim_statement" / f"claim-{claim.pk}"
+    assert len(list(folder.iterdir())) == 2  # the orphan is on disk
+    assert ds.sweep_orphan_files() == []  # too young: its transaction might still be running
+    later = timezone.now() + ds.ORPHAN_GRACE + timedelta(minutes=1)
+    removed = ds.sweep_orphan_files(now=later)
+    assert len(removed) == 1 and removed[0] != kept.file.name
+    assert [p.name for p in folder.iterdir()] == [Path(kept.file.name).name]
+    assert kept.file.read()[:4] == b"%PDF"
