@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -200,6 +201,59 @@ def subtract(segments: list[Segment], holes: list[tuple[int, int]]) -> list[Segm
     return out
 
 
+def _merge_sorted(spans) -> list[list[int]]:
+    """Union of ``(start, end)`` spans already sorted by start (touching spans merge)."""
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1][1] = end
+        else:
+            merged.append([start, end])
+    return merged
+
+
+def _length_within(spans: list[list[int]], keep: list[list[int]], holes: list[tuple[int, int]]) -> int:
+    """Length of the sorted disjoint ``spans`` inside the sorted disjoint ``keep``, minus ``holes``."""
+    total, k, h = 0, 0, 0
+    for start, end in spans:
+        while k < len(keep) and keep[k][1] <= start:
+            k += 1
+        j = k
+        while j < len(keep) and keep[j][0] < end:
+            a, b = max(start, keep[j][0]), min(end, keep[j][1])
+            while h < len(holes) and holes[h][1] <= a:
+                h += 1
+            total += b - a
+            i = h
+            while i < len(holes) and holes[i][0] < b:
+                total -= max(0, min(b, holes[i][1]) - max(a, holes[i][0]))
+                i += 1
+            j += 1
+    return total
+
+
+def weighted_downtime(items, min_us: int, holes: list[tuple[int, int]]) -> tuple[int | Fraction, list[tuple[int, int]]]:
+    """Σ weight × length of the weighted union of ``(start, end, weight)`` items (largest weight
+    wins), stretches shorter than ``min_us`` dropped, minus ``holes``; and the dropped stretches.
+
+    Equal to summing the segments of ``weighted_segments`` → ``drop_short_stretches`` →
+    ``subtract``, without building them: the union at or above each weight level, read from one
+    sort (``Σ (w_k − w_k+1) × |union of items weighing ≥ w_k|``), is all the totals need.
+    """
+    positive = sorted((s, e, w) for s, e, w in items if e > s and w > 0)
+    stretches = _merge_sorted((s, e) for s, e, _ in positive)
+    keep = [st for st in stretches if st[1] - st[0] >= min_us] if min_us > 0 else stretches
+    dropped = [(a, b) for a, b in stretches if b - a < min_us] if min_us > 0 else []
+    levels = sorted({w for _, _, w in positive}, reverse=True)
+    total: int | Fraction = 0
+    for k, level in enumerate(levels):
+        step = level - (levels[k + 1] if k + 1 < len(levels) else 0)
+        spans = stretches if k + 1 == len(levels) else _merge_sorted((s, e) for s, e, w in positive if w >= level)
+        total += step * _length_within(spans, keep, holes)
+    return total, dropped
+
+
 def covered_length(intervals: list[tuple[int, int]], start: int, end: int) -> int:
     return sum(max(0, min(e, end) - max(s, start)) for s, e in intervals)
 
@@ -295,9 +349,28 @@ class Result:
     below_minimum_credit: bool
     claim_deadline: date
     provisional: bool
-    incidents: list[dict] = field(default_factory=list)
-    maintenance: list[dict] = field(default_factory=list)
-    dropped_stretches: list[dict] = field(default_factory=list)
+    # The rows behind the figures (per incident, per maintenance window, dropped stretches) are
+    # built on first use: a batch of evaluations that only compares or stores totals never
+    # pays for them (they were most of an evaluation's time).
+    _details: Callable[[], tuple[list[dict], list[dict], list[dict]]] | None = field(default=None, repr=False)
+    _built: tuple[list[dict], list[dict], list[dict]] | None = field(default=None, repr=False)
+
+    def _rows(self) -> tuple[list[dict], list[dict], list[dict]]:
+        if self._built is None:
+            self._built = self._details() if self._details is not None else ([], [], [])
+        return self._built
+
+    @property
+    def incidents(self) -> list[dict]:
+        return self._rows()[0]
+
+    @property
+    def maintenance(self) -> list[dict]:
+        return self._rows()[1]
+
+    @property
+    def dropped_stretches(self) -> list[dict]:
+        return self._rows()[2]
 
     @property
     def eligible_minutes(self) -> Decimal:
@@ -345,72 +418,75 @@ def evaluate(
     provisional = now_us < we
 
     # 1. Clip every incident to the window; an ongoing one runs to ``now``.
-    items, rows = [], []
+    items, weights = [], {}
     for inc in incidents:
         ongoing = inc.resolved_at is None
-        end = now_us if ongoing else to_us(inc.resolved_at)
-        start = to_us(inc.started_at)
-        cs, ce = max(start, ws), min(end, we)
-        weight = terms.weight(inc.impact)
+        cs, ce = max(to_us(inc.started_at), ws), min(now_us if ongoing else to_us(inc.resolved_at), we)
+        scaled = weights.get(inc.impact)
+        if scaled is None:
+            scaled = terms.weight(inc.impact) * WEIGHT_SCALE  # integer arithmetic in the sweep whenever exact
+            scaled = weights[inc.impact] = int(scaled) if scaled.denominator == 1 else scaled
         if ongoing and ce > cs:
             provisional = True
-        scaled = weight * WEIGHT_SCALE  # integer arithmetic in the sweep whenever exact
-        items.append((cs, ce, int(scaled) if scaled.denominator == 1 else scaled))
-        rows.append(
+        items.append((cs, ce, scaled))
+
+    # 2.-3. Weighted union (largest weight wins) with the minimum downtime period, and without
+    # maintenance announced in time, which leaves both the downtime and the month's total.
+    notice_us = terms.maintenance_notice_hours * 3600 * US
+    holes = union(
+        (max(to_us(mw.starts_at), ws), min(to_us(mw.ends_at), we))
+        for mw in maintenance
+        if to_us(mw.announced_at) <= to_us(mw.starts_at) - notice_us
+    )
+    min_us = terms.min_downtime_minutes * MINUTE_US
+    weighted, dropped = weighted_downtime(items, min_us, holes)
+    window_us = max(0, we - ws)
+    excluded_us = covered_length(holes, ws, we)
+    eligible_us = window_us - excluded_us
+    downtime = Fraction(weighted) / WEIGHT_SCALE
+
+    def details() -> tuple[list[dict], list[dict], list[dict]]:
+        segments = subtract(drop_short_stretches(weighted_segments(items), min_us)[0], holes)
+        counted = [0] * len(items)
+        for seg in segments:
+            counted[seg.owner] += seg.weight * seg.length
+        rows = [
             {
                 "id": inc.id,
                 "external_id": inc.external_id,
                 "title": inc.title,
                 "service": inc.service,
                 "impact": inc.impact,
-                "weight": str(round_half_up(weight, 4)),
+                "weight": str(round_half_up(Fraction(scaled, WEIGHT_SCALE), 4)),
                 "started_at": local(inc.started_at),
                 "resolved_at": local(inc.resolved_at),
-                "ongoing": ongoing,
-                "clipped_minutes": minutes(max(0, ce - cs)),
-                "_counted": 0,
+                "ongoing": inc.resolved_at is None,
+                "clipped_minutes": str(minutes(max(0, ce - cs))),
+                "downtime_minutes": str(minutes(Fraction(part) / WEIGHT_SCALE)),
             }
-        )
-
-    # 2. Weighted union (largest weight wins), then the minimum downtime period.
-    segments = weighted_segments(items)
-    segments, dropped = drop_short_stretches(segments, terms.min_downtime_minutes * MINUTE_US)
-
-    # 3. Maintenance announced in time leaves both the downtime and the month's total.
-    notice_us = terms.maintenance_notice_hours * 3600 * US
-    on_time, mrows = [], []
-    for mw in maintenance:
-        ms, me = to_us(mw.starts_at), to_us(mw.ends_at)
-        announced_in_time = to_us(mw.announced_at) <= ms - notice_us
-        if announced_in_time:
-            on_time.append((max(ms, ws), min(me, we)))
-        mrows.append(
-            {
-                "id": mw.id,
-                "service": mw.service,
-                "description": mw.description,
-                "starts_at": local(mw.starts_at),
-                "ends_at": local(mw.ends_at),
-                "announced_at": local(mw.announced_at),
-                "notice_hours": str(round_half_up(Fraction(ms - to_us(mw.announced_at), 3600 * US), 2)),
-                "announced_in_time": announced_in_time,
-                "excluded_minutes": minutes(max(0, min(me, we) - max(ms, ws)))
-                if announced_in_time
-                else Decimal("0.00"),
-            }
-        )
-    holes = union(on_time)
-    segments = subtract(segments, holes)
-
-    window_us = max(0, we - ws)
-    excluded_us = covered_length(holes, ws, we)
-    eligible_us = window_us - excluded_us
-    total = 0
-    for seg in segments:
-        part = seg.weight * seg.length
-        total += part
-        rows[seg.owner]["_counted"] += part
-    downtime = Fraction(total) / WEIGHT_SCALE
+            for inc, (cs, ce, scaled), part in zip(incidents, items, counted, strict=True)
+        ]
+        mrows = []
+        for mw in maintenance:
+            ms, me, announced = to_us(mw.starts_at), to_us(mw.ends_at), to_us(mw.announced_at)
+            in_time = announced <= ms - notice_us
+            mrows.append(
+                {
+                    "id": mw.id,
+                    "service": mw.service,
+                    "description": mw.description,
+                    "starts_at": local(mw.starts_at),
+                    "ends_at": local(mw.ends_at),
+                    "announced_at": local(mw.announced_at),
+                    "notice_hours": str(round_half_up(Fraction(ms - announced, 3600 * US), 2)),
+                    "announced_in_time": in_time,
+                    "excluded_minutes": str(minutes(max(0, min(me, we) - max(ms, ws))) if in_time else Decimal("0.00")),
+                }
+            )
+        stretches = [
+            {"start": local(from_us(s)), "end": local(from_us(e)), "minutes": str(minutes(e - s))} for s, e in dropped
+        ]
+        return rows, mrows, stretches
 
     # 4. Availability, exact.
     availability = HUNDRED if eligible_us <= 0 else (eligible_us - downtime) * HUNDRED / eligible_us
@@ -461,14 +537,6 @@ def evaluate(
     if below_minimum:
         amount = Decimal("0.00")
 
-    for row in rows:
-        row["downtime_minutes"] = minutes(Fraction(row.pop("_counted")) / WEIGHT_SCALE)
-    for row in rows:
-        row["clipped_minutes"] = str(row["clipped_minutes"])
-        row["downtime_minutes"] = str(row["downtime_minutes"])
-    for row in mrows:
-        row["excluded_minutes"] = str(row["excluded_minutes"])
-
     return Result(
         window_start=window_start,
         window_end=window_end,
@@ -491,11 +559,7 @@ def evaluate(
         below_minimum_credit=below_minimum,
         claim_deadline=claim_deadline,
         provisional=provisional,
-        incidents=rows,
-        maintenance=mrows,
-        dropped_stretches=[
-            {"start": local(from_us(s)), "end": local(from_us(e)), "minutes": str(minutes(e - s))} for s, e in dropped
-        ],
+        _details=details,
     )
 
 
