@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts import roles
 from claims.models import OPEN_STAFF_STATES, Claim, ClaimEvent, ClaimNotification, ClaimState
+from core.db import reports_db
 from incidents.models import Incident
 from merchants.models import Merchant
 from merchants.selectors import merchant_ids_for_user, merchants_for_user
@@ -87,9 +88,10 @@ def merchant_suggestions(query: str, limit=20):
 def dashboard(now=None):
     """Counts per state, overdue claims, median staff time from submission to first decision (last 90 days)."""
     now = now or timezone.now()
-    counts = dict(Claim.objects.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    claims = Claim.objects.using(reports_db())  # a read-only report: the replica when there is one
+    counts = dict(claims.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
     per_state = [(value, label, counts.get(value, 0)) for value, label in ClaimState.choices]
-    overdue = Claim.objects.filter(due_at__lt=now).count()
+    overdue = claims.filter(due_at__lt=now).count()
     median, decided = median_time_to_decision(now)
     return {
         "per_state": per_state,
@@ -109,7 +111,8 @@ def median_time_to_decision(now, days=90):
     """
     staff_time = F("first_decided_at") - F("submitted_at") - F("merchant_wait")
     durations = (
-        Claim.objects.filter(
+        Claim.objects.using(reports_db())
+        .filter(
             submitted_at__isnull=False, first_decided_at__isnull=False, first_decided_at__gte=now - timedelta(days=days)
         )
         .annotate(duration=ExpressionWrapper(staff_time, output_field=DurationField()))
