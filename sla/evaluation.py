@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 US = 1_000_000  # microseconds per second
 MINUTE_US = 60 * US
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_US = timedelta(microseconds=1)
 HUNDRED = Fraction(100)
 WEIGHT_SCALE = 10_000  # weights have at most 4 decimals: the sweep works on integers
 
@@ -34,8 +35,7 @@ def to_us(moment: datetime) -> int:
     """An aware datetime as integer microseconds since the epoch."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime")
-    delta = moment - EPOCH
-    return (delta.days * 86400 + delta.seconds) * US + delta.microseconds
+    return (moment - EPOCH) // ONE_US
 
 
 def from_us(value: int) -> datetime:
@@ -213,23 +213,24 @@ def _merge_sorted(spans) -> list[list[int]]:
     return merged
 
 
-def _length_within(spans: list[list[int]], keep: list[list[int]], holes: list[tuple[int, int]]) -> int:
-    """Length of the sorted disjoint ``spans`` inside the sorted disjoint ``keep``, minus ``holes``."""
-    total, k, h = 0, 0, 0
+def _kept_length(spans: list[list[int]], stretches: list[list[int]], min_us: int, holes) -> int:
+    """Length of the sorted disjoint ``spans`` lying in stretches at least ``min_us`` long,
+    minus the sorted disjoint ``holes``. Each span lies inside one stretch (spans are unions
+    of a subset of the items whose union the stretches are)."""
+    total, k, h, nh = 0, 0, 0, len(holes)
     for start, end in spans:
-        while k < len(keep) and keep[k][1] <= start:
+        while stretches[k][1] < end:
             k += 1
-        j = k
-        while j < len(keep) and keep[j][0] < end:
-            a, b = max(start, keep[j][0]), min(end, keep[j][1])
-            while h < len(holes) and holes[h][1] <= a:
+        if stretches[k][1] - stretches[k][0] < min_us:
+            continue
+        total += end - start
+        if nh:
+            while h < nh and holes[h][1] <= start:
                 h += 1
-            total += b - a
             i = h
-            while i < len(holes) and holes[i][0] < b:
-                total -= max(0, min(b, holes[i][1]) - max(a, holes[i][0]))
+            while i < nh and holes[i][0] < end:
+                total -= min(end, holes[i][1]) - max(start, holes[i][0])
                 i += 1
-            j += 1
     return total
 
 
@@ -241,16 +242,18 @@ def weighted_downtime(items, min_us: int, holes: list[tuple[int, int]]) -> tuple
     ``subtract``, without building them: the union at or above each weight level, read from one
     sort (``Σ (w_k − w_k+1) × |union of items weighing ≥ w_k|``), is all the totals need.
     """
-    positive = sorted((s, e, w) for s, e, w in items if e > s and w > 0)
+    positive = sorted(item for item in items if item[1] > item[0] and item[2] > 0)
     stretches = _merge_sorted((s, e) for s, e, _ in positive)
-    keep = [st for st in stretches if st[1] - st[0] >= min_us] if min_us > 0 else stretches
-    dropped = [(a, b) for a, b in stretches if b - a < min_us] if min_us > 0 else []
+    dropped = [(a, b) for a, b in stretches if b - a < min_us]
     levels = sorted({w for _, _, w in positive}, reverse=True)
     total: int | Fraction = 0
     for k, level in enumerate(levels):
         step = level - (levels[k + 1] if k + 1 < len(levels) else 0)
         spans = stretches if k + 1 == len(levels) else _merge_sorted((s, e) for s, e, w in positive if w >= level)
-        total += step * _length_within(spans, keep, holes)
+        if not dropped and not holes:
+            total += step * sum(e - s for s, e in spans)
+        else:
+            total += step * _kept_length(spans, stretches, min_us, holes)
     return total, dropped
 
 
@@ -417,11 +420,17 @@ def evaluate(
 
     provisional = now_us < we
 
-    # 1. Clip every incident to the window; an ongoing one runs to ``now``.
+    # 1. Clip every incident to the window; an ongoing one runs to ``now``. In the same pass,
+    # the recovery and first-response breaches (of incidents that started in the window).
     items, weights = [], {}
+    targets = {t.impact: t for t in terms.recovery_targets}
+    response_us = None if terms.first_response_minutes is None else terms.first_response_minutes * MINUTE_US
+    recovery, response = [], []
     for inc in incidents:
+        start = to_us(inc.started_at)
         ongoing = inc.resolved_at is None
-        cs, ce = max(to_us(inc.started_at), ws), min(now_us if ongoing else to_us(inc.resolved_at), we)
+        end = now_us if ongoing else to_us(inc.resolved_at)
+        cs, ce = (start if start > ws else ws), (end if end < we else we)
         scaled = weights.get(inc.impact)
         if scaled is None:
             scaled = terms.weight(inc.impact) * WEIGHT_SCALE  # integer arithmetic in the sweep whenever exact
@@ -429,6 +438,16 @@ def evaluate(
         if ongoing and ce > cs:
             provisional = True
         items.append((cs, ce, scaled))
+        if not ws <= start < we:
+            continue  # a breach belongs to the month in which the incident started
+        target = targets.get(inc.impact)
+        if target is not None and end - start > target.max_minutes * MINUTE_US:
+            recovery.append((start, inc.id, inc, target, end - start))
+        if response_us is not None:
+            response_at = inc.acknowledged_at or inc.mitigated_at or inc.resolved_at
+            took = (to_us(response_at) if response_at else now_us) - to_us(inc.detected_at)
+            if took > response_us:
+                response.append((start, inc.id, inc, response_at, took))
 
     # 2.-3. Weighted union (largest weight wins) with the minimum downtime period, and without
     # maintenance announced in time, which leaves both the downtime and the month's total.
@@ -493,41 +512,29 @@ def evaluate(
 
     # 5. Credits: the worst tier plus every recovery breach, capped.
     tier_pct = tier_credit(availability, terms.credit_tiers)
-    targets = {t.impact: t for t in terms.recovery_targets}
-    recovery_breaches, response_breaches = [], []
-    for inc in sorted(incidents, key=lambda i: (i.started_at, i.id)):
-        if not ws <= to_us(inc.started_at) < we:
-            continue  # a breach belongs to the month in which the incident started
-        target = targets.get(inc.impact)
-        if target is not None:
-            end = inc.resolved_at or now
-            took = to_us(end) - to_us(inc.started_at)
-            if took > target.max_minutes * MINUTE_US:
-                recovery_breaches.append(
-                    {
-                        "incident": inc.external_id,
-                        "id": inc.id,
-                        "impact": inc.impact,
-                        "minutes": str(minutes(took)),
-                        "max_minutes": target.max_minutes,
-                        "credit_percent": str(target.credit_percent),
-                        "ongoing": inc.resolved_at is None,
-                    }
-                )
-        if terms.first_response_minutes is not None:
-            response_at = inc.acknowledged_at or inc.mitigated_at or inc.resolved_at
-            took = to_us(response_at or now) - to_us(inc.detected_at)
-            if took > terms.first_response_minutes * MINUTE_US:
-                response_breaches.append(
-                    {
-                        "incident": inc.external_id,
-                        "id": inc.id,
-                        "minutes": str(minutes(took)),
-                        "max_minutes": terms.first_response_minutes,
-                        "credit_percent": str(terms.first_response_credit_percent),
-                        "acknowledged": response_at is not None,
-                    }
-                )
+    recovery_breaches = [
+        {
+            "incident": inc.external_id,
+            "id": inc.id,
+            "impact": inc.impact,
+            "minutes": str(minutes(took)),
+            "max_minutes": target.max_minutes,
+            "credit_percent": str(target.credit_percent),
+            "ongoing": inc.resolved_at is None,
+        }
+        for _, _, inc, target, took in sorted(recovery, key=lambda b: b[:2])
+    ]
+    response_breaches = [
+        {
+            "incident": inc.external_id,
+            "id": inc.id,
+            "minutes": str(minutes(took)),
+            "max_minutes": terms.first_response_minutes,
+            "credit_percent": str(terms.first_response_credit_percent),
+            "acknowledged": response_at is not None,
+        }
+        for _, _, inc, response_at, took in sorted(response, key=lambda b: b[:2])
+    ]
     recovery_pct = sum((Decimal(b["credit_percent"]) for b in recovery_breaches), Decimal("0"))
     response_pct = terms.first_response_credit_percent * len(response_breaches)
     uncapped = tier_pct + recovery_pct + response_pct
