@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from claims.models import Claim, ClaimState
+from core.db import reports_db
 
 from .models import ItemStatus, SettlementBatch, SettlementItem
 from .services import cents
@@ -116,7 +117,8 @@ def ledger_claims(start: date, end: date):
     """Claims accepted (by the merchant) from ``start`` to ``end`` inclusive, local days."""
     lo, hi = _day_bounds(start, end)
     return (
-        Claim.objects.filter(
+        Claim.objects.using(reports_db())  # a read-only report: the replica when there is one
+        .filter(
             state__in=[ClaimState.ACCEPTED, ClaimState.SETTLED],
             approved_amount__isnull=False,
             accepted_at__gte=lo,
@@ -166,7 +168,8 @@ def ledger_rows(start: date, end: date) -> Iterator[list]:
     for chunk in keyset_chunks(ledger_claims(start, end)):
         items: dict[int, SettlementItem] = {}
         for candidate in (
-            SettlementItem.objects.filter(claim__in=[c.pk for c in chunk])
+            SettlementItem.objects.using(reports_db())
+            .filter(claim__in=[c.pk for c in chunk])
             .exclude(status=ItemStatus.REMOVED)
             .select_related("batch")
             .order_by("pk")
