@@ -54,8 +54,9 @@ def incident_detail(request, pk):
         {
             "incident": incident,
             "bar": selectors.timeline_bar(incident),
-            "transition_form": TransitionForm(),
-            "note_form": NoteForm(),
+            # One auto_id per form: both have a "message" field, their ids and labels must not clash.
+            "transition_form": TransitionForm(auto_id="transition_%s"),
+            "note_form": NoteForm(auto_id="note_%s"),
         },
     )
 
