@@ -99,8 +99,16 @@ def median_time_to_decision(now, days=90):
     return sum(middle, timedelta()) / len(middle), n
 
 
+# Staff-internal entries of a claim's audit trail: a partial approval waiting for its second
+# approver (with the staff's internal message), the engine's recomputations, staff notes.
+STAFF_ONLY_EVENT_KINDS = (ClaimEvent.Kind.APPROVAL_REQUESTED, ClaimEvent.Kind.RECOMPUTED, ClaimEvent.Kind.NOTE)
+
+
 def claim_detail(user, pk):
+    """The claim with its events and documents; a merchant user's copy leaves the staff-internal events out."""
     events = ClaimEvent.objects.select_related("actor").order_by("created_at", "id")
+    if not roles.is_staff_role(user):
+        events = events.exclude(kind__in=STAFF_ONLY_EVENT_KINDS)
     return (
         visible_claims(user)
         .select_related(

@@ -14,7 +14,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
-from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from core.append_only import AppendOnlyModel
 
@@ -54,20 +53,14 @@ class SettlementBatch(ConcurrentTransitionMixin, models.Model):
     def __str__(self):
         return self.reference
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=BatchState.OPEN, target=BatchState.LOCKED)
     def lock(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=BatchState.LOCKED, target=BatchState.EXPORTED)
     def mark_exported(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(
         field=state,
         source=BatchState.EXPORTED,

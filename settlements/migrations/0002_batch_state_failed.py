@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('settlements', '0001_initial'),
+        ('settlements', "0002_settlement_events_append_only_trigger"),
     ]
 
     operations = [
