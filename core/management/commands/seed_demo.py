@@ -19,7 +19,6 @@ from merchants import demo as merchants_demo
 from settlements import demo as finance_demo
 from sla import demo as sla_demo
 
-
 QUIET_LOGGERS = ("celery", "weasyprint", "fontTools")
 
 
