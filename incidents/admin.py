@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import SettingHistoryMixin
+
 from .models import Incident, IncidentUpdate, MaintenanceWindow, Provider, Region, Service, WebhookSource
 
 
@@ -36,7 +38,9 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookSource)
-class WebhookSourceAdmin(admin.ModelAdmin):
+class WebhookSourceAdmin(SettingHistoryMixin, admin.ModelAdmin):
+    history_fields = ("secret", "is_active")
+    secret_fields = ("secret",)
     list_display = ["name", "is_active"]
 
 

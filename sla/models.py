@@ -10,8 +10,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
+from core.append_only import AppendOnlyModel
 from incidents.models import Provider, Service
 
 from . import evaluation as ev
@@ -338,33 +338,25 @@ class ProviderCreditClaim(ConcurrentTransitionMixin, models.Model):
             return Decimal("0.00")
         return self.amount_claimed - (self.amount_received or 0)
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=CreditClaimState.DUE, target=CreditClaimState.FILED)
-    def file(self, at, reference="", by=None, description=None):
+    def file(self, at, reference=""):
         self.filed_at = at
         if reference:
             self.provider_reference = reference
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=CreditClaimState.FILED, target=CreditClaimState.ACKNOWLEDGED)
-    def acknowledge(self, at, reference="", by=None, description=None):
+    def acknowledge(self, at, reference=""):
         self.acknowledged_at = at
         if reference:
             self.provider_reference = reference
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=CreditClaimState.ACKNOWLEDGED, target=CreditClaimState.CREDITED)
-    def credit(self, at, amount, by=None, description=None):
+    def credit(self, at, amount):
         self.amount_received = amount
         self.closed_at = at
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=CreditClaimState.ACKNOWLEDGED, target=CreditClaimState.REJECTED)
-    def reject(self, at, reason, by=None, description=None):
+    def reject(self, at, reason):
         self.rejection_reason = reason
         self.amount_received = Decimal("0.00")
         self.closed_at = at
@@ -373,6 +365,45 @@ class ProviderCreditClaim(ConcurrentTransitionMixin, models.Model):
 def grace() -> timedelta:
     """How long after a month ends its evaluation stays open for late incident edits."""
     return timedelta(days=getattr(settings, "SLA_FINALIZE_GRACE_DAYS", 0))
+
+
+class ProviderCreditClaimEvent(AppendOnlyModel):
+    """One change of a credit claim (who, when, from, to, why, how much): its only audit trail."""
+
+    claim = models.ForeignKey(
+        ProviderCreditClaim, on_delete=models.PROTECT, related_name="events", verbose_name=_("credit claim")
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    action = models.CharField(_("action"), max_length=20)
+    from_state = models.CharField(_("from"), max_length=20)
+    to_state = models.CharField(_("to"), max_length=20)
+    message = models.TextField(_("message"), blank=True)
+    reference = models.CharField(_("provider reference"), max_length=120, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("credit claim event")
+        verbose_name_plural = _("credit claim events")
+
+    def __str__(self):
+        return f"{self.claim_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def from_label(self) -> str:
+        return CreditClaimState(self.from_state).label
+
+    @property
+    def to_label(self) -> str:
+        return CreditClaimState(self.to_state).label
 
 
 class BudgetAlert(models.Model):

@@ -13,6 +13,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import NotFound
 from incidents.models import Cause, Incident, IncidentState, MaintenanceWindow, Provider
 
 from . import evaluation as ev
@@ -20,7 +21,7 @@ from . import telemetry_evaluation as tev
 from .models import CreditClaimState, ProviderCreditClaim, SLAContract, SLAEvaluation
 
 
-class ContractNotFound(LookupError):
+class ContractNotFound(NotFound):
     pass
 
 
@@ -274,9 +275,7 @@ def warning_claims():
 
 def claim_history(claim):
     """The transitions of a credit claim (who, when, why), oldest first."""
-    from django_fsm_log.models import StateLog
-
-    return list(StateLog.objects.for_(claim).select_related("by").order_by("timestamp", "id"))
+    return list(claim.events.select_related("actor").order_by("at", "id"))
 
 
 def evaluations_for_incident(incident) -> list[SLAEvaluation]:

@@ -29,6 +29,7 @@ import psycopg
 from django.db import DataError, ProgrammingError, connection, transaction
 from django.utils import timezone
 
+from core.errors import InvalidInput, RowError
 from incidents.models import Region, Service
 
 from .models import TelemetryWindow
@@ -74,13 +75,13 @@ MESSAGES = {
 }
 
 
-class TelemetryInputError(ValueError):
+class TelemetryInputError(InvalidInput):
     """A bad row: ``line`` (CSV: line of the file; batch: 1-based row number; 0: the whole input)
     and ``column`` (a column name, or ``file``)."""
 
     def __init__(self, line: int, column: str, message: str):
+        super().__init__(f"line {line}, column {column}: {message}", errors=[RowError(line, column, message)])
         self.line, self.column, self.message = line, column, message
-        super().__init__(f"line {line}, column {column}: {message}")
 
     def as_dict(self) -> dict:
         return {"line": self.line, "column": self.column, "error": self.message}

@@ -8,8 +8,8 @@ from django.db import connection, transaction
 from django_fsm import ConcurrentTransition
 
 from claims import services
-from claims.errors import StateConflict
 from claims.models import Claim, ClaimEvent, ClaimState
+from core.errors import StateConflict
 
 from .conftest import Flow, make_incident
 

@@ -5,7 +5,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from claims import evidence, services
-from claims.errors import InvalidInput, NotPermitted
+from core.errors import InvalidInput, NotPermitted
 
 from .conftest import PDF, PNG
 

@@ -225,7 +225,7 @@ def test_evidence_pack_and_monthly_statement(claims, finance):
 @pytest.mark.django_db
 def test_merchants_cannot_issue(claims, finance):
     claim, _ = build_world(claims, finance, settle=False)
-    from claims.errors import NotPermitted
+    from core.errors import NotPermitted
 
     with pytest.raises(NotPermitted):
         ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=claims.user_of(claim.merchant))
