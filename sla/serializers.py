@@ -400,7 +400,10 @@ class ContractSerializer(serializers.Serializer):
         start, end = attrs.get("effective_from"), attrs.get("effective_to")
         if start and end and end < start:
             errors["effective_to"] = [_("is before effective_from")]
-        if attrs.get("availability_method") == "error_rate_windows" and attrs.get("error_rate_threshold_percent") is None:
+        if (
+            attrs.get("availability_method") == "error_rate_windows"
+            and attrs.get("error_rate_threshold_percent") is None
+        ):
             errors["error_rate_threshold_percent"] = [_("is required for the error_rate_windows method")]
         if attrs.get("error_rate_threshold_percent") is None:
             attrs["error_rate_threshold_percent"] = Decimal(0)
