@@ -16,6 +16,7 @@ from losses import demo as loss_demo
 from merchants import demo as merchants_demo
 from settlements import demo as finance_demo
 from sla import demo as sla_demo
+from telemetry import demo as telemetry_demo
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             accounts_demo.seed(self.stdout)
             incidents_demo.seed(self.stdout)
+            telemetry_demo.seed(self.stdout)
             sla_demo.seed(self.stdout)
             merchants_demo.seed(self.stdout)
             loss_demo.seed(self.stdout)
