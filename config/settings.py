@@ -237,6 +237,9 @@ SPECTACULAR_SETTINGS = {
         "ClaimDocumentKindEnum": "claims.models.ClaimDocument.Kind",
         "ClaimEventKindEnum": "claims.models.ClaimEvent.Kind",
         "IncidentUpdateKindEnum": "incidents.models.IncidentUpdate.Kind",
+        "AlertSourceKindEnum": "incidents.models.AlertSource.Kind",
+        "AlertSourceAuthEnum": "incidents.models.AlertSource.Auth",
+        "ReceivedAlertStatusEnum": "incidents.models.ReceivedAlert.Status",
     },
 }
 
@@ -293,6 +296,8 @@ CELERY_BEAT_SCHEDULE["finance-monthly-statements"] = {
     "task": "settlements.issue_monthly_statements",
     "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=3, minute=15),
 }
+# Telemetry from Prometheus: each source's 5-minute windows since its last pull (telemetry/prometheus.py).
+CELERY_BEAT_SCHEDULE["telemetry-prometheus-pull"] = {"task": "telemetry.pull_prometheus", "schedule": 60}
 
 # Claim workflow rules (claims/config.py has the defaults). The demo widens the
 # filing window because its incidents have fixed dates in October and November 2026.

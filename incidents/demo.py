@@ -5,7 +5,7 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .models import Cause, Impact, Provider, Region, Service, WebhookSource
+from .models import AlertSource, Cause, Impact, Provider, Region, Service, WebhookSource
 from .records import IncidentRecord, MaintenanceRecord
 from .services import upsert_incident, upsert_maintenance_window
 
@@ -70,6 +70,10 @@ def seed(stdout):
             ),
             origin="demo",
         )
+    # An Alertmanager receiver to try: /api/incidents/receivers/alertmanager/ with this bearer token.
+    AlertSource.objects.get_or_create(
+        name="alertmanager", defaults={"auth": "bearer", "token": "demo-alertmanager-token"}
+    )
     for day, hours_notice in [(6, 72), (20, 2)]:  # one announced on time, one late
         starts = datetime(2026, 10, day, 2, 0, tzinfo=SHANGHAI)
         upsert_maintenance_window(

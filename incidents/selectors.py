@@ -1,9 +1,9 @@
 """Reads of the incident registry."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from .models import Incident, IncidentUpdate
+from .models import AlertSource, Incident, IncidentUpdate, ReceivedAlert
 
 
 def incident_list() -> QuerySet[Incident]:
@@ -39,3 +39,21 @@ def timeline_bar(incident, *, now=None):
         width = (stop - at).total_seconds() / total * 100
         segments.append({"phase": name, "start": at, "end": stop, "x": round(x, 3), "width": round(width, 3)})
     return {"segments": segments, "ongoing": incident.resolved_at is None, "minutes": round(total / 60)}
+
+
+def received_alerts(*, source: str | None = None, unmapped: bool = False):
+    """Alerts as received, newest first; ``unmapped`` keeps those no mapping could place."""
+    qs = ReceivedAlert.objects.select_related("source", "incident")
+    if source:
+        qs = qs.filter(source__name=source)
+    if unmapped:
+        qs = qs.filter(incident__isnull=True)
+    return qs
+
+
+def alert_sources_overview():
+    """Each alert source with how many of its alerts are waiting for a mapping."""
+    return AlertSource.objects.annotate(
+        unmapped=Count("alerts", filter=Q(alerts__incident__isnull=True)),
+        received=Count("alerts"),
+    ).order_by("name")

@@ -13,10 +13,10 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import staff_required, support_required
 from core.actions import empty_forms, form_error_list, run_page_action
 
-from . import actions, selectors, services
+from . import actions, alert_services, selectors, services
 from .filters import IncidentFilterSet
 from .forms import IncidentForm
-from .models import Cause, Impact, Incident, IncidentState, Provider, Region, Service
+from .models import AlertSource, Cause, Impact, Incident, IncidentState, Provider, Region, Service
 from .records import IncidentRecordSerializer, flatten_errors
 
 
@@ -127,3 +127,34 @@ def incident_action(request, pk, action):
         render_page=_detail_page,
         redirect_to=reverse("incidents:detail", args=[incident.pk]),
     )
+
+
+@staff_required
+def alert_list(request):
+    """Alerts from Alertmanager and Grafana that no mapping could place (or all of them),
+    so that staff can fix a source's mapping and map them again."""
+    show_all = request.GET.get("all") == "1"
+    source = request.GET.get("source") or None
+    alerts = selectors.received_alerts(source=source, unmapped=not show_all)
+    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "incidents/alerts.html",
+        {"page": page, "sources": selectors.alert_sources_overview(), "source": source, "show_all": show_all},
+    )
+
+
+@support_required
+@require_POST
+def alert_remap(request):
+    source = None
+    if request.POST.get("source"):
+        source = get_object_or_404(AlertSource, name=request.POST["source"])
+    counts = alert_services.remap_unmapped_alerts(actor=request.user, source=source)
+    placed = sum(n for outcome, n in counts.items() if outcome not in {"unmapped", "conflict"})
+    messages.success(
+        request,
+        _("%(placed)s alert(s) mapped to incidents; %(left)s still unmapped.")
+        % {"placed": placed, "left": counts.get("unmapped", 0)},
+    )
+    return redirect("incidents:alerts")

@@ -263,7 +263,7 @@ class RecoveryTargetSerializer(_ExactKeysSerializer):
 
 
 class QualityTargetSerializer(serializers.Serializer):
-    """``{"metric", "max" or "min", "min_compliance_percent", "credit_percent"}`` (README "Provider telemetry")."""
+    """``{"metric": ..., "max" or "min": ..., "min_compliance_percent": ..., "credit_percent": ...}``."""
 
     shape = '{"metric": ..., "max" or "min": ..., "min_compliance_percent": ..., "credit_percent": ...}'
     metric = serializers.CharField()
@@ -291,9 +291,7 @@ class QualityTargetSerializer(serializers.Serializer):
     def validate(self, attrs):
         bound = "max" if "max" in attrs else "min"
         if attrs["metric"] != "join_p95_ms" and attrs[bound] > 100:
-            raise serializers.ValidationError(
-                {bound: [_("must be at most %(high)s, got %(value)s") % {"high": 100, "value": attrs[bound]}]}
-            )
+            raise serializers.ValidationError({bound: [_("must be at most 100")]})
         return {
             "metric": attrs["metric"],
             bound: str(attrs[bound]),
@@ -349,9 +347,10 @@ class ContractSerializer(serializers.Serializer):
     min_downtime_minutes = ContractIntegerField(required=False, default=0)
     min_credit_amount = ContractDecimalField(low=Decimal(0), places=2, required=False, default=Decimal(0))
     amendment_reason = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="")
+    # Availability from provider telemetry instead of incidents (README: "Error-rate SLAs").
     availability_method = serializers.CharField(required=False, default="incidents")
     error_rate_threshold_percent = ContractDecimalField(
-        low=Decimal(0), high=Decimal(100), required=False, allow_null=True, default=None
+        low=Decimal(0), high=Decimal(100), required=False, default=Decimal(0)
     )
     min_requests_per_window = ContractIntegerField(required=False, default=0)
     min_down_run_minutes = ContractIntegerField(required=False, default=0)
@@ -374,6 +373,10 @@ class ContractSerializer(serializers.Serializer):
                 pass
         for name, detail in self._across_fields(attrs).items():
             errors.setdefault(name, detail)
+        from .telemetry_evaluation import ERROR_RATE_WINDOWS
+
+        if attrs.get("availability_method") == ERROR_RATE_WINDOWS and data.get("error_rate_threshold_percent") is None:
+            errors.setdefault("error_rate_threshold_percent", [_("is required for the error_rate_windows method")])
         if errors:
             raise serializers.ValidationError(errors)
         attrs["amendment_reason"] = attrs.get("amendment_reason") or ""
@@ -400,13 +403,6 @@ class ContractSerializer(serializers.Serializer):
         start, end = attrs.get("effective_from"), attrs.get("effective_to")
         if start and end and end < start:
             errors["effective_to"] = [_("is before effective_from")]
-        if (
-            attrs.get("availability_method") == "error_rate_windows"
-            and attrs.get("error_rate_threshold_percent") is None
-        ):
-            errors["error_rate_threshold_percent"] = [_("is required for the error_rate_windows method")]
-        if attrs.get("error_rate_threshold_percent") is None:
-            attrs["error_rate_threshold_percent"] = Decimal(0)
         return errors
 
     def validate_availability_method(self, value):

@@ -14,6 +14,7 @@ from accounts.decorators import finance_required, staff_required
 from accounts.roles import is_finance
 from core.actions import form_error_list, run_page_action
 from incidents.models import Provider
+from telemetry.selectors import prometheus_pull_status
 
 from . import actions, charts, forms, selectors
 from .models import ProviderCreditClaim, SLAEvaluation
@@ -24,7 +25,13 @@ ZERO = Decimal("0.00")
 @staff_required
 def index(request):
     return render(
-        request, "sla/index.html", {"rows": selectors.providers_overview(), "warnings": selectors.warning_claims()}
+        request,
+        "sla/index.html",
+        {
+            "rows": selectors.providers_overview(),
+            "warnings": selectors.warning_claims(),
+            "telemetry_pulls": prometheus_pull_status(),
+        },
     )
 
 
@@ -62,6 +69,7 @@ def provider_dashboard(request, pk):
             "claims": claims,
             "totals": dict(totals),
             "warnings": [c for c in claims if c.deadline_warning],
+            "telemetry_pulls": prometheus_pull_status(),
         },
     )
 

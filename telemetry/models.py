@@ -103,3 +103,75 @@ class DetectedRun(models.Model):
 
     def __str__(self):
         return f"{self.service_id} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class PrometheusSource(models.Model):
+    """A Prometheus server whose PromQL queries give the telemetry windows.
+
+    Each query is evaluated over ``/api/v1/query_range`` at every window end (5-minute steps)
+    and must return series labelled with the service and region (``sum by (service, region)
+    (increase(requests_total[5m]))``). ``pulled_until`` is the end of the last window pulled:
+    the next pull starts there, so after an outage of the collector the gap is back-filled.
+    """
+
+    STEP_MINUTES = 5
+    QUERY_FIELDS = {
+        "requests": "requests_query",
+        "failed_requests": "failed_query",
+        "stall_rate_percent": "stall_rate_query",
+        "join_p95_ms": "join_p95_query",
+        "hd_share_percent": "hd_share_query",
+    }
+
+    name = models.SlugField(_("name"), max_length=60, unique=True)
+    base_url = models.URLField(_("Prometheus URL"), help_text=_("e.g. http://prometheus:9090"))
+    is_active = models.BooleanField(_("active"), default=True)
+    bearer_token = models.CharField(_("bearer token"), max_length=200, blank=True)
+    username = models.CharField(_("basic auth username"), max_length=100, blank=True)
+    password = models.CharField(_("basic auth password"), max_length=200, blank=True)
+    service_label = models.CharField(_("service label"), max_length=100, default="service")
+    region_label = models.CharField(_("region label"), max_length=100, default="region")
+    requests_query = models.TextField(
+        _("requests query"), default="sum by (service, region) (increase(requests_total[5m]))"
+    )
+    failed_query = models.TextField(
+        _("failed requests query"), default="sum by (service, region) (increase(failed_requests_total[5m]))"
+    )
+    stall_rate_query = models.TextField(_("stall rate % query"), blank=True)
+    join_p95_query = models.TextField(_("p95 join time (ms) query"), blank=True)
+    hd_share_query = models.TextField(_("HD share % query"), blank=True)
+    backfill_hours = models.PositiveIntegerField(
+        _("first pull reaches back (hours)"), default=24, help_text=_("Only when nothing was pulled yet.")
+    )
+    settle_seconds = models.PositiveIntegerField(
+        _("settle time (seconds)"),
+        default=60,
+        help_text=_("A window is pulled once it ended this long ago, so that its last scrape is in."),
+    )
+    pulled_until = models.DateTimeField(_("pulled until"), null=True, blank=True)
+    last_pull_at = models.DateTimeField(_("last pull"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    notes = models.JSONField(
+        _("notes from the last pull"),
+        default=list,
+        blank=True,
+        help_text=_("Series left out: without service or region label, unknown codes, values out of range."),
+    )
+
+    class Meta:
+        verbose_name = _("Prometheus source")
+        verbose_name_plural = _("Prometheus sources")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(requests_query="") & ~Q(failed_query=""), name="prometheus_source_counts_queried"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def telemetry_source(self) -> str:
+        """What the windows it writes carry as their ``source``."""
+        return f"prometheus:{self.name}"

@@ -74,3 +74,24 @@ def filtered_windows(*, service: str | None = None, region: str | None = None, s
     if end:
         qs = qs.filter(window_start__lt=end)
     return qs
+
+
+def prometheus_pull_status(*, now: datetime | None = None) -> list[dict]:
+    """Each active Prometheus source with how far its windows reach and how far that is behind now."""
+    from .models import PrometheusSource
+
+    now = now or timezone.now()
+    rows = []
+    for source in PrometheusSource.objects.filter(is_active=True).order_by("name"):
+        lag = now - source.pulled_until if source.pulled_until else None
+        rows.append(
+            {
+                "name": source.name,
+                "pulled_until": source.pulled_until,
+                "lag_minutes": int(lag.total_seconds() // 60) if lag is not None else None,
+                "last_pull_at": source.last_pull_at,
+                "last_error": source.last_error,
+                "notes": source.notes,
+            }
+        )
+    return rows

@@ -17,3 +17,11 @@ def after_ingest(spans: dict) -> int:
     touched = detect_for_spans(spans=parsed)
     windows_ingested.send(sender=None, spans=parsed)
     return len(touched)
+
+
+@shared_task(name="telemetry.pull_prometheus", acks_late=True)
+def pull_prometheus() -> dict:
+    """Every active Prometheus source's windows since its last pull (Celery beat, every minute)."""
+    from .prometheus import pull_all
+
+    return {result.source: result.as_dict() for result in pull_all()}

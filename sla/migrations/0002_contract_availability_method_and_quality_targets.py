@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('incidents', '0001_initial'),
-        ('sla', '0003_credit_claim_events_append_only_trigger'),
+        ('sla', "0003_credit_claim_events_append_only_trigger"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sla', '0004_contract_availability_method_and_quality_targets'),
+        ('sla', '0002_contract_availability_method_and_quality_targets'),
     ]
 
     operations = [
