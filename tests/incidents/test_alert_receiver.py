@@ -17,6 +17,19 @@ TOKEN = "am-token-123"
 
 
 @pytest.fixture
+def make_user(db):
+    """Users for force_login, without hashing a password (the slow part of the shared fixture)."""
+    from django.contrib.auth.models import Group, User
+
+    def _make(username, *role_names):
+        user = User.objects.create(username=username)
+        user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in role_names))
+        return user
+
+    return _make
+
+
+@pytest.fixture
 def am_source(catalogue):
     return AlertSource.objects.create(name="prom-am", kind="alertmanager", auth="bearer", token=TOKEN)
 
