@@ -167,7 +167,7 @@ class AlertSourceViewSet(
 
 
 class ReceivedAlertSerializer(serializers.ModelSerializer):
-    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True)  # type: ignore[assignment]  # a field
 
     class Meta:
         model = ReceivedAlert
@@ -190,7 +190,7 @@ class ReceivedAlertSerializer(serializers.ModelSerializer):
 
 
 class RemapSerializer(serializers.Serializer):
-    source = serializers.SlugField(required=False, help_text="Only this source's alerts; all when left out.")
+    source = serializers.SlugField(required=False, help_text="Only this source's alerts; all when left out.")  # type: ignore[assignment]  # a field, not Field.source
 
 
 @extend_schema(
