@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyMixin
+from core.admin import ReadOnlyMixin, SettingHistoryMixin
 
 from .models import (
     AlertSource,
@@ -50,7 +50,9 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookSource)
-class WebhookSourceAdmin(admin.ModelAdmin):
+class WebhookSourceAdmin(SettingHistoryMixin, admin.ModelAdmin):
+    history_fields = ("secret", "is_active")
+    secret_fields = ("secret",)
     list_display = ["name", "is_active"]
 
 

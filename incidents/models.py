@@ -9,7 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+
+from core.append_only import AppendOnlyModel
 
 
 class Provider(models.Model):
@@ -185,35 +186,31 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         return end - self.started_at
 
     # Transitions. ``by`` and ``description`` are recorded by django-fsm-log.
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=IncidentState.DETECTED, target=IncidentState.ACKNOWLEDGED)
     def acknowledge(self, at, by=None, description=None):
         self.acknowledged_at = at
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(
         field=state, source=[IncidentState.DETECTED, IncidentState.ACKNOWLEDGED], target=IncidentState.MITIGATED
     )
     def mitigate(self, at, by=None, description=None):
         self.mitigated_at = at
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=OPEN_STATES, target=IncidentState.RESOLVED)
     def resolve(self, at, by=None, description=None):
         self.resolved_at = at
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=OPEN_STATES, target=IncidentState.VOIDED)
     def void(self, at, by=None, description=None):
         pass
 
 
-class IncidentUpdate(models.Model):
-    """One entry of an incident's timeline: who changed what, when and why. Append-only."""
+class IncidentUpdate(AppendOnlyModel):
+    """One entry of an incident's timeline: who changed what, when and why.
+
+    Append-only (Python and a PostgreSQL trigger); an incident with a timeline cannot be
+    deleted, and neither can a user who wrote one (deactivate the user instead).
+    """
 
     class Kind(models.TextChoices):
         CREATED = "created", _("Created")
@@ -221,7 +218,7 @@ class IncidentUpdate(models.Model):
         EDITED = "edited", _("Edited")
         NOTE = "note", _("Note")
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates", verbose_name=_("incident"))
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="updates", verbose_name=_("incident"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     from_state = models.CharField(_("from state"), max_length=20, blank=True)
     to_state = models.CharField(_("to state"), max_length=20, blank=True)
@@ -229,7 +226,7 @@ class IncidentUpdate(models.Model):
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     origin = models.CharField(_("origin"), max_length=40, help_text=_("webhook, csv, console, ..."))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("actor")
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("actor")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

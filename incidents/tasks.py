@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.core.files.storage import default_storage
 
+from core.csv import CsvRejected
+
 from . import services
 
 
@@ -14,6 +16,6 @@ def import_incidents_file(storage_name: str) -> dict:
     with default_storage.open(storage_name, "rb") as stream:
         try:
             report = services.import_incidents_csv(stream)
-        except services.ImportFailed as exc:
-            return {"ok": False, "errors": exc.errors}
+        except CsvRejected as exc:
+            return {"ok": False, "errors": [str(error) for error in exc.errors]}
     return {"ok": True, "rows": report.rows, "outcomes": report.outcomes}

@@ -10,6 +10,6 @@ urlpatterns = [
     path("alerts/remap/", views.alert_remap, name="alert_remap"),
     path("<int:pk>/", views.incident_detail, name="detail"),
     path("<int:pk>/edit/", views.incident_edit, name="edit"),
-    path("<int:pk>/transition/", views.incident_transition, name="transition"),
-    path("<int:pk>/note/", views.incident_note, name="note"),
+    path("<int:pk>/transition/", views.incident_action, {"action": "transition"}, name="transition"),
+    path("<int:pk>/note/", views.incident_action, {"action": "note"}, name="note"),
 ]

@@ -10,17 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaffRole
+from core.csv import check_size, check_upload
 
-from .services import (
-    KINDS,
-    MAX_UPLOAD_BYTES,
-    ImportRowError,
-    NotCsv,
-    UploadTooLarge,
-    check_upload,
-    check_upload_size,
-    import_csv,
-)
+from .services import KINDS, MAX_UPLOAD_BYTES, import_csv
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file
 
@@ -42,6 +34,8 @@ class ImportResultSerializer(serializers.Serializer):
 
 
 class ImportErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
     line = serializers.IntegerField()
     column = serializers.CharField()
     error = serializers.CharField()
@@ -69,17 +63,10 @@ class BulkImportView(APIView):
     def post(self, request, kind: str):
         if kind not in KINDS:
             return Response({"error": f"unknown kind {kind!r}"}, status=status.HTTP_404_NOT_FOUND)
-        try:
-            # Refuse an announced oversize body before reading (and spooling) any of it.
-            check_upload_size(int(request.META.get("CONTENT_LENGTH") or 0) - MULTIPART_OVERHEAD)
-            upload = request.FILES.get("file")
-            source = upload if upload is not None else request.data.get("_body", b"")
-            check_upload(source)
-            result = import_csv(kind, source)
-        except UploadTooLarge as exc:
-            return Response(exc.as_dict(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        except NotCsv as exc:
-            return Response(exc.as_dict(), status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
-        except ImportRowError as exc:
-            return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+        # Refuse an announced oversize body before reading (and spooling) any of it.
+        check_size(int(request.META.get("CONTENT_LENGTH") or 0) - MULTIPART_OVERHEAD, MAX_UPLOAD_BYTES)
+        upload = request.FILES.get("file")
+        source = upload if upload is not None else request.data.get("_body", b"")
+        check_upload(source, max_bytes=MAX_UPLOAD_BYTES)
+        result = import_csv(kind, source)
         return Response(result.as_dict())

@@ -2,14 +2,14 @@
 
 import uuid
 
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsFinance, IsStaffRole
 from core.actions import run_api_action
 from core.api import ErrorSerializer
+from core.parsers import JSONParser
 
 from . import actions, exports, selectors
 from .models import BatchState, DocumentKind, IssuedDocument, SettlementBatch, SettlementItem
@@ -301,7 +302,7 @@ class BatchExport(APIView):
         if fmt == "csv":
             return StreamingHttpResponse(exports.iter_csv(exports.batch_rows(batch)), content_type="text/csv")
         if fmt == "xlsx":
-            return HttpResponse(exports.xlsx_bytes(exports.batch_rows(batch), batch.reference), content_type=XLSX)
+            return FileResponse(exports.xlsx_file(exports.batch_rows(batch), batch.reference), content_type=XLSX)
         raise Http404
 
 
@@ -358,7 +359,7 @@ class Ledger(APIView):
         if start > end:
             return Response({"detail": "end is before start."}, status=400)
         if request.query_params.get("format") == "xlsx":
-            return HttpResponse(exports.xlsx_bytes(exports.ledger_rows(start, end), "ledger"), content_type=XLSX)
+            return FileResponse(exports.xlsx_file(exports.ledger_rows(start, end), "ledger"), content_type=XLSX)
         return StreamingHttpResponse(exports.iter_csv(exports.ledger_rows(start, end)), content_type="text/csv")
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -163,10 +163,8 @@ def batch_export(request, pk, fmt):
         response = StreamingHttpResponse(exports.iter_csv(exports.batch_rows(batch)), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
-    data = exports.xlsx_bytes(exports.batch_rows(batch), batch.reference)
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return response
+    xlsx = exports.xlsx_file(exports.batch_rows(batch), batch.reference)
+    return FileResponse(xlsx, content_type=XLSX, as_attachment=True, filename=f"{name}.xlsx")
 
 
 @finance_required
@@ -181,9 +179,8 @@ def ledger(request):
             response = StreamingHttpResponse(exports.iter_csv(exports.ledger_rows(start, end)), content_type="text/csv")
             response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
             return response
-        response = HttpResponse(exports.xlsx_bytes(exports.ledger_rows(start, end), "ledger"), content_type=XLSX)
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        return response
+        xlsx = exports.xlsx_file(exports.ledger_rows(start, end), "ledger")
+        return FileResponse(xlsx, content_type=XLSX, as_attachment=True, filename=f"{name}.xlsx")
     return render(request, "finance/ledger.html", {"start": start, "end": end})
 
 

@@ -3,7 +3,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from . import services
 from .models import ProviderCreditClaim
 
 MESSAGE_WIDGET = forms.Textarea(attrs={"rows": 2})
@@ -16,13 +15,12 @@ class ClaimActionForm(forms.Form):
 
     message = forms.CharField(label=_("Message"), max_length=2000, required=False, widget=MESSAGE_WIDGET)
 
-    def __init__(self, *args, claim: ProviderCreditClaim, **kwargs):
-        kwargs.setdefault("auto_id", f"claim{claim.pk}-{self.action}-%s")
+    def __init__(self, *args, claim: ProviderCreditClaim | None = None, **kwargs):
+        # Several claims' forms share a page (the provider page): ids carry the claim.
+        if claim is not None:
+            kwargs.setdefault("auto_id", f"claim{claim.pk}-{self.action}-%s")
         super().__init__(*args, **kwargs)
         self.claim = claim
-
-    def run(self, user) -> ProviderCreditClaim:
-        raise NotImplementedError
 
 
 class FileClaimForm(ClaimActionForm):
@@ -33,15 +31,10 @@ class FileClaimForm(ClaimActionForm):
     amount_claimed = forms.DecimalField(label=_("Amount claimed"), max_digits=14, decimal_places=2, min_value=0)
     field_order = ["provider_reference", "amount_claimed", "message"]
 
-    def __init__(self, *args, claim, **kwargs):
-        kwargs.setdefault("initial", {"amount_claimed": claim.amount_claimed})
+    def __init__(self, *args, claim=None, **kwargs):
+        if claim is not None:
+            kwargs.setdefault("initial", {"amount_claimed": claim.amount_claimed})
         super().__init__(*args, claim=claim, **kwargs)
-
-    def run(self, user):
-        d = self.cleaned_data
-        return services.file_claim(
-            self.claim, user, d["provider_reference"], d["message"], amount_claimed=d["amount_claimed"]
-        )
 
 
 class AcknowledgeClaimForm(ClaimActionForm):
@@ -51,10 +44,6 @@ class AcknowledgeClaimForm(ClaimActionForm):
     provider_reference = forms.CharField(label=_("Provider reference"), max_length=120, required=False)
     field_order = ["provider_reference", "message"]
 
-    def run(self, user):
-        d = self.cleaned_data
-        return services.acknowledge_claim(self.claim, user, d["provider_reference"], d["message"])
-
 
 class CreditClaimForm(ClaimActionForm):
     action = "credit"
@@ -63,10 +52,6 @@ class CreditClaimForm(ClaimActionForm):
     amount_received = forms.DecimalField(label=_("Amount received"), max_digits=14, decimal_places=2, min_value=0)
     field_order = ["amount_received", "message"]
 
-    def run(self, user):
-        d = self.cleaned_data
-        return services.credit_claim(self.claim, user, d["amount_received"], d["message"])
-
 
 class RejectClaimForm(ClaimActionForm):
     action = "reject"
@@ -74,9 +59,6 @@ class RejectClaimForm(ClaimActionForm):
     button_class = "danger"
 
     message = forms.CharField(label=_("Provider's reason"), max_length=2000, widget=MESSAGE_WIDGET)
-
-    def run(self, user):
-        return services.reject_claim(self.claim, user, self.cleaned_data["message"])
 
 
 ACTION_FORMS = {f.action: f for f in (FileClaimForm, AcknowledgeClaimForm, CreditClaimForm, RejectClaimForm)}

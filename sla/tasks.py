@@ -14,3 +14,10 @@ def recompute_for_incident(incident_id: int, also=()) -> int:
 @shared_task(name="sla.nightly_evaluate")
 def nightly_evaluate() -> int:
     return len(services.nightly())
+
+
+@shared_task(name="sla.check_error_budgets")
+def check_error_budgets() -> int:
+    from .budget import check_budgets
+
+    return len(check_budgets())

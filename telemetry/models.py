@@ -37,7 +37,8 @@ class TelemetryWindow(models.Model):
         verbose_name_plural = _("telemetry windows")
         ordering = ["window_start", "service", "region"]
         constraints = [
-            models.UniqueConstraint(fields=["service", "region", "window_start"], name="telemetry_window_unique"),
+            # Service first, then time: the index also serves every read by service and period.
+            models.UniqueConstraint(fields=["service", "window_start", "region"], name="telemetry_window_unique"),
             models.CheckConstraint(
                 condition=Q(window_minutes__gte=1) & Q(window_minutes__lte=1440), name="telemetry_window_minutes_range"
             ),
@@ -64,7 +65,6 @@ class TelemetryWindow(models.Model):
                 name="telemetry_peak_concurrent_not_negative",
             ),
         ]
-        indexes = [models.Index(fields=["service", "window_start"], name="telemetry_service_start")]
 
     def __str__(self):
         return f"{self.service_id}/{self.region_id} {self.window_start:%Y-%m-%d %H:%M}"

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from django.db import DataError, IntegrityError, ProgrammingError, connection, transaction
+from django.db import DataError, ProgrammingError, connection, transaction
 from django.utils import timezone
 
 from incidents.models import Region, Service
@@ -199,30 +199,36 @@ def _schedule_detection(result: IngestResult) -> None:
 _STAGE_SQL = """
 CREATE TEMPORARY TABLE telemetry_stage (
     n bigint GENERATED ALWAYS AS IDENTITY,
-    service text, region text, window_start text, window_minutes text, requests text,
-    failed_requests text, stall_rate_percent text, join_p95_ms text, hd_share_percent text, peak_concurrent text
+    service text, region text, window_start text, window_minutes integer, requests bigint,
+    failed_requests bigint, stall_rate_percent numeric, join_p95_ms numeric, hd_share_percent numeric,
+    peak_concurrent bigint
 ) ON COMMIT DROP
 """
 _STAGE_COLUMNS = ", ".join(COLUMNS)
 
-# Casts every row and keeps those breaking a rule; raises a cast error for unreadable values.
-_FAST_CHECK_SQL = r"""
-SELECT min(s.n) FROM telemetry_stage s
+# COPY has read every number (naming the line and column of one it could not); this reads the
+# times once into a typed table (an unreadable time raises: the detailed check then names it).
+_TYPED_SQL = r"""
+CREATE TEMPORARY TABLE telemetry_typed ON COMMIT DROP AS
+SELECT s.n, sv.id AS service_id, rg.id AS region_id, s.window_start::timestamptz AS window_start,
+       s.window_start ~ '(Z|[+-]\d\d(:?\d\d)?)$' AS has_offset, s.window_minutes, s.requests,
+       s.failed_requests, s.stall_rate_percent, s.join_p95_ms, s.hd_share_percent, s.peak_concurrent
+FROM telemetry_stage s
 LEFT JOIN incidents_service sv ON sv.code = s.service
 LEFT JOIN incidents_region rg ON rg.code = s.region
-WHERE sv.id IS NULL OR rg.id IS NULL
-   OR s.window_start IS NULL OR s.window_start !~ '(Z|[+-]\d\d(:?\d\d)?)$'
-   OR date_trunc('minute', s.window_start::timestamptz) <> s.window_start::timestamptz
-   OR s.window_minutes::int NOT BETWEEN 1 AND 1440
-   OR s.requests::bigint < 0 OR s.failed_requests::bigint < 0
-   OR s.failed_requests::bigint > s.requests::bigint
-   OR NOT coalesce(s.stall_rate_percent::numeric BETWEEN 0 AND 100
-                   AND s.stall_rate_percent::numeric = round(s.stall_rate_percent::numeric, 4), true)
-   OR NOT coalesce(s.hd_share_percent::numeric BETWEEN 0 AND 100
-                   AND s.hd_share_percent::numeric = round(s.hd_share_percent::numeric, 4), true)
-   OR NOT coalesce(s.join_p95_ms::numeric BETWEEN 0 AND 999999999
-                   AND s.join_p95_ms::numeric = round(s.join_p95_ms::numeric, 3), true)
-   OR NOT coalesce(s.peak_concurrent::bigint >= 0, true)
+"""
+
+# Whether any row breaks a rule (then the detailed check names the first one).
+_FAST_CHECK_SQL = """
+SELECT min(n) FROM telemetry_typed
+WHERE service_id IS NULL OR region_id IS NULL OR window_start IS NULL OR NOT has_offset
+   OR date_trunc('minute', window_start) <> window_start
+   OR window_minutes IS NULL OR window_minutes NOT BETWEEN 1 AND 1440
+   OR requests IS NULL OR failed_requests IS NULL OR failed_requests < 0 OR failed_requests > requests
+   OR stall_rate_percent NOT BETWEEN 0 AND 100 OR stall_rate_percent <> round(stall_rate_percent, 4)
+   OR hd_share_percent NOT BETWEEN 0 AND 100 OR hd_share_percent <> round(hd_share_percent, 4)
+   OR join_p95_ms NOT BETWEEN 0 AND 999999999 OR join_p95_ms <> round(join_p95_ms, 3)
+   OR peak_concurrent < 0
 """
 
 # The first bad row and column, without casting anything that could fail.
@@ -237,20 +243,19 @@ WITH checked AS (
         WHEN s.window_start !~ %(time_re)s THEN 'window_start|window_start'
         WHEN substr(s.window_start, 9, 2)::int > extract(day from (make_date(substr(s.window_start, 1, 4)::int,
              substr(s.window_start, 6, 2)::int, 1) + interval '1 month - 1 day')) THEN 'window_start|window_start'
-        WHEN coalesce(s.window_minutes, '') = '' THEN 'window_minutes|required'
-        WHEN s.window_minutes !~ '^\d{1,4}$' OR s.window_minutes::int NOT BETWEEN 1 AND 1440
-            THEN 'window_minutes|window_minutes'
-        WHEN coalesce(s.requests, '') = '' THEN 'requests|required'
-        WHEN s.requests !~ '^\d{1,18}$' THEN 'requests|requests'
-        WHEN coalesce(s.failed_requests, '') = '' THEN 'failed_requests|required'
-        WHEN s.failed_requests !~ '^\d{1,18}$' OR s.failed_requests::numeric > s.requests::numeric
-            THEN 'failed_requests|failed_requests'
-        WHEN s.stall_rate_percent <> '' AND (s.stall_rate_percent !~ '^\d{1,3}(\.\d{1,4})?$'
-             OR s.stall_rate_percent::numeric > 100) THEN 'stall_rate_percent|stall_rate_percent'
-        WHEN s.join_p95_ms <> '' AND s.join_p95_ms !~ '^\d{1,9}(\.\d{1,3})?$' THEN 'join_p95_ms|join_p95_ms'
-        WHEN s.hd_share_percent <> '' AND (s.hd_share_percent !~ '^\d{1,3}(\.\d{1,4})?$'
-             OR s.hd_share_percent::numeric > 100) THEN 'hd_share_percent|hd_share_percent'
-        WHEN s.peak_concurrent <> '' AND s.peak_concurrent !~ '^\d{1,18}$' THEN 'peak_concurrent|peak_concurrent'
+        WHEN s.window_minutes IS NULL THEN 'window_minutes|required'
+        WHEN s.window_minutes NOT BETWEEN 1 AND 1440 THEN 'window_minutes|window_minutes'
+        WHEN s.requests IS NULL THEN 'requests|required'
+        WHEN s.requests < 0 THEN 'requests|requests'
+        WHEN s.failed_requests IS NULL THEN 'failed_requests|required'
+        WHEN s.failed_requests < 0 OR s.failed_requests > s.requests THEN 'failed_requests|failed_requests'
+        WHEN s.stall_rate_percent NOT BETWEEN 0 AND 100 OR s.stall_rate_percent <> round(s.stall_rate_percent, 4)
+            THEN 'stall_rate_percent|stall_rate_percent'
+        WHEN s.join_p95_ms NOT BETWEEN 0 AND 999999999 OR s.join_p95_ms <> round(s.join_p95_ms, 3)
+            THEN 'join_p95_ms|join_p95_ms'
+        WHEN s.hd_share_percent NOT BETWEEN 0 AND 100 OR s.hd_share_percent <> round(s.hd_share_percent, 4)
+            THEN 'hd_share_percent|hd_share_percent'
+        WHEN s.peak_concurrent < 0 THEN 'peak_concurrent|peak_concurrent'
     END AS problem, s.service, s.region
     FROM telemetry_stage s
     LEFT JOIN incidents_service sv ON sv.code = s.service
@@ -260,41 +265,49 @@ SELECT n, problem, service, region FROM checked WHERE problem IS NOT NULL ORDER 
 """
 
 _DUPLICATE_SQL = """
-SELECT n FROM (
-    SELECT n, row_number() OVER (PARTITION BY service, region, window_start::timestamptz ORDER BY n) AS k
-    FROM telemetry_stage
-) d WHERE k > 1 ORDER BY n LIMIT 1
+SELECT max(n) FROM telemetry_typed
+GROUP BY service_id, window_start, region_id HAVING count(*) > 1
+ORDER BY 1 LIMIT 1
 """
 
-_UPSERT_SQL = """
+# Changed rows first, then new ones by an anti-join (a plain INSERT: cheaper than ON CONFLICT).
+_UPDATE_SQL = """
 WITH up AS (
-    INSERT INTO telemetry_telemetrywindow AS w (
+    UPDATE telemetry_telemetrywindow w SET
+        window_minutes = t.window_minutes, requests = t.requests, failed_requests = t.failed_requests,
+        stall_rate_percent = t.stall_rate_percent, join_p95_ms = t.join_p95_ms,
+        hd_share_percent = t.hd_share_percent, peak_concurrent = t.peak_concurrent,
+        source = %(source)s, updated_at = now()
+    FROM telemetry_typed t
+    WHERE w.service_id = t.service_id AND w.window_start = t.window_start AND w.region_id = t.region_id
+      AND (w.window_minutes, w.requests, w.failed_requests, w.stall_rate_percent, w.join_p95_ms,
+           w.hd_share_percent, w.peak_concurrent)
+        IS DISTINCT FROM (t.window_minutes, t.requests, t.failed_requests, t.stall_rate_percent, t.join_p95_ms,
+           t.hd_share_percent, t.peak_concurrent)
+    RETURNING w.service_id, w.window_start, w.window_start + w.window_minutes * interval '1 minute' AS window_end
+)
+SELECT service_id, min(window_start), max(window_end), count(*) FROM up GROUP BY service_id
+"""
+
+_INSERT_SQL = """
+WITH ins AS (
+    INSERT INTO telemetry_telemetrywindow (
         service_id, region_id, window_start, window_minutes, requests, failed_requests,
         stall_rate_percent, join_p95_ms, hd_share_percent, peak_concurrent, source, updated_at)
-    SELECT sv.id, rg.id, s.window_start::timestamptz, s.window_minutes::int, s.requests::bigint,
-           s.failed_requests::bigint, s.stall_rate_percent::numeric, s.join_p95_ms::numeric,
-           s.hd_share_percent::numeric, s.peak_concurrent::bigint, %(source)s, now()
-    FROM telemetry_stage s
-    JOIN incidents_service sv ON sv.code = s.service
-    JOIN incidents_region rg ON rg.code = s.region
-    ON CONFLICT (service_id, region_id, window_start) DO UPDATE SET
-        window_minutes = EXCLUDED.window_minutes, requests = EXCLUDED.requests,
-        failed_requests = EXCLUDED.failed_requests, stall_rate_percent = EXCLUDED.stall_rate_percent,
-        join_p95_ms = EXCLUDED.join_p95_ms, hd_share_percent = EXCLUDED.hd_share_percent,
-        peak_concurrent = EXCLUDED.peak_concurrent, source = EXCLUDED.source, updated_at = now()
-    WHERE (w.window_minutes, w.requests, w.failed_requests, w.stall_rate_percent, w.join_p95_ms,
-           w.hd_share_percent, w.peak_concurrent)
-        IS DISTINCT FROM (EXCLUDED.window_minutes, EXCLUDED.requests, EXCLUDED.failed_requests,
-           EXCLUDED.stall_rate_percent, EXCLUDED.join_p95_ms, EXCLUDED.hd_share_percent, EXCLUDED.peak_concurrent)
-    RETURNING (xmax = 0) AS inserted, w.service_id, w.window_start,
-              w.window_start + w.window_minutes * interval '1 minute' AS window_end
+    SELECT t.service_id, t.region_id, t.window_start, t.window_minutes, t.requests, t.failed_requests,
+           t.stall_rate_percent, t.join_p95_ms, t.hd_share_percent, t.peak_concurrent, %(source)s, now()
+    FROM telemetry_typed t
+    WHERE NOT EXISTS (
+        SELECT 1 FROM telemetry_telemetrywindow w
+        WHERE w.service_id = t.service_id AND w.window_start = t.window_start AND w.region_id = t.region_id)
+    ORDER BY t.service_id, t.window_start, t.region_id
+    RETURNING service_id, window_start, window_start + window_minutes * interval '1 minute' AS window_end
 )
-SELECT service_id, min(window_start), max(window_end),
-       count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
-FROM up GROUP BY service_id
+SELECT service_id, min(window_start), max(window_end), count(*) FROM ins GROUP BY service_id
 """
 
 _COPY_ERROR_LINE = re.compile(r"line (\d+)")
+_COPY_ERROR_CONTEXT_COLUMN = re.compile(r"line \d+, column (\w+)")
 _COPY_ERROR_COLUMN = re.compile(r'column "?(\w+)"?')
 
 
@@ -309,10 +322,14 @@ def _copy_error(exc: Exception, line_offset: int) -> TelemetryInputError:
     diag = getattr(cause, "diag", None)
     context = (getattr(diag, "context", None) or "") + " " + str(cause)
     line = _COPY_ERROR_LINE.search(context)
-    column = _COPY_ERROR_COLUMN.search(getattr(diag, "message_primary", None) or str(cause))
+    column = _COPY_ERROR_CONTEXT_COLUMN.search(context) or _COPY_ERROR_COLUMN.search(
+        getattr(diag, "message_primary", None) or str(cause)
+    )
     message = (getattr(diag, "message_primary", None) or str(cause)).strip()
     if "invalid byte sequence" in message:
         message = "not UTF-8 text"
+    elif column and column.group(1) in MESSAGES and ("input syntax" in message or "out of range" in message):
+        message = MESSAGES[column.group(1)]
     return TelemetryInputError(
         int(line.group(1)) + line_offset if line else 0,
         column.group(1) if column and column.group(1) in COLUMNS else "file",
@@ -338,6 +355,7 @@ def _raise_first_problem(cursor, line_offset: int) -> None:
 def _ingest_pg(feed, *, source: str, line_offset: int, csv_format: bool) -> IngestResult:
     result = IngestResult()
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS telemetry_typed")
         cursor.execute("DROP TABLE IF EXISTS telemetry_stage")
         cursor.execute(_STAGE_SQL)
         options = " (FORMAT csv, ENCODING 'UTF8')" if csv_format else ""
@@ -353,28 +371,26 @@ def _ingest_pg(feed, *, source: str, line_offset: int, csv_format: bool) -> Inge
             return result
         try:
             with transaction.atomic():
-                cursor.execute(_FAST_CHECK_SQL)
-                bad = cursor.fetchone()[0]
+                cursor.execute(_TYPED_SQL)
         except DataError:
-            bad = -1
-        if bad is not None:
             _raise_first_problem(cursor, line_offset)
-        try:
-            with transaction.atomic():
-                cursor.execute(_UPSERT_SQL, {"source": source})
-                touched = cursor.fetchall()
-        except (DataError, IntegrityError, ProgrammingError) as exc:
-            # Two rows for one key make ON CONFLICT touch a row twice; name the second one.
-            cursor.execute(_DUPLICATE_SQL)
-            dup = cursor.fetchone()
-            if dup:
-                raise TelemetryInputError(dup[0] + line_offset, "window_start", MESSAGES["duplicate"]) from exc
-            raise
-        for service_id, start, end, created, updated in touched:
-            result.created += created
-            result.updated += updated
-            result.spans[service_id] = (start, end)
+        cursor.execute(_FAST_CHECK_SQL)
+        if cursor.fetchone()[0] is not None:
+            _raise_first_problem(cursor, line_offset)
+        cursor.execute("ANALYZE telemetry_typed")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(_DUPLICATE_SQL)
+        dup = cursor.fetchone()
+        if dup:
+            raise TelemetryInputError(dup[0] + line_offset, "window_start", MESSAGES["duplicate"])
+        for sql, counter in ((_UPDATE_SQL, "updated"), (_INSERT_SQL, "created")):
+            cursor.execute(sql, {"source": source})
+            for service_id, start, end, count in cursor.fetchall():
+                setattr(result, counter, getattr(result, counter) + count)
+                start0, end0 = result.spans.get(service_id, (start, end))
+                result.spans[service_id] = (min(start0, start), max(end0, end))
         result.unchanged = result.rows - result.created - result.updated
+        cursor.execute("DROP TABLE telemetry_typed")
         cursor.execute("DROP TABLE telemetry_stage")
         _schedule_detection(result)
     return result

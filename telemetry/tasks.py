@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers around ``telemetry.services`` and ``telemetry.detection``."""
+"""Celery tasks: thin wrappers around ``telemetry.detection``."""
 
 from datetime import datetime
 
@@ -7,11 +7,16 @@ from celery import shared_task
 
 @shared_task(name="telemetry.after_ingest", acks_late=True)
 def after_ingest(spans: dict) -> int:
-    """``spans``: ``{service_id: [first window start, last window end]}`` (ISO 8601) just written."""
+    """``spans``: ``{service_id: [first window start, last window end]}`` (ISO 8601) just written.
+
+    Detects incidents around them, then tells listeners (SLA recompute) what changed."""
     from .detection import detect_for_spans
+    from .signals import windows_ingested
 
     parsed = {int(sid): (datetime.fromisoformat(a), datetime.fromisoformat(b)) for sid, (a, b) in spans.items()}
-    return len(detect_for_spans(spans=parsed))
+    touched = detect_for_spans(spans=parsed)
+    windows_ingested.send(sender=None, spans=parsed)
+    return len(touched)
 
 
 @shared_task(name="telemetry.pull_prometheus", acks_late=True)

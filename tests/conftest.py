@@ -38,6 +38,21 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttles():
+    """Each test starts with empty API throttle counters (they live in Redis, across tests)."""
+    from django.core.cache import cache
+
+    client = getattr(cache, "_cache", None)
+    if client is None or not hasattr(client, "get_client"):
+        cache.clear()  # the in-memory cache of a run without Redis
+    else:
+        redis = client.get_client(write=True)
+        for key in redis.scan_iter(match=cache.make_key("throttle_*")):
+            redis.delete(key)
+    yield
+
+
 @pytest.fixture
 def make_user(db):
     """Create a user with roles and merchant memberships: make_user("ann", "merchant", merchants=[m])."""

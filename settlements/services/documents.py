@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
-from claims.models import Claim
+from claims.models import Claim, ClaimState
 from merchants.models import Merchant
 
 from .. import documents as docs
@@ -37,6 +37,15 @@ PREFIX = {
 }
 
 
+STATEMENT_STATES = (
+    ClaimState.APPROVED,
+    ClaimState.PARTIALLY_APPROVED,
+    ClaimState.REJECTED,
+    ClaimState.ACCEPTED,
+    ClaimState.SETTLED,
+)
+
+
 def subject_for(kind, *, claim_id=None, merchant_id=None, period=None):
     """(subject_key, claim, merchant, period) for a document request."""
     if kind in (DocumentKind.CLAIM_STATEMENT, DocumentKind.EVIDENCE_PACK):
@@ -44,6 +53,14 @@ def subject_for(kind, *, claim_id=None, merchant_id=None, period=None):
             claim = Claim.objects.select_related("merchant").get(pk=claim_id)
         except (Claim.DoesNotExist, ValueError, TypeError):
             raise InvalidInput(_("Unknown claim."), code="unknown_claim") from None
+        if kind == DocumentKind.CLAIM_STATEMENT and claim.state not in STATEMENT_STATES:
+            # A statement states an amount payable: for a proposal or a claim under review
+            # there is none yet, and a disputed decision is not final.
+            raise InvalidInput(
+                _("A settlement statement is issued only for a decided claim; claim #%(id)s is “%(state)s”.")
+                % {"id": claim.pk, "state": claim.get_state_display()},
+                code="not_decided",
+            )
         return f"claim:{claim.pk}", claim, claim.merchant, None
     if kind == DocumentKind.MONTHLY_STATEMENT:
         try:

@@ -80,12 +80,15 @@ def test_notification_subjects_in_the_readers_language(client, proposed, merchan
     zh = client.get("/portal/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert f"Claim #{proposed.pk} approved" in en and f"Claim #{proposed.pk} approved" not in zh
     assert f"理赔 #{proposed.pk} 已批准" in zh
-    # The stored record (and the email) stay in the default language.
-    assert ClaimNotification.objects.filter(subject=f"Claim #{proposed.pk} approved").exists()
-    assert f'href="/portal/claims/{proposed.pk}/"' in en
+    # The stored record stays in the default language (the email is in the recipient's).
+    note = ClaimNotification.objects.get(recipient=merchant_user, subject=f"Claim #{proposed.pk} approved")
+    # Links open the notification (marking it read), which leads to the claim.
+    assert f'href="/portal/notifications/{note.pk}/"' in en
     client.force_login(flow.s2)  # notified of the submission; links go to the console
     staff = client.get("/console/claims/notifications/").content.decode()
-    assert f'href="/console/claims/{proposed.pk}/">Claim #{proposed.pk} submitted by Tea House' in staff
+    submitted = ClaimNotification.objects.get(recipient=flow.s2, event__action="submit")
+    assert f'href="/console/claims/notifications/{submitted.pk}/">Claim #{proposed.pk} submitted by Tea House' in staff
+    assert client.get(f"/console/claims/notifications/{submitted.pk}/").url == f"/console/claims/{proposed.pk}/"
 
 
 def test_incident_over_midnight_shows_the_end_date(client, merchant, merchant_user):

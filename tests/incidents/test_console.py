@@ -121,6 +121,11 @@ def test_list_filters(client, catalogue, support_user):
     page = client.get(reverse("incidents:list"), {"service": "cdn-live", "impact": "major_outage"})
     rows = page.context["page"].object_list
     assert rows and all(i.service.code == "cdn-live" and i.impact == "major_outage" for i in rows)
+    since = client.get(reverse("incidents:list"), {"since": "2026-10-01", "search": "a"})
+    assert since.status_code == 200 and not since.context["filter_errors"]
+    bad = client.get(reverse("incidents:list"), {"since": "not-a-day", "impact": "total_meltdown"})
+    assert bad.status_code == 200 and set(bad.context["filter_errors"]) == {"since", "impact"}
+    assert not bad.context["page"].object_list and 'role="alert"' in bad.content.decode()
 
 
 @pytest.mark.browser

@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
+from core.csv import CsvRejected
 from merchants.models import LiveSession, Merchant, SessionMinute
-from merchants.services import ImportRowError, import_csv
+from merchants.services import import_csv
 
 MERCHANTS = "code,name,timezone,margin_rate,currency\ntea,Tea House,Asia/Shanghai,0.35,CNY\nsilk,Silk Road,,,\n"
 SESSIONS = (
@@ -95,7 +96,7 @@ def test_metrics_upsert_is_idempotent(loaded):
 def test_bad_row_names_line_and_column_and_imports_nothing(loaded, kind, text, line, column):
     before = (Merchant.objects.count(), LiveSession.objects.count(), list(SessionMinute.objects.values()))
     text = text.replace("T-1,2026-11-02T12:00:00Z,100,2,199.90", "T-1,2026-11-02T12:00:00Z,100,2,1.00")
-    with pytest.raises(ImportRowError) as exc:
+    with pytest.raises(CsvRejected) as exc:
         import_csv(kind, text.encode())
     assert (exc.value.line, exc.value.column) == (line, column), str(exc.value)
     assert str(exc.value).startswith(f"line {line}, column {column}:")
@@ -125,11 +126,15 @@ def test_bulk_api_is_staff_only(db, api_client, make_user, support_user):
     response = api_client.post(url, MERCHANTS, content_type="text/csv")
     assert response.status_code == 200 and response.json()["created"] == 2
     bad = api_client.post(url, MERCHANTS + "x y,X,,,\n", content_type="text/csv")
-    assert bad.status_code == 400 and bad.json() == {
-        "line": 4,
-        "column": "code",
-        "error": "expected a code of letters, digits, - or _, got 'x y'",
-    }
+    assert (
+        bad.status_code == 400
+        and bad.json().items()
+        >= {
+            "line": 4,
+            "column": "code",
+            "error": "expected a code of letters, digits, - or _, got 'x y'",
+        }.items()
+    )
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("s.csv", SESSIONS.encode(), content_type="text/csv")
@@ -140,7 +145,7 @@ def test_bulk_api_is_staff_only(db, api_client, make_user, support_user):
 
 def test_file_not_in_utf8_names_line_and_column_and_imports_nothing(db, tmp_path):
     gbk = "code,name,timezone,margin_rate,currency\ntea,Tea House,,,\nsilk,茶馆,,,\n".encode("gbk")
-    with pytest.raises(ImportRowError) as exc:
+    with pytest.raises(CsvRejected) as exc:
         import_csv("merchants", gbk)
     assert (exc.value.line, exc.value.column) == (3, "name")
     assert "not UTF-8" in exc.value.message
@@ -157,7 +162,7 @@ def test_bytes_not_in_utf8_deep_in_a_metrics_file_are_located(loaded):
     text = "session_id,minute,viewers,orders,gmv,ad_spend\n" + "\n".join(rows) + "\n"
     data = text.encode() + "T-1,2026-11-05T00:00:00Z,1,1,£5,0\n".encode("latin-1")
     before = list(SessionMinute.objects.order_by("id").values())
-    with pytest.raises(ImportRowError) as exc:
+    with pytest.raises(CsvRejected) as exc:
         import_csv("metrics", data)
     assert (exc.value.line, exc.value.column) == (5002, "gmv")
     assert list(SessionMinute.objects.order_by("id").values()) == before
@@ -186,11 +191,14 @@ def test_bulk_api_checks_upload_type_and_size(db, api_client, support_user, monk
     workbook = SimpleUploadedFile("m.csv", b"PK\x03\x04" + b"\x00" * 200, content_type="text/csv")
     response = api_client.post(url, {"file": workbook}, format="multipart")
     assert response.status_code == 415
-    assert response.json() == {
-        "line": 0,
-        "column": "file",
-        "error": "expected a CSV file (UTF-8 text), got a zip file (application/zip)",
-    }
+    assert (
+        response.json().items()
+        >= {
+            "line": 0,
+            "column": "file",
+            "error": "expected a CSV file (UTF-8 text), got a zip file (application/zip)",
+        }.items()
+    )
     gbk = SimpleUploadedFile("m.csv", "code,name,timezone,margin_rate,currency\nx,茶,,,\n".encode("gbk"))
     response = api_client.post(url, {"file": gbk}, format="multipart")
     assert response.status_code == 400 and (response.json()["line"], response.json()["column"]) == (2, "name")

@@ -89,7 +89,7 @@ def test_boundaries_are_accepted(ingest):
 
 def test_the_first_bad_row_is_reported(ingest):
     rows = [row(START + timedelta(minutes=5 * i)) for i in range(5)]
-    rows[3]["requests"] = "x"
+    rows[3]["requests"] = "-5"
     rows[1]["failed_requests"] = 2000
     with pytest.raises(TelemetryInputError) as err:
         ingest(rows)

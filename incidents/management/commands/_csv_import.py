@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.services import ImportFailed
+from core.csv import CsvRejected
 
 
 class CsvImportCommand(BaseCommand):
@@ -17,9 +17,9 @@ class CsvImportCommand(BaseCommand):
                 report = type(self).importer(stream)
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc}") from exc
-        except ImportFailed as exc:
+        except CsvRejected as exc:
             for error in exc.errors:
-                self.stderr.write(error)
+                self.stderr.write(str(error))
             raise CommandError(f"{file}: {len(exc.errors)} error(s); nothing was imported") from exc
         summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())) or "nothing to do"
         self.stdout.write(f"{file}: {report.rows} row(s): {summary}")

@@ -4,7 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from merchants.services import ImportRowError, import_csv
+from core.csv import CsvRejected
+from merchants.services import import_csv
 
 
 class ImportCommand(BaseCommand):
@@ -17,7 +18,7 @@ class ImportCommand(BaseCommand):
         started = time.monotonic()
         try:
             result = import_csv(self.kind, options["file"])
-        except ImportRowError as exc:
+        except CsvRejected as exc:
             raise CommandError(f"{options['file']}: {exc}; nothing was imported") from exc
         except OSError as exc:
             raise CommandError(str(exc)) from exc
