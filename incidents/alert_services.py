@@ -177,7 +177,7 @@ def _apply(row: ReceivedAlert, *, origin: str, actor) -> AlertOutcome:
             record = _record_for(row)
             if record is None:
                 return outcome
-            result = upsert_incident(record, origin=origin, actor=actor)
+            result = upsert_incident(record=record, origin=origin, actor=actor)
     except Unmapped as exc:
         row.problem = str(exc)[:500]
         row.save(update_fields=["problem", "last_received_at"])

@@ -147,7 +147,7 @@ def test_staff_changes_survive_repeated_notifications(client, am_source, support
 
     post(client, notification(alert()))
     incident = Incident.objects.get()
-    services.transition_incident(incident, "acknowledge", actor=support_user, message="on it")
+    services.transition_incident(incident=incident, action="acknowledge", actor=support_user, message="on it")
     post(client, notification(alert()))
     incident.refresh_from_db()
     assert incident.state == IncidentState.ACKNOWLEDGED
