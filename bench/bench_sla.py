@@ -1,7 +1,7 @@
 """Benchmark: evaluate 100 SLA contracts over one month holding 10,000 incidents.
 
-Runs in its own throw-away database (``<DATABASE_URL name>_bench_sla``), so it never touches
-real or test data. Prints the time and the number of SQL queries of
+Runs in its own throw-away database (``bench_<DATABASE_URL name>_sla``, prefix from
+``BENCH_DATABASE_PREFIX``), so it never touches real or test data. Prints the time and the number of SQL queries of
   1. computing the 100 evaluations (read only),
   2. storing them as snapshots (first run: inserts, and second run: updates).
 Usage: DATABASE_URL=postgres://... .venv/bin/python bench/bench_sla.py
@@ -23,6 +23,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from _dbname import bench_database_name  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -140,7 +141,7 @@ if __name__ == "__main__":
     if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
         sys.exit("Set DATABASE_URL to a PostgreSQL database (the benchmark creates its own throw-away copy).")
     settings.DATABASES["default"].setdefault("TEST", {})
-    settings.DATABASES["default"]["TEST"]["NAME"] = settings.DATABASES["default"]["NAME"] + "_bench_sla"
+    settings.DATABASES["default"]["TEST"]["NAME"] = bench_database_name(settings.DATABASES["default"]["NAME"], "sla")
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         started = time.perf_counter()

@@ -1,6 +1,7 @@
 """Benchmark: claim settlement statements (PDF) per second through real Celery workers.
 
-Creates a throw-away database (``<DATABASE_URL name>_bench_statements``) with N accepted
+Creates a throw-away database (``bench_<DATABASE_URL name>_statements``,
+prefix from ``BENCH_DATABASE_PREFIX``) with N accepted
 claims (default 1,000; ``BENCH_N``), each with a loss assessment, one live session and 150
 minutes of metrics (so each statement draws its SVG chart). Then, for 1 and 2 worker
 processes (``celery -A config worker -c 1`` / ``-c 2`` against Redis, on a private queue,
@@ -34,6 +35,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from _dbname import bench_database_name  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
@@ -208,7 +210,7 @@ def main():
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         sys.exit("Run the benchmark with DATABASE_URL=postgres://…")
     settings.DATABASES["default"].setdefault("TEST", {})
-    settings.DATABASES["default"]["TEST"]["NAME"] = name + "_bench_statements"
+    settings.DATABASES["default"]["TEST"]["NAME"] = bench_database_name(name, "statements")
     old = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     db = settings.DATABASES["default"]
     db_url = f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"

@@ -7,9 +7,8 @@ any claim except those of merchants they themselves belong to. Finance settles.
 from django.utils.translation import gettext as _
 
 from accounts import roles
+from core.errors import NotPermitted
 from merchants.selectors import merchant_ids_for_user
-
-from .errors import NotPermitted
 
 MERCHANT_ACTIONS = {"file", "submit", "answer", "accept", "dispute", "withdraw", "upload"}
 SUPPORT_ACTIONS = {

@@ -159,6 +159,45 @@ class ClaimDetailSerializer(ClaimSerializer):
         return explanation_json(assessment) if assessment is not None else None
 
 
+# What merchants never see: an approval waiting for its second approver, the engine's
+# recomputed estimate and the names of staff members. The OpenAPI schema marks these
+# fields optional (config.schema.staff_only_fields_optional).
+STAFF_ONLY_FIELDS = {
+    "Claim": ("pending_amount", "recomputed_amount", "assignee"),
+    "ClaimDetail": ("pending_amount", "recomputed_amount", "assignee"),
+    "ClaimEvent": ("actor",),
+}
+
+
+class MerchantClaimEventSerializer(ClaimEventSerializer):
+    class Meta(ClaimEventSerializer.Meta):
+        fields = [f for f in ClaimEventSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS["ClaimEvent"]]
+        read_only_fields = fields
+
+
+class MerchantClaimSerializer(ClaimSerializer):
+    class Meta(ClaimSerializer.Meta):
+        fields = [f for f in ClaimSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS["Claim"]]
+        read_only_fields = fields
+
+
+class MerchantClaimDetailSerializer(ClaimDetailSerializer):
+    events = MerchantClaimEventSerializer(many=True, read_only=True)
+
+    class Meta(ClaimDetailSerializer.Meta):
+        fields = [f for f in ClaimDetailSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS["ClaimDetail"]]
+        read_only_fields = fields
+
+
+def claim_serializer_class(user, *, detail: bool):
+    """Staff see the whole claim; merchant users the merchant-facing fields only."""
+    from accounts import roles
+
+    if roles.is_staff_role(user):
+        return ClaimDetailSerializer if detail else ClaimSerializer
+    return MerchantClaimDetailSerializer if detail else MerchantClaimSerializer
+
+
 class FileClaimSerializer(serializers.Serializer):
     merchant = serializers.IntegerField()
     incident = serializers.IntegerField()
@@ -219,9 +258,3 @@ class NotificationSerializer(serializers.ModelSerializer):
         model = ClaimNotification
         fields = ["id", "claim", "subject", "body", "created_at", "read_at"]
         read_only_fields = fields
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    state = serializers.CharField(required=False)

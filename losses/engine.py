@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from losses.models import CompensationPolicy, LossAssessment, LossAssessmentLine
@@ -419,19 +419,54 @@ def estimate_incident(incident, *, now: datetime | None = None, policy_version: 
     return estimate_as_json(compute(incident, now=now, policy_version=policy_version))
 
 
-ASSESSMENT_LOCK = 0x4C4F5353  # "LOSS": PostgreSQL advisory lock key of assess_incident
+# The incident fields an assessment reads (``incident_changed`` names them): a change to any
+# other field (title, detection or acknowledgement times, impact) cannot change a loss.
+INCIDENT_INPUTS = frozenset({"created", "state", "cause", "service", "regions", "started_at", "resolved_at"})
 
 
-def _serialise_assessments() -> None:
-    """Hold, until commit, the lock that makes assessments of different incidents take turns.
+def has_anything_to_assess(incident, *, now: datetime | None = None) -> bool:
+    """False when the incident reaches no live session and has no current assessment: then an
+    assessment (and the claims recompute after it) would find nothing and change nothing."""
+    if LossAssessment.objects.filter(incident_id=incident.pk, is_current=True).exists():
+        return True
+    return incident.state != VOIDED and _sessions_hit(incident, now or timezone.now()).exists()
 
-    A minute belongs to the assessment that claimed it first (step 1), so the assessment of an
-    overlapping incident must see the other's committed lines: two at once would both count
-    the shared minutes. Taken after the incident's row lock, always in that order.
+
+def _lock_merchants(merchant_ids) -> set[int]:
+    """Row-lock (until commit) the merchants whose minutes an assessment may claim, by ascending id.
+
+    A minute belongs to the assessment that claimed it first (step 1), so assessments of two
+    incidents that hit the same merchant must take turns: the second must see the first's
+    committed lines. Locking each hit merchant's row (``FOR NO KEY UPDATE``: claims and other
+    rows referencing the merchant are not blocked) serialises exactly those, while incidents
+    on disjoint merchants assess in parallel. Row locks live in the rows, not in the shared
+    lock table, so 10,000 merchants need no ``max_locks_per_transaction`` tuning. Sorted ids
+    are the one lock order between assessors; the whole order is in the README ("Locking").
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ASSESSMENT_LOCK])
+    return set(
+        Merchant.objects.filter(id__in=merchant_ids)
+        .order_by("id")
+        .select_for_update(no_key=True)
+        .values_list("id", flat=True)
+    )
+
+
+def _sessions_hit(incident, now: datetime):
+    """The merchants with a live session the incident's window could reach (a superset of the hit ones)."""
+    from django.db.models import Q
+
+    from merchants.models import LiveSession
+
+    window = window_for(incident, active_policy(), now)
+    return (
+        LiveSession.objects.filter(
+            service_code=window.service_code,
+            region_code__in=window.region_codes,
+            started_at__lt=window.end,
+        )
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=window.start))
+        .values("merchant_id")
+    )
 
 
 def assess_incident(
@@ -449,7 +484,6 @@ def assess_incident(
     now = now or timezone.now()
     with transaction.atomic():
         Incident.objects.select_for_update().filter(pk=incident.pk).first()  # one assessor per incident
-        _serialise_assessments()
         current = {
             a.merchant_id: a
             for a in LossAssessment.objects.select_for_update().filter(incident_id=incident.pk, is_current=True)
@@ -457,8 +491,13 @@ def assess_incident(
         if incident.state == VOIDED:
             LossAssessment.objects.filter(pk__in=[a.pk for a in current.values()]).update(is_current=False)
             return []
+        locked = _lock_merchants(_sessions_hit(incident, now))
         estimate = compute(incident, now=now, policy_version=policy_version)
         hit = {r.merchant.id for r in estimate.merchants}
+        while hit - locked:  # a session imported meanwhile: lock its merchants too, then look again
+            locked |= _lock_merchants(sorted(hit - locked))
+            estimate = compute(incident, now=now)
+            hit = {r.merchant.id for r in estimate.merchants}
         retired = [a.pk for mid, a in current.items() if mid not in hit]
         LossAssessment.objects.filter(pk__in=retired).update(is_current=False)
         kept: dict[int, LossAssessment] = {}

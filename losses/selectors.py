@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
@@ -87,6 +87,7 @@ def gmv_chart_series(line_or_session, incident, *, pad_minutes: int = 30) -> dic
     where decimals are strings; points run from the session start (or ``pad_minutes`` before
     the pre-incident window) to the session end (or ``pad_minutes`` after the affected window).
     """
+    line: LossAssessmentLine | None
     if isinstance(line_or_session, LossAssessmentLine):
         line = line_or_session
         session = line.session
@@ -99,6 +100,8 @@ def gmv_chart_series(line_or_session, incident, *, pad_minutes: int = 30) -> dic
             .select_related("assessment")
             .first()
         )
+    w_start: datetime | None
+    w_end: datetime | None
     if line is not None:
         method, baseline = line.baseline_method, line.baseline_gmv_per_minute
         w_start, w_end = line.window_start, line.window_end
@@ -117,7 +120,7 @@ def gmv_chart_series(line_or_session, incident, *, pad_minutes: int = 30) -> dic
     has_baseline = method != "insufficient_data"
     start = floor_minute(session.started_at)
     end = session.ended_at or timezone.now()
-    if w_start is not None:
+    if w_start is not None and w_end is not None:
         start = max(start, w_start - timedelta(minutes=pad_minutes + 30))
         end = min(end, w_end + timedelta(minutes=pad_minutes))
     end = floor_minute(end - timedelta(microseconds=1)) + MINUTE
@@ -135,7 +138,7 @@ def gmv_chart_series(line_or_session, incident, *, pad_minutes: int = 30) -> dic
             "gmv": str(gmv if gmv is not None else Decimal("0.00")),
             "has_data": gmv is not None,
             "baseline": baseline_text,
-            "affected": w_start is not None and w_start <= minute < w_end,
+            "affected": w_start is not None and w_end is not None and w_start <= minute < w_end,
         }
         if curve is not None:
             expected, relative = curve[0].get(minute), curve[1]

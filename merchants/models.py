@@ -92,10 +92,22 @@ class LiveSession(models.Model):
 
 
 class SessionMinute(models.Model):
-    """The metrics of one session in one UTC minute (``minute`` = the minute's start)."""
+    """The metrics of one session in one UTC minute (``minute`` = the minute's start).
+
+    The platform's largest table (10⁸ rows a day), so it carries no index and no check that
+    does not pay for itself: the (session, minute) key serves every lookup by session, and the
+    session reference is not a database foreign key, whose per-row check doubled the cost of
+    a bulk import. Only the importer writes rows, and only for sessions it has just looked up;
+    deleting a session through Django still deletes its minutes.
+    """
 
     session = models.ForeignKey(
-        LiveSession, on_delete=models.CASCADE, related_name="minutes", verbose_name=_("live session")
+        LiveSession,
+        on_delete=models.CASCADE,
+        related_name="minutes",
+        verbose_name=_("live session"),
+        db_index=False,
+        db_constraint=False,
     )
     minute = models.DateTimeField(_("minute"))
     viewers = models.PositiveIntegerField(_("concurrent viewers"), default=0)

@@ -1,24 +1,28 @@
 """REST API of the finance app (finance role; documents: owners and staff)."""
 
 import uuid
+from typing import Any
 
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsFinance, IsStaffRole
+from core.actions import run_api_action
+from core.api import ErrorSerializer
+from core.parsers import JSONParser
 
-from . import exports, selectors
+from . import actions, exports, selectors
 from .models import BatchState, DocumentKind, IssuedDocument, SettlementBatch, SettlementItem
-from .services import WorkflowError
+from .serializers import ActionSerializer
 from .services import documents as document_services
 from .services import settlements as st
 from .tasks import issue_document
@@ -122,7 +126,8 @@ def _batch_detail(request, pk, view) -> dict:
         raise Http404
     selectors.attach_totals([batch])
     pager = ItemPagination()
-    results = pager.paginate_queryset(selectors.batch_items(batch), request, view=view)
+    results: list[Any] = pager.paginate_queryset(selectors.batch_items(batch), request, view=view) or []
+    assert pager.page is not None  # paginate_queryset always pages: the page size is fixed
     batch.items_page = {
         "count": pager.page.paginator.count,
         "next": pager.get_next_link(),
@@ -133,12 +138,6 @@ def _batch_detail(request, pk, view) -> dict:
 
 
 ITEMS_PAGE_PARAM = OpenApiParameter("page", int, description=f"Page of the items ({ITEMS_PER_PAGE} a page).")
-
-
-class ActionSerializer(serializers.Serializer):
-    claim_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
-    item = serializers.IntegerField(required=False)
-    message = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -173,11 +172,6 @@ class IssueQueuedSerializer(serializers.Serializer):
     task_id = serializers.CharField(help_text="Celery task id of settlements.issue_document.")
 
 
-class FinanceErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField(required=False)
-
-
 class PaymentFileSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="Payment result CSV: claim_id, amount, currency, status, payment_reference.")
 
@@ -196,7 +190,7 @@ class PaymentImportResultSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
     duplicate = serializers.BooleanField(help_text="The same file was applied before; nothing changed.")
     batch_state = serializers.ChoiceField(choices=BatchState.choices)
-    errors = RowErrorSerializer(many=True)
+    errors = RowErrorSerializer(many=True)  # type: ignore[assignment]  # a field, not Serializer.errors
 
 
 class RecoveryIncidentSerializer(serializers.Serializer):
@@ -239,10 +233,6 @@ class RecoverySerializer(serializers.Serializer):
     totals = RecoveryTotalSerializer(many=True)
 
 
-def _error(exc: WorkflowError):
-    return Response({"detail": exc.message, "code": exc.code}, status=exc.status)
-
-
 class BatchList(generics.ListCreateAPIView):
     """Batches, newest first, paged; each a summary (its items are on the detail)."""
 
@@ -258,18 +248,15 @@ class BatchList(generics.ListCreateAPIView):
         selectors.attach_totals(page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request=BatchSerializer, responses={201: BatchDetailSerializer, 400: FinanceErrorSerializer})
+    @extend_schema(request=BatchSerializer, responses={201: BatchDetailSerializer, 400: ErrorSerializer})
     def create(self, request, *args, **kwargs):
         s = BatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        try:
-            batch = st.create_batch(
-                request.user,
-                **{k: s.validated_data.get(k) for k in ("period_start", "period_end")},
-                note=s.validated_data.get("note", ""),
-            )
-        except WorkflowError as exc:
-            return _error(exc)
+        batch = st.create_batch(
+            request.user,
+            **{k: s.validated_data.get(k) for k in ("period_start", "period_end")},
+            note=s.validated_data.get("note", ""),
+        )
         return Response(_batch_detail(request, batch.pk, self), status=status.HTTP_201_CREATED)
 
 
@@ -290,27 +277,13 @@ class BatchAction(APIView):
         operation_id="finance_batches_action",
         parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=["add", "remove", "lock", "export"])],
         request=ActionSerializer,
-        responses={200: BatchDetailSerializer, 400: FinanceErrorSerializer, 409: FinanceErrorSerializer},
+        responses={200: BatchDetailSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
     )
     def post(self, request, pk, action):
+        if action not in actions.BATCH:
+            raise Http404
         batch = get_object_or_404(SettlementBatch, pk=pk)
-        s = ActionSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        d = s.validated_data
-        try:
-            if action == "add":
-                st.add_claims(batch, request.user, claim_ids=d.get("claim_ids"), message=d["message"])
-            elif action == "remove":
-                st.remove_item(batch, request.user, d.get("item"), d["message"])
-            elif action == "lock":
-                st.lock(batch, request.user, d["message"])
-            elif action == "export":
-                data = exports.csv_bytes(exports.batch_rows(batch))
-                st.mark_exported(batch, request.user, exports.sha256(data), d["message"])
-            else:
-                raise Http404
-        except WorkflowError as exc:
-            return _error(exc)
+        run_api_action(actions.BATCH, action, batch, request)
         return Response(_batch_detail(request, batch.pk, self))
 
 
@@ -321,7 +294,7 @@ class BatchExport(APIView):
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
             (200, XLSX): OpenApiTypes.BINARY,
-            409: FinanceErrorSerializer,
+            409: ErrorSerializer,
         }
     )
     def get(self, request, pk, fmt):
@@ -331,7 +304,7 @@ class BatchExport(APIView):
         if fmt == "csv":
             return StreamingHttpResponse(exports.iter_csv(exports.batch_rows(batch)), content_type="text/csv")
         if fmt == "xlsx":
-            return HttpResponse(exports.xlsx_bytes(exports.batch_rows(batch), batch.reference), content_type=XLSX)
+            return FileResponse(exports.xlsx_file(exports.batch_rows(batch), batch.reference), content_type=XLSX)
         raise Http404
 
 
@@ -344,7 +317,7 @@ class PaymentImportView(APIView):
         responses={
             200: PaymentImportResultSerializer,
             400: OpenApiResponse(PaymentImportResultSerializer, description="Bad rows: nothing was applied."),
-            409: FinanceErrorSerializer,
+            409: ErrorSerializer,
         },
     )
     def post(self, request, pk):
@@ -352,10 +325,7 @@ class PaymentImportView(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             return Response({"detail": "Send the payment file as 'file'."}, status=400)
-        try:
-            result = st.import_payments(batch, request.user, st.read_upload(upload), upload.name)
-        except WorkflowError as exc:
-            return _error(exc)
+        result = st.import_payments(batch, request.user, st.read_upload(upload), upload.name)
         return Response(result.as_dict(), status=200 if result.ok else 400)
 
 
@@ -379,7 +349,7 @@ class Ledger(APIView):
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
             (200, XLSX): OpenApiTypes.BINARY,
-            400: FinanceErrorSerializer,
+            400: ErrorSerializer,
         },
     )
     def get(self, request):
@@ -391,7 +361,7 @@ class Ledger(APIView):
         if start > end:
             return Response({"detail": "end is before start."}, status=400)
         if request.query_params.get("format") == "xlsx":
-            return HttpResponse(exports.xlsx_bytes(exports.ledger_rows(start, end), "ledger"), content_type=XLSX)
+            return FileResponse(exports.xlsx_file(exports.ledger_rows(start, end), "ledger"), content_type=XLSX)
         return StreamingHttpResponse(exports.iter_csv(exports.ledger_rows(start, end)), content_type="text/csv")
 
 
@@ -403,7 +373,7 @@ class Recovery(APIView):
             OpenApiParameter("start", OpenApiTypes.DATE, description="From the month of this day (incident start)."),
             OpenApiParameter("end", OpenApiTypes.DATE, description="Until the month of this day."),
         ],
-        responses={200: RecoverySerializer, 400: FinanceErrorSerializer},
+        responses={200: RecoverySerializer, 400: ErrorSerializer},
     )
     def get(self, request):
         from .views import _date
@@ -439,7 +409,7 @@ class Documents(APIView):
         responses={
             202: IssueQueuedSerializer,
             200: OpenApiResponse(DocumentSerializer, description="Exists already and no reason given: nothing new."),
-            400: FinanceErrorSerializer,
+            400: ErrorSerializer,
         },
     )
     def post(self, request):
@@ -453,10 +423,7 @@ class Documents(APIView):
             "merchant_id": d.get("merchant"),
             "period": d["period"].isoformat() if d.get("period") else None,
         }
-        try:
-            latest = document_services.check_request(d["kind"], by=request.user, reason=d["reason"], **subject)
-        except WorkflowError as exc:
-            return _error(exc)
+        latest = document_services.check_request(d["kind"], by=request.user, reason=d["reason"], **subject)
         if latest is not None:
             return Response(DocumentSerializer(latest).data, status=200)
         result = issue_document.delay(

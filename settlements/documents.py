@@ -32,9 +32,9 @@ from .models import DocumentKind, ItemStatus, SettlementItem
 TEMPLATE_VERSIONS = {
     DocumentKind.CLAIM_STATEMENT: "statement-3",
     DocumentKind.EVIDENCE_PACK: "evidence-3",
-    DocumentKind.MONTHLY_STATEMENT: "monthly-2",
+    DocumentKind.MONTHLY_STATEMENT: "monthly-3",
 }
-TEMPLATES = {
+TEMPLATES: dict[str, str] = {
     DocumentKind.CLAIM_STATEMENT: "documents/claim_statement.html",
     DocumentKind.EVIDENCE_PACK: "documents/evidence_pack.html",
     DocumentKind.MONTHLY_STATEMENT: "documents/monthly_statement.html",
@@ -232,7 +232,7 @@ def claim_context(claim: Claim, *, evidence=False, with_charts=True) -> dict:
         ctx["audit"] = [
             {
                 "at": clock.dt(e.created_at),
-                "who": (e.actor.get_username() if e.actor_id else "system") + f" ({e.actor_role})",
+                "who": (e.actor.get_username() if e.actor else "system") + f" ({e.actor_role})",
                 "action": e.action or e.kind,
                 "change": f"{e.from_state or '·'} → {e.to_state}" if e.to_state else "",
                 "reason": str(_label(ReasonCode.choices, e.reason_code)) if e.reason_code else "",
@@ -263,6 +263,22 @@ def month_bounds(period: date, tz) -> tuple[datetime, datetime]:
     return start, datetime.combine(nxt, time.min, tzinfo=tz)
 
 
+# What a decision of the month amounts to on the statement: only what the merchant accepted (or
+# was paid) is final; a decision still waiting for the merchant and a disputed one (the dispute
+# reopens the amount) are shown on their own lines, never in the final total.
+DECIDED_BUCKETS = ("decided", "awaiting", "disputed")
+
+
+def _decided_bucket(claim) -> str:
+    if claim.state in (ClaimState.ACCEPTED, ClaimState.SETTLED):
+        return "decided"
+    if claim.state in (ClaimState.APPROVED, ClaimState.PARTIALLY_APPROVED):
+        return "awaiting"
+    if claim.state == ClaimState.REJECTED:
+        return "decided"
+    return "disputed"
+
+
 def monthly_context(merchant: Merchant, period: date) -> dict:
     clock = Clock(merchant.timezone)
     lo, hi = month_bounds(period, clock.tz)
@@ -274,7 +290,9 @@ def monthly_context(merchant: Merchant, period: date) -> dict:
         .select_related("incident")
         .order_by("pk")
     )
-    rows, decided, paid = [], {}, {}
+    rows: list[dict] = []
+    decided: dict[str, dict[str, Decimal]] = {}
+    paid: dict[str, Decimal] = {}
     for c in claims:
         rows.append(
             {
@@ -289,7 +307,8 @@ def monthly_context(merchant: Merchant, period: date) -> dict:
             }
         )
         if c.decided_at and lo <= c.decided_at < hi:
-            decided[c.currency] = decided.get(c.currency, Decimal(0)) + (c.approved_amount or 0)
+            bucket = decided.setdefault(c.currency, {key: Decimal(0) for key in DECIDED_BUCKETS})
+            bucket[_decided_bucket(c)] += c.approved_amount or 0
     # Payments are the claims settled in the month: through a batch, or directly by finance.
     batch_of = SettlementItem.objects.filter(claim=OuterRef("pk"), status=ItemStatus.PAID).values("batch__reference")
     payments = []
@@ -318,7 +337,7 @@ def monthly_context(merchant: Merchant, period: date) -> dict:
         "totals": [
             {
                 "currency": cur,
-                "decided": money(decided.get(cur, 0), cur),
+                **{key: money(decided.get(cur, {}).get(key, 0), cur) for key in DECIDED_BUCKETS},
                 "paid": money(paid.get(cur, 0), cur),
             }
             for cur in currencies

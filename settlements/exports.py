@@ -2,15 +2,17 @@
 
 Files are pure functions of the database rows: no generation time inside, rows in a fixed
 order, fixed XLSX metadata and zip entry times, so exporting twice gives the same bytes.
-CSV rows are produced lazily (``iter_csv``) for ``StreamingHttpResponse``.
+CSV rows are produced lazily (``iter_csv``) for ``StreamingHttpResponse`` and XLSX is built in
+a temporary file (``xlsx_file``) for ``FileResponse``: neither holds the whole export in memory.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import re
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
@@ -22,7 +24,7 @@ from claims.models import Claim, ClaimState
 
 from .models import ItemStatus, SettlementBatch, SettlementItem
 from .services import cents
-from .services.settlements import accepted_at_subquery
+from .spreadsheet import neutralise
 
 FIXED_TIME = datetime(2000, 1, 1)  # noqa: DTZ001 (written as the XLSX created/modified time and zip entry time)
 BATCH_COLUMNS = [
@@ -114,32 +116,63 @@ def ledger_claims(start: date, end: date):
     """Claims accepted (by the merchant) from ``start`` to ``end`` inclusive, local days."""
     lo, hi = _day_bounds(start, end)
     return (
-        Claim.objects.filter(state__in=[ClaimState.ACCEPTED, ClaimState.SETTLED], approved_amount__isnull=False)
-        .annotate(accepted_at=accepted_at_subquery())
-        .filter(accepted_at__gte=lo, accepted_at__lt=hi)
+        Claim.objects.filter(
+            state__in=[ClaimState.ACCEPTED, ClaimState.SETTLED],
+            approved_amount__isnull=False,
+            accepted_at__gte=lo,
+            accepted_at__lt=hi,
+        )
         .select_related("merchant", "incident")
+        .only(*LEDGER_CLAIM_FIELDS)
         .order_by("accepted_at", "pk")
     )
+
+
+# Only what a ledger row shows: a claim row is wide (statements, messages) and the ledger long.
+LEDGER_CLAIM_FIELDS = (
+    "accepted_at",
+    "currency",
+    "approved_amount",
+    "state",
+    "payment_reference",
+    "settled_at",
+    "merchant__code",
+    "merchant__name",
+    "incident__source",
+    "incident__external_id",
+    "incident__state",  # read by the FSM mixin whenever an incident is loaded
+)
+
+
+def keyset_chunks(qs, size: int | None = None) -> Iterator[list]:
+    """``qs`` (ordered by ``accepted_at, pk``) in chunks, each fetched after the last one's key.
+
+    Unlike OFFSET, a chunk costs the same wherever it is: the index on (accepted_at, id) is
+    entered at the previous key instead of sorting and skipping everything before it.
+    """
+    size = size or CHUNK
+    chunk = list(qs[:size])
+    while chunk:
+        yield chunk
+        last = chunk[-1]
+        nxt = qs.filter(accepted_at__gte=last.accepted_at).exclude(accepted_at=last.accepted_at, pk__lte=last.pk)
+        chunk = list(nxt[:size]) if len(chunk) == size else []
 
 
 def ledger_rows(start: date, end: date) -> Iterator[list]:
     """Header, one row per claim, then per currency: approved, paid and outstanding totals."""
     yield LEDGER_COLUMNS
     totals: dict[str, list] = {}
-    qs = ledger_claims(start, end)
-    for chunk_start in range(0, 10**9, CHUNK):
-        chunk = list(qs[chunk_start : chunk_start + CHUNK])
-        if not chunk:
-            break
-        items = {}
-        for item in (
+    for chunk in keyset_chunks(ledger_claims(start, end)):
+        items: dict[int, SettlementItem] = {}
+        for candidate in (
             SettlementItem.objects.filter(claim__in=[c.pk for c in chunk])
             .exclude(status=ItemStatus.REMOVED)
             .select_related("batch")
             .order_by("pk")
         ):
-            if item.status != ItemStatus.FAILED or item.claim_id not in items:
-                items[item.claim_id] = item  # the active item wins over earlier failed ones
+            if candidate.status != ItemStatus.FAILED or candidate.claim_id not in items:
+                items[candidate.claim_id] = candidate  # the active item wins over earlier failed ones
         for claim in chunk:
             item = items.get(claim.pk)
             # A settled claim is paid, also when finance settled it outside a batch (workflow ``settle``).
@@ -181,6 +214,8 @@ class _Echo:
 def _cell(value):
     if isinstance(value, Decimal):
         return _money(value)
+    if isinstance(value, str):
+        return neutralise(value)
     return value
 
 
@@ -200,23 +235,27 @@ def csv_bytes(rows: Iterable[list]) -> bytes:
 _CORE_TIMES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
 
 
-def _normalise_zip(data: bytes) -> bytes:
-    """Rewrite the XLSX zip with fixed entry times and fixed core properties."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+def _normalise_zip(src_file, dst_file) -> None:
+    """Copy the XLSX zip with fixed entry times and fixed core properties, entry by entry."""
+    with zipfile.ZipFile(src_file) as src, zipfile.ZipFile(dst_file, "w", compression=zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = _CORE_TIMES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<3>", content)
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
-            dst.writestr(fixed, content)
-    return out.getvalue()
+            if info.filename == "docProps/core.xml":
+                content = _CORE_TIMES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<3>", src.read(info.filename))
+                dst.writestr(fixed, content)
+                continue
+            with src.open(info) as reader, dst.open(fixed, "w") as writer:
+                shutil.copyfileobj(reader, writer, 1 << 16)
 
 
-def xlsx_bytes(rows: Iterable[list], title: str) -> bytes:
+def xlsx_file(rows: Iterable[list], title: str):
+    """The sheet as an open temporary file (at position 0), written in constant memory.
+
+    openpyxl's write-only mode streams the rows to a temporary file as they come; the zip is
+    then rewritten entry by entry. Nothing holds the whole sheet, however many rows it has.
+    """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -241,9 +280,18 @@ def xlsx_bytes(rows: Iterable[list], title: str) -> bytes:
             else:
                 cells.append(value)
         ws.append(cells)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return _normalise_zip(buf.getvalue())
+    with tempfile.TemporaryFile() as raw:
+        wb.save(raw)
+        raw.seek(0)
+        out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the caller, who closes it
+        _normalise_zip(raw, out)
+    out.seek(0)
+    return out
+
+
+def xlsx_bytes(rows: Iterable[list], title: str) -> bytes:
+    with xlsx_file(rows, title) as handle:
+        return handle.read()
 
 
 def sha256(data: bytes) -> str:

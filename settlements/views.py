@@ -8,7 +8,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,11 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import finance_required, staff_required
+from core.actions import empty_forms, form_error_list, run_page_action
+from core.errors import ApplicationError, InvalidInput
 from merchants.models import Merchant
 
-from . import exports, selectors
+from . import actions, exports, selectors
 from .models import DocumentKind, SettlementBatch
-from .services import WorkflowError
 from .services import documents as document_services
 from .services import settlements as st
 from .tasks import issue_document
@@ -40,10 +41,6 @@ def _date(value):
         return None
 
 
-def _fail(request, exc: WorkflowError):
-    messages.error(request, exc.message)
-
-
 @finance_required
 def home(request):
     if request.method == "POST":
@@ -54,15 +51,24 @@ def home(request):
                 period_end=_date(request.POST.get("period_end")),
                 note=request.POST.get("note", ""),
             )
-        except WorkflowError as exc:
-            _fail(request, exc)
-            return redirect("finance:home")
+        except ApplicationError as exc:
+            return _home_page(request, error=exc, status=exc.status)
         messages.success(request, _("Batch %(ref)s created.") % {"ref": batch.reference})
         return redirect("finance:batch", pk=batch.pk)
+    return _home_page(request)
+
+
+def _home_page(request, *, error=None, status=200):
     return render(
         request,
         "finance/home.html",
-        {"batches": selectors.batches()[:100], "eligible": selectors.eligible_summary()},
+        {
+            "batches": selectors.batches()[:100],
+            "eligible": selectors.eligible_summary(),
+            "error_summary": form_error_list({}, error),
+            "form_data": request.POST if error else {},
+        },
+        status=status,
     )
 
 
@@ -77,7 +83,11 @@ def _eligible(batch) -> dict:
 
 @finance_required
 def batch_detail(request, pk):
-    batch = get_object_or_404(SettlementBatch, pk=pk)
+    return _batch_page(request, get_object_or_404(SettlementBatch, pk=pk))
+
+
+def _batch_page(request, batch, *, bound_forms=None, error=None, status=200, failed_action=""):
+    """The batch page; after a refused action it is drawn again with the bound form and its errors."""
     return render(
         request,
         "finance/batch.html",
@@ -89,7 +99,12 @@ def batch_detail(request, pk):
             "events": Paginator(selectors.batch_events(batch), EVENTS_PER_PAGE).get_page(request.GET.get("events")),
             "imports": batch.imports.select_related("imported_by"),
             "import_result": request.session.pop(f"import-{batch.pk}", None),
+            **empty_forms(actions.BATCH),
+            **(bound_forms or {}),
+            "failed_action": failed_action,
+            "error_summary": form_error_list(bound_forms or {}, error),
         },
+        status=status,
     )
 
 
@@ -97,46 +112,42 @@ def batch_detail(request, pk):
 @require_POST
 def batch_action(request, pk, action):
     batch = get_object_or_404(SettlementBatch, pk=pk)
-    user, post = request.user, request.POST
-    try:
-        if action == "add":
-            ids = post.getlist("claim")
-            items = st.add_claims(batch, user, claim_ids=ids or None, message=post.get("message", ""))
-            messages.success(request, _("%(n)s claims added.") % {"n": len(items)})
-        elif action == "remove":
-            st.remove_item(batch, user, post.get("item"), post.get("reason", ""))
-            messages.success(request, _("Claim removed from the batch."))
-        elif action == "lock":
-            st.lock(batch, user, post.get("message", ""))
-            messages.success(request, _("Batch locked."))
-        elif action == "export":
-            data = exports.csv_bytes(exports.batch_rows(batch))
-            st.mark_exported(batch, user, exports.sha256(data), post.get("message", ""))
-            messages.success(request, _("Batch exported: download the files below."))
-        elif action == "import":
-            upload = request.FILES.get("file")
-            if upload is None:
-                messages.error(request, _("Choose the payment result file."))
-            else:
-                result = st.import_payments(batch, user, st.read_upload(upload), upload.name)
-                request.session[f"import-{batch.pk}"] = result.as_dict()
-                if result.duplicate:
-                    messages.info(request, _("This file was imported before; nothing changed."))
-                elif result.ok:
-                    messages.success(
-                        request,
-                        _("Payments imported: %(p)s paid, %(f)s failed, %(u)s unchanged.")
-                        % {"p": result.paid, "f": result.failed, "u": result.unchanged},
-                    )
-                else:
-                    messages.error(request, _("The file has errors; nothing was changed."))
-        else:
-            raise Http404
-    except WorkflowError as exc:
-        _fail(request, exc)
-    page = post.get("page", "")
+    page = request.POST.get("page", "")
     url = reverse("finance:batch", args=[batch.pk])
-    return redirect(f"{url}?page={page}#items" if page.isdigit() else url)
+    if action == "import":
+        return _import_payments(request, batch, url)
+    return run_page_action(
+        request,
+        actions.BATCH,
+        action,
+        batch,
+        render_page=_batch_page,
+        redirect_to=f"{url}?page={page}#items" if page.isdigit() else url,
+    )
+
+
+def _import_payments(request, batch, url):
+    """The payment file: its result (rows paid, failed, bad lines) is shown on the batch page."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        error = InvalidInput(_("Choose the payment result file."), field="file")
+        return _batch_page(request, batch, error=error, status=400, failed_action="import")
+    try:
+        result = st.import_payments(batch, request.user, st.read_upload(upload), upload.name)
+    except ApplicationError as exc:
+        return _batch_page(request, batch, error=exc, status=exc.status, failed_action="import")
+    request.session[f"import-{batch.pk}"] = result.as_dict()
+    if result.duplicate:
+        messages.info(request, _("This file was imported before; nothing changed."))
+    elif result.ok:
+        messages.success(
+            request,
+            _("Payments imported: %(p)s paid, %(f)s failed, %(u)s unchanged.")
+            % {"p": result.paid, "f": result.failed, "u": result.unchanged},
+        )
+    else:
+        messages.error(request, _("The file has errors; nothing was changed."))
+    return redirect(url)
 
 
 @finance_required
@@ -152,10 +163,8 @@ def batch_export(request, pk, fmt):
         response = StreamingHttpResponse(exports.iter_csv(exports.batch_rows(batch)), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
-    data = exports.xlsx_bytes(exports.batch_rows(batch), batch.reference)
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return response
+    xlsx = exports.xlsx_file(exports.batch_rows(batch), batch.reference)
+    return FileResponse(xlsx, content_type=XLSX, as_attachment=True, filename=f"{name}.xlsx")
 
 
 @finance_required
@@ -170,9 +179,8 @@ def ledger(request):
             response = StreamingHttpResponse(exports.iter_csv(exports.ledger_rows(start, end)), content_type="text/csv")
             response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
             return response
-        response = HttpResponse(exports.xlsx_bytes(exports.ledger_rows(start, end), "ledger"), content_type=XLSX)
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        return response
+        xlsx = exports.xlsx_file(exports.ledger_rows(start, end), "ledger")
+        return FileResponse(xlsx, content_type=XLSX, as_attachment=True, filename=f"{name}.xlsx")
     return render(request, "finance/ledger.html", {"start": start, "end": end})
 
 
@@ -213,8 +221,9 @@ def issue(request):
     reason = post.get("reason", "").strip()
     try:
         latest = document_services.check_request(kind, by=request.user, reason=reason, **subject)
-    except WorkflowError as exc:
-        _fail(request, exc)
+    except ApplicationError as exc:
+        # Issued from several pages (``next``): the error travels with the redirect.
+        messages.error(request, exc.message)
         latest = False
     if latest:
         messages.info(

@@ -153,7 +153,13 @@ def seed(stdout):
     # September's Acme credit went through the whole cycle; October's is still to file.
     september = ProviderCreditClaim.objects.filter(contract_code="RTC-2026", period="2026-09-01").first()
     if september is not None and september.state == CreditClaimState.DUE:
-        september = services.file_claim(september, finance, reference="ACME-SLA-2026-09", description="Sent to Acme")
+        september = services.file_claim(
+            september,
+            finance,
+            reference="ACME-SLA-2026-09",
+            description="Sent to Acme",
+            amount_claimed=september.amount_claimed,
+        )
         september = services.acknowledge_claim(september, finance, description="Acme account manager confirmed")
         services.credit_claim(september, finance, september.amount_claimed, description="Credit note on invoice")
     stdout.write(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
@@ -345,10 +346,11 @@ def evaluate(
     provisional = now_us < we
 
     # 1. Clip every incident to the window; an ongoing one runs to ``now``.
-    items, rows = [], []
+    items: list = []
+    rows: list[dict[str, Any]] = []
     for inc in incidents:
         ongoing = inc.resolved_at is None
-        end = now_us if ongoing else to_us(inc.resolved_at)
+        end = now_us if inc.resolved_at is None else to_us(inc.resolved_at)
         start = to_us(inc.started_at)
         cs, ce = max(start, ws), min(end, we)
         weight = terms.weight(inc.impact)
@@ -405,7 +407,7 @@ def evaluate(
     window_us = max(0, we - ws)
     excluded_us = covered_length(holes, ws, we)
     eligible_us = window_us - excluded_us
-    total = 0
+    total: int | Fraction = 0
     for seg in segments:
         part = seg.weight * seg.length
         total += part
@@ -418,14 +420,14 @@ def evaluate(
     # 5. Credits: the worst tier plus every recovery breach, capped.
     tier_pct = tier_credit(availability, terms.credit_tiers)
     targets = {t.impact: t for t in terms.recovery_targets}
-    recovery_breaches, response_breaches = [], []
+    recovery_breaches: list[dict[str, Any]] = []
+    response_breaches: list[dict[str, Any]] = []
     for inc in sorted(incidents, key=lambda i: (i.started_at, i.id)):
         if not ws <= to_us(inc.started_at) < we:
             continue  # a breach belongs to the month in which the incident started
         target = targets.get(inc.impact)
         if target is not None:
-            end = inc.resolved_at or now
-            took = to_us(end) - to_us(inc.started_at)
+            took = to_us(inc.resolved_at or now) - to_us(inc.started_at)
             if took > target.max_minutes * MINUTE_US:
                 recovery_breaches.append(
                     {
@@ -500,4 +502,5 @@ def evaluate(
 
 
 def _pct(value: Decimal) -> Decimal:
-    return Decimal(value).quantize(Decimal("0.01")) if Decimal(value).as_tuple().exponent >= -2 else Decimal(value)
+    exponent = Decimal(value).as_tuple().exponent
+    return Decimal(value).quantize(Decimal("0.01")) if isinstance(exponent, int) and exponent >= -2 else Decimal(value)

@@ -1,14 +1,11 @@
 """What the portal and console views share: the scoped claim lookup, running an action, evidence and
 notifications. Each side keeps its own decorator (merchant or staff) and URL names."""
 
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
 
-from claims import forms, notify, selectors, services
-from claims.errors import WorkflowError
+from claims import notify, selectors
 from claims.models import Claim, ClaimDocument
 
 
@@ -18,17 +15,6 @@ def claim_or_404(request, pk):
         return selectors.claim_detail(request.user, pk)
     except Claim.DoesNotExist:
         raise Http404 from None
-
-
-def run_action(request, call, success, redirect_to):
-    """Call a service; flash the outcome; redirect (errors keep the user on the claim page)."""
-    try:
-        call()
-    except WorkflowError as exc:
-        messages.error(request, exc.message)
-        return redirect(redirect_to)
-    messages.success(request, success)
-    return redirect(redirect_to)
 
 
 def form_errors(form) -> str:
@@ -50,25 +36,20 @@ def download_document(request, pk, doc_pk):
     return document_response(get_object_or_404(ClaimDocument, pk=doc_pk, claim=claim))
 
 
-def upload_evidence(request, pk, claim_url):
-    claim = claim_or_404(request, pk)
-    target = redirect(claim_url, pk=pk).url
-    form = forms.UploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, form_errors(form))
-        return redirect(target)
-    return run_action(
-        request,
-        lambda: services.add_evidence(claim, request.user, form.cleaned_data["file"]),
-        _("Document added."),
-        target,
-    )
-
-
 def notifications_page(request, url_name, claim_url):
     """The user's notifications (POST marks them all as read)."""
     if request.method == "POST":
         notify.mark_read(request.user)
         return redirect(url_name)
     page = Paginator(selectors.notifications_for(request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "claims/notifications.html", {"page": page, "claim_url": claim_url})
+    open_url = claim_url.split(":")[0] + ":notification"
+    return render(request, "claims/notifications.html", {"page": page, "claim_url": claim_url, "open_url": open_url})
+
+
+def open_notification(request, pk, claim_url):
+    """Follow a notification to its claim, marking it read: opening it is reading it."""
+    from claims.models import ClaimNotification
+
+    notification = get_object_or_404(ClaimNotification, pk=pk, recipient=request.user)
+    notify.mark_read(request.user, ids=[notification.pk])
+    return redirect(claim_url, pk=notification.claim_id)

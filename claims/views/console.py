@@ -2,42 +2,35 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import staff_required, support_required
-from claims import config, forms, permissions, selectors, services
-from claims.errors import WorkflowError
+from claims import actions, config, forms, permissions, selectors, services
 from claims.models import Claim, ClaimState
 from claims.views.common import (
     claim_or_404,
     download_document,
     form_errors,
     notifications_page,
-    run_action,
-    upload_evidence,
+    open_notification,
 )
+from core.actions import empty_forms, form_error_list, run_page_action
+from core.errors import ApplicationError
+from core.pages import bad_request
 from incidents.models import Incident
 from merchants.models import Merchant
-
-STAFF_ACTIONS = ("start_review", "request_info", "approve", "partially_approve", "reject", "confirm_approval", "settle")
 
 
 @staff_required
 def queue(request):
     now = timezone.now()
-    f = {
-        "state": request.GET.get("state") or None,
-        "incident": request.GET.get("incident") or None,
-        "merchant": request.GET.get("merchant") or None,
-        "overdue": request.GET.get("overdue") == "1",
-    }
-    if f["incident"] and not str(f["incident"]).isdigit():
-        f["incident"] = None
+    form = forms.QueueFilterForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, form)
+    f = form.filters()
     qs = selectors.staff_queue(request.user, now=now, **f)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     incident = Incident.objects.filter(pk=f["incident"]).first() if f["incident"] else None
@@ -73,8 +66,16 @@ def dashboard(request):
 
 @staff_required
 def claim_detail(request, pk):
-    claim = claim_or_404(request, pk)
-    partial = forms.PartialDecisionForm(initial={"amount": claim.computed_amount}, auto_id="partial_%s")
+    return _claim_page(request, claim_or_404(request, pk))
+
+
+def _claim_page(request, claim, *, bound_forms=None, error=None, status=200, failed_action=""):
+    """The claim page; after a refused action it is drawn again with the bound form and its errors."""
+    page_forms = empty_forms(actions.CONSOLE_PAGE)
+    page_forms["partially_approve_form"] = actions.STAFF["partially_approve"].page_form(
+        "partially_approve", initial={"amount": claim.computed_amount}
+    )
+    page_forms.update(bound_forms or {})
     return render(
         request,
         "console/claim_detail.html",
@@ -84,57 +85,31 @@ def claim_detail(request, pk):
             "actions": permissions.allowed_actions(request.user, claim),
             "breakdown": selectors.breakdown(claim),
             "sla_facts": selectors.incident_facts(claim.incident),
-            # One auto_id per form: the forms share field names, their ids (and labels) must not clash.
-            "info_form": forms.InfoRequestForm(auto_id="info_%s"),
-            "approve_form": forms.DecisionForm(auto_id="approve_%s"),
-            "reject_form": forms.DecisionForm(auto_id="reject_%s"),
-            "partial_form": partial,
-            "settle_form": forms.SettleForm(auto_id="settle_%s"),
-            "upload_form": forms.UploadForm(auto_id="upload_%s"),
             "own_merchant": permissions.is_member(request.user, claim.merchant_id),
+            "failed_action": failed_action,
+            "error_summary": form_error_list(bound_forms or {}, error),
+            **page_forms,
+            "first_decider_of_dispute": claim.is_final_round
+            and claim.first_decided_by_id == request.user.pk
+            and claim.state in (ClaimState.DISPUTED, ClaimState.UNDER_REVIEW, ClaimState.INFO_REQUESTED),
+            "second_reviewers": selectors.second_reviewers(claim) if claim.is_final_round else [],
         },
+        status=status,
     )
 
 
 @staff_required
 @require_POST
 def claim_action(request, pk, action):
-    if action not in STAFF_ACTIONS:
-        raise Http404
     claim = claim_or_404(request, pk)
-    target = redirect("claims_console:claim", pk=claim.pk).url
-    user = request.user
-    form_classes = {
-        "request_info": forms.InfoRequestForm,
-        "approve": forms.DecisionForm,
-        "reject": forms.DecisionForm,
-        "partially_approve": forms.PartialDecisionForm,
-        "settle": forms.SettleForm,
-    }
-    d = {}
-    if action in form_classes:
-        form = form_classes[action](request.POST)
-        if not form.is_valid():
-            messages.error(request, form_errors(form))
-            return redirect(target)
-        d = form.cleaned_data
-    calls = {
-        "start_review": (lambda: services.start_review(claim, user), _("You took the claim into review.")),
-        "request_info": (
-            lambda: services.request_info(claim, user, d["reason"], d["message"]),
-            _("Information requested from the merchant."),
-        ),
-        "approve": (lambda: services.approve(claim, user, d["reason"], d["message"]), _("Claim approved.")),
-        "reject": (lambda: services.reject(claim, user, d["reason"], d["message"]), _("Claim rejected.")),
-        "partially_approve": (
-            lambda: services.partially_approve(claim, user, d["amount"], d["reason"], d["message"]),
-            _("Decision recorded (above the computed maximum it waits for a second approval)."),
-        ),
-        "confirm_approval": (lambda: services.confirm_approval(claim, user), _("Second approval given.")),
-        "settle": (lambda: services.settle(claim, user, d["payment_reference"]), _("Claim marked as paid.")),
-    }
-    call, success = calls[action]
-    return run_action(request, call, success, target)
+    return run_page_action(
+        request,
+        actions.CONSOLE_PAGE,
+        action,
+        claim,
+        render_page=lambda req, obj, **kw: _claim_page(req, claim_or_404(req, obj.pk), **kw),
+        redirect_to=redirect("claims_console:claim", pk=claim.pk).url,
+    )
 
 
 @support_required
@@ -150,7 +125,7 @@ def bulk_approve(request):
 
     try:
         approved = services.bulk_approve(incident, request.user, d["threshold"], message=d.get("message") or "")
-    except WorkflowError as exc:
+    except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
         n = len(approved)
@@ -163,7 +138,7 @@ def bulk_approve(request):
 @staff_required
 @require_POST
 def upload(request, pk):
-    return upload_evidence(request, pk, "claims_console:claim")
+    return claim_action(request, pk, "upload")
 
 
 @staff_required
@@ -174,3 +149,8 @@ def document(request, pk, doc_pk):
 @staff_required
 def notifications(request):
     return notifications_page(request, "claims_console:notifications", "claims_console:claim")
+
+
+@staff_required
+def notification(request, pk):
+    return open_notification(request, pk, "claims_console:claim")

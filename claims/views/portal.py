@@ -2,35 +2,30 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import merchant_required
-from claims import forms, notify, permissions, selectors, services
-from claims.errors import WorkflowError
+from claims import actions, forms, permissions, selectors, services
 from claims.models import ClaimState
 from claims.views.common import (
     claim_or_404,
     download_document,
-    form_errors,
     notifications_page,
-    run_action,
-    upload_evidence,
+    open_notification,
 )
+from core.actions import empty_forms, form_error_list, run_page_action
+from core.errors import ApplicationError
 from incidents.models import Incident
 from merchants.selectors import merchants_for_user
-
-MERCHANT_ACTIONS = ("submit", "answer", "accept", "dispute", "withdraw")
+from settlements.selectors import payment_status
 
 
 @merchant_required
 def home(request):
-    context = selectors.home_for_merchant(request.user)
-    context["unread"] = notify.unread_count(request.user)
-    return render(request, "portal/home.html", context)
+    return render(request, "portal/home.html", selectors.home_for_merchant(request.user))
 
 
 @merchant_required
@@ -43,64 +38,41 @@ def claim_list(request):
 
 @merchant_required
 def claim_detail(request, pk):
-    claim = claim_or_404(request, pk)
-    actions = permissions.allowed_actions(request.user, claim)
+    return _claim_page(request, claim_or_404(request, pk))
+
+
+def _claim_page(request, claim, *, bound_forms=None, error=None, status=200, failed_action=""):
+    """The claim page; after a refused action it is drawn again with the bound form and its errors."""
+    page_forms = empty_forms(actions.PORTAL_PAGE)
+    page_forms.update(bound_forms or {})
     context = {
         "claim": claim,
-        "actions": actions,
+        "actions": permissions.allowed_actions(request.user, claim),
         "breakdown": selectors.breakdown(claim),
         "info_request": selectors.open_info_request(claim),
         "deadline": services.filing_deadline(claim.incident),
-        "answer_form": forms.AnswerForm(),
-        "dispute_form": forms.DisputeForm(),
-        "message_form": forms.MessageForm(),
-        "upload_form": forms.UploadForm(),
         "now": timezone.now(),
+        "payment": payment_status(claim),
         "can_upload": claim.state not in (ClaimState.SETTLED, ClaimState.WITHDRAWN, ClaimState.EXPIRED),
+        "failed_action": failed_action,
+        "error_summary": form_error_list(bound_forms or {}, error),
+        **page_forms,
     }
-    return render(request, "portal/claim_detail.html", context)
+    return render(request, "portal/claim_detail.html", context, status=status)
 
 
 @merchant_required
 @require_POST
 def claim_action(request, pk, action):
-    if action not in MERCHANT_ACTIONS:
-        raise Http404
     claim = claim_or_404(request, pk)
-    target = redirect("portal:claim", pk=claim.pk)
-    if action == "answer":
-        form = forms.AnswerForm(request.POST, request.FILES)
-        if not form.is_valid():
-            messages.error(request, form_errors(form))
-            return target
-        d = form.cleaned_data
-        return run_action(
-            request,
-            lambda: services.answer(claim, request.user, d["message"], d["documents"]),
-            _("Your answer was sent; the claim is back under review."),
-            target.url,
-        )
-    if action == "dispute":
-        form = forms.DisputeForm(request.POST, request.FILES)
-        if not form.is_valid():
-            messages.error(request, form_errors(form))
-            return target
-        d = form.cleaned_data
-        return run_action(
-            request,
-            lambda: services.dispute(claim, request.user, d["reason"], d["statement"], d["documents"]),
-            _("Your dispute was filed; another staff member will review it."),
-            target.url,
-        )
-    form = forms.MessageForm(request.POST)
-    message = form.cleaned_data["message"] if form.is_valid() else ""
-    calls = {
-        "submit": (lambda: services.submit(claim, request.user, message), _("Claim submitted.")),
-        "accept": (lambda: services.accept(claim, request.user, message), _("You accepted the decision.")),
-        "withdraw": (lambda: services.withdraw(claim, request.user, message), _("Claim withdrawn.")),
-    }
-    call, success = calls[action]
-    return run_action(request, call, success, target.url)
+    return run_page_action(
+        request,
+        actions.PORTAL_PAGE,
+        action,
+        claim,
+        render_page=lambda req, obj, **kw: _claim_page(req, claim_or_404(req, obj.pk), **kw),
+        redirect_to=redirect("portal:claim", pk=claim.pk).url,
+    )
 
 
 @merchant_required
@@ -121,7 +93,7 @@ def file_claim(request, incident_pk):
                 session_reference=d["session_reference"],
                 documents=d["documents"],
             )
-        except WorkflowError as exc:
+        except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Draft saved. Check it and submit it."))
@@ -136,7 +108,7 @@ def file_claim(request, incident_pk):
 @merchant_required
 @require_POST
 def upload(request, pk):
-    return upload_evidence(request, pk, "portal:claim")
+    return claim_action(request, pk, "upload")
 
 
 @merchant_required
@@ -147,3 +119,8 @@ def document(request, pk, doc_pk):
 @merchant_required
 def notifications(request):
     return notifications_page(request, "portal:notifications", "portal:claim")
+
+
+@merchant_required
+def notification(request, pk):
+    return open_notification(request, pk, "portal:claim")

@@ -5,11 +5,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils.translation import gettext as _
 
 from accounts import roles
-from claims.errors import InvalidInput, NotPermitted, StateConflict, WorkflowError
+from core.errors import ApplicationError, InvalidInput, NotPermitted, StateConflict
 
 CENT = Decimal("0.01")
 
-__all__ = ["CENT", "cents", "require_finance", "InvalidInput", "NotPermitted", "StateConflict", "WorkflowError"]
+__all__ = ["CENT", "cents", "require_finance", "InvalidInput", "NotPermitted", "StateConflict", "ApplicationError"]
 
 
 def cents(value) -> Decimal:

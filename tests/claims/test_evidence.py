@@ -5,9 +5,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from claims import evidence, services
-from claims.errors import InvalidInput, NotPermitted
-
-from .conftest import PDF, PNG
+from core.errors import InvalidInput, NotPermitted
+from tests.factories import PDF, PNG
 
 pytestmark = pytest.mark.django_db
 

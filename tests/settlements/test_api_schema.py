@@ -39,7 +39,7 @@ def test_ledger_api_csv_and_xlsx(api_client, finance_user):
     assert b"".join(r.streaming_content).startswith("\ufeffaccepted_on,".encode())
     r = api_client.get(f"/api/finance/ledger/?{query}&format=xlsx")
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
-    assert r.content[:2] == b"PK"
+    assert r.streaming and b"".join(r.streaming_content)[:2] == b"PK"  # a file, not built in memory
     r = api_client.get("/api/finance/ledger/")
     assert r.status_code == 400 and "start" in r.json()["detail"]
     r = api_client.get(f"/api/finance/ledger/?start={today}&end={today - timedelta(days=1)}")

@@ -1,0 +1,105 @@
+"""The claim's actions: one table for the merchant portal, the staff console and the API
+(``core.actions`` runs them). Services re-check role, owner and state on every call."""
+
+from django.utils.translation import gettext_lazy as _
+
+from core.actions import Action
+
+from . import forms, services
+from . import serializers as s
+
+MERCHANT = {
+    "submit": Action(
+        run=lambda c, u, d: services.submit(c, u, d.get("message", "")),
+        form=forms.MessageForm,
+        serializer=s.MessageSerializer,
+        success=_("Claim submitted."),
+        summary="Submit a proposed or draft claim (merchant)",
+    ),
+    "answer": Action(
+        run=lambda c, u, d: services.answer(c, u, d["message"], d["documents"]),
+        form=forms.AnswerForm,
+        serializer=s.AnswerSerializer,
+        success=_("Your answer was sent; the claim is back under review."),
+        summary="Answer an information request (merchant)",
+    ),
+    "accept": Action(
+        run=lambda c, u, d: services.accept(c, u, d.get("message", "")),
+        form=forms.MessageForm,
+        serializer=s.MessageSerializer,
+        success=_("You accepted the decision."),
+        summary="Accept the decision (merchant)",
+    ),
+    "dispute": Action(
+        run=lambda c, u, d: services.dispute(c, u, d["reason"], d["statement"], d["documents"]),
+        form=forms.DisputeForm,
+        serializer=s.DisputeSerializer,
+        success=_("Your dispute was filed; another staff member will review it."),
+        summary="Dispute the decision once (merchant)",
+    ),
+    "withdraw": Action(
+        run=lambda c, u, d: services.withdraw(c, u, d.get("message", "")),
+        form=forms.MessageForm,
+        serializer=s.MessageSerializer,
+        success=_("Claim withdrawn."),
+        summary="Withdraw the claim (merchant)",
+    ),
+}
+
+STAFF = {
+    "start_review": Action(
+        run=lambda c, u, d: services.start_review(c, u),
+        success=_("You took the claim into review."),
+        summary="Take the claim into review (support)",
+    ),
+    "request_info": Action(
+        run=lambda c, u, d: services.request_info(c, u, d["reason"], d["message"]),
+        form=forms.InfoRequestForm,
+        serializer=s.ReasonMessageSerializer,
+        success=_("Information requested from the merchant."),
+        summary="Ask the merchant for information (support)",
+    ),
+    "approve": Action(
+        run=lambda c, u, d: services.approve(c, u, d["reason"], d["message"]),
+        form=forms.DecisionForm,
+        serializer=s.DecisionSerializer,
+        success=_("Claim approved."),
+        summary="Approve the computed amount (support)",
+    ),
+    "partially_approve": Action(
+        run=lambda c, u, d: services.partially_approve(c, u, d["amount"], d["reason"], d["message"]),
+        form=forms.PartialDecisionForm,
+        serializer=s.PartialDecisionSerializer,
+        success=_("Decision recorded (above the computed maximum it waits for a second approval)."),
+        summary="Approve an adjusted amount (support; above the computed maximum a second approval is needed)",
+    ),
+    "confirm_approval": Action(
+        run=lambda c, u, d: services.confirm_approval(c, u),
+        success=_("Second approval given."),
+        summary="Confirm a pending approval above the computed maximum (another support user)",
+    ),
+    "reject": Action(
+        run=lambda c, u, d: services.reject(c, u, d["reason"], d["message"]),
+        form=forms.DecisionForm,
+        serializer=s.DecisionSerializer,
+        success=_("Claim rejected."),
+        summary="Reject (support)",
+    ),
+    "settle": Action(
+        run=lambda c, u, d: services.settle(c, u, d["payment_reference"]),
+        form=forms.SettleForm,
+        serializer=s.SettleSerializer,
+        success=_("Claim marked as paid."),
+        summary="Mark an accepted claim as paid (finance)",
+    ),
+}
+
+_UPLOAD = Action(
+    run=lambda c, u, d: services.add_evidence(c, u, d["file"]),
+    form=forms.UploadForm,
+    success=_("Document added."),
+)
+# Evidence is added from the claim page on both sides (the API has its own documents endpoint).
+PORTAL_PAGE = {**MERCHANT, "upload": _UPLOAD}
+CONSOLE_PAGE = {**STAFF, "upload": _UPLOAD}
+ALL = {**MERCHANT, **STAFF}

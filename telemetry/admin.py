@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import PrometheusSource
+
+
+@admin.register(PrometheusSource)
+class PrometheusSourceAdmin(admin.ModelAdmin):
+    """Prometheus servers pulled every minute; how far each got and what it left out."""
+
+    list_display = ["name", "base_url", "is_active", "pulled_until", "last_pull_at", "last_error"]
+    list_filter = ["is_active"]
+    readonly_fields = ["pulled_until", "last_pull_at", "last_error", "notes"]
+    fieldsets = [
+        (None, {"fields": ["name", "base_url", "is_active", "bearer_token", "username", "password"]}),
+        (
+            _("Queries (evaluated at each 5-minute window end)"),
+            {
+                "fields": [
+                    "service_label",
+                    "region_label",
+                    "requests_query",
+                    "failed_query",
+                    "stall_rate_query",
+                    "join_p95_query",
+                    "hd_share_query",
+                ]
+            },
+        ),
+        (
+            _("Pull"),
+            {"fields": ["backfill_hours", "settle_seconds", "pulled_until", "last_pull_at", "last_error", "notes"]},
+        ),
+    ]
