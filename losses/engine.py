@@ -496,7 +496,7 @@ def assess_incident(
         hit = {r.merchant.id for r in estimate.merchants}
         while hit - locked:  # a session imported meanwhile: lock its merchants too, then look again
             locked |= _lock_merchants(sorted(hit - locked))
-            estimate = compute(incident, now=now)
+            estimate = compute(incident, now=now, policy_version=policy_version)
             hit = {r.merchant.id for r in estimate.merchants}
         retired = [a.pk for mid, a in current.items() if mid not in hit]
         LossAssessment.objects.filter(pk__in=retired).update(is_current=False)
