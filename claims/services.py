@@ -65,7 +65,7 @@ def money(value) -> Decimal:
         amount = Decimal(str(value))
     except (InvalidOperation, TypeError, ValueError):
         raise InvalidInput(_("Enter a valid amount."), code="bad_amount") from None
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite() or amount < 0 or amount.adjusted() >= 12:
         raise InvalidInput(_("Enter a valid amount."), code="bad_amount")
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 

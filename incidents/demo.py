@@ -59,7 +59,7 @@ def seed(stdout):
         if Incident.objects.filter(source="statuswatch", external_id=external_id).exists():
             continue
         upsert_incident(
-            IncidentRecord(
+            record=IncidentRecord(
                 source="statuswatch",
                 external_id=external_id,
                 title=rng.choice(TITLES[impact]).format(svc=code, reg="/".join(region_codes)),
@@ -82,7 +82,7 @@ def seed(stdout):
     for day, hours_notice in [(6, 72), (20, 2)]:  # one announced on time, one late
         starts = datetime(2026, 10, day, 2, 0, tzinfo=SHANGHAI)
         upsert_maintenance_window(
-            MaintenanceRecord(
+            record=MaintenanceRecord(
                 service=services["rtc-video"],
                 regions=tuple(regions.values()),
                 starts_at=starts,

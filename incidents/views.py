@@ -43,6 +43,7 @@ def incident_list(request):
             "states": IncidentState.choices,
             "causes": Cause.choices,
         },
+        status=400 if filterset.errors else 200,  # the filters were wrong: said on the page, and by the status
     )
 
 
@@ -83,7 +84,7 @@ def _save(request, form, *, source, external_id, incident=None):
             form.add_error(field if field in form.fields else None, message)
         return None
     try:
-        return services.upsert_incident(serializer.to_record(), origin="console", actor=request.user).incident
+        return services.upsert_incident(record=serializer.to_record(), origin="console", actor=request.user).incident
     except services.IncidentConflict as exc:
         form.add_error(None, str(exc))
         return None

@@ -133,7 +133,7 @@ def apply_outage(service_code: str, region_codes, start: datetime, end: datetime
     ).select_related("merchant")
     changed = []
     for session in sessions:
-        minutes = int((session.ended_at - session.started_at) / MINUTE)
+        minutes = int(((session.ended_at or tail_end) - session.started_at) / MINUTE)
         base = curve(session.merchant.code, session.external_id, minutes)
         for row in SessionMinute.objects.filter(session=session, minute__gte=first, minute__lt=tail_end):
             i = int((row.minute - session.started_at) / MINUTE)

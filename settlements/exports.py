@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from claims.models import Claim, ClaimState
+from core.db import reports_db
 
 from .models import ItemStatus, SettlementBatch, SettlementItem
 from .services import cents
@@ -117,7 +118,8 @@ def ledger_claims(start: date, end: date):
     """Claims accepted (by the merchant) from ``start`` to ``end`` inclusive, local days."""
     lo, hi = _day_bounds(start, end)
     return (
-        Claim.objects.filter(
+        Claim.objects.using(reports_db())  # a read-only report: the replica when there is one
+        .filter(
             state__in=[ClaimState.ACCEPTED, ClaimState.SETTLED],
             approved_amount__isnull=False,
             accepted_at__gte=lo,
@@ -165,15 +167,16 @@ def ledger_rows(start: date, end: date) -> Iterator[list]:
     yield LEDGER_COLUMNS
     totals: dict[str, list] = {}
     for chunk in keyset_chunks(ledger_claims(start, end)):
-        items = {}
-        for item in (
-            SettlementItem.objects.filter(claim__in=[c.pk for c in chunk])
+        items: dict[int, SettlementItem] = {}
+        for candidate in (
+            SettlementItem.objects.using(reports_db())
+            .filter(claim__in=[c.pk for c in chunk])
             .exclude(status=ItemStatus.REMOVED)
             .select_related("batch")
             .order_by("pk")
         ):
-            if item.status != ItemStatus.FAILED or item.claim_id not in items:
-                items[item.claim_id] = item  # the active item wins over earlier failed ones
+            if candidate.status != ItemStatus.FAILED or candidate.claim_id not in items:
+                items[candidate.claim_id] = candidate  # the active item wins over earlier failed ones
         for claim in chunk:
             item = items.get(claim.pk)
             # A settled claim is paid, also when finance settled it outside a batch (workflow ``settle``).

@@ -52,6 +52,19 @@ def expected_window(service, region, index):
 
 
 @pytest.fixture
+def make_user(db):
+    """Users for force_login, without hashing a password (the slow part of the shared fixture)."""
+    from django.contrib.auth.models import Group, User
+
+    def _make(username, *role_names):
+        user = User.objects.create(username=username)
+        user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in role_names))
+        return user
+
+    return _make
+
+
+@pytest.fixture
 def prometheus(tmp_path):
     """An exporter thread and a real Prometheus scraping it; yields (Prometheus URL, history start)."""
     # History ends 15 minutes ago and starts 45 minutes ago: inside Prometheus's one-hour

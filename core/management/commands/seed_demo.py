@@ -18,6 +18,7 @@ from losses import demo as loss_demo
 from merchants import demo as merchants_demo
 from settlements import demo as finance_demo
 from sla import demo as sla_demo
+from telemetry import demo as telemetry_demo
 
 QUIET_LOGGERS = ("celery", "weasyprint", "fontTools")
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             accounts_demo.seed(self.stdout)
             incidents_demo.seed(self.stdout)
+            telemetry_demo.seed(self.stdout)
             sla_demo.seed(self.stdout)
             merchants_demo.seed(self.stdout)
             loss_demo.seed(self.stdout)
