@@ -55,6 +55,7 @@ LEDGER_COLUMNS = [
     "payment_reference",
     "paid_on",
     "paid_amount",
+    "outstanding_amount",
 ]
 CHUNK = 2000
 
@@ -233,9 +234,12 @@ def ledger_rows(start: date, end: date) -> Iterator[list]:
                 claim.payment_reference if settled else (item.payment_reference if item else ""),
                 _local_date((item.paid_at if item else None) or claim.settled_at, tz) if settled else "",
                 paid,
+                cents(claim.approved_amount) - paid,
             ]
+    # Totals sit in the amount columns they add up (approved, paid, outstanding), nothing under
+    # payment_status or payment_reference.
     for currency, (count, approved, paid) in sorted(totals.items()):
-        yield ["TOTAL", count, "", "", "", currency, approved, "", "", "outstanding", approved - paid, "", paid]
+        yield ["TOTAL", count, "", "", "", currency, approved, "", "", "", "", "", paid, approved - paid]
 
 
 # --- Writers ------------------------------------------------------------------------------
