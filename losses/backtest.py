@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -107,7 +108,7 @@ def backtest(*, merchant_code: str | None = None, days: int = 28, now: datetime 
     now = now or timezone.now()
     outage, tail = 20, policy.recovery_tail_minutes
     pre = policy.pre_incident_window_minutes
-    params = {
+    params: dict[str, Any] = {
         "now": now,
         "tail": timedelta(minutes=tail),
         "since": now - timedelta(days=days),
@@ -162,7 +163,7 @@ def backtest(*, merchant_code: str | None = None, days: int = 28, now: datetime 
                 t.truth += truth
                 t.abs_error += abs(result.paid - truth)
                 t.window_gmv += Fraction(sums.actual)
-                if result.half_width is not None:
+                if result.half_width is not None and result.low is not None and result.high is not None:
                     t.with_interval += 1
                     t.covered += result.low <= truth <= result.high
     return {

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -198,16 +199,14 @@ def compute(
     policy = policy or (policy_version_named(policy_version) if policy_version else None) or active_policy()
     window = window_for(incident, policy, now, session_ids)
     v2 = policy.loss_model == CompensationPolicy.LossModel.NET_SHORTFALL
-    if v2:
-        aggregates = model_v2.session_sums(window, pre_min=policy.pre_incident_min_minutes)
-    else:
-        aggregates = session_aggregates(window)
+    v2_sums = model_v2.session_sums(window, pre_min=policy.pre_incident_min_minutes) if v2 else []
+    aggregates: list[Any] = v2_sums if v2 else session_aggregates(window)
     merchant_ids = sorted({a.merchant_id for a in aggregates})
     merchants = {m.id: m for m in Merchant.objects.filter(id__in=merchant_ids)}
     cause = incident.cause
     responsibility = Decimal(policy.responsibility_for(cause))
     results: list[MerchantResult] = []
-    by_merchant: dict[int, list[SessionAggregate]] = {}
+    by_merchant: dict[int, list[Any]] = {}
     for agg in aggregates:
         by_merchant.setdefault(agg.merchant_id, []).append(agg)
 
@@ -226,7 +225,7 @@ def compute(
                         pre_min=policy.pre_incident_min_minutes,
                         profile_min=policy.profile_min_sessions,
                     )
-                    for a in aggregates
+                    for a in v2_sums
                 ],
                 lambda ln: margin_of(merchants[ln.sums.merchant_id]),
             )
@@ -237,12 +236,13 @@ def compute(
         if v2:
             lines = [line_result_v2(v2_lines[a.session_id]) for a in by_merchant[mid]]
             r = MerchantResult(merchant, margin, responsibility, lines)
-            paid = sum((ln.v2.paid for ln in lines), Fraction(0))
-            profit = sum((ln.v2.lost_profit for ln in lines), Fraction(0))
-            wasted = sum((ln.v2.wasted for ln in lines), Fraction(0))
+            v2s = [ln.v2 for ln in lines if ln.v2 is not None]  # every line of the v2 model
+            paid = sum((v.paid for v in v2s), Fraction(0))
+            profit = sum((v.lost_profit for v in v2s), Fraction(0))
+            wasted = sum((v.wasted for v in v2s), Fraction(0))
             r.lost_gmv, r.lost_profit, r.wasted_ad_spend = exact(paid), exact(profit), exact(wasted)
             amount = round_cents((profit + wasted) * Fraction(responsibility) / 100)
-            if any(ln.v2.within_noise for ln in lines):
+            if any(v.within_noise for v in v2s):
                 r.flags.append(Flag.WITHIN_NOISE)
         else:
             lines = [line_result(a, margin) for a in by_merchant[mid]]
@@ -293,7 +293,7 @@ def compute(
             "declared_margin_rate": r.merchant.margin_rate,
             "responsibility_percent": responsibility,
             "incident_total_before_pool": total,
-            **({"incident_net_shortfall": exact(shortfall_total)} if v2 else {}),
+            **({"incident_net_shortfall": exact(shortfall_total)} if shortfall_total is not None else {}),
             "sessions": [_session_inputs_v2(ln) if ln.v2 else _session_inputs_v1(ln) for ln in r.lines],
         }
         r.fingerprint = _fingerprint(r.inputs)
@@ -301,6 +301,7 @@ def compute(
 
 
 def _session_inputs_v2(ln: LineResult) -> dict:
+    assert ln.v2 is not None  # called for the lines of the v2 model only
     s, v2 = ln.v2.sums, ln.v2
     return {
         "session_id": s.external_id,

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -160,8 +161,8 @@ def placebo_errors(method: str, profile: list[tuple[str, Decimal, Decimal]]) -> 
     sw = sum((Fraction(w) for _, _, w in profile), Fraction(0))
     n = len(profile)
     errors = []
-    for _, p, w in profile:
-        p, w = Fraction(p), Fraction(w)
+    for _, p_given, w_given in profile:
+        p, w = Fraction(p_given), Fraction(w_given)
         if method == "profile_scaled":
             rest_p, rest_w = sp - p, sw - w
             if rest_p <= 0:
@@ -432,7 +433,7 @@ def _factor(today: tuple[int, Decimal], before: tuple[int, Decimal]) -> Decimal 
 def calibration(w: Window, s_start: datetime, w_start: datetime, w_end: datetime) -> Decimal | None:
     """D: GMV per session-minute during W of sessions no incident touched that started within 15
     minutes of this one, over the same on the previous 7 days (same clock time)."""
-    params = {
+    params: dict[str, Any] = {
         "now": w.now,
         "tail": w.tail,
         "s_start": s_start,
@@ -459,7 +460,8 @@ def calibration(w: Window, s_start: datetime, w_start: datetime, w_end: datetime
             if not any(s.service_code == rs and s.region_code == rr and ra < b and rb > a for rs, rr, ra, rb in ranges):
                 live.append((d, s, a, b))
     merchants_today = {s.merchant_id for d, s, _, _ in live if d == 0}
-    today, before = [0, ZERO], [0, ZERO]
+    today: list[Any] = [0, ZERO]
+    before: list[Any] = [0, ZERO]
     for d, s, a, b in live:
         if s.merchant_id not in merchants_today:
             continue
@@ -577,7 +579,7 @@ def sums_portable(w: Window) -> list[SessionSums]:
         for o in others:
             o_start = floor_minute(o.started_at)
             a, b = o_start + (p_start - s_start), o_start + (q_end - s_start)
-            if o.ended_at < b:
+            if o.ended_at is None or o.ended_at < b:
                 continue
             if any(o.service_code == rs and o.region_code == rr and ra < b and rb > a for rs, rr, ra, rb in ranges):
                 continue

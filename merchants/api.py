@@ -41,7 +41,7 @@ class ImportErrorSerializer(serializers.Serializer):
     error = serializers.CharField(required=False)
     detail = serializers.CharField(required=False)
     code = serializers.CharField(required=False)
-    errors = serializers.ListField(child=serializers.DictField(), required=False)
+    errors = serializers.ListField(child=serializers.DictField(), required=False)  # type: ignore[assignment]  # a field
 
 
 class ImportUploadSerializer(serializers.Serializer):

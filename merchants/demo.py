@@ -129,7 +129,7 @@ def seed(stdout):
 def apply_boost(external_id: str, start: datetime, end: datetime, factor: Decimal) -> int:
     """Let one demo session sell ``factor`` of its usual figures during [start, end). Idempotent."""
     session = LiveSession.objects.select_related("merchant").filter(external_id=external_id).first()
-    if session is None:
+    if session is None or session.ended_at is None:
         return 0
     minutes = int((session.ended_at - session.started_at) / MINUTE)
     base = curve(session.merchant.code, session.external_id, minutes)

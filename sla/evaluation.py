@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
@@ -422,14 +423,15 @@ def evaluate(
 
     # 1. Clip every incident to the window; an ongoing one runs to ``now``. In the same pass,
     # the recovery and first-response breaches (of incidents that started in the window).
-    items, weights = [], {}
+    items: list = []
+    weights: dict[str, Any] = {}
     targets = {t.impact: t for t in terms.recovery_targets}
     response_us = None if terms.first_response_minutes is None else terms.first_response_minutes * MINUTE_US
     recovery, response = [], []
     for inc in incidents:
         start = to_us(inc.started_at)
         ongoing = inc.resolved_at is None
-        end = now_us if ongoing else to_us(inc.resolved_at)
+        end = now_us if inc.resolved_at is None else to_us(inc.resolved_at)
         cs, ce = (start if start > ws else ws), (end if end < we else we)
         scaled = weights.get(inc.impact)
         if scaled is None:
@@ -466,7 +468,7 @@ def evaluate(
 
     def details() -> tuple[list[dict], list[dict], list[dict]]:
         segments = subtract(drop_short_stretches(weighted_segments(items), min_us)[0], holes)
-        counted = [0] * len(items)
+        counted: list[int | Fraction] = [0] * len(items)
         for seg in segments:
             counted[seg.owner] += seg.weight * seg.length
         rows = [
@@ -512,7 +514,7 @@ def evaluate(
 
     # 5. Credits: the worst tier plus every recovery breach, capped.
     tier_pct = tier_credit(availability, terms.credit_tiers)
-    recovery_breaches = [
+    recovery_breaches: list[dict[str, Any]] = [
         {
             "incident": inc.external_id,
             "id": inc.id,
@@ -571,4 +573,5 @@ def evaluate(
 
 
 def _pct(value: Decimal) -> Decimal:
-    return Decimal(value).quantize(Decimal("0.01")) if Decimal(value).as_tuple().exponent >= -2 else Decimal(value)
+    exponent = Decimal(value).as_tuple().exponent
+    return Decimal(value).quantize(Decimal("0.01")) if isinstance(exponent, int) and exponent >= -2 else Decimal(value)

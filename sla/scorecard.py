@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -112,8 +114,9 @@ def _availability_by_method(
             )
             out[tev.INCIDENTS] = incidents_only.availability_percent
     for method, func in ((tev.ERROR_RATE_WINDOWS, tev.error_rate_windows), (tev.MEAN_ERROR_RATE, tev.mean_error_rate)):
+        figures = func(windows, terms=terms, ws=ws, we=we, holes=holes) if windows else None
         out[method] = (
-            ev.round_half_up(func(windows, terms=terms, ws=ws, we=we, holes=holes).availability, 4) if windows else None
+            ev.round_half_up(figures.availability, 4) if figures and figures.availability is not None else None
         )
     return out
 
@@ -248,7 +251,7 @@ def _trend(provider: Provider, contract: SLAContract | None, month: date, tz: st
     by_month = {r["month"].astimezone(zone).date().replace(day=1): r for r in rows}
     out = []
     for period in months:
-        r = by_month.get(period, {})
+        r: Mapping[str, Any] = by_month.get(period, {})
         e = evaluations.get(period)
         out.append(
             {
@@ -294,7 +297,7 @@ def scorecard(kind: str, month: date, *, now: datetime | None = None) -> list[Ca
         card.quality["stall_rate_percent"] = _q(card.quality["stall_rate_percent"], "0.0001")
         card.quality["hd_share_percent"] = _q(card.quality["hd_share_percent"], "0.01")
         card.quality["targets"] = []
-        if contract is not None:
+        if contract is not None and computed is not None:
             if computed.telemetry is not None:
                 card.quality["targets"] = computed.telemetry.quality
             card.evaluation = (
