@@ -123,6 +123,7 @@ def test_finance_browser_batch_flow(page, make_user, screenshot, tmp_path):
     page.wait_for_load_state()
     assert page.locator("#items tbody tr").count() == 2
     page.click("#lock button[type=submit]")
+    page.locator("#confirm-dialog button[value=yes]").click()  # locking asks first
     page.wait_for_load_state()
     assert "Locked" in page.inner_text("#batch-state")
     page.click("#export button[type=submit]")
