@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
+from django.views.i18n import set_language as django_set_language
 
 from . import roles
 
@@ -25,3 +27,18 @@ def home(request):
     if roles.MERCHANT in user_roles:
         return redirect(_first_url("portal:home"))
     return redirect("admin:index")
+
+
+def set_language(request):
+    """Django's language switch, which also remembers a signed-in user's choice for e-mails."""
+    response = django_set_language(request)
+    language = request.POST.get("language")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in {code for code, _name in settings.LANGUAGES}
+    ):
+        from .models import Preference
+
+        Preference.objects.update_or_create(user=request.user, defaults={"language": language})
+    return response

@@ -13,6 +13,8 @@ DEFAULTS = {
     "FIRST_RESPONSE_HOURS": 24,  # staff take the claim into review (or ask) within this
     "DECISION_HOURS": 72,  # staff decide within this after submission
     "BULK_APPROVAL_THRESHOLD": Decimal("500.00"),  # default ceiling of the bulk approval form
+    "MAX_DOCUMENTS_PER_CLAIM": 20,  # evidence files on one claim, both sides together
+    "MAX_EVIDENCE_MB_PER_CLAIM": 50,  # their total size
 }
 
 

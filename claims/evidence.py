@@ -3,11 +3,13 @@
 import csv
 import hashlib
 import io
+import os
+import re
 
-import filetype
 from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput
+from core.uploads import sniff
 
 MAX_BYTES = 10 * 1024 * 1024
 MAGIC_KINDS = {
@@ -16,6 +18,9 @@ MAGIC_KINDS = {
     "image/jpeg": ("jpeg", "image/jpeg"),
 }
 EXTENSIONS = {"pdf": ".pdf", "png": ".png", "jpeg": ".jpg", "csv": ".csv"}
+# A tag, comment, doctype or XML declaration: "<svg", "</", "<!--", "<?xml". An SVG or HTML
+# page can be shaped like a two-column CSV; a browser that sniffs it would run its script.
+MARKUP = re.compile(r"<[A-Za-z!?/]")
 
 
 def _looks_like_csv(data: bytes) -> bool:
@@ -38,7 +43,20 @@ def _looks_like_csv(data: bytes) -> bool:
 
 
 def inspect(upload) -> dict:
-    """Check an uploaded file; return kind, content_type, size and sha256, or raise InvalidInput."""
+    """Check an uploaded file; return kind, content_type, size and sha256, or raise InvalidInput
+    naming the file (a filing may carry several)."""
+    try:
+        return _inspect(upload)
+    except InvalidInput as exc:
+        name = getattr(upload, "name", "") or ""
+        if not name:
+            raise
+        raise InvalidInput(
+            _("%(file)s: %(problem)s") % {"file": os.path.basename(name), "problem": exc.message}, code=exc.code
+        ) from None
+
+
+def _inspect(upload) -> dict:
     size = upload.size
     if size is None or size > MAX_BYTES:
         raise InvalidInput(_("A document may be at most 10 MB."), code="too_large")
@@ -49,12 +67,14 @@ def inspect(upload) -> dict:
     upload.seek(0)
     if len(data) > MAX_BYTES:
         raise InvalidInput(_("A document may be at most 10 MB."), code="too_large")
-    guess = filetype.guess(data[:8192])
+    guess = sniff(data)
     if guess is not None:
         if guess.mime not in MAGIC_KINDS:
             raise InvalidInput(_("Only PDF, PNG, JPEG or CSV files are accepted."), code="bad_type")
         kind, content_type = MAGIC_KINDS[guess.mime]
     elif _looks_like_csv(data):
+        if MARKUP.search(data.decode("utf-8-sig")):
+            raise InvalidInput(_("A CSV file may not contain markup (HTML, SVG or XML tags)."), code="markup")
         kind, content_type = "csv", "text/csv"
     else:
         raise InvalidInput(_("Only PDF, PNG, JPEG or CSV files are accepted."), code="bad_type")

@@ -90,3 +90,23 @@ class BulkApproveForm(forms.Form):
 
 class SettleForm(forms.Form):
     payment_reference = forms.CharField(label=_("Payment reference"), max_length=120)
+
+
+class QueueFilterForm(forms.Form):
+    """The staff queue's filters; a value that cannot be one (a NUL byte, no number) is a 400."""
+
+    state = forms.CharField(required=False, max_length=30)
+    incident = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    merchant = forms.CharField(required=False, max_length=60)
+    overdue = forms.CharField(required=False, max_length=5)
+    q = forms.CharField(required=False, max_length=100)
+
+    def filters(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "q": d["q"].strip(),
+            "state": d["state"] or None,
+            "incident": d["incident"],
+            "merchant": d["merchant"] or None,
+            "overdue": d["overdue"] == "1",
+        }

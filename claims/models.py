@@ -11,6 +11,7 @@ import os
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.db import models
@@ -18,7 +19,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from core.append_only import AppendOnlyModel
 
@@ -260,85 +260,59 @@ class Claim(ConcurrentTransitionMixin, models.Model):
         return self.due_at is not None and self.due_at < now
 
     # --- Transitions: called only from claims.services (inside transaction.atomic) ---
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=[S.PROPOSED, S.DRAFT], target=S.SUBMITTED)
     def submit(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=[S.SUBMITTED, S.DISPUTED], target=S.UNDER_REVIEW)
     def start_review(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=S.UNDER_REVIEW, target=S.INFO_REQUESTED)
     def request_info(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=S.INFO_REQUESTED, target=S.UNDER_REVIEW)
     def answer(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=S.UNDER_REVIEW, target=S.APPROVED)
     def approve(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=S.PROPOSED, target=S.APPROVED)
     def approve_proposal(self, by=None, description=None):
         """Bulk approval by staff of a system proposal at its computed amount."""
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=S.UNDER_REVIEW, target=S.PARTIALLY_APPROVED)
     def partially_approve(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=S.UNDER_REVIEW, target=S.REJECTED)
     def reject(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=[S.APPROVED, S.PARTIALLY_APPROVED], target=S.ACCEPTED)
     def accept(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(
         field=state,
         source=[S.APPROVED, S.PARTIALLY_APPROVED, S.REJECTED],
         target=S.DISPUTED,
-        conditions=[lambda claim: claim.dispute_count == 0],
+        conditions=[lambda claim: cast("Claim", claim).dispute_count == 0],
     )
     def dispute(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=S.ACCEPTED, target=S.SETTLED)
     def settle(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=WITHDRAWABLE, target=S.WITHDRAWN)
     def withdraw(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=[S.PROPOSED, S.INFO_REQUESTED], target=S.EXPIRED)
     def expire(self, by=None, description=None):
         pass
@@ -374,6 +348,7 @@ class ClaimEvent(AppendOnlyModel):
         RECOMPUTED = "recomputed", _("Estimate recomputed")
         NOTE = "note", _("Note")
         REMINDER = "reminder", _("Reminder sent")
+        PAYMENT_FAILED = "payment_failed", _("Payment failed")
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events", verbose_name=_("claim"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -474,6 +449,7 @@ NOTIFICATION_SUBJECTS = {
     "approval_requested": _("Claim #%(id)s: a second approval is needed"),
     "reminder": _("Claim #%(id)s expires soon"),
     "recomputed": _("Claim #%(id)s: the estimate was recomputed"),
+    "payment_failed": _("Claim #%(id)s: the payment failed"),
 }
 UPDATED_SUBJECT = _("Claim #%(id)s updated")
 # Events that are not transitions name their notification by kind (transitions by their action).
@@ -482,6 +458,7 @@ NOTIFICATION_KEY_BY_EVENT_KIND = {
     "reminder": "reminder",
     "recomputed": "recomputed",
     "note": "recomputed",
+    "payment_failed": "payment_failed",
 }
 
 

@@ -1,19 +1,69 @@
-"""Tell the other side: an in-portal notification row now, an email once the transaction commits."""
+"""Tell the other side: an in-portal notification row now, an email once the transaction commits.
+
+Each e-mail is written in its recipient's language (``accounts.Preference``) and says what
+happened, the amount, what to do next and where (a link to the claim page of their side).
+"""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Q
-from django.utils import translation
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from accounts.models import Preference
 from claims.models import ClaimNotification, notification_subject
+
+# What the recipient should do next, by side and notification key (no entry: nothing to do).
+NEXT_STEPS = {
+    "merchant": {
+        "propose": _("Review the proposal and submit it before %(deadline)s, or it expires."),
+        "request_info": _("Answer the question on the claim page before %(deadline)s."),
+        "approve": _("Accept the decision to get paid, or dispute it (once)."),
+        "approve_proposal": _("Accept the decision to get paid, or dispute it (once)."),
+        "partially_approve": _("Accept the decision to get paid, or dispute it (once)."),
+        "reject": _("You may dispute the decision once, with your reasons and evidence."),
+        "reminder": _("Act on the claim page before %(deadline)s."),
+        "payment_failed": _(
+            "Check your payout details and correct them with support; "
+            "the claim is paid again in the next settlement batch."
+        ),
+        "settle": _("Nothing to do: the payment was made."),
+        "start_review": _("Nothing to do now; we will tell you when there is a decision."),
+    },
+    "staff": {
+        "submit": _("Take the claim into review before %(due)s."),
+        "answer": _("Continue the review: the merchant answered."),
+        "dispute": _("A reviewer other than the first decider must take and decide the dispute."),
+        "approval_requested": _("Confirm the amount or leave it for another reviewer."),
+        "recomputed": _("Check the recomputed amount on the claim page."),
+    },
+}
+CLAIM_PAGES = {"merchant": "portal:claim", "staff": "claims_console:claim"}
 
 
 def merchant_recipients(claim):
-    User = get_user_model()
-    return list(User.objects.filter(memberships__merchant_id=claim.merchant_id, is_active=True).distinct())
+    return merchant_recipients_by_merchant([claim.merchant_id]).get(claim.merchant_id, [])
+
+
+def merchant_recipients_by_merchant(merchant_ids) -> dict[int, list]:
+    """The active users of each merchant, in one query for any number of merchants (a surge
+    proposes to thousands at once; one query per merchant was most of its statements)."""
+    from merchants.models import Membership
+
+    by_merchant: dict[int, list] = {}
+    rows = (
+        Membership.objects.filter(merchant_id__in=list(merchant_ids), user__is_active=True)
+        .select_related("user")
+        .order_by("merchant_id", "user_id")
+    )
+    for membership in rows:
+        by_merchant.setdefault(membership.merchant_id, []).append(membership.user)
+    return by_merchant
 
 
 def staff_recipients(claim, exclude=None):
@@ -29,24 +79,91 @@ def staff_recipients(claim, exclude=None):
     return list(qs.distinct())
 
 
-def notify(claim, recipients, key, event=None, body=""):
-    with translation.override(settings.LANGUAGE_CODE):  # the record and the email; pages translate again
+def _when(value) -> str:
+    return formats.date_format(timezone.localtime(value), "Y-m-d H:i") if value else ""
+
+
+def _amount(claim, event):
+    if event is not None and event.amount is not None:
+        return event.amount
+    if claim.approved_amount is not None:
+        return claim.approved_amount
+    return claim.claimed_amount if claim.claimed_amount is not None else claim.computed_amount
+
+
+def email_for(claim, key, *, side, body="", event=None) -> tuple[str, str]:
+    """(subject, text) of the e-mail about ``claim`` in the active language."""
+    step = NEXT_STEPS.get(side, {}).get(key)
+    context = {
+        "claim": claim,
+        "subject": notification_subject(key, claim),
+        "amount": f"{_amount(claim, event):,.2f}",
+        "message": body,
+        "next_step": str(step) % {"deadline": _when(claim.expires_at), "due": _when(claim.due_at)} if step else "",
+        "link": settings.SITE_URL + reverse(CLAIM_PAGES[side], args=[claim.pk]),
+    }
+    return context["subject"], render_to_string("claims/email/notification.txt", context)
+
+
+def notify_many(items, key, *, side="merchant") -> int:
+    """One notification per recipient for each ``(claim, recipients, event, body)``, in one insert;
+    the e-mails (each in its recipient's language) go out in one batch once the transaction
+    commits. Returns the rows created."""
+    rows: list = []
+    messages: list = []
+    users = {u.pk: u for _, recipients, _, _ in items for u in recipients if u is not None}
+    languages = dict(Preference.objects.filter(user__in=list(users)).values_list("user_id", "language"))
+    with translation.override(settings.LANGUAGE_CODE):  # the record; pages translate again
+        for claim, recipients, event, body in items:
+            subject = notification_subject(key, claim)
+            rows.extend(
+                ClaimNotification(recipient=u, claim=claim, event=event, subject=subject, body=body)
+                for u in recipients
+                if u is not None
+            )
+    for claim, recipients, event, body in items:
+        texts: dict[str, tuple[str, str]] = {}
+        for user in recipients:
+            if user is None or not user.email:
+                continue
+            language = languages.get(user.pk, settings.LANGUAGE_CODE)
+            if language not in texts:
+                with translation.override(language):
+                    texts[language] = email_for(claim, key, side=side, body=body, event=event)
+            messages.append((*texts[language], settings.DEFAULT_FROM_EMAIL, [user.email]))
+    ClaimNotification.objects.bulk_create(rows, batch_size=2000)
+    if messages:
+        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+    return len(rows)
+
+
+def notify(claim, recipients, key, event=None, body="", side="merchant"):
+    with translation.override(settings.LANGUAGE_CODE):  # the record; pages translate again
         subject = notification_subject(key, claim)
     recipients = [u for u in recipients if u is not None]
     ClaimNotification.objects.bulk_create(
         [ClaimNotification(recipient=u, claim=claim, event=event, subject=subject, body=body) for u in recipients]
     )
-    messages = [(subject, body or subject, settings.DEFAULT_FROM_EMAIL, [u.email]) for u in recipients if u.email]
+    languages = dict(Preference.objects.filter(user__in=recipients).values_list("user_id", "language"))
+    messages, texts = [], {}
+    for user in recipients:
+        if not user.email:
+            continue
+        language = languages.get(user.pk, settings.LANGUAGE_CODE)
+        if language not in texts:
+            with translation.override(language):
+                texts[language] = email_for(claim, key, side=side, body=body, event=event)
+        messages.append((*texts[language], settings.DEFAULT_FROM_EMAIL, [user.email]))
     if messages:
         transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
 
 
 def notify_merchant(claim, key, event=None, body=""):
-    notify(claim, merchant_recipients(claim), key, event, body)
+    notify(claim, merchant_recipients(claim), key, event, body, side="merchant")
 
 
 def notify_staff(claim, key, event=None, body="", exclude=None):
-    notify(claim, staff_recipients(claim, exclude=exclude), key, event, body)
+    notify(claim, staff_recipients(claim, exclude=exclude), key, event, body, side="staff")
 
 
 def unread_count(user) -> int:
@@ -54,8 +171,6 @@ def unread_count(user) -> int:
 
 
 def mark_read(user, ids=None):
-    from django.utils import timezone
-
     qs = ClaimNotification.objects.filter(recipient=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(Q(pk__in=ids))

@@ -8,12 +8,12 @@ decided claim is never changed: a different recomputed amount is stored beside i
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.models import Claim, ClaimEvent, ClaimState
-from incidents.models import IncidentState
 
 from . import notify, services
 
@@ -25,37 +25,44 @@ UNDECIDED = [
     ClaimState.INFO_REQUESTED,
 ]
 ZERO = Decimal("0.00")
+PROPOSAL_BATCH_SIZE = 500  # merchants per proposal transaction (setting CLAIMS_PROPOSAL_BATCH_SIZE)
+FIRST_BATCH_SIZE = 50  # then doubling up to the batch size
 
 
-def sync_incident_claims(incident, *, now=None) -> dict:
-    """Run the loss engine for ``incident`` and create/update its claims. Returns counts."""
+def sync_incident_claims(incident, *, now=None, batch_size: int | None = None) -> dict:
+    """Run the loss engine for ``incident`` and create/update its claims. Returns counts.
+
+    First, in one transaction: assess (locks the incident row, then the hit merchants' rows by
+    id), lock the incident's existing claims by ascending id and bring them in line. Then the
+    new proposals, ``batch_size`` merchants per transaction (``propose_batch``): after a large
+    outage the first merchants see their proposal while the rest are still being written, and a
+    task that dies halfway leaves whole batches that its retry skips.
+    """
     from losses.engine import assess_incident
 
     now = now or timezone.now()
+    configured: int = getattr(settings, "CLAIMS_PROPOSAL_BATCH_SIZE", PROPOSAL_BATCH_SIZE)
+    size = batch_size or configured
     summary = {"proposed": 0, "updated": 0, "noted": 0, "unchanged": 0}
     with transaction.atomic():
         assessments = {a.merchant_id: a for a in assess_incident(incident, now=now)}
-        claims = {c.merchant_id: c for c in Claim.objects.select_for_update().filter(incident=incident)}
-        for merchant_id, assessment in assessments.items():
-            claim = claims.get(merchant_id)
-            if claim is None:
-                if (
-                    incident.state == IncidentState.RESOLVED
-                    and assessment.compensation > 0
-                    and (services.filing_deadline(incident) is None or now <= services.filing_deadline(incident))
-                ):
-                    services.propose(
-                        incident=incident,
-                        merchant=assessment.merchant,
-                        amount=assessment.compensation,
-                        currency=assessment.currency,
-                    )
-                    summary["proposed"] += 1
-                continue
-            summary[_apply_estimate(claim, assessment.compensation, now)] += 1
-        for merchant_id, claim in claims.items():
-            if merchant_id not in assessments:
-                summary[_apply_estimate(claim, ZERO, now)] += 1
+        claims = Claim.objects.select_for_update().filter(incident=incident).order_by("pk")
+        have = set()
+        for claim in claims:
+            have.add(claim.merchant_id)
+            assessment = assessments.get(claim.merchant_id)
+            summary[_apply_estimate(claim, assessment.compensation if assessment else ZERO, now)] += 1
+        to_propose = sorted(mid for mid, a in assessments.items() if mid not in have and a.compensation > 0)
+    if not to_propose or not services.may_propose(incident, now):
+        return summary
+    recipients = notify.merchant_recipients_by_merchant(to_propose)
+    start, step = 0, min(size, FIRST_BATCH_SIZE)
+    while start < len(to_propose):
+        chunk = to_propose[start : start + step]
+        summary["proposed"] += len(
+            services.propose_batch(incident=incident, merchant_ids=chunk, recipients=recipients, now=now)
+        )
+        start, step = start + step, min(size, step * 2)  # small first batches: the first proposals show sooner
     return summary
 
 

@@ -37,10 +37,12 @@ def visible_merchants(user):
     return merchants_for_user(user)
 
 
-def claim_list(user, *, state=None, incident=None, merchant=None, overdue=None, now=None):
+def claim_list(user, *, state=None, incident=None, merchant=None, overdue=None, q="", now=None):
     """A list with what a row shows (merchant, incident, assignee), in a constant number of queries."""
     now = now or timezone.now()
     qs = visible_claims(user).select_related("merchant", "incident", "assignee")
+    if q:
+        qs = qs.filter(search_filter(q))
     if state:
         qs = qs.filter(state=state)
     if incident:
@@ -53,6 +55,24 @@ def claim_list(user, *, state=None, incident=None, merchant=None, overdue=None, 
     if overdue:
         qs = qs.filter(due_at__lt=now)
     return qs
+
+
+def search_filter(q: str) -> Q:
+    """One box for what staff have at hand: a claim number (``123``, ``#123``, ``C-000123``), a
+    merchant's name or code, an incident's reference (``SW-20261003``) or title."""
+    text = q.strip()
+    number = text.lstrip("#")
+    if number[:2].upper() == "C-":
+        number = number[2:]
+    match = (
+        Q(merchant__name__icontains=text)
+        | Q(merchant__code__iexact=text)
+        | Q(incident__external_id__icontains=text)
+        | Q(incident__title__icontains=text)
+    )
+    if number.isdigit() and len(number) < 19:
+        match |= Q(pk=int(number))
+    return match
 
 
 def staff_queue(user, **filters):
@@ -70,7 +90,11 @@ def incidents_with_claims(limit=50):
     (incident, merchant) key: the cost is ``limit`` probes, however many claims there are.
     """
     has_claims = Exists(Claim.objects.filter(incident=OuterRef("pk")))
-    return Incident.objects.filter(has_claims).only("pk", "title", "state").order_by("-pk")[:limit]
+    return (
+        Incident.objects.filter(has_claims)
+        .only("pk", "title", "state", "external_id", "started_at")
+        .order_by("-pk")[:limit]
+    )
 
 
 def merchant_suggestions(query: str, limit=20):
@@ -126,8 +150,16 @@ def median_time_to_decision(now, days=90):
     return sum(middle, timedelta()) / len(middle), n
 
 
+# Staff-internal entries of a claim's audit trail: a partial approval waiting for its second
+# approver (with the staff's internal message), the engine's recomputations, staff notes.
+STAFF_ONLY_EVENT_KINDS = (ClaimEvent.Kind.APPROVAL_REQUESTED, ClaimEvent.Kind.RECOMPUTED, ClaimEvent.Kind.NOTE)
+
+
 def claim_detail(user, pk):
+    """The claim with its events and documents; a merchant user's copy leaves the staff-internal events out."""
     events = ClaimEvent.objects.select_related("actor").order_by("created_at", "id")
+    if not roles.is_staff_role(user):
+        events = events.exclude(kind__in=STAFF_ONLY_EVENT_KINDS)
     return (
         visible_claims(user)
         .select_related(
@@ -167,16 +199,17 @@ def current_assessment(claim):
 
 def breakdown(claim):
     """The loss per hit session, each with its chart (actual GMV per minute, baseline, outage shaded)."""
-    from losses.selectors import gmv_chart_series
+    from losses.selectors import explanation, gmv_chart_series
 
     assessment = current_assessment(claim)
     if assessment is None:
         return {"assessment": None, "lines": []}
+    explain = explanation(assessment)
     lines = []
-    for line in assessment.lines.all():
-        series = gmv_chart_series(line, claim.incident)
-        lines.append({"line": line, "chart": charts.svg_chart(series)})
-    return {"assessment": assessment, "lines": lines}
+    for row in explain["lines"]:
+        series = gmv_chart_series(row["line"], claim.incident)
+        lines.append({"line": row["line"], "x": row, "chart": charts.svg_chart(series)})
+    return {"assessment": assessment, "lines": lines, "explain": explain}
 
 
 def incident_facts(incident) -> dict[str, str]:
@@ -207,7 +240,14 @@ def home_for_merchant(user):
             "id", "incident_id", "merchant_id", "state", "computed_amount", "currency", "expires_at"
         )
     }
-    incidents = [{"assessment": a, "claim": claims_by_key.get((a.incident_id, a.merchant_id))} for a in hits]
+    incidents = [
+        {
+            "assessment": a,
+            "claim": claims_by_key.get((a.incident_id, a.merchant_id)),
+            "covered_by": covering_claims(a) if not a.compensation else [],
+        }
+        for a in hits
+    ]
     waiting = (
         Claim.objects.filter(merchant_id__in=ids, state=ClaimState.PROPOSED)
         .select_related("incident", "merchant")
@@ -228,3 +268,69 @@ def home_for_merchant(user):
         .order_by(F("expires_at").asc(nulls_last=True), "-updated_at")[:HOME_ROWS]
     )
     return {"incidents": incidents, "waiting": waiting, "action_needed": action_needed}
+
+
+def covering_claims(assessment) -> list[Claim]:
+    """The merchant's claims on other incidents that already counted this assessment's minutes.
+
+    An incident whose minutes were all compensated under an overlapping, earlier-assessed
+    incident comes out at 0.00; without naming the claim that paid them, the merchant is
+    invited to file a duplicate.
+    """
+    from incidents.models import IncidentState
+    from losses.models import LossAssessment
+
+    overlap = Q()
+    for line in assessment.lines.filter(excluded_minutes__gt=0).only("session_id", "window_start", "window_end"):
+        overlap |= Q(
+            lines__session_id=line.session_id,
+            lines__window_start__lt=line.window_end,
+            lines__window_end__gt=line.window_start,
+        )
+    if not overlap:
+        return []
+    earlier = (
+        LossAssessment.objects.filter(
+            overlap,
+            merchant_id=assessment.merchant_id,
+            is_current=True,
+            responsibility_percent__gt=0,
+            first_computed_at__lt=assessment.first_computed_at,
+        )
+        .exclude(incident_id=assessment.incident_id)
+        .exclude(incident__state=IncidentState.VOIDED)
+        .values("incident_id")
+    )
+    return list(
+        Claim.objects.filter(merchant_id=assessment.merchant_id, incident_id__in=earlier)
+        .select_related("incident")
+        .order_by("incident__started_at", "pk")
+    )
+
+
+def second_reviewers(claim) -> list:
+    """Who may decide a disputed claim: support users other than the first decider who do not
+    belong to the claim's merchant (the first decider sees no actions, so the page names them)."""
+    from django.contrib.auth import get_user_model
+
+    from accounts import roles
+
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=roles.SUPPORT, is_active=True)
+        .exclude(pk=claim.first_decided_by_id)
+        .exclude(memberships__merchant_id=claim.merchant_id)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def incidents_with_proposals(limit=50):
+    """Incidents with proposed claims waiting, and how many: bulk approval starts from these."""
+    from incidents.models import Incident
+
+    return list(
+        Incident.objects.filter(claims__state=ClaimState.PROPOSED)
+        .annotate(proposed=Count("claims", filter=Q(claims__state=ClaimState.PROPOSED)))
+        .order_by("-started_at")[:limit]
+    )

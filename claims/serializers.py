@@ -132,6 +132,9 @@ class ClaimDocumentSerializer(serializers.ModelSerializer):
 class ClaimDetailSerializer(ClaimSerializer):
     events = ClaimEventSerializer(many=True, read_only=True)
     documents = ClaimDocumentSerializer(many=True, read_only=True)
+    loss = serializers.SerializerMethodField(
+        help_text="The loss engine's current figures, each arithmetic on the ones before (null: none)."
+    )
 
     class Meta(ClaimSerializer.Meta):
         fields = [
@@ -142,8 +145,57 @@ class ClaimDetailSerializer(ClaimSerializer):
             "payment_reference",
             "events",
             "documents",
+            "loss",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_loss(self, obj) -> dict | None:
+        from losses.selectors import explanation_json
+
+        from .selectors import current_assessment
+
+        assessment = current_assessment(obj)
+        return explanation_json(assessment) if assessment is not None else None
+
+
+# What merchants never see: an approval waiting for its second approver, the engine's
+# recomputed estimate and the names of staff members. The OpenAPI schema marks these
+# fields optional (config.schema.staff_only_fields_optional).
+STAFF_ONLY_FIELDS = {
+    "Claim": ("pending_amount", "recomputed_amount", "assignee"),
+    "ClaimDetail": ("pending_amount", "recomputed_amount", "assignee"),
+    "ClaimEvent": ("actor",),
+}
+
+
+class MerchantClaimEventSerializer(ClaimEventSerializer):
+    class Meta(ClaimEventSerializer.Meta):
+        fields = [f for f in ClaimEventSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS["ClaimEvent"]]
+        read_only_fields = fields
+
+
+class MerchantClaimSerializer(ClaimSerializer):
+    class Meta(ClaimSerializer.Meta):
+        fields = [f for f in ClaimSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS["Claim"]]
+        read_only_fields = fields
+
+
+class MerchantClaimDetailSerializer(ClaimDetailSerializer):
+    events = MerchantClaimEventSerializer(many=True, read_only=True)
+
+    class Meta(ClaimDetailSerializer.Meta):
+        fields = [f for f in ClaimDetailSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS["ClaimDetail"]]
+        read_only_fields = fields
+
+
+def claim_serializer_class(user, *, detail: bool):
+    """Staff see the whole claim; merchant users the merchant-facing fields only."""
+    from accounts import roles
+
+    if roles.is_staff_role(user):
+        return ClaimDetailSerializer if detail else ClaimSerializer
+    return MerchantClaimDetailSerializer if detail else MerchantClaimSerializer
 
 
 class FileClaimSerializer(serializers.Serializer):

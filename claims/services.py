@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -64,7 +65,7 @@ def money(value) -> Decimal:
         amount = Decimal(str(value))
     except (InvalidOperation, TypeError, ValueError):
         raise InvalidInput(_("Enter a valid amount."), code="bad_amount") from None
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite() or amount < 0 or amount.adjusted() >= 12:
         raise InvalidInput(_("Enter a valid amount."), code="bad_amount")
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -128,23 +129,46 @@ def _event(claim, *, kind, actor, role, action="", from_state="", to_state="", r
     )
 
 
+def _load(pk, *, lock: bool) -> Claim:
+    """The claim with its merchant and incident; ``lock`` takes the claim's row lock only.
+
+    Lock order (the one global order, see the README "Locking"): incident row, merchant rows
+    (sorted by id), settlement batch, claim rows (ascending id). An action holds one claim row
+    and never waits for an incident or merchant row, so it cannot deadlock with a recompute,
+    which holds the incident (and the merchants) before it locks the incident's claims.
+    """
+    qs = Claim.objects.select_related("merchant", "incident")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        return qs.get(pk=pk)
+    except Claim.DoesNotExist:
+        raise StateConflict(_("This claim no longer exists.")) from None
+
+
+def _check_step(claim, by, action) -> str:
+    """Role, ownership and state checks of an action; returns the actor's role."""
+    role = SYSTEM if by is None else permissions.check(by, action, claim.merchant_id)
+    if not can_proceed(getattr(claim, action)):
+        raise StateConflict(
+            _("A claim in state “%(state)s” cannot be %(action)s.")
+            % {"state": claim.get_state_display(), "action": action_label(action)},
+            code="state_conflict",
+            extra={"state": claim.state},
+        )
+    return role
+
+
 def _step(claim, by, action, *, apply=None, before=None, reason="", message="", amount=None, notify_side=None):
     """Lock, check, transition, save, audit, notify. Returns the fresh claim."""
     pk = claim.pk if isinstance(claim, Claim) else claim
+    # Refuse without a lock what the committed state already refuses: a 409 never waits behind
+    # a recompute holding the claim (the check is repeated under the lock below).
+    _check_step(_load(pk, lock=False), by, action)
     with transaction.atomic():
-        try:
-            locked = Claim.objects.select_for_update().select_related("merchant", "incident").get(pk=pk)
-        except Claim.DoesNotExist:
-            raise StateConflict(_("This claim no longer exists.")) from None
-        role = SYSTEM if by is None else permissions.check(by, action, locked.merchant_id)
+        locked = _load(pk, lock=True)
+        role = _check_step(locked, by, action)
         method = getattr(locked, action)
-        if not can_proceed(method):
-            raise StateConflict(
-                _("A claim in state “%(state)s” cannot be %(action)s.")
-                % {"state": locked.get_state_display(), "action": action_label(action)},
-                code="state_conflict",
-                extra={"state": locked.state},
-            )
         if before is not None:
             before(locked)
         from_state = locked.state
@@ -195,7 +219,7 @@ def file_claim(*, merchant, incident, by, claimed_amount, statement, session_ref
     if not documents:
         raise InvalidInput(_("Attach at least one document as evidence."), code="evidence_required")
     for upload in documents:
-        evidence.inspect(upload)
+        _inspect(upload)
     try:
         with transaction.atomic():
             claim = Claim(
@@ -231,10 +255,7 @@ def file_claim(*, merchant, incident, by, claimed_amount, statement, session_ref
 def propose(*, incident, merchant, amount, currency):
     """The system proposes a claim for a hit merchant (state ``proposed``)."""
     now = timezone.now()
-    expires = now + config.days("PROPOSAL_EXPIRY_DAYS")
-    deadline = filing_deadline(incident)
-    if deadline is not None:
-        expires = min(expires, max(deadline, now))
+    expires = _proposal_expiry(incident, now)
     claim = Claim.objects.create(
         incident=incident,
         merchant=merchant,
@@ -246,6 +267,106 @@ def propose(*, incident, merchant, amount, currency):
     event = _event(claim, kind=ClaimEvent.Kind.CREATED, actor=None, role=SYSTEM, action="propose", to_state=claim.state)
     notify.notify_merchant(claim, "propose", event)
     return claim
+
+
+def _proposal_expiry(incident, now):
+    expires = now + config.days("PROPOSAL_EXPIRY_DAYS")
+    deadline = filing_deadline(incident)
+    if deadline is not None:
+        expires = min(expires, max(deadline, now))
+    return expires
+
+
+def may_propose(incident, now) -> bool:
+    """Proposals are made for a resolved incident inside its filing window."""
+    deadline = filing_deadline(incident)
+    return incident.state == IncidentState.RESOLVED and (deadline is None or now <= deadline)
+
+
+def _insert_new_claims(claims: list[Claim]) -> dict[int, int]:
+    """Insert ``claims`` in one statement, skipping merchants that already have a claim for the
+    incident (the unique constraint decides, so a retried batch never proposes twice).
+    Returns ``{merchant_id: claim id}`` of the rows actually inserted."""
+    from django.db import connection
+
+    if not claims:
+        return {}
+    fields = [f for f in Claim._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [f.get_db_prep_save(f.pre_save(c, add=True), connection) for c in claims for f in fields]
+    table, columns = quote(Claim._meta.db_table), ", ".join(quote(f.column) for f in fields)
+    # Table and column names come from the model; every value is a parameter.
+    values = ", ".join([row] * len(claims))
+    conflict = "ON CONFLICT (incident_id, merchant_id) DO NOTHING RETURNING id, merchant_id"
+    sql = f"INSERT INTO {table} ({columns}) VALUES {values} {conflict}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {merchant_id: pk for pk, merchant_id in cursor.fetchall()}
+
+
+def propose_batch(*, incident, merchant_ids: list[int], recipients: dict[int, list], now=None) -> list[Claim]:
+    """Propose, in one transaction and a few statements, a claim to each of ``merchant_ids``
+    that has a current assessment with compensation and no claim yet for ``incident``.
+
+    Amounts are read from the current assessments under the incident's row lock, so a batch
+    never writes an amount an assessment committed meanwhile has replaced (that assessment's
+    recompute then finds the claim and updates it). Merchants that already have a claim are
+    skipped, which makes a batch safe to run again after a crash. ``recipients`` maps merchant
+    ids to users (``notify.merchant_recipients_by_merchant``, fetched once per recompute).
+    Returns the claims created.
+    """
+    from incidents.models import Incident
+    from losses.models import LossAssessment
+    from merchants.models import Merchant
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update(no_key=True).filter(pk=incident.pk).first()
+        if locked is None or not may_propose(locked, now):
+            return []
+        amounts = dict(
+            LossAssessment.objects.filter(
+                incident_id=locked.pk, is_current=True, merchant_id__in=merchant_ids, compensation__gt=0
+            ).values_list("merchant_id", "compensation")
+        )
+        merchants = Merchant.objects.only("id", "name", "code", "currency").in_bulk(list(amounts))
+        expires = _proposal_expiry(locked, now)
+        candidates = [
+            Claim(
+                incident=locked,
+                merchant=merchants[mid],
+                origin=ClaimOrigin.SYSTEM,
+                currency=merchants[mid].currency,
+                computed_amount=money(amounts[mid]),
+                expires_at=expires,
+            )
+            for mid in sorted(amounts)
+        ]
+        inserted = _insert_new_claims(candidates)
+        claims = [c for c in candidates if c.merchant_id in inserted]
+        for claim in claims:
+            claim.pk = inserted[claim.merchant_id]
+            claim._state.adding = False
+            claim._state.db = "default"
+        events = ClaimEvent.objects.bulk_create(
+            [
+                ClaimEvent(
+                    claim=claim,
+                    kind=ClaimEvent.Kind.CREATED,
+                    action="propose",
+                    actor_role=SYSTEM,
+                    to_state=claim.state,
+                    computed_amount=claim.computed_amount,
+                    currency=claim.currency,
+                )
+                for claim in claims
+            ]
+        )
+        notify.notify_many(
+            [(c, recipients.get(c.merchant_id, []), e, "") for c, e in zip(claims, events, strict=True)], "propose"
+        )
+    return claims
 
 
 # --- Merchant actions ----------------------------------------------------------------------
@@ -273,7 +394,7 @@ def submit(claim, by, message=""):
 def answer(claim, by, message, documents=()):
     message = _message(message)
     for upload in documents or ():
-        evidence.inspect(upload)
+        _inspect(upload)
 
     def apply(c, now):
         waited = now - (c.info_requested_at or now)
@@ -305,7 +426,7 @@ def dispute(claim, by, reason, statement, documents=()):
     reason = _reason(reason, DISPUTE_REASONS)
     statement = _message(statement)
     for upload in documents or ():
-        evidence.inspect(upload)
+        _inspect(upload)
 
     def before(c):
         if c.dispute_count:
@@ -421,6 +542,10 @@ def partially_approve(claim, by, amount, reason, message):
     amount = money(amount)
     reason = _reason(reason, DECISION_REASONS)
     message = _message(message)
+    current = _load(claim.pk, lock=False)
+    permissions.check(by, "partially_approve", current.merchant_id)
+    if current.state != ClaimState.UNDER_REVIEW:
+        return _decide(current, by, "partially_approve", reason, message, lambda c: amount)  # 409 without a lock
     with transaction.atomic():
         locked = Claim.objects.select_for_update().get(pk=claim.pk)
         role = permissions.check(by, "partially_approve", locked.merchant_id)
@@ -452,11 +577,16 @@ def partially_approve(claim, by, amount, reason, message):
 
 def confirm_approval(claim, by):
     """A second staff member confirms a pending partial approval above the computed maximum."""
+
+    def check(c):
+        permissions.check(by, "confirm_approval", c.merchant_id)
+        if c.pending_amount is None or c.state != ClaimState.UNDER_REVIEW:
+            raise StateConflict(_("There is no approval waiting for confirmation."), code="nothing_pending")
+
+    check(_load(claim.pk, lock=False))  # a refusal takes no lock
     with transaction.atomic():
         locked = Claim.objects.select_for_update().get(pk=claim.pk)
-        permissions.check(by, "confirm_approval", locked.merchant_id)
-        if locked.pending_amount is None or locked.state != ClaimState.UNDER_REVIEW:
-            raise StateConflict(_("There is no approval waiting for confirmation."), code="nothing_pending")
+        check(locked)
         if locked.pending_by_id == by.pk:
             raise NotPermitted(_("The second approval must come from another staff member."))
         amount, reason, message = locked.pending_amount, locked.pending_reason, locked.pending_message
@@ -483,13 +613,30 @@ def confirm_approval(claim, by):
 
 
 def settle(claim, by, payment_reference):
+    """Record the payment of an accepted claim.
+
+    A claim waiting in a settlement batch is paid by that batch's payment file (which marks
+    its item paid before settling); settling it directly as well would pay it twice.
+    """
     reference = _message(payment_reference)
+
+    def before(c):
+        # Reverse relation of settlements.SettlementItem (claims does not import settlements).
+        pending = c.settlement_items.filter(is_active=True, status="pending").select_related("batch").first()
+        if pending is not None:
+            raise StateConflict(
+                _("Claim #%(id)s waits in settlement batch %(batch)s; it is paid through that batch.")
+                % {"id": c.pk, "batch": pending.batch.reference},
+                code="in_batch",
+            )
 
     def apply(c, now):
         c.payment_reference = reference[:120]
         c.settled_at = now
 
-    return _step(claim, by, "settle", apply=apply, reason=ReasonCode.PAYMENT, message=reference, amount=_approved)
+    return _step(
+        claim, by, "settle", before=before, apply=apply, reason=ReasonCode.PAYMENT, message=reference, amount=_approved
+    )
 
 
 def bulk_approve(incident, by, threshold, reason=ReasonCode.LOSS_CONFIRMED, message=""):
@@ -595,17 +742,73 @@ def record_reminder(claim):
     return True
 
 
+def record_payment_failure(claim_id: int, *, by, amount: Decimal, reason: str, batch: str) -> ClaimEvent:
+    """A failed payment leaves the claim ``accepted`` (it waits for the next batch), so no
+    transition would tell the merchant: record it on the timeline and ask them to check
+    their payout details, which is what usually failed."""
+    with transaction.atomic():
+        locked = Claim.objects.select_for_update().select_related("merchant").get(pk=claim_id)
+        role = permissions.check(by, "settle", locked.merchant_id)
+        body = _(
+            "The payment of %(amount)s %(currency)s for claim #%(id)s failed: %(reason)s. "
+            "Check your payout details (bank account name and number) and correct them with support; "
+            "the claim is paid again in the next settlement batch."
+        ) % {"amount": amount, "currency": locked.currency, "id": locked.pk, "reason": reason}
+        event = _event(
+            locked,
+            kind=ClaimEvent.Kind.PAYMENT_FAILED,
+            actor=by,
+            role=role,
+            action="payment_failed",
+            reason=ReasonCode.PAYMENT,
+            message=_("%(reason)s (settlement batch %(batch)s)") % {"reason": reason, "batch": batch},
+            amount=amount,
+        )
+        notify.notify_merchant(locked, "payment_failed", event, body=body)
+    return event
+
+
 # --- Evidence ------------------------------------------------------------------------------
+
+
+def _check_evidence_caps(claim, size: int) -> None:
+    stored = ClaimDocument.objects.filter(claim=claim).aggregate(n=Count("id"), total=Sum("size"))
+    limit = config.get("MAX_DOCUMENTS_PER_CLAIM")
+    if stored["n"] >= limit:
+        raise InvalidInput(_("A claim holds at most %(n)s documents.") % {"n": limit}, code="too_many_documents")
+    limit_mb = config.get("MAX_EVIDENCE_MB_PER_CLAIM")
+    if (stored["total"] or 0) + size > limit_mb * 1024 * 1024:
+        raise InvalidInput(
+            _("The documents of a claim may be at most %(mb)s MB together.") % {"mb": limit_mb},
+            code="too_much_evidence",
+        )
+
+
+def _upload_name(upload) -> str:
+    return (getattr(upload, "name", "") or "document").rsplit("/", 1)[-1][:200]
+
+
+def _inspect(upload) -> dict:
+    """``evidence.inspect`` with the file's name in its error: with several files chosen,
+    "only PDF…" alone does not say which one to replace."""
+    try:
+        return evidence.inspect(upload)
+    except InvalidInput as exc:
+        problem = {"name": _upload_name(upload), "problem": exc.message}
+        raise InvalidInput(_("“%(name)s”: %(problem)s") % problem, code=exc.code, field=exc.field) from None
 
 
 def add_evidence(claim, by, upload, _role=None):
     role = _role or permissions.check(by, "upload", claim.merchant_id)
     if claim.state in (ClaimState.SETTLED, ClaimState.WITHDRAWN, ClaimState.EXPIRED):
         raise StateConflict(_("No documents can be added to a closed claim."))
-    info = evidence.inspect(upload)
+    info = _inspect(upload)
     upload.seek(0)
-    name = (getattr(upload, "name", "") or "document").rsplit("/", 1)[-1][:200]
+    name = _upload_name(upload)
     with transaction.atomic():
+        # The claim row lock makes concurrent uploads count one after the other against the caps.
+        Claim.objects.select_for_update().filter(pk=claim.pk).values_list("pk", flat=True).first()
+        _check_evidence_caps(claim, info["size"])
         doc = ClaimDocument(
             claim=claim,
             original_name=name,

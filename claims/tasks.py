@@ -1,6 +1,10 @@
 """Celery tasks of the claim workflow: recompute after incident changes, expiries and reminders."""
 
+import random
+
+import psycopg
 from celery import shared_task
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -11,16 +15,44 @@ from core.errors import ApplicationError
 EXPIRING = services.EXPIRING_STATES
 
 
-@shared_task(acks_late=True)
-def recompute_incident_claims(incident_id: int) -> dict:
-    """Recompute an incident's loss estimates and create/update its proposed claims."""
+def is_transient(exc: BaseException) -> bool:
+    """A deadlock, serialization failure or lock timeout: PostgreSQL rolled back, running again succeeds."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure):
+            return True
+        if isinstance(cause, psycopg.errors.LockNotAvailable):
+            return True
+        cause = cause.__cause__
+    return False
+
+
+@shared_task(bind=True, acks_late=True, max_retries=8)
+def recompute_incident_claims(self, incident_id: int) -> dict:
+    """Recompute an incident's loss estimates and create/update its proposed claims.
+
+    Retried with exponential backoff (0.5 s, 1 s, 2 s ... up to 15 s, plus jitter) when PostgreSQL aborts it
+    for a deadlock or a serialization failure: a lost recompute would leave undecided claims at
+    a stale amount that an approval would then pay. Running it again is safe (see
+    ``sync_incident_claims``).
+    """
     from claims.recompute import sync_incident_claims
     from incidents.models import Incident
+    from losses.engine import has_anything_to_assess
 
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None:
         return {"missing": incident_id}
-    return sync_incident_claims(incident)
+    if not has_anything_to_assess(incident) and not incident.claims.exclude(computed_amount=0).exists():
+        return {"skipped": incident_id}  # hit no session: a few cheap queries instead of the whole recompute
+    try:
+        return sync_incident_claims(incident)
+    except DatabaseError as exc:
+        if not is_transient(exc):
+            raise
+        # Capped well below the broker's visibility timeout (a countdown task waits unacknowledged).
+        delay = min(0.5 * 2**self.request.retries, 15) + random.uniform(0, 0.5)
+        raise self.retry(exc=exc, countdown=delay) from exc
 
 
 @shared_task

@@ -6,7 +6,9 @@ that mode passes ``manage.py check --deploy`` without warnings.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -30,8 +32,10 @@ DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 
 _DEMO_SECRET = "demo-only-insecure-secret-key-change-me-in-production-0123456789"  # noqa: S105 (demo only; production requires SECRET_KEY)
 SECRET_KEY = os.environ.get("SECRET_KEY", "" if PRODUCTION else _DEMO_SECRET)
-if PRODUCTION and not SECRET_KEY:
-    raise RuntimeError("SECRET_KEY must be set when DJANGO_PRODUCTION=1")
+if PRODUCTION and (not SECRET_KEY or SECRET_KEY == _DEMO_SECRET):
+    raise RuntimeError("SECRET_KEY must be set (and not the demo key) when DJANGO_PRODUCTION=1")
+if PRODUCTION and DEBUG:
+    raise RuntimeError("DEBUG must be off when DJANGO_PRODUCTION=1")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -49,13 +53,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_fsm",
-    "django_fsm_log",
+    "axes",
     # Our apps, one per domain (docs/ARCHITECTURE.md). Dependencies point one way:
     # core <- accounts <- incidents <- sla; merchants; losses -> incidents, merchants;
     # claims -> losses; settlements -> claims.
     "core",
     "accounts",
     "incidents",
+    "telemetry",
     "sla",
     "merchants",
     "losses",
@@ -72,8 +77,37 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "core.middleware.ApplicationErrorMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login brute force (django-axes): after AXES_FAILURE_LIMIT failures for one username, or
+# from one IP address, logins from there are refused for AXES_COOLOFF_MINUTES, on the login
+# page and in the admin alike. A successful login resets the user's count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind a proxy the client address is the first of X-Forwarded-For (AXES_IPWARE_* settings).
+AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 0)) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+
+# Content-Security-Policy of every response (core.middleware): our pages load nothing from
+# other origins and run no inline script; style attributes in the templates need inline styles.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 
 ROOT_URLCONF = "config.urls"
 
@@ -89,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "claims.context_processors.notifications",
             ],
         },
     },
@@ -97,11 +132,21 @@ TEMPLATES = [
 WSGI_APPLICATION = "config.wsgi.application"
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'demo.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Persistent connections (web and worker) with a health check before reuse: after the database
+# dropped connections, the next request or task gets a fresh one instead of an error.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", 600)), conn_health_checks=True
+    )
+}
 # Read-only reports (ledger, recovery, dashboards) may run on a PostgreSQL streaming replica;
 # writes, migrations and everything else stay on "default" (core/db.py).
 if os.environ.get("DATABASE_REPLICA_URL"):
-    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60)
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", 600)),
+        conn_health_checks=True,
+    )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["core.db.ReplicaRouter"]
 
@@ -147,6 +192,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", BASE_DIR / "demo-mail")  # for the file-based backend
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "claims@example.com")
+# Where the site is reached from outside: links in e-mails are built on it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Django REST framework and the OpenAPI schema.
 REST_FRAMEWORK = {
@@ -155,12 +202,25 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # Per signed-in user (session or token) and per client address; the webhook has its own
+    # scope per source. Counted in the shared cache (Redis), so every web process sees them.
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttles.UserThrottle", "core.throttles.AnonThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_RATE_USER", "1200/min"),
+        "anon": os.environ.get("API_RATE_ANON", "60/min"),
+        "webhook": os.environ.get("API_RATE_WEBHOOK", "300/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Merchant claims and SLA compensation API",
@@ -172,6 +232,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.staff_only_fields_optional",
+        "config.schema.document_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "IncidentStateEnum": "incidents.models.IncidentState",
         "ImpactEnum": "incidents.models.Impact",
@@ -187,6 +252,9 @@ SPECTACULAR_SETTINGS = {
         "ClaimDocumentKindEnum": "claims.models.ClaimDocument.Kind",
         "ClaimEventKindEnum": "claims.models.ClaimEvent.Kind",
         "IncidentUpdateKindEnum": "incidents.models.IncidentUpdate.Kind",
+        "AlertSourceKindEnum": "incidents.models.AlertSource.Kind",
+        "AlertSourceAuthEnum": "incidents.models.AlertSource.Auth",
+        "ReceivedAlertStatusEnum": "incidents.models.ReceivedAlert.Status",
     },
 }
 
@@ -194,11 +262,40 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
+
+# The shared cache (API throttle counters): CACHE_URL, else the Redis of the broker; the demo
+# (eager Celery, no Redis needed) keeps it in memory.
+CACHE_URL = os.environ.get("CACHE_URL") or ("" if CELERY_TASK_ALWAYS_EAGER else CELERY_BROKER_URL)
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "claims"}
+        if CACHE_URL.startswith(("redis://", "rediss://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Crash recovery (README "Background tasks"): a task is acknowledged when it has finished
+# (acks_late) and handed back if its worker process dies (reject_on_worker_lost). After a
+# whole worker is killed, Redis gives its unacknowledged tasks to another worker once
+# TASK_VISIBILITY_TIMEOUT has passed (Redis' default is an hour). Every task must finish
+# well inside it, or it would run twice: the hard time limit stops a task before then.
+TASK_VISIBILITY_TIMEOUT = int(os.environ.get("TASK_VISIBILITY_TIMEOUT", 120))
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": TASK_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": 5,  # how often a worker looks for tasks of dead workers (s)
+}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # one task reserved per process: nothing else waits behind a long one
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", TASK_VISIBILITY_TIMEOUT * 9 // 10))
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 9 // 10
+# The worker keeps its database connection between tasks (CONN_MAX_AGE and health checks
+# above, applied by config.celery) instead of opening one per task.
+CELERY_DB_REUSE_MAX = 1_000_000
 # One queue per kind of work, so each can get its own workers (and hosts) and concurrency:
 #   celery -A config worker -Q documents -c 2   (PDF rendering: CPU-bound)
 #   celery -A config worker -Q recompute -c 4   (loss and SLA recomputation: database-bound)
@@ -218,6 +315,8 @@ CELERY_TASK_ROUTES = {
     "sla.nightly_evaluate": {"queue": "beat"},
     "claims.tasks.expire_claims": {"queue": "beat"},
     "claims.tasks.send_expiry_reminders": {"queue": "beat"},
+    "telemetry.pull_prometheus": {"queue": "beat"},
+    "telemetry.pull_prometheus_source": {"queue": "beat"},
 }
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["sla-nightly-evaluate"] = {  # 02:30 every night, in CELERY_TIMEZONE
@@ -225,6 +324,7 @@ CELERY_BEAT_SCHEDULE["sla-nightly-evaluate"] = {  # 02:30 every night, in CELERY
     "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=2, minute=30),
 }
 # Claim workflow: expire unanswered proposals/info requests, and remind 3 days before (claims/tasks.py).
+CELERY_BEAT_SCHEDULE["sla-error-budgets"] = {"task": "sla.check_error_budgets", "schedule": 15 * 60}
 CELERY_BEAT_SCHEDULE["claims-expire"] = {"task": "claims.tasks.expire_claims", "schedule": 15 * 60}
 CELERY_BEAT_SCHEDULE["claims-expiry-reminders"] = {"task": "claims.tasks.send_expiry_reminders", "schedule": 60 * 60}
 # Monthly merchant statements of last month (merchant time zone); daily so a missed day catches up,
@@ -233,14 +333,37 @@ CELERY_BEAT_SCHEDULE["finance-monthly-statements"] = {
     "task": "settlements.issue_monthly_statements",
     "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=3, minute=15),
 }
+# Telemetry from Prometheus: each source's 5-minute windows since its last pull (telemetry/prometheus.py).
+CELERY_BEAT_SCHEDULE["telemetry-prometheus-pull"] = {"task": "telemetry.pull_prometheus", "schedule": 60}
+
+# PDF files whose document row never committed (a crash mid-issue) are deleted daily.
+CELERY_BEAT_SCHEDULE["finance-sweep-orphan-documents"] = {
+    "task": "settlements.sweep_orphan_documents",
+    "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=4, minute=0),
+}
 
 # Claim workflow rules (claims/config.py has the defaults). The demo widens the
 # filing window because its incidents have fixed dates in October and November 2026.
 if os.environ.get("CLAIMS_FILING_WINDOW_DAYS"):
     CLAIMS_FILING_WINDOW_DAYS = int(os.environ["CLAIMS_FILING_WINDOW_DAYS"])
 
+# Incident changes recompute their SLA contract-months at most once per this many seconds (sla/tasks.py).
+SLA_RECOMPUTE_DEBOUNCE_SECONDS = float(os.environ.get("SLA_RECOMPUTE_DEBOUNCE_SECONDS", 2))
+
+# Proposals after a resolved incident are written this many merchants per transaction (claims/recompute.py).
+CLAIMS_PROPOSAL_BATCH_SIZE = int(os.environ.get("CLAIMS_PROPOSAL_BATCH_SIZE", 500))
+
 # Incident webhooks: a request whose timestamp is further than this from now is refused.
 INCIDENT_WEBHOOK_TOLERANCE_SECONDS = 300
+# Incidents opened from telemetry (README "Provider telemetry"): a window is down above the
+# threshold with at least the minimum requests; runs of at least min_down_run_minutes open one.
+TELEMETRY_DETECTION: dict[str, Any] = {
+    "error_rate_threshold_percent": "0.4",
+    "min_requests_per_window": 250,
+    "min_down_run_minutes": 10,
+    "major_outage_percent": "50",  # peak error rate ≥ this: major outage
+    "partial_outage_percent": "5",  # ≥ this: partial outage; below: degraded performance
+}
 
 LOGGING = {
     "version": 1,
@@ -253,6 +376,7 @@ if PRODUCTION:
     # WhiteNoise serves the collected static files in production, right after security.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's check may come over plain HTTP
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -262,3 +386,15 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
+
+# Error reporting: only when SENTRY_DSN is set (sentry-sdk's Django and Celery integrations).
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production" if PRODUCTION else "development"),
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", 0)),
+        send_default_pii=False,
+    )

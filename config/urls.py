@@ -1,15 +1,20 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from accounts.views import set_language
+from core.views import healthz
 
 urlpatterns = [
     path("", include("accounts.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     # REST API and its OpenAPI schema.
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/incidents/", include("incidents.api_urls")),
+    path("api/telemetry/", include("telemetry.api_urls")),
     path("api/sla/", include("sla.api_urls")),
     path("api/merchants/", include("merchants.api_urls")),
     path("api/claims/", include("claims.api_urls")),

@@ -1,21 +1,27 @@
 """REST API of the incident registry: read for any signed-in user, writes for support staff,
 and the signed monitoring webhook."""
 
-import json
-
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import roles
 from accounts.permissions import ReadOnlyOrSupport
+from core.actions import run_api_action
+from core.errors import InvalidInput
+from core.parsers import loads as json_loads
+from core.throttles import WebhookThrottle
 
-from . import selectors, services
+from . import actions, selectors, services
+from .filters import IncidentFilterSet
 from .models import Incident, IncidentUpdate
 from .records import IncidentRecordSerializer
+from .serializers import TransitionSerializer
 
 
 class IncidentUpdateSerializer(serializers.ModelSerializer):
@@ -60,34 +66,55 @@ class IncidentDetailSerializer(IncidentSerializer):
         fields = IncidentSerializer.Meta.fields + ["timeline"]
 
 
-class TransitionSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=["acknowledge", "mitigate", "resolve", "void"])
-    message = serializers.CharField(max_length=2000)
-    at = serializers.DateTimeField(required=False, help_text="When it happened; defaults to now.")
+# Merchants see when an incident started, changed state and ended; the timeline's messages,
+# notes, edits, origins and staff usernames are the platform's internal record. The OpenAPI
+# schema marks these fields optional (config.schema.staff_only_fields_optional).
+STAFF_ONLY_FIELDS = {
+    "IncidentDetail": ("source", "external_id"),
+    "IncidentUpdate": ("message", "changes", "origin", "actor"),
+}
+MERCHANT_TIMELINE_KINDS = (IncidentUpdate.Kind.CREATED, IncidentUpdate.Kind.TRANSITION)
 
 
-FILTERS = ["service", "provider", "impact", "state", "cause", "region", "since", "until", "search"]
+class MerchantIncidentUpdateSerializer(IncidentUpdateSerializer):
+    class Meta(IncidentUpdateSerializer.Meta):
+        fields = [f for f in IncidentUpdateSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS["IncidentUpdate"]]
 
 
-@extend_schema(parameters=[OpenApiParameter(name, str, description=f"filter by {name}") for name in FILTERS])
+class MerchantIncidentDetailSerializer(IncidentDetailSerializer):
+    timeline = MerchantIncidentUpdateSerializer(source="updates", many=True, read_only=True)
+
+    class Meta(IncidentDetailSerializer.Meta):
+        fields = [f for f in IncidentDetailSerializer.Meta.fields if f not in STAFF_ONLY_FIELDS["IncidentDetail"]]
+
+
 class IncidentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """Incidents with their timeline. Creating (or re-posting) a record upserts it by
     (source, external_id); only support staff may write."""
 
+    lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
+
     permission_classes = [ReadOnlyOrSupport]
-    filter_backends: list = []
+    filterset_class = IncidentFilterSet
 
     def get_queryset(self):
         if self.action == "retrieve":
-            return Incident.objects.select_related("service__provider").prefetch_related("regions", "updates__actor")
-        params = {name: self.request.query_params.get(name) or None for name in FILTERS}
-        return selectors.incident_list(**params)
+            updates = IncidentUpdate.objects.select_related("actor")
+            if not self._staff():
+                updates = updates.filter(kind__in=MERCHANT_TIMELINE_KINDS)
+            return Incident.objects.select_related("service__provider").prefetch_related(
+                "regions", Prefetch("updates", queryset=updates)
+            )
+        return selectors.incident_list()
+
+    def _staff(self) -> bool:
+        return getattr(self, "swagger_fake_view", False) or roles.is_staff_role(self.request.user)
 
     def get_serializer_class(self):
         if self.action == "retrieve":
-            return IncidentDetailSerializer
+            return IncidentDetailSerializer if self._staff() else MerchantIncidentDetailSerializer
         if self.action == "create":
             return IncidentRecordSerializer
         return IncidentSerializer
@@ -96,10 +123,7 @@ class IncidentViewSet(
     def create(self, request, *args, **kwargs):
         serializer = IncidentRecordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            result = services.upsert_incident(serializer.to_record(), origin="api", actor=request.user)
-        except services.IncidentConflict as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        result = services.upsert_incident(record=serializer.to_record(), origin="api", actor=request.user)
         code = status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
         return Response({"outcome": result.outcome, **IncidentSerializer(result.incident).data}, status=code)
 
@@ -107,19 +131,7 @@ class IncidentViewSet(
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         """Acknowledge, mitigate, resolve or void the incident, with a message for the timeline."""
-        incident = get_object_or_404(Incident, pk=pk)
-        serializer = TransitionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            incident = services.transition_incident(
-                incident,
-                serializer.validated_data["action"],
-                actor=request.user,
-                message=serializer.validated_data["message"],
-                at=serializer.validated_data.get("at"),
-            )
-        except services.IncidentConflict as exc:
-            return Response({"detail": str(exc), "state": incident.state}, status=status.HTTP_409_CONFLICT)
+        incident = run_api_action(actions.INCIDENT, "transition", get_object_or_404(Incident, pk=pk), request)
         return Response(IncidentSerializer(incident).data)
 
 
@@ -132,7 +144,7 @@ class IncidentWebhookView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    throttle_classes = [WebhookThrottle]
 
     @extend_schema(
         request=IncidentRecordSerializer,
@@ -147,29 +159,23 @@ class IncidentWebhookView(APIView):
     )
     def post(self, request):
         body = request.body
+        source = services.verify_webhook(
+            source_name=request.headers.get("X-Incident-Source", ""),
+            timestamp=request.headers.get("X-Incident-Timestamp", ""),
+            signature=request.headers.get("X-Incident-Signature", ""),
+            body=body,
+        )
         try:
-            source = services.verify_webhook(
-                request.headers.get("X-Incident-Source", ""),
-                request.headers.get("X-Incident-Timestamp", ""),
-                request.headers.get("X-Incident-Signature", ""),
-                body,
-            )
-        except services.WebhookRejected as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_401_UNAUTHORIZED)
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return Response({"detail": "the body is not valid JSON"}, status=status.HTTP_400_BAD_REQUEST)
+            payload = json_loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise InvalidInput("the body is not valid JSON") from None
         if not isinstance(payload, dict):
-            return Response({"detail": "the body must be a JSON object"}, status=status.HTTP_400_BAD_REQUEST)
+            raise InvalidInput("the body must be a JSON object")
         payload["source"] = source.name
         serializer = IncidentRecordSerializer(data=payload)
         if not serializer.is_valid():
             return Response({"errors": serializer.errors}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            result = services.upsert_incident(serializer.to_record(), origin=f"webhook:{source.name}")
-        except services.IncidentConflict as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        result = services.upsert_incident(record=serializer.to_record(), origin=f"webhook:{source.name}")
         code = status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
         return Response(
             {"outcome": result.outcome, "id": result.incident.pk, "state": result.incident.state}, status=code

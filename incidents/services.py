@@ -3,14 +3,15 @@ through ``upsert_incident``; every state change goes through ``transition_incide
 so each one lands in the ``IncidentUpdate`` timeline and in django-fsm-log.
 """
 
-import csv
 import hashlib
 import hmac
-import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,7 +20,8 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import TransitionNotAllowed
 
 from accounts import roles
-from core.errors import InvalidInput, NotAuthenticated, StateConflict
+from core.csv import CsvReader, CsvRejected, CsvSource
+from core.errors import NotAuthenticated, RowError, StateConflict
 
 from .models import Incident, IncidentState, IncidentUpdate, MaintenanceWindow, WebhookSource, state_label
 from .records import (
@@ -33,8 +35,15 @@ from .records import (
 )
 from .signals import incident_changed
 
+# Who changes an incident: a signed-in person, or None for an unattended channel (webhook, CSV, monitoring).
+Actor = AbstractBaseUser | AnonymousUser | None
 # The order in which an open incident moves; voided is off to the side.
-_PROGRESS = [IncidentState.DETECTED, IncidentState.ACKNOWLEDGED, IncidentState.MITIGATED, IncidentState.RESOLVED]
+_PROGRESS: list[str] = [
+    IncidentState.DETECTED,
+    IncidentState.ACKNOWLEDGED,
+    IncidentState.MITIGATED,
+    IncidentState.RESOLVED,
+]
 _EDITABLE = ["title", "service", "impact", "cause", "started_at", "detected_at"]
 _STATE_TIMES = ["acknowledged_at", "mitigated_at", "resolved_at"]
 _ACTION_LABELS = {
@@ -135,7 +144,7 @@ def _steps_towards(incident, record: IncidentRecord) -> list[tuple[str, datetime
 
 
 @transaction.atomic
-def upsert_incident(record: IncidentRecord, *, origin: str, actor=None) -> UpsertResult:
+def upsert_incident(*, record: IncidentRecord, origin: str, actor: Actor = None) -> UpsertResult:
     """Create or update the incident ``(record.source, record.external_id)``.
 
     Idempotent: the same record twice changes nothing the second time. When the record
@@ -233,7 +242,9 @@ def _notify(incident, fields, previous=None):
 
 
 @transaction.atomic
-def transition_incident(incident: Incident, action: str, *, actor, message: str, at=None) -> Incident:
+def transition_incident(
+    *, incident: Incident, action: str, actor: Actor, message: str, at: datetime | None = None
+) -> Incident:
     """Move an incident one step (acknowledge, mitigate, resolve, void) from the console or API.
 
     Only support staff may; ``PermissionDenied`` otherwise."""
@@ -251,13 +262,13 @@ def transition_incident(incident: Incident, action: str, *, actor, message: str,
 
 
 @transaction.atomic
-def add_note(incident: Incident, *, actor, message: str) -> IncidentUpdate:
+def add_note(*, incident: Incident, actor: Actor, message: str) -> IncidentUpdate:
     _check_actor(actor)
     return _log(incident, IncidentUpdate.Kind.NOTE, origin="console", actor=actor, message=message)
 
 
 @transaction.atomic
-def upsert_maintenance_window(record: MaintenanceRecord) -> tuple[MaintenanceWindow, str]:
+def upsert_maintenance_window(*, record: MaintenanceRecord) -> tuple[MaintenanceWindow, str]:
     window, created = MaintenanceWindow.objects.select_for_update().get_or_create(
         service=record.service,
         starts_at=record.starts_at,
@@ -287,25 +298,28 @@ class WebhookRejected(NotAuthenticated):
     """The request is not from a known source, or is not signed, or is too old."""
 
 
-def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
+def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
     """``sha256=`` + hex HMAC-SHA256 over ``b"<timestamp>." + raw body``, keyed by the source secret."""
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
 
 
-def verify_webhook(source_name: str, timestamp: str, signature: str, body: bytes, *, now=None) -> WebhookSource:
+def verify_webhook(
+    *, source_name: str, timestamp: str, signature: str, body: bytes, now: datetime | None = None
+) -> WebhookSource:
     if not source_name or not timestamp or not signature:
         raise WebhookRejected("missing source, timestamp or signature header")
     source = WebhookSource.objects.filter(name=source_name, is_active=True).first()
     if source is None:
         raise WebhookRejected("unknown webhook source")
-    expected = webhook_signature(source.secret, timestamp, body)
+    expected = webhook_signature(secret=source.secret, timestamp=timestamp, body=body)
     if not hmac.compare_digest(expected, signature.strip()):
         raise WebhookRejected("bad signature")
-    try:
-        sent = int(timestamp)
-    except ValueError as exc:
-        raise WebhookRejected("timestamp must be Unix seconds") from exc
+    # ASCII digits only, at most 12 of them: int() would also take "１０", "+1_0" or 400 digits,
+    # and the latter overflows the float comparison below.
+    if not re.fullmatch(r"[0-9]{1,12}", timestamp.strip()):
+        raise WebhookRejected("timestamp must be Unix seconds")
+    sent = int(timestamp)
     now = now or timezone.now()
     if abs(now.timestamp() - sent) > settings.INCIDENT_WEBHOOK_TOLERANCE_SECONDS:
         raise WebhookRejected("timestamp too far from now")
@@ -313,13 +327,6 @@ def verify_webhook(source_name: str, timestamp: str, signature: str, body: bytes
 
 
 # --- CSV imports ---------------------------------------------------------------------
-
-
-class ImportFailed(InvalidInput):
-    """A file had bad rows; nothing of it was imported. ``errors`` name line and column."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__(errors=errors)
 
 
 @dataclass
@@ -331,58 +338,39 @@ class ImportReport:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
 
-def _read_csv(stream, expected_columns) -> list[tuple[int, dict]]:
-    text = stream.read()
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ImportFailed([f"line 1: the file is not UTF-8 text ({exc.reason})"]) from exc
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in expected_columns if c not in header]
-    if missing:
-        raise ImportFailed([f"line 1: missing column(s): {', '.join(missing)}"])
-    reader.fieldnames = header
-    rows = []
-    for row in reader:
-        if row.get(None):
-            raise ImportFailed([f"line {reader.line_num}: more fields than columns"])
-        rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items() if k in expected_columns}))
-    return rows
-
-
-def _validate_rows(rows, serializer_class):
+def _validate_rows(stream, columns, serializer_class) -> list[tuple[int, Any]]:
+    """Every row of the file validated, or :class:`CsvRejected` naming every bad line and column."""
     records, errors = [], []
-    for line, row in rows:
-        serializer = serializer_class(data=row)
-        if serializer.is_valid():
-            records.append((line, serializer.to_record()))
-        else:
-            errors += [f"line {line}, column {col}: {msg}" for col, msg in flatten_errors(serializer.errors)]
+    with CsvReader(stream, columns=columns) as reader:
+        for line, values in reader.rows():
+            serializer = serializer_class(data={k: v.strip() for k, v in zip(columns, values, strict=True)})
+            if serializer.is_valid():
+                records.append((line, serializer.to_record()))
+            else:
+                errors += [RowError(line, col, msg) for col, msg in flatten_errors(serializer.errors)]
     if errors:
-        raise ImportFailed(errors)
+        raise CsvRejected(errors)
     return records
 
 
-def import_incidents_csv(stream, *, actor=None) -> ImportReport:
+def import_incidents_csv(*, stream: CsvSource, actor: Actor = None) -> ImportReport:
     """Import incidents from CSV: every row is validated first; any error and nothing is written."""
-    records = _validate_rows(_read_csv(stream, INCIDENT_CSV_COLUMNS), IncidentRecordSerializer)
+    records = _validate_rows(stream, INCIDENT_CSV_COLUMNS, IncidentRecordSerializer)
     report = ImportReport(rows=len(records))
     with transaction.atomic():
         for line, record in records:
             try:
-                result = upsert_incident(record, origin="csv", actor=actor)
+                result = upsert_incident(record=record, origin="csv", actor=actor)
             except IncidentConflict as exc:
-                raise ImportFailed([f"line {line}, column resolved_at: {exc}"]) from exc
+                raise CsvRejected.at(line, "resolved_at", str(exc)) from exc
             report.count(result.outcome)
     return report
 
 
-def import_maintenance_csv(stream) -> ImportReport:
-    records = _validate_rows(_read_csv(stream, MAINTENANCE_CSV_COLUMNS), MaintenanceRecordSerializer)
+def import_maintenance_csv(*, stream: CsvSource) -> ImportReport:
+    records = _validate_rows(stream, MAINTENANCE_CSV_COLUMNS, MaintenanceRecordSerializer)
     report = ImportReport(rows=len(records))
     with transaction.atomic():
         for _line, record in records:
-            report.count(upsert_maintenance_window(record)[1])
+            report.count(upsert_maintenance_window(record=record)[1])
     return report

@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.core.files.storage import default_storage
 
+from core.csv import CsvRejected
+
 from . import services
 
 
@@ -13,7 +15,7 @@ def import_incidents_file(storage_name: str) -> dict:
     Returns the outcome counts, or the row errors when nothing was imported."""
     with default_storage.open(storage_name, "rb") as stream:
         try:
-            report = services.import_incidents_csv(stream)
-        except services.ImportFailed as exc:
-            return {"ok": False, "errors": exc.errors}
+            report = services.import_incidents_csv(stream=stream)
+        except CsvRejected as exc:
+            return {"ok": False, "errors": [str(error) for error in exc.errors]}
     return {"ok": True, "rows": report.rows, "outcomes": report.outcomes}

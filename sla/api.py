@@ -1,17 +1,16 @@
 """REST API: contracts and evaluations (read), credit claims (finance moves them)."""
 
-from django.utils.translation import gettext as _
-from django_fsm import TransitionNotAllowed
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.permissions import IsFinance, IsStaffRole
+from core.actions import run_api_action
+from core.api import ErrorSerializer
 
+from . import actions, services
 from . import serializers as s
-from . import services
 from .models import ProviderCreditClaim, SLAContract, SLAEvaluation
 
 
@@ -27,6 +26,8 @@ class StaffReadFinanceWrite:
 class SLAContractViewSet(viewsets.ReadOnlyModelViewSet):
     """Every version of every contract (an amendment is a new version)."""
 
+    lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
+
     serializer_class = s.SLAContractSerializer
     permission_classes = [IsStaffRole]
     filterset_fields = ["code", "provider", "currency"]
@@ -34,6 +35,7 @@ class SLAContractViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class SLAEvaluationViewSet(StaffReadFinanceWrite, viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
     filterset_fields = ["contract_code", "period", "is_current", "provisional", "outdated", "contract__provider"]
     queryset = SLAEvaluation.objects.select_related("contract")
 
@@ -50,63 +52,38 @@ class SLAEvaluationViewSet(StaffReadFinanceWrite, viewsets.ReadOnlyModelViewSet)
         """Replace a finalized evaluation by a new revision computed from today's data, with a reason."""
         data = s.CorrectionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            new = services.correct_evaluation(self.get_object(), data.validated_data["reason"], by=request.user)
-        except ValueError as exc:
-            raise ValidationError({"detail": str(exc)}) from exc
+        new = services.correct_evaluation(self.get_object(), data.validated_data["reason"], by=request.user)
         return Response(s.SLAEvaluationDetailSerializer(new).data, status=status.HTTP_201_CREATED)
 
 
 class ProviderCreditClaimViewSet(
     StaffReadFinanceWrite, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
+    lookup_value_regex = "[0-9]+"  # "abc" is a 404 from the router, never a query
     filterset_fields = ["state", "contract_code", "provider", "period"]
     queryset = ProviderCreditClaim.objects.select_related("provider")
 
     def get_serializer_class(self):
         return s.ProviderCreditClaimDetailSerializer if self.action != "list" else s.ProviderCreditClaimSerializer
 
-    def _move(self, request, serializer_class, run):
-        data = serializer_class(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            claim = run(self.get_object(), data.validated_data)
-        except TransitionNotAllowed as exc:
-            raise ValidationError(
-                {"state": _("not allowed from '%(state)s'") % {"state": self.get_object().state}}
-            ) from exc
-        except ValueError as exc:
-            raise ValidationError({"detail": str(exc)}) from exc
-        return Response(s.ProviderCreditClaimDetailSerializer(claim).data)
+    @staticmethod
+    def _step(name, attribute=None):  # builds a view method from the action table, in the class body
+        spec = actions.CREDIT_CLAIM[name]
 
-    @extend_schema(request=s.FileSerializer, responses=s.ProviderCreditClaimDetailSerializer)
-    @action(detail=True, methods=["post"], url_path="file")
-    def file_claim(self, request, pk=None):
-        return self._move(
-            request,
-            s.FileSerializer,
-            lambda c, d: services.file_claim(c, request.user, d["provider_reference"], d["description"]),
-        )
+        def view(self, request, pk=None):
+            claim = run_api_action(actions.CREDIT_CLAIM, name, self.get_object(), request)
+            return Response(s.ProviderCreditClaimDetailSerializer(claim).data)
 
-    @extend_schema(request=s.FileSerializer, responses=s.ProviderCreditClaimDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def acknowledge(self, request, pk=None):
-        return self._move(
-            request,
-            s.FileSerializer,
-            lambda c, d: services.acknowledge_claim(c, request.user, d["provider_reference"], d["description"]),
-        )
+        view.__name__ = attribute or name  # before @action: its method map refers to the function by name
+        view = action(detail=True, methods=["post"], url_path=name, url_name=name)(view)
+        return extend_schema(
+            summary=spec.summary,
+            request=spec.serializer,
+            responses={200: s.ProviderCreditClaimDetailSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+        )(view)
 
-    @extend_schema(request=s.CreditSerializer, responses=s.ProviderCreditClaimDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def credit(self, request, pk=None):
-        return self._move(
-            request,
-            s.CreditSerializer,
-            lambda c, d: services.credit_claim(c, request.user, d["amount_received"], d["description"]),
-        )
-
-    @extend_schema(request=s.RejectSerializer, responses=s.ProviderCreditClaimDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None):
-        return self._move(request, s.RejectSerializer, lambda c, d: services.reject_claim(c, request.user, d["reason"]))
+    file_claim = _step("file", "file_claim")
+    acknowledge = _step("acknowledge")
+    credit = _step("credit")
+    reject = _step("reject")
+    del _step

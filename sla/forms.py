@@ -1,9 +1,9 @@
 """Forms of the staff SLA pages: one per credit-claim transition, each calling ``sla.services``."""
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from . import services
 from .models import ProviderCreditClaim
 
 MESSAGE_WIDGET = forms.Textarea(attrs={"rows": 2})
@@ -11,18 +11,17 @@ MESSAGE_WIDGET = forms.Textarea(attrs={"rows": 2})
 
 class ClaimActionForm(forms.Form):
     action = ""
-    label = ""
+    label: str | Promise = ""
     button_class = "primary"
 
     message = forms.CharField(label=_("Message"), max_length=2000, required=False, widget=MESSAGE_WIDGET)
 
-    def __init__(self, *args, claim: ProviderCreditClaim, **kwargs):
-        kwargs.setdefault("auto_id", f"claim{claim.pk}-{self.action}-%s")
+    def __init__(self, *args, claim: ProviderCreditClaim | None = None, **kwargs):
+        # Several claims' forms share a page (the provider page): ids carry the claim.
+        if claim is not None:
+            kwargs.setdefault("auto_id", f"claim{claim.pk}-{self.action}-%s")
         super().__init__(*args, **kwargs)
         self.claim = claim
-
-    def run(self, user) -> ProviderCreditClaim:
-        raise NotImplementedError
 
 
 class FileClaimForm(ClaimActionForm):
@@ -33,15 +32,10 @@ class FileClaimForm(ClaimActionForm):
     amount_claimed = forms.DecimalField(label=_("Amount claimed"), max_digits=14, decimal_places=2, min_value=0)
     field_order = ["provider_reference", "amount_claimed", "message"]
 
-    def __init__(self, *args, claim, **kwargs):
-        kwargs.setdefault("initial", {"amount_claimed": claim.amount_claimed})
+    def __init__(self, *args, claim=None, **kwargs):
+        if claim is not None:
+            kwargs.setdefault("initial", {"amount_claimed": claim.amount_claimed})
         super().__init__(*args, claim=claim, **kwargs)
-
-    def run(self, user):
-        d = self.cleaned_data
-        return services.file_claim(
-            self.claim, user, d["provider_reference"], d["message"], amount_claimed=d["amount_claimed"]
-        )
 
 
 class AcknowledgeClaimForm(ClaimActionForm):
@@ -51,10 +45,6 @@ class AcknowledgeClaimForm(ClaimActionForm):
     provider_reference = forms.CharField(label=_("Provider reference"), max_length=120, required=False)
     field_order = ["provider_reference", "message"]
 
-    def run(self, user):
-        d = self.cleaned_data
-        return services.acknowledge_claim(self.claim, user, d["provider_reference"], d["message"])
-
 
 class CreditClaimForm(ClaimActionForm):
     action = "credit"
@@ -62,10 +52,6 @@ class CreditClaimForm(ClaimActionForm):
 
     amount_received = forms.DecimalField(label=_("Amount received"), max_digits=14, decimal_places=2, min_value=0)
     field_order = ["amount_received", "message"]
-
-    def run(self, user):
-        d = self.cleaned_data
-        return services.credit_claim(self.claim, user, d["amount_received"], d["message"])
 
 
 class RejectClaimForm(ClaimActionForm):
@@ -75,14 +61,11 @@ class RejectClaimForm(ClaimActionForm):
 
     message = forms.CharField(label=_("Provider's reason"), max_length=2000, widget=MESSAGE_WIDGET)
 
-    def run(self, user):
-        return services.reject_claim(self.claim, user, self.cleaned_data["message"])
-
 
 ACTION_FORMS = {f.action: f for f in (FileClaimForm, AcknowledgeClaimForm, CreditClaimForm, RejectClaimForm)}
 
 
 def action_forms(claim: ProviderCreditClaim) -> list[ClaimActionForm]:
     """Unbound forms of the transitions the claim's state allows, in workflow order."""
-    available = {t.name for t in claim.get_available_state_transitions()}
+    available = {t.name for t in claim.get_available_state_transitions()}  # type: ignore[attr-defined]  # by FSMField
     return [form(claim=claim) for name, form in ACTION_FORMS.items() if name in available]

@@ -10,8 +10,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
+from core.append_only import AppendOnlyModel
 from incidents.models import Provider, Service
 
 from . import evaluation as ev
@@ -51,7 +51,17 @@ class SLAContract(models.Model):
         "min_downtime_minutes",
         "min_credit_amount",
         "amendment_reason",
+        "availability_method",
+        "error_rate_threshold_percent",
+        "min_requests_per_window",
+        "min_down_run_minutes",
+        "quality_targets",
     ]
+
+    class AvailabilityMethod(models.TextChoices):
+        INCIDENTS = "incidents", _("Incidents")
+        ERROR_RATE_WINDOWS = "error_rate_windows", _("Error-rate windows")
+        MEAN_ERROR_RATE = "mean_error_rate", _("Mean error rate")
 
     code = models.SlugField(_("code"), max_length=60)
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -85,6 +95,24 @@ class SLAContract(models.Model):
     min_downtime_minutes = models.PositiveIntegerField(_("minimum downtime period minutes"), default=0)
     min_credit_amount = models.DecimalField(_("minimum credit amount"), max_digits=14, decimal_places=2, default=0)
     amendment_reason = models.TextField(_("amendment reason"), blank=True)
+    # Availability from telemetry (README "Provider telemetry"); ``incidents`` keeps rules 1–4.
+    availability_method = models.CharField(
+        _("availability method"),
+        max_length=30,
+        choices=AvailabilityMethod.choices,
+        default=AvailabilityMethod.INCIDENTS,
+    )
+    error_rate_threshold_percent = models.DecimalField(
+        _("error-rate threshold %"), max_digits=7, decimal_places=4, default=Decimal("0")
+    )
+    min_requests_per_window = models.PositiveIntegerField(_("minimum requests per window"), default=0)
+    min_down_run_minutes = models.PositiveIntegerField(_("minimum down run minutes"), default=0)
+    quality_targets = models.JSONField(
+        _("quality targets"),
+        default=list,
+        blank=True,
+        help_text='[{"metric": "join_p95_ms", "max": "600", "min_compliance_percent": "99.0", "credit_percent": "5"}]',
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -97,6 +125,14 @@ class SLAContract(models.Model):
             models.CheckConstraint(
                 condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
                 name="sla_contract_effective_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(availability_method__in=["incidents", "error_rate_windows", "mean_error_rate"]),
+                name="sla_contract_availability_method_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(error_rate_threshold_percent__gte=0) & Q(error_rate_threshold_percent__lte=100),
+                name="sla_contract_error_rate_threshold_range",
             ),
         ]
 
@@ -133,6 +169,26 @@ class SLAContract(models.Model):
             claim_window_days=self.claim_window_days,
             min_downtime_minutes=self.min_downtime_minutes,
             min_credit_amount=self.min_credit_amount,
+        )
+
+    def telemetry_terms(self):
+        from . import telemetry_evaluation as tev
+
+        return tev.TelemetryTerms(
+            method=self.availability_method,
+            threshold_percent=self.error_rate_threshold_percent,
+            min_requests=self.min_requests_per_window,
+            min_run_minutes=self.min_down_run_minutes,
+            quality_targets=tuple(
+                tev.QualityTarget(
+                    metric=t["metric"],
+                    limit=Decimal(t["max"] if "max" in t else t["min"]),
+                    is_max="max" in t,
+                    min_compliance_percent=Decimal(t["min_compliance_percent"]),
+                    credit_percent=Decimal(t["credit_percent"]),
+                )
+                for t in self.quality_targets or []
+            ),
         )
 
 
@@ -282,33 +338,25 @@ class ProviderCreditClaim(ConcurrentTransitionMixin, models.Model):
             return Decimal("0.00")
         return self.amount_claimed - (self.amount_received or 0)
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=CreditClaimState.DUE, target=CreditClaimState.FILED)
-    def file(self, at, reference="", by=None, description=None):
+    def file(self, at, reference=""):
         self.filed_at = at
         if reference:
             self.provider_reference = reference
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=CreditClaimState.FILED, target=CreditClaimState.ACKNOWLEDGED)
-    def acknowledge(self, at, reference="", by=None, description=None):
+    def acknowledge(self, at, reference=""):
         self.acknowledged_at = at
         if reference:
             self.provider_reference = reference
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=CreditClaimState.ACKNOWLEDGED, target=CreditClaimState.CREDITED)
-    def credit(self, at, amount, by=None, description=None):
+    def credit(self, at, amount):
         self.amount_received = amount
         self.closed_at = at
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(field=state, source=CreditClaimState.ACKNOWLEDGED, target=CreditClaimState.REJECTED)
-    def reject(self, at, reason, by=None, description=None):
+    def reject(self, at, reason):
         self.rejection_reason = reason
         self.amount_received = Decimal("0.00")
         self.closed_at = at
@@ -317,3 +365,73 @@ class ProviderCreditClaim(ConcurrentTransitionMixin, models.Model):
 def grace() -> timedelta:
     """How long after a month ends its evaluation stays open for late incident edits."""
     return timedelta(days=getattr(settings, "SLA_FINALIZE_GRACE_DAYS", 0))
+
+
+class ProviderCreditClaimEvent(AppendOnlyModel):
+    """One change of a credit claim (who, when, from, to, why, how much): its only audit trail."""
+
+    claim = models.ForeignKey(
+        ProviderCreditClaim, on_delete=models.PROTECT, related_name="events", verbose_name=_("credit claim")
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    action = models.CharField(_("action"), max_length=20)
+    from_state = models.CharField(_("from"), max_length=20)
+    to_state = models.CharField(_("to"), max_length=20)
+    message = models.TextField(_("message"), blank=True)
+    reference = models.CharField(_("provider reference"), max_length=120, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("credit claim event")
+        verbose_name_plural = _("credit claim events")
+
+    def __str__(self):
+        return f"{self.claim_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def from_label(self) -> str:
+        return str(CreditClaimState(self.from_state).label)
+
+    @property
+    def to_label(self) -> str:
+        return str(CreditClaimState(self.to_state).label)
+
+
+class BudgetAlert(models.Model):
+    """Support and finance were told that a contract's month is heading into a credit tier.
+
+    One row per contract code, month and tier (``tier_below``), so a projection that stays in
+    the tier does not notify again; a worse tier later notifies once more.
+    """
+
+    contract_code = models.SlugField(_("contract code"), max_length=60)
+    period = models.DateField(_("period (first day of month)"))
+    tier_below = models.DecimalField(_("tier: availability below %"), max_digits=7, decimal_places=4)
+    projected_availability_percent = models.DecimalField(_("projected availability %"), max_digits=8, decimal_places=4)
+    projected_credit_percent = models.DecimalField(_("projected credit %"), max_digits=8, decimal_places=2)
+    projected_credit_amount = models.DecimalField(_("projected credit amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    budget_left_minutes = models.DecimalField(_("error budget left (minutes)"), max_digits=14, decimal_places=2)
+    fast_burn_rate = models.DecimalField(_("fast burn rate (1 h)"), max_digits=12, decimal_places=2)
+    slow_burn_rate = models.DecimalField(_("slow burn rate (6 h)"), max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("error budget alert")
+        verbose_name_plural = _("error budget alerts")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract_code", "period", "tier_below"], name="sla_budget_alert_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.contract_code} {self.period:%Y-%m} < {self.tier_below}"

@@ -17,6 +17,7 @@ from core.errors import NotFound
 from incidents.models import Cause, Incident, IncidentState, MaintenanceWindow, Provider
 
 from . import evaluation as ev
+from . import telemetry_evaluation as tev
 from .models import CreditClaimState, ProviderCreditClaim, SLAContract, SLAEvaluation
 
 
@@ -29,6 +30,7 @@ class Computed:
     contract: SLAContract
     period: date  # first day of the month
     result: ev.Result
+    telemetry: tev.TelemetryFigures | None = None  # availability by error rate, quality targets
 
     @property
     def code(self) -> str:
@@ -69,8 +71,8 @@ def version_for_month(versions: list[SLAContract], period: date) -> tuple[SLACon
     on_first = [c for c in overlapping if c.effective_from <= first]
     chosen = max(on_first, key=lambda c: (c.effective_from, c.version)) if on_first else overlapping[0]
     start = max(first, min(c.effective_from for c in overlapping))
-    ends = [c.effective_to for c in overlapping]
-    end = last if any(e is None for e in ends) else min(last, max(ends))
+    ends = [c.effective_to for c in overlapping if c.effective_to is not None]
+    end = last if len(ends) < len(overlapping) else min(last, max(ends))
     return chosen, start, end
 
 
@@ -160,8 +162,18 @@ def compute(pairs, now: datetime | None = None) -> list[Computed]:
         result = ev.evaluate(
             contract.terms(), ws, we, incidents, maintenance, now=now, claim_deadline=claim_deadline(contract, period)
         )
-        out.append(Computed(contract, period, result))
+        result, telemetry = with_telemetry(contract, result, ws, we, maintenance)
+        out.append(Computed(contract, period, result, telemetry))
     return out
+
+
+def with_telemetry(contract, result, ws, we, maintenance, lookback=None):
+    """Availability by error rate and quality credits, for contracts that use them (2 queries each)."""
+    tterms = contract.telemetry_terms()
+    if not tterms.needed:
+        return result, None
+    windows, counts = tev.telemetry_inputs([s.pk for s in contract.services.all()], tterms, ws, we, lookback)
+    return tev.apply_telemetry(result, contract.terms(), tterms, windows, counts, maintenance)
 
 
 def compute_one(code: str, period, now=None) -> Computed:
@@ -207,6 +219,15 @@ def result_json(computed: Computed, details: bool = True) -> dict:
         "claim_deadline": r.claim_deadline.isoformat(),
         "provisional": r.provisional,
     }
+    data["availability_method"] = c.availability_method
+    if computed.telemetry is not None:
+        telemetry = computed.telemetry.as_json()
+        if c.availability_method == tev.INCIDENTS:
+            for key in ("down_windows", "eligible_windows", "runs"):
+                telemetry.pop(key)
+        data.update(telemetry)
+    else:
+        data["quality"] = []
     if details:
         data["incidents"] = r.incidents
         data["maintenance"] = r.maintenance
@@ -254,9 +275,7 @@ def warning_claims():
 
 def claim_history(claim):
     """The transitions of a credit claim (who, when, why), oldest first."""
-    from django_fsm_log.models import StateLog
-
-    return list(StateLog.objects.for_(claim).select_related("by").order_by("timestamp", "id"))
+    return list(claim.events.select_related("actor").order_by("at", "id"))
 
 
 def evaluations_for_incident(incident) -> list[SLAEvaluation]:

@@ -11,12 +11,14 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
+from core.errors import InvalidInput, StateConflict
 from incidents.models import Incident
 
 from . import evaluation as ev
 from . import selectors
-from .models import CreditClaimState, ProviderCreditClaim, SLAContract, SLAEvaluation, grace
+from .models import CreditClaimState, ProviderCreditClaim, ProviderCreditClaimEvent, SLAContract, SLAEvaluation, grace
 
 logger = logging.getLogger(__name__)
 
@@ -156,12 +158,12 @@ def correct_evaluation(evaluation: SLAEvaluation, reason: str, by=None, now=None
     """Replace a finalized evaluation by a new revision computed from today's data."""
     now = now or timezone.now()
     if not reason.strip():
-        raise ValueError(_("A correction needs a reason."))
+        raise InvalidInput(_("A correction needs a reason."))
     evaluation = SLAEvaluation.objects.select_for_update().get(pk=evaluation.pk)
     if not evaluation.is_current:
-        raise ValueError(_("Only the current revision can be corrected."))
+        raise InvalidInput(_("Only the current revision can be corrected."))
     if not evaluation.is_final:
-        raise ValueError(_("An open evaluation is recomputed automatically; only finalized ones are corrected."))
+        raise InvalidInput(_("An open evaluation is recomputed automatically; only finalized ones are corrected."))
     computed = selectors.compute_one(evaluation.contract_code, evaluation.period, now=now)
     last = SLAEvaluation.objects.filter(contract_code=evaluation.contract_code, period=evaluation.period).aggregate(
         m=Max("revision")
@@ -207,7 +209,7 @@ def pairs_for_span(service_id, started_at, resolved_at, now=None, max_months: in
     ``resolved_at`` (``None``: ongoing, until now) falls in, each in its contract's time zone."""
     now = now or timezone.now()
     end_at = resolved_at or now
-    pairs = set()
+    pairs: set[tuple[str, date]] = set()
     for contract in SLAContract.objects.filter(services=service_id):
         zone = ZoneInfo(contract.timezone)
         first = started_at.astimezone(zone).date()
@@ -258,22 +260,51 @@ def nightly(now=None) -> list[SLAEvaluation]:
 def _transition(
     claim: ProviderCreditClaim, method: str, by, description: str, expected_amount=None, **kwargs
 ) -> ProviderCreditClaim:
+    """Lock, check, transition, save and record the event, in one transaction."""
     with transaction.atomic():
         claim = ProviderCreditClaim.objects.select_for_update().get(pk=claim.pk)
         if expected_amount is not None and Decimal(expected_amount) != claim.amount_claimed:
             # The page was stale (e.g. a correction changed the amount while it was open).
-            raise ValueError(
+            raise InvalidInput(
                 _("The amount claimed is now %(amount)s %(currency)s; check it and file again.")
-                % {"amount": claim.amount_claimed, "currency": claim.currency}
+                % {"amount": claim.amount_claimed, "currency": claim.currency},
+                field="amount_claimed",
             )
-        getattr(claim, method)(at=timezone.now(), by=by, description=description, **kwargs)
+        transition = getattr(claim, method)
+        if not can_proceed(transition):
+            raise StateConflict(
+                _("Not recorded: the claim is %(state)s, which does not allow this step.")
+                % {"state": claim.get_state_display()},
+                extra={"state": claim.state},
+            )
+        from_state = claim.state
+        now = timezone.now()
+        transition(at=now, **kwargs)
         claim.save()
+        ProviderCreditClaimEvent.objects.create(
+            claim=claim,
+            at=now,
+            actor=by,
+            action=method,
+            from_state=from_state,
+            to_state=claim.state,
+            message=description,
+            reference=kwargs.get("reference", ""),
+            amount=kwargs.get("amount"),
+        )
     return claim
 
 
-def file_claim(claim, by, reference: str = "", description: str = "", amount_claimed: Decimal | None = None):
-    """File with the provider. ``amount_claimed``, when given, must be the claim's amount
-    (what the person filing saw): a stale figure is refused rather than filed."""
+def file_claim(claim, by, reference: str, description: str = "", *, amount_claimed: Decimal):
+    """File with the provider: the page and the API follow the same rule.
+
+    The provider's reference is what later letters are matched on, so it is required.
+    ``amount_claimed`` must be the claim's amount (what the person filing saw): a stale
+    figure is refused rather than filed.
+    """
+    reference = (reference or "").strip()
+    if not reference:
+        raise ValueError(_("Filing needs the provider's reference."))
     return _transition(
         claim,
         "file",
@@ -291,7 +322,7 @@ def acknowledge_claim(claim, by, reference: str = "", description: str = ""):
 def credit_claim(claim, by, amount: Decimal, description: str = ""):
     amount = Decimal(amount).quantize(Decimal("0.01"))
     if amount < 0:
-        raise ValueError(_("The amount received cannot be negative."))
+        raise InvalidInput(_("The amount received cannot be negative."))
     return _transition(
         claim, "credit", by, description or _("Credit received: %(amount)s") % {"amount": amount}, amount=amount
     )
@@ -299,5 +330,5 @@ def credit_claim(claim, by, amount: Decimal, description: str = ""):
 
 def reject_claim(claim, by, reason: str):
     if not reason.strip():
-        raise ValueError(_("A rejection needs the provider's reason."))
+        raise InvalidInput(_("A rejection needs the provider's reason."))
     return _transition(claim, "reject", by, reason, reason=reason)

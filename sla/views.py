@@ -4,21 +4,19 @@ one credit claim. Support reads; finance moves credit claims (forms calling ``sl
 from collections import defaultdict
 from decimal import Decimal
 
-from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_fsm import TransitionNotAllowed
 
 from accounts.decorators import finance_required, staff_required
 from accounts.roles import is_finance
+from core.actions import form_error_list, run_page_action
 from incidents.models import Provider
+from telemetry.selectors import prometheus_pull_status
 
-from . import charts, forms, selectors
+from . import actions, charts, forms, selectors
 from .models import ProviderCreditClaim, SLAEvaluation
 
 ZERO = Decimal("0.00")
@@ -27,7 +25,13 @@ ZERO = Decimal("0.00")
 @staff_required
 def index(request):
     return render(
-        request, "sla/index.html", {"rows": selectors.providers_overview(), "warnings": selectors.warning_claims()}
+        request,
+        "sla/index.html",
+        {
+            "rows": selectors.providers_overview(),
+            "warnings": selectors.warning_claims(),
+            "telemetry_pulls": prometheus_pull_status(),
+        },
     )
 
 
@@ -65,6 +69,7 @@ def provider_dashboard(request, pk):
             "claims": claims,
             "totals": dict(totals),
             "warnings": [c for c in claims if c.deadline_warning],
+            "telemetry_pulls": prometheus_pull_status(),
         },
     )
 
@@ -115,45 +120,41 @@ def _attach_actions(request, claims):
 
 @staff_required
 def claim_detail(request, pk):
-    claim = get_object_or_404(ProviderCreditClaim.objects.select_related("provider", "evaluation"), pk=pk)
+    return _claim_page(request, get_object_or_404(ProviderCreditClaim, pk=pk))
+
+
+def _claim_page(request, claim, *, bound_forms=None, error=None, status=200, failed_action=""):
+    """The credit claim's page; after a refused step it is drawn again with the bound form."""
+    claim = get_object_or_404(ProviderCreditClaim.objects.select_related("provider", "evaluation"), pk=claim.pk)
     _attach_actions(request, [claim])
-    return render(request, "sla/claim.html", {"claim": claim, "history": selectors.claim_history(claim)})
+    bound = (bound_forms or {}).get(f"{failed_action}_form")
+    if bound is not None:
+        bound.action = failed_action
+        claim.actions = [bound if f.action == failed_action else f for f in claim.actions] or [bound]
+    return render(
+        request,
+        "sla/claim.html",
+        {
+            "claim": claim,
+            "history": selectors.claim_history(claim),
+            "error_summary": form_error_list(bound_forms or {}, error),
+        },
+        status=status,
+    )
 
 
 @finance_required
 @require_POST
 def claim_action(request, pk, action):
-    """Run one credit-claim transition, then go back to the page the form was on."""
+    """Run one credit-claim step, then go back to the page the form was on."""
     claim = get_object_or_404(ProviderCreditClaim, pk=pk)
-    form_class = forms.ACTION_FORMS.get(action)
-    if form_class is None:
-        raise Http404
-    form = form_class(request.POST, claim=claim)
-    if not form.is_valid():
-        messages.error(request, _("Not recorded: %(errors)s") % {"errors": _form_errors(form)})
-    else:
-        try:
-            claim = form.run(request.user)
-        except TransitionNotAllowed:
-            state = ProviderCreditClaim.objects.get(pk=claim.pk).get_state_display()
-            messages.error(
-                request, _("Not recorded: the claim is %(state)s, which does not allow this step.") % {"state": state}
-            )
-        except ValueError as exc:
-            messages.error(request, _("Not recorded: %(error)s") % {"error": exc})
-        else:
-            messages.success(
-                request,
-                _("Credit claim %(code)s %(period)s is now %(state)s.")
-                % {"code": claim.contract_code, "period": f"{claim.period:%Y-%m}", "state": claim.get_state_display()},
-            )
-    return redirect(_next_url(request, claim))
-
-
-def _form_errors(form) -> str:
-    return "; ".join(
-        f"{form.fields[name].label}: {' '.join(errors)}" if name in form.fields else " ".join(errors)
-        for name, errors in form.errors.items()
+    return run_page_action(
+        request,
+        actions.CREDIT_CLAIM,
+        action,
+        claim,
+        render_page=_claim_page,
+        redirect_to=_next_url(request, claim),
     )
 
 

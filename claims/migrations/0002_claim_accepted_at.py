@@ -21,7 +21,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0001_initial'),
+        ('claims', '0002_claim_events_append_only_trigger'),
         ('incidents', '0001_initial'),
         ('merchants', '0002_session_minute_bulk_friendly'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

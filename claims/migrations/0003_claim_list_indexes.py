@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0002_claim_accepted_at'),
+        ('claims', "0002_claimevent_kind_payment_failed"),
         ('incidents', '0001_initial'),
         ('merchants', '0002_session_minute_bulk_friendly'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

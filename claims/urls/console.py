@@ -9,6 +9,7 @@ urlpatterns = [
     path("merchants/", views.merchant_suggestions, name="merchant_suggestions"),
     path("bulk-approve/", views.bulk_approve, name="bulk_approve"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/<int:pk>/", views.notification, name="notification"),
     path("<int:pk>/", views.claim_detail, name="claim"),
     path("<int:pk>/documents/", views.upload, name="upload"),
     path("<int:pk>/documents/<int:doc_pk>/", views.document, name="document"),

@@ -12,4 +12,5 @@ urlpatterns = [
     path("claims/<int:pk>/<slug:action>/", views.claim_action, name="action"),
     path("incidents/<int:incident_pk>/file/", views.file_claim, name="file"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/<int:pk>/", views.notification, name="notification"),
 ]

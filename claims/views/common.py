@@ -42,4 +42,14 @@ def notifications_page(request, url_name, claim_url):
         notify.mark_read(request.user)
         return redirect(url_name)
     page = Paginator(selectors.notifications_for(request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "claims/notifications.html", {"page": page, "claim_url": claim_url})
+    open_url = claim_url.split(":")[0] + ":notification"
+    return render(request, "claims/notifications.html", {"page": page, "claim_url": claim_url, "open_url": open_url})
+
+
+def open_notification(request, pk, claim_url):
+    """Follow a notification to its claim, marking it read: opening it is reading it."""
+    from claims.models import ClaimNotification
+
+    notification = get_object_or_404(ClaimNotification, pk=pk, recipient=request.user)
+    notify.mark_read(request.user, ids=[notification.pk])
+    return redirect(claim_url, pk=notification.claim_id)

@@ -16,31 +16,27 @@ from claims.views.common import (
     download_document,
     form_errors,
     notifications_page,
+    open_notification,
 )
 from core.actions import empty_forms, form_error_list, run_page_action
 from core.errors import ApplicationError
+from core.pages import bad_request
 from incidents.models import Incident
 
 
 @staff_required
 def queue(request):
     now = timezone.now()
-    f = {
-        "state": request.GET.get("state") or None,
-        "incident": request.GET.get("incident") or None,
-        "merchant": request.GET.get("merchant") or None,
-        "overdue": request.GET.get("overdue") == "1",
-    }
-    if f["incident"] and not str(f["incident"]).isdigit():
-        f["incident"] = None
+    form = forms.QueueFilterForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, form)
+    f = form.filters()
     qs = selectors.staff_queue(request.user, now=now, **f)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     incident = Incident.objects.filter(pk=f["incident"]).first() if f["incident"] else None
-    bulk_form = None
-    if incident is not None:
-        bulk_form = forms.BulkApproveForm(
-            initial={"incident": incident.pk, "threshold": config.get("BULK_APPROVAL_THRESHOLD")}
-        )
+    bulk_form = forms.BulkApproveForm(
+        initial={"incident": incident.pk if incident else None, "threshold": config.get("BULK_APPROVAL_THRESHOLD")}
+    )
     return render(
         request,
         "console/queue.html",
@@ -50,6 +46,7 @@ def queue(request):
             "filters": f,
             "states": ClaimState.choices,
             "incidents": selectors.incidents_with_claims(),
+            "bulk_incidents": selectors.incidents_with_proposals(),
             "incident": incident,
             "bulk_form": bulk_form,
             "proposed_count": Claim.objects.filter(incident=incident, state=ClaimState.PROPOSED).count()
@@ -97,6 +94,10 @@ def _claim_page(request, claim, *, bound_forms=None, error=None, status=200, fai
             "failed_action": failed_action,
             "error_summary": form_error_list(bound_forms or {}, error),
             **page_forms,
+            "first_decider_of_dispute": claim.is_final_round
+            and claim.first_decided_by_id == request.user.pk
+            and claim.state in (ClaimState.DISPUTED, ClaimState.UNDER_REVIEW, ClaimState.INFO_REQUESTED),
+            "second_reviewers": selectors.second_reviewers(claim) if claim.is_final_round else [],
         },
         status=status,
     )
@@ -153,3 +154,8 @@ def document(request, pk, doc_pk):
 @staff_required
 def notifications(request):
     return notifications_page(request, "claims_console:notifications", "claims_console:claim")
+
+
+@staff_required
+def notification(request, pk):
+    return open_notification(request, pk, "claims_console:claim")

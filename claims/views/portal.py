@@ -8,24 +8,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import merchant_required
-from claims import actions, forms, notify, permissions, selectors, services
+from claims import actions, forms, permissions, selectors, services
 from claims.models import ClaimState
 from claims.views.common import (
     claim_or_404,
     download_document,
     notifications_page,
+    open_notification,
 )
 from core.actions import empty_forms, form_error_list, run_page_action
 from core.errors import ApplicationError
 from incidents.models import Incident
 from merchants.selectors import merchants_for_user
+from settlements.selectors import payment_status
 
 
 @merchant_required
 def home(request):
-    context = selectors.home_for_merchant(request.user)
-    context["unread"] = notify.unread_count(request.user)
-    return render(request, "portal/home.html", context)
+    return render(request, "portal/home.html", selectors.home_for_merchant(request.user))
 
 
 @merchant_required
@@ -52,6 +52,7 @@ def _claim_page(request, claim, *, bound_forms=None, error=None, status=200, fai
         "info_request": selectors.open_info_request(claim),
         "deadline": services.filing_deadline(claim.incident),
         "now": timezone.now(),
+        "payment": payment_status(claim),
         "can_upload": claim.state not in (ClaimState.SETTLED, ClaimState.WITHDRAWN, ClaimState.EXPIRED),
         "failed_action": failed_action,
         "error_summary": form_error_list(bound_forms or {}, error),
@@ -118,3 +119,8 @@ def document(request, pk, doc_pk):
 @merchant_required
 def notifications(request):
     return notifications_page(request, "portal:notifications", "portal:claim")
+
+
+@merchant_required
+def notification(request, pk):
+    return open_notification(request, pk, "portal:claim")

@@ -7,15 +7,12 @@ Paid claims are settled through ``claims.services.settle`` (audit + notification
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-import filetype
 from django.db import IntegrityError, transaction
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -25,6 +22,9 @@ from django_fsm import ConcurrentTransition, can_proceed
 
 from claims import services as workflow
 from claims.models import Claim, ClaimState
+from core.csv import CsvReader, CsvRejected, FileTooLarge, NotCsvText, check_upload
+from core.errors import RowError
+from merchants.selectors import merchant_ids_for_user
 
 from ..models import (
     BatchState,
@@ -34,12 +34,14 @@ from ..models import (
     SettlementEvent,
     SettlementItem,
 )
-from . import InvalidInput, StateConflict, cents, require_finance
+from ..spreadsheet import unneutralise
+from . import InvalidInput, NotPermitted, StateConflict, cents, require_finance
 
 PAYMENT_STATUSES = {"paid", "failed"}
 MAX_PAYMENT_FILE_MB = 5
 MAX_PAYMENT_FILE_BYTES = MAX_PAYMENT_FILE_MB * 1024 * 1024
-REQUIRED_COLUMNS = ("claim_id", "amount", "currency", "status", "payment_reference")
+REQUIRED_COLUMNS = ["claim_id", "amount", "currency", "status", "payment_reference"]
+OPTIONAL_COLUMNS = ["failure_reason", "batch"]
 
 
 # --- Reads used by the writes -------------------------------------------------------------
@@ -127,49 +129,76 @@ def create_batch(by, *, period_start=None, period_end=None, note="") -> Settleme
     return batch
 
 
+def _refuse_own_merchants(by, claims) -> None:
+    """Finance staff never pay their own merchant: refused at add, lock, export and import alike.
+
+    Checked at every step (not only when the claim is finally settled) so that such a claim
+    never reaches a payment file, where it would block the whole import.
+    """
+    own = merchant_ids_for_user(by)
+    mine = sorted(pk for pk, merchant_id in claims if merchant_id in own)
+    if mine:
+        raise NotPermitted(
+            _("Staff cannot act on claims of a merchant they belong to: %(ids)s")
+            % {"ids": ", ".join(f"#{i}" for i in mine)},
+            code="own_merchant",
+        )
+
+
 def add_claims(batch, by, *, claim_ids=None, period_start=None, period_end=None, message="") -> list[SettlementItem]:
-    """Add eligible claims (the given ids, or all eligible of the period) to an open batch."""
+    """Add eligible claims (the given ids, or all eligible of the period) to an open batch.
+
+    The claims are locked first and their eligibility is read after the lock: a concurrent add
+    that won a claim has committed its item by then, so it is seen, and a request naming that
+    claim is refused with 409 (all or nothing) instead of answering 200 with nothing added.
+    """
     require_finance(by)
     with transaction.atomic():
         batch = _locked(batch)
         if batch.state != BatchState.OPEN:
             raise StateConflict(_("Claims can be added to an open batch only."))
-        qs = eligible_claims(period_start or batch.period_start, period_end or batch.period_end)
+        period = (period_start or batch.period_start, period_end or batch.period_end)
         if claim_ids is not None:
             try:
                 ids = {int(i) for i in claim_ids}
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise InvalidInput(_("Claims are chosen by their number."), code="bad_claim_id") from None
-            qs = qs.filter(pk__in=ids)
-            found = set(qs.values_list("pk", flat=True))
-            missing = sorted(ids - found)
-            if missing:
-                raise StateConflict(
-                    _("Not eligible (not accepted, nothing to pay, or already in a batch): %(ids)s")
-                    % {"ids": ", ".join(f"#{i}" for i in missing)},
-                    code="not_eligible",
-                )
-        # Lock the claims and re-check their state (a decision may have changed since the read above);
-        # the partial unique constraint is the guard against a claim joining two active batches at once.
+            if any(not 0 < i < 2**63 for i in ids):
+                raise InvalidInput(_("Claims are chosen by their number."), code="bad_claim_id")
+            _refuse_own_merchants(by, Claim.objects.filter(pk__in=ids).values_list("pk", "merchant_id"))
+        else:
+            ids = set(
+                eligible_claims(*period).exclude(merchant_id__in=merchant_ids_for_user(by)).values_list("pk", flat=True)
+            )
+        # Lock the claims, then read what is eligible now; the partial unique constraint stays the
+        # last guard against a claim joining two active batches at once.
+        list(Claim.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
         claims = list(
-            Claim.objects.select_for_update()
-            .filter(pk__in=list(qs.values_list("pk", flat=True)), state=ClaimState.ACCEPTED, approved_amount__gt=0)
-            .only("pk", "state", "merchant_id", "currency", "approved_amount")
-            .order_by("pk")
+            eligible_claims(*period)
+            .filter(pk__in=ids)
+            .select_related(None)
+            .values_list("pk", "merchant_id", "currency", "approved_amount")
         )
+        missing = sorted(ids - {c[0] for c in claims})
+        if claim_ids is not None and missing:
+            raise StateConflict(
+                _("Not added (not accepted, nothing to pay, or already in a batch): %(ids)s")
+                % {"ids": ", ".join(f"#{i}" for i in missing)},
+                code="not_eligible",
+            )
         try:
             with transaction.atomic():
                 items = SettlementItem.objects.bulk_create(
                     [
                         SettlementItem(
                             batch=batch,
-                            claim_id=claim.pk,
-                            merchant_id=claim.merchant_id,
-                            currency=claim.currency,
-                            amount=cents(claim.approved_amount),
+                            claim_id=pk,
+                            merchant_id=merchant_id,
+                            currency=currency,
+                            amount=cents(amount),
                             added_by=by,
                         )
-                        for claim in claims
+                        for pk, merchant_id, currency, amount in sorted(claims)
                     ]
                 )
         except IntegrityError:
@@ -228,6 +257,7 @@ def lock(batch, by, message="") -> SettlementBatch:
     with transaction.atomic():
         batch = _locked(batch)
         items = list(batch.items.filter(status=ItemStatus.PENDING).select_related("claim"))
+        _refuse_own_merchants(by, [(i.claim_id, i.merchant_id) for i in items])
         if batch.state == BatchState.OPEN and not items:
             raise StateConflict(_("Add at least one claim before locking."), code="empty")
         stale = [
@@ -257,6 +287,7 @@ def mark_exported(batch, by, sha256: str, message="") -> SettlementBatch:
             raise StateConflict(_("Lock the batch before exporting it."), code="not_locked")
         if batch.state != BatchState.LOCKED:
             return batch
+        _refuse_own_merchants(by, batch.items.filter(status=ItemStatus.PENDING).values_list("claim_id", "merchant_id"))
         before = _transition(batch, by, "mark_exported", message)
         batch.exported_at = timezone.now()
         batch.export_sha256 = sha256
@@ -266,19 +297,6 @@ def mark_exported(batch, by, sha256: str, message="") -> SettlementBatch:
 
 
 # --- Payment result import ----------------------------------------------------------------
-
-
-@dataclass
-class RowError:
-    line: int
-    column: str
-    message: str
-
-    def as_dict(self):
-        return {"line": self.line, "column": self.column, "message": self.message}
-
-    def __str__(self):
-        return f"line {self.line}, column {self.column}: {self.message}"
 
 
 @dataclass
@@ -304,7 +322,7 @@ class ImportResult:
             "unchanged": self.unchanged,
             "duplicate": self.duplicate,
             "batch_state": self.batch_state,
-            "errors": [e.as_dict() for e in self.errors],
+            "errors": [{"line": e.line, "column": e.column, "message": e.message} for e in self.errors],
         }
 
 
@@ -326,131 +344,99 @@ def read_upload(upload) -> bytes:
     return upload.read(MAX_PAYMENT_FILE_BYTES + 1)
 
 
-def _decode(data: bytes) -> str:
-    """Check size and type (UTF-8 CSV text, not a spreadsheet or other binary file) and decode."""
-    if len(data) > MAX_PAYMENT_FILE_BYTES:
+def _check_file(data: bytes) -> None:
+    """Size and type: UTF-8 CSV text, not a spreadsheet or other binary file."""
+    try:
+        check_upload(data, max_bytes=MAX_PAYMENT_FILE_BYTES)
+    except FileTooLarge:
         raise InvalidInput(
             _("The payment file may be at most %(mb)s MB.") % {"mb": MAX_PAYMENT_FILE_MB}, code="too_large"
-        )
-    guess = filetype.guess(data[:8192])
-    if guess is not None or b"\x00" in data:
+        ) from None
+    except NotCsvText as exc:
         raise InvalidInput(
             _("The payment file must be a CSV text file (this looks like %(type)s); save the sheet as CSV UTF-8.")
-            % {"type": guess.extension.upper() if guess else _("a binary file")},
+            % {"type": exc.found.extension.upper() if exc.found else _("a binary file")},
             code="bad_type",
-        )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(_("The payment file must be UTF-8 CSV."), code="encoding") from None
+        ) from None
+    except CsvRejected:
+        pass  # an empty file: reported as a row error by _parse
 
 
-def _records(reader, errors):
-    """(first line number, fields) per CSV record; a quoted field may span lines. Stops at unreadable CSV."""
-    while True:
-        line_no = reader.line_num + 1
-        try:
-            raw = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            errors.append(RowError(line_no, "-", _("Not readable as CSV: %(error)s") % {"error": exc}))
-            return
-        yield line_no, raw
-
-
-def _parse(batch, text) -> tuple[list[_Row], list[RowError], int]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _parse(batch, data: bytes) -> tuple[list[_Row], list[RowError], int]:
     errors: list[RowError] = []
-    try:
-        header = next(reader)
-    except StopIteration:
-        return [], [RowError(1, "-", _("The file is empty."))], 0
-    except csv.Error as exc:
-        return [], [RowError(1, "-", _("Not readable as CSV: %(error)s") % {"error": exc})], 0
-    header = [h.strip().lower() for h in header]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        return [], [RowError(1, c, _("Missing column.")) for c in missing], 0
-    col = {name: header.index(name) for name in header}
-    items = {i.claim_id: i for i in batch.items.exclude(status=ItemStatus.REMOVED).select_related("claim")}
     rows: list[_Row] = []
-    seen: dict[int, int] = {}
     count = 0
-    for line_no, raw in _records(reader, errors):
-        if not any(cell.strip() for cell in raw):
-            continue
-        if "batch" in col and len(raw) > col["batch"] and raw[col["batch"]].strip().upper() == "TOTAL":
-            continue  # the totals lines of our own export
-        count += 1
-
-        def cell(name, raw=raw):
-            i = col.get(name)
-            return raw[i].strip() if i is not None and i < len(raw) else ""
-
-        row_errors = []
-        try:
-            claim_id = int(cell("claim_id"))
-        except ValueError:
-            errors.append(RowError(line_no, "claim_id", _("Not a claim number.")))
-            continue
-        item = items.get(claim_id)
-        if item is None:
-            errors.append(RowError(line_no, "claim_id", _("Claim #%(id)s is not in this batch.") % {"id": claim_id}))
-            continue
-        if claim_id in seen:
-            errors.append(
-                RowError(
-                    line_no,
-                    "claim_id",
-                    _("Claim #%(id)s already on line %(l)s.") % {"id": claim_id, "l": seen[claim_id]},
+    try:
+        with CsvReader(data, columns=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS, ragged=True) as reader:
+            items = {i.claim_id: i for i in batch.items.exclude(status=ItemStatus.REMOVED).select_related("claim")}
+            seen: dict[int, int] = {}
+            for line_no, values in reader.rows():
+                cells = dict(
+                    zip(REQUIRED_COLUMNS + OPTIONAL_COLUMNS, (unneutralise(v).strip() for v in values), strict=True)
                 )
+                if cells["batch"].upper() == "TOTAL":
+                    continue  # the totals lines of our own export
+                count += 1
+                row, row_errors = _parse_row(line_no, cells, items, seen)
+                errors.extend(row_errors)
+                if row is not None:
+                    rows.append(row)
+    except CsvRejected as exc:
+        errors.extend(e for e in exc.errors if isinstance(e, RowError))
+    return rows, errors, count
+
+
+def _parse_row(line_no: int, cell: dict[str, str], items, seen: dict[int, int]) -> tuple[_Row | None, list[RowError]]:
+    try:
+        claim_id = int(cell["claim_id"])
+    except ValueError:
+        return None, [RowError(line_no, "claim_id", _("Not a claim number."))]
+    item = items.get(claim_id)
+    if item is None:
+        return None, [RowError(line_no, "claim_id", _("Claim #%(id)s is not in this batch.") % {"id": claim_id})]
+    if claim_id in seen:
+        message = _("Claim #%(id)s already on line %(l)s.") % {"id": claim_id, "l": seen[claim_id]}
+        return None, [RowError(line_no, "claim_id", message)]
+    seen[claim_id] = line_no
+    row_errors = []
+    try:
+        amount = Decimal(cell["amount"])
+        if not amount.is_finite():
+            raise InvalidOperation
+        rounded = cents(amount)  # 1e309 is a finite Decimal that no cent amount can hold
+    except InvalidOperation:
+        row_errors.append(RowError(line_no, "amount", _("Not an amount.")))
+    else:
+        if rounded != item.amount or amount != rounded:
+            row_errors.append(
+                RowError(line_no, "amount", _("Expected %(a)s, got %(b)s.") % {"a": item.amount, "b": cell["amount"]})
             )
-            continue
-        seen[claim_id] = line_no
-        try:
-            amount = Decimal(cell("amount"))
-            if not amount.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            row_errors.append(RowError(line_no, "amount", _("Not an amount.")))
-        else:
-            if cents(amount) != item.amount or amount != cents(amount):
-                row_errors.append(
-                    RowError(
-                        line_no, "amount", _("Expected %(a)s, got %(b)s.") % {"a": item.amount, "b": cell("amount")}
-                    )
-                )
-        if cell("currency").upper() != item.currency:
+    if cell["currency"].upper() != item.currency:
+        row_errors.append(
+            RowError(line_no, "currency", _("Expected %(a)s, got %(b)s.") % {"a": item.currency, "b": cell["currency"]})
+        )
+    status = cell["status"].lower()
+    reference = cell["payment_reference"]
+    if status not in PAYMENT_STATUSES:
+        row_errors.append(RowError(line_no, "status", _("Use “paid” or “failed”.")))
+    elif status == "paid" and not reference:
+        row_errors.append(RowError(line_no, "payment_reference", _("A paid row needs the payment reference.")))
+    elif len(reference) > 120:
+        row_errors.append(RowError(line_no, "payment_reference", _("At most 120 characters.")))
+    if not row_errors and item.status != ItemStatus.PENDING:
+        same = item.status == status and (status == "failed" or item.payment_reference == reference)
+        if not same:
             row_errors.append(
                 RowError(
-                    line_no, "currency", _("Expected %(a)s, got %(b)s.") % {"a": item.currency, "b": cell("currency")}
+                    line_no,
+                    "status",
+                    _("Claim #%(id)s is already recorded as %(s)s %(r)s.")
+                    % {"id": claim_id, "s": item.get_status_display(), "r": item.payment_reference},
                 )
             )
-        status = cell("status").lower()
-        reference = cell("payment_reference")
-        reason = cell("failure_reason")
-        if status not in PAYMENT_STATUSES:
-            row_errors.append(RowError(line_no, "status", _("Use “paid” or “failed”.")))
-        elif status == "paid" and not reference:
-            row_errors.append(RowError(line_no, "payment_reference", _("A paid row needs the payment reference.")))
-        elif len(reference) > 120:
-            row_errors.append(RowError(line_no, "payment_reference", _("At most 120 characters.")))
-        if not row_errors and item.status != ItemStatus.PENDING:
-            same = item.status == status and (status == "failed" or item.payment_reference == reference)
-            if not same:
-                row_errors.append(
-                    RowError(
-                        line_no,
-                        "status",
-                        _("Claim #%(id)s is already recorded as %(s)s %(r)s.")
-                        % {"id": claim_id, "s": item.get_status_display(), "r": item.payment_reference},
-                    )
-                )
-        errors.extend(row_errors)
-        if not row_errors:
-            rows.append(_Row(line_no, item, status, reference, reason))
-    return rows, errors, count
+    if row_errors:
+        return None, row_errors
+    return _Row(line_no, item, status, reference, cell["failure_reason"]), []
 
 
 def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportResult:
@@ -461,7 +447,7 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
     """
     require_finance(by)
     digest = hashlib.sha256(data).hexdigest()
-    text = _decode(data)
+    _check_file(data)
     with transaction.atomic():
         batch = _locked(batch)
         result = ImportResult(batch_state=batch.state)
@@ -471,9 +457,10 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
             result.rows = previous.rows
             result.unchanged = previous.rows
             return result
-        if batch.state not in (BatchState.EXPORTED, BatchState.PAID, BatchState.PARTIALLY_PAID):
+        if batch.state not in (BatchState.EXPORTED, BatchState.PAID, BatchState.PARTIALLY_PAID, BatchState.FAILED):
             raise StateConflict(_("Export the batch before importing the payment result."))
-        rows, errors, count = _parse(batch, text)
+        _refuse_own_merchants(by, batch.items.filter(status=ItemStatus.PENDING).values_list("claim_id", "merchant_id"))
+        rows, errors, count = _parse(batch, data)
         result.rows = count
         if errors:
             result.errors = errors
@@ -509,6 +496,9 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
                     "f": filename,
                     "l": row.line,
                 }
+                workflow.record_payment_failure(
+                    item.claim_id, by=by, amount=item.amount, reason=item.failure_reason, batch=batch.reference
+                )
             _event(
                 batch, by, "payment", item=item, from_state=ItemStatus.PENDING, to_state=item.status, message=message
             )
@@ -534,7 +524,8 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
         )
         if batch.state == BatchState.EXPORTED and not batch.items.filter(status=ItemStatus.PENDING).exists():
             all_paid = not batch.items.filter(status=ItemStatus.FAILED).exists()
-            before = _transition(batch, by, "complete", filename, all_paid)
+            none_paid = not batch.items.filter(status=ItemStatus.PAID).exists()
+            before = _transition(batch, by, "complete", filename, all_paid, none_paid)
             batch.completed_at = now
             _save(batch)
             _event(batch, by, "complete", from_state=before, to_state=batch.state, message=filename)

@@ -12,3 +12,11 @@ def claim_documents(context, claim):
     if request is None or claim is None:
         return []
     return documents_for_claim(request.user, claim)
+
+
+@register.simple_tag
+def claim_payment_status(claim):
+    """Where the claim's payment is (``settlements.selectors.payment_status``), or None before acceptance."""
+    from settlements.selectors import payment_status
+
+    return payment_status(claim) if claim is not None else None

@@ -58,7 +58,7 @@ def test_list_filters_and_constant_queries(api_client, catalogue, support_user, 
         )
         s = IncidentRecordSerializer(data=data)
         s.is_valid(raise_exception=True)
-        upsert_incident(s.to_record(), origin="test")
+        upsert_incident(record=s.to_record(), origin="test")
     api_client.force_authenticate(support_user)
     with django_assert_max_num_queries(6):
         response = api_client.get(reverse("incidents_api:incident-list"), {"service": "cdn-live"})
@@ -74,3 +74,15 @@ def test_schema_is_served(api_client, support_user):
     response = api_client.get(reverse("schema"))
     assert response.status_code == 200
     assert b"/api/incidents/webhook/" in response.content
+
+
+def test_invalid_filters_are_input_errors_and_the_schema_documents_the_filters(api_client, catalogue, support_user):
+    api_client.force_authenticate(support_user)
+    url = reverse("incidents_api:incident-list")
+    for bad in ({"impact": "total_meltdown"}, {"since": "yesterday"}, {"state": "gone"}):
+        response = api_client.get(url, bad)
+        assert response.status_code == 400 and list(response.json()) == list(bad), bad
+    assert api_client.get(url, {"since": "2026-10-01", "until": "2026-11-01", "search": "x"}).status_code == 200
+    schema = api_client.get(reverse("schema"), {"format": "json"}).json()
+    documented = {p["name"] for p in schema["paths"]["/api/incidents/"]["get"]["parameters"]}
+    assert {"service", "provider", "impact", "state", "cause", "region", "since", "until", "search"} <= documented

@@ -74,7 +74,7 @@ def test_missing_column_is_reported(tmp_path, catalogue):
     err = io.StringIO()
     with pytest.raises(CommandError):
         call_command("import_incidents", write(tmp_path, "source,external_id\nx,y\n"), stderr=err)
-    assert "line 1: missing column(s): provider" in err.getvalue()
+    assert "line 1, column provider: missing column" in err.getvalue()
 
 
 def test_provider_must_own_the_service(tmp_path, catalogue):

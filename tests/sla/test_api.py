@@ -56,29 +56,35 @@ def test_finance_moves_a_claim_through_its_states(api_client, finance_user, clai
     api_client.force_authenticate(finance_user)
     base = f"/api/sla/credit-claims/{claim.pk}"
     bad = api_client.post(f"{base}/credit/", {"amount_received": "1.00"}, format="json")
-    assert bad.status_code == 400 and "not allowed from 'due'" in bad.json()["state"]
-    r = api_client.post(f"{base}/file/", {"provider_reference": "ACME-CR-9", "description": "sent by e-mail"})
+    assert bad.status_code == 409 and bad.json()["state"] == "due" and bad.json()["code"] == "state_conflict"
+    # The same rule as the page: a reference and the amount the filer saw are required.
+    assert api_client.post(f"{base}/file/", {"message": "x"}).status_code == 400
+    stale = {"provider_reference": "ACME-CR-9", "amount_claimed": "1.00"}
+    assert api_client.post(f"{base}/file/", stale).status_code == 400
+    filing = {"provider_reference": "ACME-CR-9", "amount_claimed": "20000.00", "message": "sent by e-mail"}
+    r = api_client.post(f"{base}/file/", filing)
     assert r.status_code == 200 and r.json()["state"] == "filed"
     assert api_client.post(f"{base}/acknowledge/", {}).json()["state"] == "acknowledged"
     r = api_client.post(f"{base}/credit/", {"amount_received": "18000.00"}, format="json")
     body = r.json()
     assert body["state"] == "credited" and body["amount_received"] == "18000.00" and body["outstanding"] == "2000.00"
-    assert [(h["state"], h["by"]) for h in body["history"]] == [
+    assert [(h["to_state"], h["by"]) for h in body["history"]] == [
         ("filed", "fay-finance"),
         ("acknowledged", "fay-finance"),
         ("credited", "fay-finance"),
     ]
-    assert body["history"][0]["description"] == "sent by e-mail"
+    assert body["history"][0]["message"] == "sent by e-mail"
     assert body["provider_reference"] == "ACME-CR-9"
 
 
 def test_finance_rejection_needs_reason(api_client, finance_user, claim):
     api_client.force_authenticate(finance_user)
     base = f"/api/sla/credit-claims/{claim.pk}"
-    api_client.post(f"{base}/file/", {})
+    api_client.post(f"{base}/file/", {"provider_reference": "R-1", "amount_claimed": str(claim.amount_claimed)})
     api_client.post(f"{base}/acknowledge/", {})
+    assert ProviderCreditClaim.objects.get(pk=claim.pk).state == "acknowledged"
     assert api_client.post(f"{base}/reject/", {}).status_code == 400
-    r = api_client.post(f"{base}/reject/", {"reason": "disputed root cause"})
+    r = api_client.post(f"{base}/reject/", {"message": "disputed root cause"})
     assert r.json()["state"] == "rejected" and r.json()["rejection_reason"] == "disputed root cause"
 
 
@@ -128,3 +134,19 @@ def test_lists_run_a_constant_number_of_queries_without_the_snapshots(
     if "evaluations" in url:
         assert response.json()["count"] == 36
         assert not any('"details"' in q["sql"] for q in many.captured_queries)
+
+
+def test_filing_follows_the_pages_rule_reference_and_current_amount(api_client, finance_user, claim):
+    """An empty body filed a claim through the API; the page needs a reference and the amount it showed."""
+    api_client.force_authenticate(finance_user)
+    url = f"/api/sla/credit-claims/{claim.pk}/file/"
+    empty = api_client.post(url, {}, format="json")
+    assert empty.status_code == 400 and {"provider_reference", "amount_claimed"} <= set(empty.json())
+    blank = api_client.post(url, {"provider_reference": "  ", "amount_claimed": str(claim.amount_claimed)})
+    assert blank.status_code == 400
+    stale = api_client.post(url, {"provider_reference": "ACME-CR-2", "amount_claimed": "1.00"}, format="json")
+    assert stale.status_code == 400 and "amount claimed is now" in stale.json()["detail"]
+    claim.refresh_from_db()
+    assert claim.state == "due"
+    ok = api_client.post(url, {"provider_reference": "ACME-CR-2", "amount_claimed": str(claim.amount_claimed)})
+    assert ok.status_code == 200 and ok.json()["state"] == "filed"

@@ -4,7 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from merchants.services import ImportRowError, import_csv
+from core.csv import CsvRejected
+from merchants.services import import_csv
 
 
 class ImportCommand(BaseCommand):
@@ -16,8 +17,8 @@ class ImportCommand(BaseCommand):
     def handle(self, *args, **options):
         started = time.monotonic()
         try:
-            result = import_csv(self.kind, options["file"])
-        except ImportRowError as exc:
+            result = import_csv(kind=self.kind, source=options["file"])
+        except CsvRejected as exc:
             raise CommandError(f"{options['file']}: {exc}; nothing was imported") from exc
         except OSError as exc:
             raise CommandError(str(exc)) from exc

@@ -1,0 +1,29 @@
+/* Irreversible actions ask first: a form with data-confirm="…" opens the confirmation dialog
+   instead of submitting; only "yes" submits it (with the button that was pressed). Cancel has
+   the focus, so Enter or Escape never confirms by accident. */
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  const message = form.dataset.confirm;
+  const dialog = document.getElementById("confirm-dialog");
+  if (!message || !dialog || typeof dialog.showModal !== "function" || form.dataset.confirmed === "1") return;
+  event.preventDefault();
+  const submitter = event.submitter;
+  dialog.querySelector("#confirm-message").textContent = message;
+  const yes = dialog.querySelector("button[value=yes]");
+  yes.textContent = form.dataset.confirmYes || yes.dataset.defaultLabel;
+  dialog.returnValue = "";
+  dialog.addEventListener(
+    "close",
+    () => {
+      if (dialog.returnValue === "yes") {
+        form.dataset.confirmed = "1";
+        form.requestSubmit(submitter && submitter.form === form ? submitter : undefined);
+      } else if (submitter) {
+        submitter.focus();
+      }
+    },
+    { once: true },
+  );
+  dialog.showModal();
+  dialog.querySelector("button[value=no]").focus();
+});
