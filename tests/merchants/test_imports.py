@@ -226,7 +226,7 @@ def test_a_bulk_import_leaves_fresh_planner_statistics():
     from django.db import connection
 
     rows = [",".join(MERCHANT_COLUMNS)] + [f"shop{i:04d},Shop {i},,,CNY" for i in range(1500)]
-    import_csv("merchants", ("\n".join(rows) + "\n").encode())
+    import_csv(kind="merchants", source=("\n".join(rows) + "\n").encode())
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'merchants_merchant'")
         assert cursor.fetchone()[0] == 1500
