@@ -410,3 +410,9 @@ def test_an_oversized_body_gets_413(client, am_source, monkeypatch):
     monkeypatch.setattr(alert_api, "MAX_NOTIFICATION_BYTES", 100)
     assert post(client, notification(alert())).status_code == 413
     assert not ReceivedAlert.objects.exists()
+
+
+def test_remap_of_an_unknown_source_is_a_field_error(api_client, am_source, support_user):
+    api_client.force_authenticate(support_user)
+    response = api_client.post(reverse("incidents_api:received-alert-remap"), {"source": "nope"}, format="json")
+    assert response.status_code == 400 and "source" in response.json()
