@@ -1,8 +1,6 @@
 """Alert receivers for Alertmanager and Grafana (one URL per configured source), and the
 staff API for their label mappings and for the alerts a mapping could not place."""
 
-import json
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -13,6 +11,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from accounts import roles
+from core import parsers
 from core import services as setting_services
 from core.api import ErrorSerializer
 from core.errors import PayloadTooLarge
@@ -89,9 +88,9 @@ class AlertReceiverView(APIView):
             response["WWW-Authenticate"] = 'Bearer realm="alerts", Basic realm="alerts"'
             return response
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return Response({"detail": "the body is not valid JSON"}, status=status.HTTP_400_BAD_REQUEST)
+            payload = parsers.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return Response({"detail": f"the body is not valid JSON: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
         if not isinstance(payload, dict):
             return Response({"detail": "the body must be a JSON object"}, status=status.HTTP_400_BAD_REQUEST)
         serializer = NotificationSerializer(data=payload)

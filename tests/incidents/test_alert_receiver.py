@@ -242,7 +242,15 @@ def test_unknown_or_inactive_receiver_is_refused(client, am_source):
 
 @pytest.mark.parametrize(
     "raw",
-    [b"not json", b"[1, 2]", b'{"alerts": "x"}', b'{"alerts": [{"status": "firing"}]}', b"\xff\xfe"],
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"alerts": "x"}',
+        b'{"alerts": [{"status": "firing"}]}',
+        b"\xff\xfe",
+        b"[" * 100_000,
+        b'{"alerts": ' + b"[" * 40 + b"]" * 40 + b"}",
+    ],
 )
 def test_malformed_bodies_get_400(client, am_source, raw):
     assert post(client, None, raw=raw).status_code == 400
