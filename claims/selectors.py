@@ -37,10 +37,12 @@ def visible_merchants(user):
     return merchants_for_user(user)
 
 
-def claim_list(user, *, state=None, incident=None, merchant=None, overdue=None, now=None):
+def claim_list(user, *, state=None, incident=None, merchant=None, overdue=None, q="", now=None):
     """A list with what a row shows (merchant, incident, assignee), in a constant number of queries."""
     now = now or timezone.now()
     qs = visible_claims(user).select_related("merchant", "incident", "assignee")
+    if q:
+        qs = qs.filter(search_filter(q))
     if state:
         qs = qs.filter(state=state)
     if incident:
@@ -53,6 +55,24 @@ def claim_list(user, *, state=None, incident=None, merchant=None, overdue=None, 
     if overdue:
         qs = qs.filter(due_at__lt=now)
     return qs
+
+
+def search_filter(q: str) -> Q:
+    """One box for what staff have at hand: a claim number (``123``, ``#123``, ``C-000123``), a
+    merchant's name or code, an incident's reference (``SW-20261003``) or title."""
+    text = q.strip()
+    number = text.lstrip("#")
+    if number[:2].upper() == "C-":
+        number = number[2:]
+    match = (
+        Q(merchant__name__icontains=text)
+        | Q(merchant__code__iexact=text)
+        | Q(incident__external_id__icontains=text)
+        | Q(incident__title__icontains=text)
+    )
+    if number.isdigit() and len(number) < 19:
+        match |= Q(pk=int(number))
+    return match
 
 
 def staff_queue(user, **filters):
@@ -70,7 +90,11 @@ def incidents_with_claims(limit=50):
     (incident, merchant) key: the cost is ``limit`` probes, however many claims there are.
     """
     has_claims = Exists(Claim.objects.filter(incident=OuterRef("pk")))
-    return Incident.objects.filter(has_claims).only("pk", "title", "state").order_by("-pk")[:limit]
+    return (
+        Incident.objects.filter(has_claims)
+        .only("pk", "title", "state", "external_id", "started_at")
+        .order_by("-pk")[:limit]
+    )
 
 
 def merchant_suggestions(query: str, limit=20):
@@ -298,4 +322,15 @@ def second_reviewers(claim) -> list:
         .exclude(memberships__merchant_id=claim.merchant_id)
         .distinct()
         .order_by("username")
+    )
+
+
+def incidents_with_proposals(limit=50):
+    """Incidents with proposed claims waiting, and how many: bulk approval starts from these."""
+    from incidents.models import Incident
+
+    return list(
+        Incident.objects.filter(claims__state=ClaimState.PROPOSED)
+        .annotate(proposed=Count("claims", filter=Q(claims__state=ClaimState.PROPOSED)))
+        .order_by("-started_at")[:limit]
     )

@@ -34,11 +34,9 @@ def queue(request):
     qs = selectors.staff_queue(request.user, now=now, **f)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     incident = Incident.objects.filter(pk=f["incident"]).first() if f["incident"] else None
-    bulk_form = None
-    if incident is not None:
-        bulk_form = forms.BulkApproveForm(
-            initial={"incident": incident.pk, "threshold": config.get("BULK_APPROVAL_THRESHOLD")}
-        )
+    bulk_form = forms.BulkApproveForm(
+        initial={"incident": incident.pk if incident else None, "threshold": config.get("BULK_APPROVAL_THRESHOLD")}
+    )
     return render(
         request,
         "console/queue.html",
@@ -48,6 +46,7 @@ def queue(request):
             "filters": f,
             "states": ClaimState.choices,
             "incidents": selectors.incidents_with_claims(),
+            "bulk_incidents": selectors.incidents_with_proposals(),
             "incident": incident,
             "bulk_form": bulk_form,
             "proposed_count": Claim.objects.filter(incident=incident, state=ClaimState.PROPOSED).count()
