@@ -1,11 +1,8 @@
 """Alert receivers for Alertmanager and Grafana (one URL per configured source), and the
 staff API for their label mappings and for the alerts a mapping could not place."""
 
-import json
-
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
@@ -14,7 +11,9 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from accounts import roles
+from core import parsers
 from core import services as setting_services
+from core.api import ErrorSerializer
 from core.errors import PayloadTooLarge
 
 from . import alert_services, selectors
@@ -72,7 +71,9 @@ class AlertReceiverView(APIView):
                     "outcomes": serializers.DictField(child=serializers.IntegerField()),
                     "alerts": serializers.ListField(child=serializers.DictField()),
                 },
-            )
+            ),
+            401: OpenApiResponse(ErrorSerializer, description="Unknown source, wrong credentials or signature"),
+            413: OpenApiResponse(ErrorSerializer, description="Larger than 32 MB"),
         },
     )
     def post(self, request, name):
@@ -83,13 +84,13 @@ class AlertReceiverView(APIView):
         try:
             source = alert_services.authenticate_receiver(name=name, headers=request.headers, body=body)
         except alert_services.ReceiverRejected as exc:
-            response = Response({"detail": str(exc)}, status=status.HTTP_401_UNAUTHORIZED)
+            response = Response(exc.as_dict(), status=exc.status)
             response["WWW-Authenticate"] = 'Bearer realm="alerts", Basic realm="alerts"'
             return response
         try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return Response({"detail": "the body is not valid JSON"}, status=status.HTTP_400_BAD_REQUEST)
+            payload = parsers.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return Response({"detail": f"the body is not valid JSON: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
         if not isinstance(payload, dict):
             return Response({"detail": "the body must be a JSON object"}, status=status.HTTP_400_BAD_REQUEST)
         serializer = NotificationSerializer(data=payload)
@@ -202,6 +203,12 @@ class ReceivedAlertSerializer(serializers.ModelSerializer):
 class RemapSerializer(serializers.Serializer):
     source = serializers.SlugField(required=False, help_text="Only this source's alerts; all when left out.")  # type: ignore[assignment]  # a field, not Field.source
 
+    def validate_source(self, value):
+        source = AlertSource.objects.filter(name=value).first()
+        if source is None:
+            raise serializers.ValidationError("no alert source of that name")
+        return source
+
 
 @extend_schema(
     parameters=[
@@ -228,8 +235,7 @@ class ReceivedAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         """Apply the current mappings to the unmapped alerts (after a mapping was fixed)."""
         serializer = RemapSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        source = None
-        if serializer.validated_data.get("source"):
-            source = get_object_or_404(AlertSource, name=serializer.validated_data["source"])
-        counts = alert_services.remap_unmapped_alerts(actor=request.user, source=source)
+        counts = alert_services.remap_unmapped_alerts(
+            actor=request.user, source=serializer.validated_data.get("source")
+        )
         return Response({"outcomes": dict(counts)})

@@ -13,7 +13,7 @@ router = SimpleRouter()
 router.register("", IncidentViewSet, basename="incident")
 urlpatterns = [
     path("webhook/", IncidentWebhookView.as_view(), name="webhook"),
-    path("receivers/<slug:name>/", AlertReceiverView.as_view(), name="alert-receiver"),
+    path("receivers/<str:name>/", AlertReceiverView.as_view(), name="alert-receiver"),
     *alert_router.urls,
     *router.urls,
 ]

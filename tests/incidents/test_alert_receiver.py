@@ -242,7 +242,15 @@ def test_unknown_or_inactive_receiver_is_refused(client, am_source):
 
 @pytest.mark.parametrize(
     "raw",
-    [b"not json", b"[1, 2]", b'{"alerts": "x"}', b'{"alerts": [{"status": "firing"}]}', b"\xff\xfe"],
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"alerts": "x"}',
+        b'{"alerts": [{"status": "firing"}]}',
+        b"\xff\xfe",
+        b"[" * 100_000,
+        b'{"alerts": ' + b"[" * 40 + b"]" * 40 + b"}",
+    ],
 )
 def test_malformed_bodies_get_400(client, am_source, raw):
     assert post(client, None, raw=raw).status_code == 400
@@ -410,3 +418,9 @@ def test_an_oversized_body_gets_413(client, am_source, monkeypatch):
     monkeypatch.setattr(alert_api, "MAX_NOTIFICATION_BYTES", 100)
     assert post(client, notification(alert())).status_code == 413
     assert not ReceivedAlert.objects.exists()
+
+
+def test_remap_of_an_unknown_source_is_a_field_error(api_client, am_source, support_user):
+    api_client.force_authenticate(support_user)
+    response = api_client.post(reverse("incidents_api:received-alert-remap"), {"source": "nope"}, format="json")
+    assert response.status_code == 400 and "source" in response.json()
