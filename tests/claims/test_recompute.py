@@ -11,6 +11,8 @@ from claims.recompute import sync_incident_claims
 from incidents.signals import incident_changed
 from tests.factories import Flow, IncidentFactory, hit_session
 
+from .conftest import hit, make_incident
+
 pytestmark = pytest.mark.django_db
 
 
