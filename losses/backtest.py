@@ -10,6 +10,9 @@ in an assessment:
   whether the 90 % interval holds 0;
 * with a **synthetic outage** injected into the real minutes (GMV × factor during the outage
   minutes; truth = what was taken away): bias of the total, mean absolute error, coverage.
+
+The windows of one day at one position form one simulated incident (the noise rule decides on
+all of its sessions together, as in an assessment).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from django.db import connection
 from django.utils import timezone
 
 from .engine import exact
-from .model_v2 import SessionSums, line
+from .model_v2 import SessionSums, decide_noise, line
 from .policy import active_policy
 
 POSITIONS = (60, 90, 120)
@@ -56,7 +59,7 @@ pos AS (
     SELECT s.*, k FROM s CROSS JOIN unnest(%(positions)s::integer[]) AS k
     WHERE s.ended_at >= s.st + (k + %(window)s) * interval '1 minute'
 )
-SELECT p.merchant_id, p.k, p.external_id, x.pre_n, x.a_p, x.a_w, x.a_o
+SELECT p.merchant_id, p.k, p.external_id, x.pre_n, x.a_p, x.a_w, x.a_o, (p.st AT TIME ZONE 'UTC')::date
 FROM pos p
 CROSS JOIN LATERAL (
     SELECT count(*) FILTER (WHERE sm.minute < p.st + p.k * interval '1 minute') AS pre_n,
@@ -122,12 +125,13 @@ def backtest(*, merchant_code: str | None = None, days: int = 28, now: datetime 
         cursor.execute(SQL, params)
         rows = cursor.fetchall()
     groups: dict[tuple, list] = {}
-    for merchant_id, k, external_id, pre_n, a_p, a_w, a_o in rows:
-        row = (external_id, int(pre_n), Decimal(a_p), Decimal(a_w), Decimal(a_o))
+    for merchant_id, k, external_id, pre_n, a_p, a_w, a_o, day in rows:
+        row = (external_id, int(pre_n), Decimal(a_p), Decimal(a_w), Decimal(a_o), day)
         groups.setdefault((merchant_id, k), []).append(row)
-    tallies = {"placebo": Tally(), **{f"outage_factor_{f}": Tally() for f in FACTORS}}
-    for (merchant_id, _), sessions in groups.items():
-        for i, (sid, pre_n, a_p, a_w, a_o) in enumerate(sessions):
+    # One simulated incident per kind, window position and day: the windows it would have hit.
+    incidents: dict[tuple, list] = {}
+    for (merchant_id, k), sessions in groups.items():
+        for i, (sid, pre_n, a_p, a_w, a_o, day) in enumerate(sessions):
             profile = [(o[0], o[2], o[3]) for j, o in enumerate(sessions) if j != i]
             for name, factor in [("placebo", None), *((f"outage_factor_{f}", f) for f in FACTORS)]:
                 taken = Decimal(0) if factor is None else a_o * (1 - factor)
@@ -154,18 +158,21 @@ def backtest(*, merchant_code: str | None = None, days: int = 28, now: datetime 
                     pre_min=policy.pre_incident_min_minutes,
                     profile_min=policy.profile_min_sessions,
                 )
-                if result.method != "profile_scaled":
-                    continue
-                t = tallies[name]
-                truth = Fraction(taken)
-                t.windows += 1
-                t.estimated += result.paid
-                t.truth += truth
-                t.abs_error += abs(result.paid - truth)
-                t.window_gmv += Fraction(sums.actual)
-                if result.half_width is not None and result.low is not None and result.high is not None:
-                    t.with_interval += 1
-                    t.covered += result.low <= truth <= result.high
+                if result.method == "profile_scaled":
+                    incidents.setdefault((name, k, day), []).append((result, Fraction(taken)))
+    tallies = {"placebo": Tally(), **{f"outage_factor_{f}": Tally() for f in FACTORS}}
+    for (name, _, _), hit in incidents.items():
+        decided = decide_noise([r for r, _ in hit], lambda _line: Decimal(0))
+        t = tallies[name]
+        for result, (_, truth) in zip(decided, hit, strict=True):
+            t.windows += 1
+            t.estimated += result.paid
+            t.truth += truth
+            t.abs_error += abs(result.paid - truth)
+            t.window_gmv += Fraction(result.sums.actual)
+            if result.half_width is not None and result.low is not None and result.high is not None:
+                t.with_interval += 1
+                t.covered += result.low <= truth <= result.high
     return {
         "policy_version": policy.version,
         "days": days,

@@ -21,10 +21,9 @@ minutes with data × |W| (``pre_incident``); else ``insufficient_data``.
 The 90 % interval comes from placebo windows: the same predictor applied to each profile
 session at the same minutes (the others as its profile) gives its relative error r; the
 half-width is t₉₀(n) × s × E with s = √(Σr²/n) × √(1 + 1/n) (two-sided 90 % Student t, n
-placebo windows); its noise band is t(n) × s × E with the *one-sided* 90 % quantile (what 1
-unaffected window in 10 reaches by chance). When the hit sessions' net shortfalls together do not
-exceed their bands added in quadrature, the incident changed nothing measurable: each positive
-shortfall is ``within_noise`` and pays 0 (the merchant may still file with evidence).
+placebo windows). When the 90 % interval of the hit sessions' total net shortfall (half-widths
+added in quadrature) holds 0, the incident changed nothing measurable: each positive shortfall
+is ``within_noise`` and pays 0 (the merchant may still file with evidence).
 
 Heavy sums run in one PostgreSQL query (:data:`SQL`); :func:`sums_portable` computes the same
 with the ORM for the SQLite demo. All arithmetic on money is exact (``Fraction``); the
@@ -67,24 +66,6 @@ T90 = {
 }
 
 
-# One-sided 90 % quantiles (the noise band: a shortfall 1 unaffected window in 10 reaches by chance).
-T90_ONE_SIDED = {
-    2: "1.886",
-    3: "1.638",
-    4: "1.533",
-    5: "1.476",
-    6: "1.440",
-    7: "1.415",
-    8: "1.397",
-    9: "1.383",
-    10: "1.372",
-    12: "1.356",
-    15: "1.341",
-    20: "1.325",
-    30: "1.310",
-}
-
-
 def _quantile(table: dict, n: int, beyond: str) -> Decimal:
     best = beyond
     for df, value in sorted(table.items(), reverse=True):
@@ -95,10 +76,6 @@ def _quantile(table: dict, n: int, beyond: str) -> Decimal:
 
 def t90(n: int) -> Decimal:
     return _quantile(T90, n, "1.645")
-
-
-def t90_one_sided(n: int) -> Decimal:
-    return _quantile(T90_ONE_SIDED, n, "1.282")
 
 
 @dataclass
@@ -130,7 +107,6 @@ class V2Line:
     expected: Fraction
     shortfall: Fraction  # E − A(W), may be negative
     half_width: Fraction | None  # h × E
-    noise_band: Fraction | None  # one-sided 90 % band × E
     placebo_n: int
     within_noise: bool
     paid: Fraction  # the net shortfall that counts (0 when within noise or negative)
@@ -181,7 +157,7 @@ def line(sums: SessionSums, *, margin: Decimal, pre_min: int, profile_min: int) 
     profile = sums.profile if len(sums.profile) >= profile_min else []
     sp = sum((Fraction(p) for _, p, _ in profile), Fraction(0))
     sw = sum((Fraction(w) for _, _, w in profile), Fraction(0))
-    half = noise = None
+    half = None
     errors: list[Fraction] = []
     if profile and sums.pre_n >= pre_min and sp > 0:
         method = "profile_scaled"
@@ -200,9 +176,8 @@ def line(sums: SessionSums, *, margin: Decimal, pre_min: int, profile_min: int) 
         spread = _spread(errors)
         if spread is not None:
             half = Fraction(t90(len(errors)) * spread) * expected
-            noise = Fraction(t90_one_sided(len(errors)) * spread) * expected
     shortfall = expected - Fraction(sums.actual)
-    within_noise = noise is not None and 0 < shortfall <= noise
+    within_noise = half is not None and 0 < shortfall <= half
     paid = shortfall if shortfall > 0 and not within_noise else Fraction(0)
     wasted = Fraction(sums.ad_spend) * paid / expected if expected > 0 else Fraction(0)
     return V2Line(
@@ -211,7 +186,6 @@ def line(sums: SessionSums, *, margin: Decimal, pre_min: int, profile_min: int) 
         expected=expected,
         shortfall=shortfall,
         half_width=half,
-        noise_band=noise,
         placebo_n=len(errors),
         within_noise=within_noise,
         paid=paid,
@@ -222,12 +196,12 @@ def line(sums: SessionSums, *, margin: Decimal, pre_min: int, profile_min: int) 
 
 def decide_noise(lines: list[V2Line], margin_of) -> list[V2Line]:
     """Whether an incident changed sales at all is decided on all the sessions it hit together:
-    their net shortfalls add up, their noise bands add in quadrature (√Σ band²). Within that
-    band, every positive shortfall is ``within_noise`` and counts 0; beyond it, each session
-    counts its own positive net shortfall. One session alone: the same rule as :func:`line`.
+    their net shortfalls add up, the half-widths of their 90 % intervals add in quadrature
+    (√Σ h²). When that interval of the total holds 0, every positive shortfall is
+    ``within_noise`` and counts 0; otherwise each session counts its own positive net shortfall.
     ``margin_of(line)`` gives the margin rate of the line's merchant."""
     total = sum((ln.shortfall for ln in lines), Fraction(0))
-    squares = sum((ln.noise_band * ln.noise_band for ln in lines if ln.noise_band is not None), Fraction(0))
+    squares = sum((ln.half_width * ln.half_width for ln in lines if ln.half_width is not None), Fraction(0))
     band = Fraction(0)
     if squares:
         band = Fraction((Decimal(squares.numerator) / Decimal(squares.denominator)).sqrt())

@@ -15,7 +15,7 @@ EDITABLE_FIELDS = [
 
 
 def active_policy() -> CompensationPolicy:
-    """The active policy version (created with the defaults if there is none)."""
+    """The active policy version (created with the defaults and loss model v2 if there is none)."""
     policy = CompensationPolicy.objects.filter(is_active=True).first()
     if policy is None:
         try:
@@ -23,7 +23,9 @@ def active_policy() -> CompensationPolicy:
                 policy = CompensationPolicy.objects.select_for_update().filter(is_active=True).first()
                 if policy is None:
                     last = CompensationPolicy.objects.aggregate(v=Max("version"))["v"] or 0
-                    policy = CompensationPolicy.objects.create(version=last + 1, is_active=True)
+                    policy = CompensationPolicy.objects.create(
+                        version=last + 1, is_active=True, loss_model=CompensationPolicy.LossModel.NET_SHORTFALL
+                    )
         except IntegrityError:  # two first assessments at once (no global lock): the other one made it
             policy = CompensationPolicy.objects.get(is_active=True)
     return policy

@@ -37,7 +37,7 @@ CLAIM_FIELDS_MERCHANT = {
     "allowed_actions",
 }
 CLAIM_FIELDS_STAFF = CLAIM_FIELDS_MERCHANT | {"pending_amount", "recomputed_amount", "assignee"}
-DETAIL_EXTRA = {"statement", "dispute_reason", "dispute_statement", "payment_reference", "events", "documents"}
+DETAIL_EXTRA = {"statement", "dispute_reason", "dispute_statement", "payment_reference", "events", "documents", "loss"}
 EVENT_FIELDS_MERCHANT = {
     "id",
     "kind",
