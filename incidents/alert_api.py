@@ -1,8 +1,6 @@
 """Alert receivers for Alertmanager and Grafana (one URL per configured source), and the
 staff API for their label mappings and for the alerts a mapping could not place."""
 
-import json
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -15,6 +13,8 @@ from rest_framework.views import APIView
 
 from accounts import roles
 from core.errors import PayloadTooLarge
+from core.parsers import loads as json_loads
+from core.throttles import WebhookThrottle
 
 from . import alert_services, selectors
 from .alerting import NotificationSerializer
@@ -58,9 +58,10 @@ class AlertReceiverView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    throttle_classes = [WebhookThrottle]
 
     @extend_schema(
+        parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0-9_]+$")],
         request=NotificationSerializer,
         responses={
             200: inline_serializer(
@@ -85,7 +86,7 @@ class AlertReceiverView(APIView):
             response["WWW-Authenticate"] = 'Bearer realm="alerts", Basic realm="alerts"'
             return response
         try:
-            payload = json.loads(body)
+            payload = json_loads(body)  # nesting limited: a deep body is a 400, not a RecursionError
         except (ValueError, UnicodeDecodeError):
             return Response({"detail": "the body is not valid JSON"}, status=status.HTTP_400_BAD_REQUEST)
         if not isinstance(payload, dict):
