@@ -26,6 +26,7 @@ UNDECIDED = [
 ]
 ZERO = Decimal("0.00")
 PROPOSAL_BATCH_SIZE = 500  # merchants per proposal transaction (setting CLAIMS_PROPOSAL_BATCH_SIZE)
+FIRST_BATCH_SIZE = 50  # then doubling up to the batch size
 
 
 def sync_incident_claims(incident, *, now=None, batch_size: int | None = None) -> dict:
@@ -40,7 +41,8 @@ def sync_incident_claims(incident, *, now=None, batch_size: int | None = None) -
     from losses.engine import assess_incident
 
     now = now or timezone.now()
-    size = batch_size or getattr(settings, "CLAIMS_PROPOSAL_BATCH_SIZE", PROPOSAL_BATCH_SIZE)
+    configured: int = getattr(settings, "CLAIMS_PROPOSAL_BATCH_SIZE", PROPOSAL_BATCH_SIZE)
+    size = batch_size or configured
     summary = {"proposed": 0, "updated": 0, "noted": 0, "unchanged": 0}
     with transaction.atomic():
         assessments = {a.merchant_id: a for a in assess_incident(incident, now=now)}
@@ -54,11 +56,13 @@ def sync_incident_claims(incident, *, now=None, batch_size: int | None = None) -
     if not to_propose or not services.may_propose(incident, now):
         return summary
     recipients = notify.merchant_recipients_by_merchant(to_propose)
-    for start in range(0, len(to_propose), size):
-        chunk = to_propose[start : start + size]
+    start, step = 0, min(size, FIRST_BATCH_SIZE)
+    while start < len(to_propose):
+        chunk = to_propose[start : start + step]
         summary["proposed"] += len(
             services.propose_batch(incident=incident, merchant_ids=chunk, recipients=recipients, now=now)
         )
+        start, step = start + step, min(size, step * 2)  # small first batches: the first proposals show sooner
     return summary
 
 

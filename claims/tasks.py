@@ -17,7 +17,7 @@ EXPIRING = services.EXPIRING_STATES
 
 def is_transient(exc: BaseException) -> bool:
     """A deadlock, serialization failure or lock timeout: PostgreSQL rolled back, running again succeeds."""
-    cause = exc
+    cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure):
             return True
@@ -38,10 +38,13 @@ def recompute_incident_claims(self, incident_id: int) -> dict:
     """
     from claims.recompute import sync_incident_claims
     from incidents.models import Incident
+    from losses.engine import has_anything_to_assess
 
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None:
         return {"missing": incident_id}
+    if not has_anything_to_assess(incident) and not incident.claims.exclude(computed_amount=0).exists():
+        return {"skipped": incident_id}  # hit no session: a few cheap queries instead of the whole recompute
     try:
         return sync_incident_claims(incident)
     except DatabaseError as exc:

@@ -8,6 +8,7 @@ that mode passes ``manage.py check --deploy`` without warnings.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -138,6 +139,16 @@ DATABASES = {
         DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", 600)), conn_health_checks=True
     )
 }
+# Read-only reports (ledger, recovery, dashboards) may run on a PostgreSQL streaming replica;
+# writes, migrations and everything else stay on "default" (core/db.py).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", 600)),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.db.ReplicaRouter"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -164,7 +175,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Files (evidence, issued documents) on local disk, or on S3-compatible storage when
+    # STORAGE_S3_BUCKET is set (core/storage.py reads the STORAGE_S3_* variables).
+    "default": __import__("core.storage", fromlist=["default_storage_from_env"]).default_storage_from_env(os.environ),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -270,7 +283,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # whole worker is killed, Redis gives its unacknowledged tasks to another worker once
 # TASK_VISIBILITY_TIMEOUT has passed (Redis' default is an hour). Every task must finish
 # well inside it, or it would run twice: the hard time limit stops a task before then.
-TASK_VISIBILITY_TIMEOUT = int(os.environ.get("TASK_VISIBILITY_TIMEOUT", 50))
+TASK_VISIBILITY_TIMEOUT = int(os.environ.get("TASK_VISIBILITY_TIMEOUT", 120))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": TASK_VISIBILITY_TIMEOUT,
     "unacked_restore_interval": 5,  # how often a worker looks for tasks of dead workers (s)
@@ -278,11 +291,33 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # one task reserved per process: nothing else waits behind a long one
-CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", TASK_VISIBILITY_TIMEOUT - 10))
-CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("CELERY_TASK_TIME_LIMIT", TASK_VISIBILITY_TIMEOUT * 9 // 10))
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 9 // 10
 # The worker keeps its database connection between tasks (CONN_MAX_AGE and health checks
 # above, applied by config.celery) instead of opening one per task.
 CELERY_DB_REUSE_MAX = 1_000_000
+# One queue per kind of work, so each can get its own workers (and hosts) and concurrency:
+#   celery -A config worker -Q documents -c 2   (PDF rendering: CPU-bound)
+#   celery -A config worker -Q recompute -c 4   (loss and SLA recomputation: database-bound)
+#   celery -A config worker -Q imports -c 1     (bulk files)
+#   celery -A config worker -Q beat,celery -c 2 (scheduled sweeps and anything unrouted)
+# A worker started without -Q consumes every queue (the single-machine setup).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    __import__("kombu").Queue(name) for name in ("celery", "documents", "recompute", "imports", "beat")
+]
+CELERY_TASK_ROUTES = {
+    "settlements.issue_document": {"queue": "documents"},
+    "settlements.issue_monthly_statements": {"queue": "beat"},
+    "claims.tasks.recompute_incident_claims": {"queue": "recompute"},
+    "sla.recompute_for_incident": {"queue": "recompute"},
+    "incidents.tasks.import_incidents_file": {"queue": "imports"},
+    "sla.nightly_evaluate": {"queue": "beat"},
+    "claims.tasks.expire_claims": {"queue": "beat"},
+    "claims.tasks.send_expiry_reminders": {"queue": "beat"},
+    "telemetry.pull_prometheus": {"queue": "beat"},
+    "telemetry.pull_prometheus_source": {"queue": "beat"},
+}
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["sla-nightly-evaluate"] = {  # 02:30 every night, in CELERY_TIMEZONE
     "task": "sla.nightly_evaluate",
@@ -301,10 +336,19 @@ CELERY_BEAT_SCHEDULE["finance-monthly-statements"] = {
 # Telemetry from Prometheus: each source's 5-minute windows since its last pull (telemetry/prometheus.py).
 CELERY_BEAT_SCHEDULE["telemetry-prometheus-pull"] = {"task": "telemetry.pull_prometheus", "schedule": 60}
 
+# PDF files whose document row never committed (a crash mid-issue) are deleted daily.
+CELERY_BEAT_SCHEDULE["finance-sweep-orphan-documents"] = {
+    "task": "settlements.sweep_orphan_documents",
+    "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=4, minute=0),
+}
+
 # Claim workflow rules (claims/config.py has the defaults). The demo widens the
 # filing window because its incidents have fixed dates in October and November 2026.
 if os.environ.get("CLAIMS_FILING_WINDOW_DAYS"):
     CLAIMS_FILING_WINDOW_DAYS = int(os.environ["CLAIMS_FILING_WINDOW_DAYS"])
+
+# Incident changes recompute their SLA contract-months at most once per this many seconds (sla/tasks.py).
+SLA_RECOMPUTE_DEBOUNCE_SECONDS = float(os.environ.get("SLA_RECOMPUTE_DEBOUNCE_SECONDS", 2))
 
 # Proposals after a resolved incident are written this many merchants per transaction (claims/recompute.py).
 CLAIMS_PROPOSAL_BATCH_SIZE = int(os.environ.get("CLAIMS_PROPOSAL_BATCH_SIZE", 500))
@@ -313,7 +357,7 @@ CLAIMS_PROPOSAL_BATCH_SIZE = int(os.environ.get("CLAIMS_PROPOSAL_BATCH_SIZE", 50
 INCIDENT_WEBHOOK_TOLERANCE_SECONDS = 300
 # Incidents opened from telemetry (README "Provider telemetry"): a window is down above the
 # threshold with at least the minimum requests; runs of at least min_down_run_minutes open one.
-TELEMETRY_DETECTION = {
+TELEMETRY_DETECTION: dict[str, Any] = {
     "error_rate_threshold_percent": "0.4",
     "min_requests_per_window": 250,
     "min_down_run_minutes": 10,

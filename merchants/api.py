@@ -72,5 +72,5 @@ class BulkImportView(APIView):
         upload = request.FILES.get("file")
         source = upload if upload is not None else request.data.get("_body", b"")
         check_upload(source, max_bytes=MAX_UPLOAD_BYTES)
-        result = import_csv(kind, source)
+        result = import_csv(kind=kind, source=source)
         return Response(result.as_dict())

@@ -50,3 +50,11 @@ def issue_monthly_statements(now=None):
     from .services.documents import issue_monthly_statements as run
 
     return run(datetime.fromisoformat(now) if now else None)
+
+
+@shared_task(name="settlements.sweep_orphan_documents", acks_late=True)
+def sweep_orphan_documents() -> int:
+    """Beat: delete PDF files left without a document row by a crash (see ``sweep_orphan_files``)."""
+    from .services.documents import sweep_orphan_files
+
+    return len(sweep_orphan_files())

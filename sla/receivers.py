@@ -1,4 +1,4 @@
-"""Recompute SLA evaluations when an incident changes (after the transaction commits)."""
+"""Recompute SLA evaluations when an incident changes (after the transaction commits, debounced)."""
 
 from django.db import transaction
 from django.dispatch import receiver
@@ -6,20 +6,32 @@ from django.dispatch import receiver
 from incidents.signals import incident_changed
 from telemetry.signals import windows_ingested
 
+IRRELEVANT = frozenset({"title"})  # an edit of only these cannot change an evaluation
+
 
 @receiver(incident_changed, dispatch_uid="sla_recompute_on_incident_changed")
 def on_incident_changed(sender, incident, fields=(), previous=None, **kwargs):
-    from .services import pairs_for_span
-    from .tasks import recompute_for_incident
+    from incidents.models import Incident
 
+    from .services import pairs_for_incident, pairs_for_span
+    from .tasks import schedule_recompute
+
+    if fields and set(fields) <= IRRELEVANT:
+        return
     incident_id = incident.pk
     # The months and contracts it was in before the change (another service, other times):
     # they must drop it, and the task only sees the incident as it is now.
     also = []
     if previous:
         pairs = pairs_for_span(previous["service_id"], previous["started_at"], previous["resolved_at"])
-        also = [[code, f"{period:%Y-%m}"] for code, period in pairs]
-    transaction.on_commit(lambda: recompute_for_incident.delay(incident_id, also))
+        also = [(code, f"{period:%Y-%m}") for code, period in pairs]
+
+    def schedule():
+        current = Incident.objects.filter(pk=incident_id).first()
+        now = [(code, f"{period:%Y-%m}") for code, period in pairs_for_incident(current)] if current else []
+        schedule_recompute(now + also)
+
+    transaction.on_commit(schedule)
 
 
 @receiver(windows_ingested, dispatch_uid="sla_recompute_on_windows_ingested")

@@ -1,8 +1,52 @@
-"""Celery tasks: thin wrappers around ``sla.services``."""
+"""Celery tasks: thin wrappers around ``sla.services``, and the debounce of incident-driven recomputes."""
 
-from celery import shared_task
+from celery import current_app, shared_task
+from django.conf import settings
 
-from . import services
+from . import selectors, services
+
+PENDING_TTL = 300  # s; a pending mark outlives any normal wait for the worker, and expires if the task is lost
+
+
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(settings.CELERY_BROKER_URL)
+
+
+def _pending_key(code: str, period: str) -> str:
+    return f"sla:recompute-pending:{code}:{period}"
+
+
+def schedule_recompute(pairs) -> int:
+    """Recompute the evaluations of ``pairs`` (``(code, "YYYY-MM")``) soon, once per pair however
+    many incident changes ask for it meanwhile. Returns how many pairs were newly scheduled.
+
+    Monitoring sends bursts of updates; each used to recompute its contract-months at once.
+    Now the first change marks a pair as pending in Redis and schedules one run after
+    ``SLA_RECOMPUTE_DEBOUNCE_SECONDS``; later changes find the mark and add nothing, because that
+    run starts after they committed and reads them. Eager Celery (the demo) recomputes at once.
+    """
+    pairs = sorted({(code, period) for code, period in pairs})
+    if not pairs:
+        return 0
+    if current_app.conf.task_always_eager:
+        recompute_pairs.delay(pairs)
+        return len(pairs)
+    client = _redis()
+    fresh = [pair for pair in pairs if client.set(_pending_key(*pair), "1", nx=True, ex=PENDING_TTL)]
+    if fresh:
+        recompute_pairs.apply_async(args=[fresh], countdown=settings.SLA_RECOMPUTE_DEBOUNCE_SECONDS)
+    return len(fresh)
+
+
+@shared_task(name="sla.recompute_pairs", acks_late=True)
+def recompute_pairs(pairs) -> int:
+    """Recompute ``[code, "YYYY-MM"]`` pairs. The pending marks are cleared before reading, so a
+    change committed from then on schedules a new run rather than being missed."""
+    if not current_app.conf.task_always_eager:
+        _redis().delete(*[_pending_key(code, period) for code, period in pairs])
+    return len(services.recompute(sorted({(code, selectors.period_date(period)) for code, period in pairs})))
 
 
 @shared_task(name="sla.recompute_for_incident", acks_late=True)

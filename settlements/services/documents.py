@@ -167,15 +167,53 @@ def issue(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason
             issued_by=by,
             request_id=request_id,
         )
+        # The file is written before its row commits (a row never points at a missing file); if
+        # the row does not commit, the file is deleted here, or by ``sweep_orphan_files`` when
+        # the process died first.
         try:
             with transaction.atomic():
                 doc.file.save(f"{digest[:16]}.pdf", ContentFile(pdf), save=False)
                 doc.save()
         except IntegrityError:
-            doc.file.storage.delete(doc.file.name)
+            doc.file.storage.delete(doc.file.name or "")
             continue  # this version or this request was issued at the same time: look again
+        except BaseException:
+            if doc.file.name:
+                doc.file.storage.delete(doc.file.name)
+            raise
         return doc
     raise InvalidInput(_("Could not issue the document; try again."), code="busy")
+
+
+ORPHAN_GRACE = timedelta(hours=1)  # longer than any transaction that issues a document
+
+
+def sweep_orphan_files(*, now=None, grace: timedelta = ORPHAN_GRACE) -> list[str]:
+    """Delete stored PDF files that no issued document refers to, once older than ``grace``.
+
+    A worker killed between writing a file and committing its row, or an outer transaction
+    rolled back after ``issue``, leaves such a file. Younger files may belong to a transaction
+    still running and are left alone. Returns the names deleted.
+    """
+    storage = IssuedDocument._meta.get_field("file").storage
+    now = now or timezone.now()
+    if not storage.exists("documents"):
+        return []
+
+    def walk(folder):
+        folders, files = storage.listdir(folder)
+        for name in files:
+            yield f"{folder}/{name}"
+        for sub in folders:
+            yield from walk(f"{folder}/{sub}")
+
+    known = set(IssuedDocument.objects.values_list("file", flat=True))
+    removed = []
+    for name in walk("documents"):
+        if name not in known and storage.get_modified_time(name) <= now - grace:
+            storage.delete(name)
+            removed.append(name)
+    return removed
 
 
 def history(kind, key):
@@ -197,7 +235,7 @@ def monthly_statement_due(now=None) -> list[tuple[int, date]]:
     by_zone = defaultdict(list)
     for pk, tzname in Merchant.objects.values_list("pk", "timezone").order_by("pk"):
         by_zone[docs.Clock(tzname).tz].append(pk)
-    due = []
+    due: list[tuple] = []
     for tz, merchant_ids in by_zone.items():
         period = last_month(now, tz)
         lo, hi = docs.month_bounds(period, tz)

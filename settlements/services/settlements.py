@@ -382,7 +382,7 @@ def _parse(batch, data: bytes) -> tuple[list[_Row], list[RowError], int]:
                 if row is not None:
                     rows.append(row)
     except CsvRejected as exc:
-        errors.extend(exc.errors)
+        errors.extend(e for e in exc.errors if isinstance(e, RowError))
     return rows, errors, count
 
 

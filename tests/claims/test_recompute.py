@@ -9,15 +9,16 @@ from claims import services
 from claims.models import Claim, ClaimEvent, ClaimState
 from claims.recompute import sync_incident_claims
 from incidents.signals import incident_changed
+from tests.factories import Flow, IncidentFactory, hit_session
 
-from .conftest import Flow, hit, make_incident
+from .conftest import hit, make_incident
 
 pytestmark = pytest.mark.django_db
 
 
 def test_resolved_incident_proposes_claims_for_hit_merchants(merchant, other_merchant, merchant_user):
-    incident = make_incident("R-1")
-    hit(incident, merchant)
+    incident = IncidentFactory(external_id="R-1")
+    hit_session(incident, merchant)
     summary = sync_incident_claims(incident)
     assert summary["proposed"] == 1
     claim = Claim.objects.get(incident=incident)
@@ -30,8 +31,8 @@ def test_resolved_incident_proposes_claims_for_hit_merchants(merchant, other_mer
 def test_undecided_claim_takes_new_amount_decided_claim_gets_a_note(
     merchant, merchant_user, support_user, support_user_2
 ):
-    incident = make_incident("R-2")
-    hit(incident, merchant)
+    incident = IncidentFactory(external_id="R-2")
+    hit_session(incident, merchant)
     sync_incident_claims(incident)
     claim = Claim.objects.get(incident=incident)
     first = claim.computed_amount
@@ -71,7 +72,7 @@ def test_undecided_claim_takes_new_amount_decided_claim_gets_a_note(
 
 
 def test_merchant_no_longer_hit_gets_zero_on_undecided_claim(merchant):
-    incident = make_incident("R-3")
+    incident = IncidentFactory(external_id="R-3")
     proposal = services.propose(incident=incident, merchant=merchant, amount="50", currency="CNY")
     assert sync_incident_claims(incident)["updated"] == 1
     assert Claim.objects.get(pk=proposal.pk).computed_amount == Decimal("0.00")
@@ -80,7 +81,7 @@ def test_merchant_no_longer_hit_gets_zero_on_undecided_claim(merchant):
 def test_receiver_dispatches_task_on_commit(merchant, django_capture_on_commit_callbacks, settings, monkeypatch):
     calls = []
     monkeypatch.setattr("claims.tasks.recompute_incident_claims.delay", lambda pk: calls.append(pk))
-    incident = make_incident("R-4")
+    incident = IncidentFactory(external_id="R-4")
     with django_capture_on_commit_callbacks(execute=True):
         incident_changed.send(sender=type(incident), incident=incident, fields=["resolved_at"])
     assert calls == [incident.pk]
@@ -88,3 +89,25 @@ def test_receiver_dispatches_task_on_commit(merchant, django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         incident_changed.send(sender=type(incident), incident=incident, fields=["title"])
     assert calls == []
+
+
+def test_task_skips_an_incident_that_hit_no_session_and_not_one_that_did(merchant, merchant_user):
+    from claims.tasks import recompute_incident_claims
+    from losses.models import LossAssessment
+
+    quiet, loud = make_incident("R-QUIET", resolved_ago=timedelta(days=3)), make_incident("R-LOUD")
+    hit(loud, merchant)
+    assert recompute_incident_claims.apply(args=[quiet.pk]).get() == {"skipped": quiet.pk}
+    assert not LossAssessment.objects.filter(incident=quiet).exists()
+    assert recompute_incident_claims.apply(args=[loud.pk]).get()["proposed"] == 1
+
+
+def test_only_changes_the_loss_depends_on_recompute_claims(merchant, django_capture_on_commit_callbacks, monkeypatch):
+    calls = []
+    monkeypatch.setattr("claims.tasks.recompute_incident_claims.delay", lambda pk: calls.append(pk))
+    incident = make_incident("R-5")
+    for fields, expected in ((["impact"], 0), (["acknowledged_at"], 0), (["cause"], 1), (["regions"], 1)):
+        with django_capture_on_commit_callbacks(execute=True):
+            incident_changed.send(sender=type(incident), incident=incident, fields=fields)
+        assert len(calls) == expected, fields
+        calls.clear()

@@ -34,7 +34,7 @@ def start_worker():
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}",
-        "TASK_VISIBILITY_TIMEOUT": "10",  # production: 50 s (config/settings.py)
+        "TASK_VISIBILITY_TIMEOUT": "10",  # default 120 s (config/settings.py)
         "CLAIMS_PROPOSAL_BATCH_SIZE": "3",  # many small batches: the kill lands between two
         "CELERY_TASK_ALWAYS_EAGER": "",
     }
