@@ -36,6 +36,8 @@ class IncidentRefSerializer(serializers.Serializer):
 
 
 class ClaimSerializer(serializers.ModelSerializer):
+    # Blank until decided: the schema admits "" besides the reason codes.
+    decision_reason = serializers.ChoiceField(choices=ReasonCode.choices, allow_blank=True, read_only=True)
     merchant = MerchantRefSerializer(read_only=True)
     incident = IncidentRefSerializer(read_only=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -82,7 +84,9 @@ class ClaimSerializer(serializers.ModelSerializer):
 
 
 class ClaimEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # A system event has no actor and a comment no reason: the schema says so (null, "").
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reason_code = serializers.ChoiceField(choices=ReasonCode.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = ClaimEvent
@@ -130,6 +134,7 @@ class ClaimDocumentSerializer(serializers.ModelSerializer):
 
 
 class ClaimDetailSerializer(ClaimSerializer):
+    dispute_reason = serializers.ChoiceField(choices=ReasonCode.choices, allow_blank=True, read_only=True)
     events = ClaimEventSerializer(many=True, read_only=True)
     documents = ClaimDocumentSerializer(many=True, read_only=True)
     loss = serializers.SerializerMethodField(

@@ -63,21 +63,26 @@ def document_error_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["ApiError"] = ERROR_BODY
     schemas["ApiValidationError"] = VALIDATION_BODY
-    for path, item in result.get("paths", {}).items():
+    for item in result.get("paths", {}).values():
         for method, operation in item.items():
             if method not in WRITE_METHODS | {"get"}:
                 continue
             responses = operation.setdefault("responses", {})
             params = operation.get("parameters", [])
+            for param in params:
+                # Django's <int:…> converter matches digits only: "-5" is the router's HTML 404.
+                if param.get("in") == "path" and param.get("schema", {}).get("type") == "integer":
+                    param["schema"].setdefault("minimum", 0)
             has_path = any(p.get("in") == "path" for p in params)
             has_query = any(p.get("in") == "query" for p in params)
             if has_query or "requestBody" in operation or has_path:
                 _add(responses, "400", "Invalid input", "#/components/schemas/ApiValidationError")
-            if path.endswith("/webhook/"):
-                _add(responses, "401", "Missing or bad signature, unknown source, or stale timestamp")
+            if operation.get("security") == [{}]:  # no authentication: a webhook or receiver proves its sender
+                _add(responses, "401", "Missing or bad signature or credentials, unknown source, or stale timestamp")
             else:
                 _add(responses, "403", "Not signed in, or the role may not do this")
-            if has_path or any(p.get("name") == "page" for p in params):
+            names_objects = method in WRITE_METHODS and "requestBody" in operation  # ids in the body
+            if has_path or names_objects or any(p.get("name") == "page" for p in params):
                 _add(responses, "404", "No such object (or not visible to the user), or no such page")
             if method in WRITE_METHODS:
                 _add(responses, "409", "The object's state does not allow this")

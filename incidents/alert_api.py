@@ -62,6 +62,7 @@ class AlertReceiverView(APIView):
     throttle_classes: list = []
 
     @extend_schema(
+        parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0-9_]+$")],
         request=NotificationSerializer,
         responses={
             200: inline_serializer(

@@ -46,7 +46,7 @@ class ErrorBudgetView(APIView):
 
     permission_classes = [IsStaffRole]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})  # one object per contract
     def get(self, request):
         out = []
         for code in sorted(set(SLAContract.objects.values_list("code", flat=True))):
