@@ -42,6 +42,7 @@ test: $(VENV)/.installed-dev system-deps services
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Rebuild the message catalogues (needs gettext); the compiled .mo files are committed.
 messages: $(VENV)/.installed

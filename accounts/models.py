@@ -24,5 +24,7 @@ class Preference(models.Model):
 
 def language_of(user) -> str:
     """The language ``user`` chose (the site's default when they never chose one)."""
-    preference = Preference.objects.filter(user_id=getattr(user, "pk", None)).values_list("language", flat=True)
+    if getattr(user, "pk", None) is None:
+        return settings.LANGUAGE_CODE
+    preference = Preference.objects.filter(user_id=user.pk).values_list("language", flat=True)
     return next(iter(preference), settings.LANGUAGE_CODE)

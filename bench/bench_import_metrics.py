@@ -85,7 +85,7 @@ def main():
             keyed, keyed_wal = raw_copy(path, keyed=True)
             wal, xid = _wal(), _xid()
             started = time.perf_counter()
-            result = import_csv("metrics", str(path))
+            result = import_csv(kind="metrics", source=str(path))
             elapsed = time.perf_counter() - started
             wal, written = _wal() - wal, _written_since(xid)
             print(

@@ -3,7 +3,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/claims_loss .venv/bin/python bench/bench_loss.py
 
 Loads the data set-based (not measured), then measures side by side, best of 3:
-* the engine's estimate (``losses.compute``: one aggregate query + Decimal arithmetic), with its query count;
+* the engine's estimate under loss model v1 (``losses.compute``: one aggregate query + Decimal arithmetic),
+  with its query count, and under loss model v2 (policy version 2) as a ratio to v1;
 * one hand-written SQL query computing the same per-session lost GMV (same baselines and fallback);
 * ``assess_incident`` (estimate + storing 5,000 lines), with its query count.
 It checks both give the same lost GMV, then deletes its data (prefix ``bench-loss-``).
@@ -176,15 +177,16 @@ def main():
                 c.execute(HAND_WRITTEN, params)
                 return c.fetchall()
 
-        def engine():
+        def engine(version=1):
             with CaptureQueriesContext(connection) as ctx:
-                estimate = compute(incident)
+                estimate = compute(incident, policy_version=version)
             return estimate, len(ctx.captured_queries)
 
         hand_written()  # warm caches
         sql_time, sql_rows = best_of(3, hand_written)
         sql_nojit_time, _ = best_of(3, hand_written_no_jit)
         engine_time, (estimate, engine_queries) = best_of(3, engine)
+        v2_time, (estimate_v2, v2_queries) = best_of(3, lambda: engine(2))
 
         lines = [ln for r in estimate.merchants for ln in r.lines]
         engine_lost = sum((ln.lost_gmv for ln in lines), Decimal(0)).quantize(CENT, ROUND_HALF_UP)
@@ -206,10 +208,21 @@ def main():
         )
         total = sum(r.compensation for r in estimate.merchants)
         print(f"compensation total {total} (before pool {estimate.total_before_pool})")
+        print(
+            f"loss model v2 estimate (compute):        {v2_time:6.2f}s ({v2_queries} queries)  "
+            f"ratio to loss model v1 in this run {v2_time / engine_time:.2f}x  "
+            f"{'OK (<2x)' if v2_time < 2 * engine_time else 'OVER 2x'}"
+        )
+        methods_v2 = {}
+        for r in estimate_v2.merchants:
+            for ln in r.lines:
+                methods_v2[ln.agg.method] = methods_v2.get(ln.agg.method, 0) + 1
+        total_v2 = sum(r.compensation for r in estimate_v2.merchants)
+        print(f"v2 methods: {methods_v2}; v2 compensation total {total_v2}")
 
         with CaptureQueriesContext(connection) as ctx:
             started = time.perf_counter()
-            assessments = assess_incident(incident)
+            assessments = assess_incident(incident, policy_version=1)
             assess_time = time.perf_counter() - started
         print(
             f"assess_incident (store {len(assessments)} assessments, {len(lines):,} lines): "

@@ -17,7 +17,7 @@ class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
 
 class ClaimEventInline(ReadOnlyInline):
     model = ClaimEvent
-    fields = ["created_at", "actor", "actor_role", "from_state", "to_state", "reason_code", "amount", "message"]
+    fields = ("created_at", "actor", "actor_role", "from_state", "to_state", "reason_code", "amount", "message")
     readonly_fields = fields
     ordering = ["created_at", "id"]
 

@@ -1,4 +1,5 @@
-"""One session's actual GMV per minute against its baseline, with the outage shaded.
+"""One session's actual GMV per minute against its baseline (loss model v1) or its expected curve
+with the 90 % interval as a band (v2), with the outage shaded.
 
 ``svg_chart`` computes the geometry once; ``templates/claims/_chart_svg.html`` draws it, for
 the claim pages (through ``templates/claims/_chart.html``, with the legend) and for the PDF
@@ -30,7 +31,12 @@ def svg_chart(series: dict, *, tz=None, width: int = WIDTH, height: int = HEIGHT
     span = max((end - start).total_seconds(), 60)
     values = [Decimal(p["gmv"]) for p in points]
     baseline = Decimal(series["baseline"]) if series.get("baseline") else None
-    top = max([*values, baseline or Decimal(0), Decimal(1)]) * Decimal("1.1")
+    expected = [(p, Decimal(p["expected"])) for p in points if p.get("expected") is not None]
+    banded = [p for p in points if p.get("high") is not None]
+    highs = [Decimal(p["high"]) for p in banded] + [v for _, v in expected]
+    if expected:
+        baseline = None  # loss model v2 draws the expected curve instead of a flat baseline
+    top = max([*values, *highs, baseline or Decimal(0), Decimal(1)]) * Decimal("1.1")
     plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
 
     def x(at):
@@ -41,6 +47,11 @@ def svg_chart(series: dict, *, tz=None, width: int = WIDTH, height: int = HEIGHT
         return round(TOP + plot_h - float(value / top) * plot_h, 1)
 
     line = " ".join(f"{x(_t(p['minute']))},{y(Decimal(p['gmv']))}" for p in points)
+    expected_line = " ".join(f"{x(_t(p['minute']))},{y(v)}" for p, v in expected)
+    band_polygon = " ".join(
+        [f"{x(_t(p['minute']))},{y(Decimal(p['high']))}" for p in banded]
+        + [f"{x(_t(p['minute']))},{y(Decimal(p['low']))}" for p in reversed(banded)]
+    )
 
     def band(interval):
         if not interval or not interval.get("start"):
@@ -65,6 +76,8 @@ def svg_chart(series: dict, *, tz=None, width: int = WIDTH, height: int = HEIGHT
         "bottom": height - BOTTOM,
         "plot_height": plot_h,
         "line": line,
+        "expected_line": expected_line or None,
+        "band": band_polygon or None,
         "baseline_y": y(baseline) if baseline is not None else None,
         "baseline": baseline,
         "max_label": top.quantize(Decimal("1")),

@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import io
+import os
 import re
 
 from django.utils.translation import gettext as _
@@ -42,7 +43,20 @@ def _looks_like_csv(data: bytes) -> bool:
 
 
 def inspect(upload) -> dict:
-    """Check an uploaded file; return kind, content_type, size and sha256, or raise InvalidInput."""
+    """Check an uploaded file; return kind, content_type, size and sha256, or raise InvalidInput
+    naming the file (a filing may carry several)."""
+    try:
+        return _inspect(upload)
+    except InvalidInput as exc:
+        name = getattr(upload, "name", "") or ""
+        if not name:
+            raise
+        raise InvalidInput(
+            _("%(file)s: %(problem)s") % {"file": os.path.basename(name), "problem": exc.message}, code=exc.code
+        ) from None
+
+
+def _inspect(upload) -> dict:
     size = upload.size
     if size is None or size > MAX_BYTES:
         raise InvalidInput(_("A document may be at most 10 MB."), code="too_large")

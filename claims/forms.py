@@ -99,10 +99,12 @@ class QueueFilterForm(forms.Form):
     incident = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     merchant = forms.CharField(required=False, max_length=60)
     overdue = forms.CharField(required=False, max_length=5)
+    q = forms.CharField(required=False, max_length=100)
 
     def filters(self) -> dict:
         d = self.cleaned_data
         return {
+            "q": d["q"].strip(),
             "state": d["state"] or None,
             "incident": d["incident"],
             "merchant": d["merchant"] or None,

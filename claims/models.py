@@ -11,6 +11,7 @@ import os
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.db import models
@@ -55,6 +56,8 @@ DECIDED_STATES = [S.APPROVED, S.PARTIALLY_APPROVED, S.REJECTED]
 OPEN_FOR_STAFF = [S.SUBMITTED, S.UNDER_REVIEW, S.DISPUTED]
 TERMINAL_STATES = [S.ACCEPTED, S.SETTLED, S.WITHDRAWN, S.EXPIRED]
 WITHDRAWABLE = [S.PROPOSED, S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.INFO_REQUESTED]
+# The staff queue's default: claims staff still owe something on (or wait on the merchant for).
+OPEN_STAFF_STATES = [S.SUBMITTED, S.UNDER_REVIEW, S.DISPUTED, S.INFO_REQUESTED]
 
 
 class ReasonCode(models.TextChoices):
@@ -227,6 +230,13 @@ class Claim(ConcurrentTransitionMixin, models.Model):
             models.Index(
                 fields=["accepted_at", "id"], name="claim_accepted_idx", condition=Q(accepted_at__isnull=False)
             ),
+            # The API lists newest first; the queue reads open claims by deadline (NULLs last).
+            models.Index(fields=["-created_at", "-id"], name="claim_created_idx"),
+            models.Index(
+                fields=["due_at", "created_at", "id"],
+                name="claim_queue_idx",
+                condition=Q(state__in=OPEN_STAFF_STATES),
+            ),
         ]
         permissions = [("settle_claim", "Can mark an accepted claim as settled (finance)")]
 
@@ -290,7 +300,7 @@ class Claim(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[S.APPROVED, S.PARTIALLY_APPROVED, S.REJECTED],
         target=S.DISPUTED,
-        conditions=[lambda claim: claim.dispute_count == 0],
+        conditions=[lambda claim: cast("Claim", claim).dispute_count == 0],
     )
     def dispute(self, by=None, description=None):
         pass

@@ -109,7 +109,8 @@ def notify_many(items, key, *, side="merchant") -> int:
     """One notification per recipient for each ``(claim, recipients, event, body)``, in one insert;
     the e-mails (each in its recipient's language) go out in one batch once the transaction
     commits. Returns the rows created."""
-    rows, messages = [], []
+    rows: list = []
+    messages: list = []
     users = {u.pk: u for _, recipients, _, _ in items for u in recipients if u is not None}
     languages = dict(Preference.objects.filter(user__in=list(users)).values_list("user_id", "language"))
     with translation.override(settings.LANGUAGE_CODE):  # the record; pages translate again

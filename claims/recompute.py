@@ -41,7 +41,8 @@ def sync_incident_claims(incident, *, now=None, batch_size: int | None = None) -
     from losses.engine import assess_incident
 
     now = now or timezone.now()
-    size = batch_size or getattr(settings, "CLAIMS_PROPOSAL_BATCH_SIZE", PROPOSAL_BATCH_SIZE)
+    configured: int = getattr(settings, "CLAIMS_PROPOSAL_BATCH_SIZE", PROPOSAL_BATCH_SIZE)
+    size = batch_size or configured
     summary = {"proposed": 0, "updated": 0, "noted": 0, "unchanged": 0}
     with transaction.atomic():
         assessments = {a.merchant_id: a for a in assess_incident(incident, now=now)}

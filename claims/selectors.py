@@ -2,11 +2,13 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Prefetch, Q
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from accounts import roles
-from claims.models import Claim, ClaimEvent, ClaimNotification, ClaimState
+from claims.models import OPEN_STAFF_STATES, Claim, ClaimEvent, ClaimNotification, ClaimState
+from core.db import reports_db
+from incidents.models import Incident
 from merchants.models import Merchant
 from merchants.selectors import merchant_ids_for_user, merchants_for_user
 from sla.selectors import facts_for_incident
@@ -35,37 +37,85 @@ def visible_merchants(user):
     return merchants_for_user(user)
 
 
-def claim_list(user, *, state=None, incident=None, merchant=None, overdue=None, now=None):
+def claim_list(user, *, state=None, incident=None, merchant=None, overdue=None, q="", now=None):
     """A list with what a row shows (merchant, incident, assignee), in a constant number of queries."""
     now = now or timezone.now()
     qs = visible_claims(user).select_related("merchant", "incident", "assignee")
+    if q:
+        qs = qs.filter(search_filter(q))
     if state:
         qs = qs.filter(state=state)
     if incident:
         qs = qs.filter(incident_id=incident)
     if merchant:
-        qs = qs.filter(Q(merchant__code=merchant) | Q(merchant_id=merchant if str(merchant).isdigit() else None))
+        # The merchant's id first (a tiny subquery), so the claims are found through their
+        # (merchant, state) index instead of joining every claim to its merchant.
+        by = Q(code=merchant) | Q(pk=merchant) if str(merchant).isdigit() else Q(code=merchant)
+        qs = qs.filter(merchant_id__in=Merchant.objects.filter(by).values("pk"))
     if overdue:
         qs = qs.filter(due_at__lt=now)
     return qs
+
+
+def search_filter(q: str) -> Q:
+    """One box for what staff have at hand: a claim number (``123``, ``#123``, ``C-000123``), a
+    merchant's name or code, an incident's reference (``SW-20261003``) or title."""
+    text = q.strip()
+    number = text.lstrip("#")
+    if number[:2].upper() == "C-":
+        number = number[2:]
+    match = (
+        Q(merchant__name__icontains=text)
+        | Q(merchant__code__iexact=text)
+        | Q(incident__external_id__icontains=text)
+        | Q(incident__title__icontains=text)
+    )
+    if number.isdigit() and len(number) < 19:
+        match |= Q(pk=int(number))
+    return match
 
 
 def staff_queue(user, **filters):
     """Open claims ordered by the nearest staff deadline (overdue first), then the rest."""
     qs = claim_list(user, **filters)
     if not filters.get("state"):
-        qs = qs.filter(
-            state__in=[ClaimState.SUBMITTED, ClaimState.UNDER_REVIEW, ClaimState.DISPUTED, ClaimState.INFO_REQUESTED]
-        )
+        qs = qs.filter(state__in=OPEN_STAFF_STATES)  # read in this order from ``claim_queue_idx``
     return qs.order_by(F("due_at").asc(nulls_last=True), "created_at", "id")
+
+
+def incidents_with_claims(limit=50):
+    """The newest incidents that have claims, for the queue's incident filter.
+
+    Newest by id (the primary key's order), each checked by an EXISTS probe of the claims'
+    (incident, merchant) key: the cost is ``limit`` probes, however many claims there are.
+    """
+    has_claims = Exists(Claim.objects.filter(incident=OuterRef("pk")))
+    return (
+        Incident.objects.filter(has_claims)
+        .only("pk", "title", "state", "external_id", "started_at")
+        .order_by("-pk")[:limit]
+    )
+
+
+def merchant_suggestions(query: str, limit=20):
+    """Merchants whose code starts with, or whose name contains, ``query`` (the queue's filter)."""
+    query = query.strip()
+    if not query:
+        return Merchant.objects.none()
+    return (
+        Merchant.objects.filter(Q(code__istartswith=query) | Q(name__icontains=query))
+        .only("code", "name")
+        .order_by("code")[:limit]
+    )
 
 
 def dashboard(now=None):
     """Counts per state, overdue claims, median staff time from submission to first decision (last 90 days)."""
     now = now or timezone.now()
-    counts = dict(Claim.objects.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    claims = Claim.objects.using(reports_db())  # a read-only report: the replica when there is one
+    counts = dict(claims.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
     per_state = [(value, label, counts.get(value, 0)) for value, label in ClaimState.choices]
-    overdue = Claim.objects.filter(due_at__lt=now).count()
+    overdue = claims.filter(due_at__lt=now).count()
     median, decided = median_time_to_decision(now)
     return {
         "per_state": per_state,
@@ -85,7 +135,8 @@ def median_time_to_decision(now, days=90):
     """
     staff_time = F("first_decided_at") - F("submitted_at") - F("merchant_wait")
     durations = (
-        Claim.objects.filter(
+        Claim.objects.using(reports_db())
+        .filter(
             submitted_at__isnull=False, first_decided_at__isnull=False, first_decided_at__gte=now - timedelta(days=days)
         )
         .annotate(duration=ExpressionWrapper(staff_time, output_field=DurationField()))
@@ -148,16 +199,17 @@ def current_assessment(claim):
 
 def breakdown(claim):
     """The loss per hit session, each with its chart (actual GMV per minute, baseline, outage shaded)."""
-    from losses.selectors import gmv_chart_series
+    from losses.selectors import explanation, gmv_chart_series
 
     assessment = current_assessment(claim)
     if assessment is None:
         return {"assessment": None, "lines": []}
+    explain = explanation(assessment)
     lines = []
-    for line in assessment.lines.all():
-        series = gmv_chart_series(line, claim.incident)
-        lines.append({"line": line, "chart": charts.svg_chart(series)})
-    return {"assessment": assessment, "lines": lines}
+    for row in explain["lines"]:
+        series = gmv_chart_series(row["line"], claim.incident)
+        lines.append({"line": row["line"], "x": row, "chart": charts.svg_chart(series)})
+    return {"assessment": assessment, "lines": lines, "explain": explain}
 
 
 def incident_facts(incident) -> dict[str, str]:
@@ -270,4 +322,15 @@ def second_reviewers(claim) -> list:
         .exclude(memberships__merchant_id=claim.merchant_id)
         .distinct()
         .order_by("username")
+    )
+
+
+def incidents_with_proposals(limit=50):
+    """Incidents with proposed claims waiting, and how many: bulk approval starts from these."""
+    from incidents.models import Incident
+
+    return list(
+        Incident.objects.filter(claims__state=ClaimState.PROPOSED)
+        .annotate(proposed=Count("claims", filter=Q(claims__state=ClaimState.PROPOSED)))
+        .order_by("-started_at")[:limit]
     )

@@ -132,6 +132,9 @@ class ClaimDocumentSerializer(serializers.ModelSerializer):
 class ClaimDetailSerializer(ClaimSerializer):
     events = ClaimEventSerializer(many=True, read_only=True)
     documents = ClaimDocumentSerializer(many=True, read_only=True)
+    loss = serializers.SerializerMethodField(
+        help_text="The loss engine's current figures, each arithmetic on the ones before (null: none)."
+    )
 
     class Meta(ClaimSerializer.Meta):
         fields = [
@@ -142,8 +145,18 @@ class ClaimDetailSerializer(ClaimSerializer):
             "payment_reference",
             "events",
             "documents",
+            "loss",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_loss(self, obj) -> dict | None:
+        from losses.selectors import explanation_json
+
+        from .selectors import current_assessment
+
+        assessment = current_assessment(obj)
+        return explanation_json(assessment) if assessment is not None else None
 
 
 # What merchants never see: an approval waiting for its second approver, the engine's

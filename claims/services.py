@@ -65,7 +65,7 @@ def money(value) -> Decimal:
         amount = Decimal(str(value))
     except (InvalidOperation, TypeError, ValueError):
         raise InvalidInput(_("Enter a valid amount."), code="bad_amount") from None
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite() or amount < 0 or amount.adjusted() >= 12:
         raise InvalidInput(_("Enter a valid amount."), code="bad_amount")
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -219,7 +219,7 @@ def file_claim(*, merchant, incident, by, claimed_amount, statement, session_ref
     if not documents:
         raise InvalidInput(_("Attach at least one document as evidence."), code="evidence_required")
     for upload in documents:
-        evidence.inspect(upload)
+        _inspect(upload)
     try:
         with transaction.atomic():
             claim = Claim(
@@ -394,7 +394,7 @@ def submit(claim, by, message=""):
 def answer(claim, by, message, documents=()):
     message = _message(message)
     for upload in documents or ():
-        evidence.inspect(upload)
+        _inspect(upload)
 
     def apply(c, now):
         waited = now - (c.info_requested_at or now)
@@ -426,7 +426,7 @@ def dispute(claim, by, reason, statement, documents=()):
     reason = _reason(reason, DISPUTE_REASONS)
     statement = _message(statement)
     for upload in documents or ():
-        evidence.inspect(upload)
+        _inspect(upload)
 
     def before(c):
         if c.dispute_count:
@@ -784,13 +784,27 @@ def _check_evidence_caps(claim, size: int) -> None:
         )
 
 
+def _upload_name(upload) -> str:
+    return (getattr(upload, "name", "") or "document").rsplit("/", 1)[-1][:200]
+
+
+def _inspect(upload) -> dict:
+    """``evidence.inspect`` with the file's name in its error: with several files chosen,
+    "only PDF…" alone does not say which one to replace."""
+    try:
+        return evidence.inspect(upload)
+    except InvalidInput as exc:
+        problem = {"name": _upload_name(upload), "problem": exc.message}
+        raise InvalidInput(_("“%(name)s”: %(problem)s") % problem, code=exc.code, field=exc.field) from None
+
+
 def add_evidence(claim, by, upload, _role=None):
     role = _role or permissions.check(by, "upload", claim.merchant_id)
     if claim.state in (ClaimState.SETTLED, ClaimState.WITHDRAWN, ClaimState.EXPIRED):
         raise StateConflict(_("No documents can be added to a closed claim."))
-    info = evidence.inspect(upload)
+    info = _inspect(upload)
     upload.seek(0)
-    name = (getattr(upload, "name", "") or "document").rsplit("/", 1)[-1][:200]
+    name = _upload_name(upload)
     with transaction.atomic():
         # The claim row lock makes concurrent uploads count one after the other against the caps.
         Claim.objects.select_for_update().filter(pk=claim.pk).values_list("pk", flat=True).first()

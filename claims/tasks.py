@@ -17,7 +17,7 @@ EXPIRING = services.EXPIRING_STATES
 
 def is_transient(exc: BaseException) -> bool:
     """A deadlock, serialization failure or lock timeout: PostgreSQL rolled back, running again succeeds."""
-    cause = exc
+    cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, psycopg.errors.DeadlockDetected | psycopg.errors.SerializationFailure):
             return True

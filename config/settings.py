@@ -6,7 +6,9 @@ that mode passes ``manage.py check --deploy`` without warnings.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -89,7 +91,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
-AXES_COOLOFF_TIME = __import__("datetime").timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -137,6 +139,16 @@ DATABASES = {
         DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", 600)), conn_health_checks=True
     )
 }
+# Read-only reports (ledger, recovery, dashboards) may run on a PostgreSQL streaming replica;
+# writes, migrations and everything else stay on "default" (core/db.py).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", 600)),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.db.ReplicaRouter"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -163,7 +175,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Files (evidence, issued documents) on local disk, or on S3-compatible storage when
+    # STORAGE_S3_BUCKET is set (core/storage.py reads the STORAGE_S3_* variables).
+    "default": __import__("core.storage", fromlist=["default_storage_from_env"]).default_storage_from_env(os.environ),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -221,6 +235,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.staff_only_fields_optional",
+        "config.schema.document_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "IncidentStateEnum": "incidents.models.IncidentState",
@@ -281,6 +296,28 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 9 // 10
 # The worker keeps its database connection between tasks (CONN_MAX_AGE and health checks
 # above, applied by config.celery) instead of opening one per task.
 CELERY_DB_REUSE_MAX = 1_000_000
+# One queue per kind of work, so each can get its own workers (and hosts) and concurrency:
+#   celery -A config worker -Q documents -c 2   (PDF rendering: CPU-bound)
+#   celery -A config worker -Q recompute -c 4   (loss and SLA recomputation: database-bound)
+#   celery -A config worker -Q imports -c 1     (bulk files)
+#   celery -A config worker -Q beat,celery -c 2 (scheduled sweeps and anything unrouted)
+# A worker started without -Q consumes every queue (the single-machine setup).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    __import__("kombu").Queue(name) for name in ("celery", "documents", "recompute", "imports", "beat")
+]
+CELERY_TASK_ROUTES = {
+    "settlements.issue_document": {"queue": "documents"},
+    "settlements.issue_monthly_statements": {"queue": "beat"},
+    "claims.tasks.recompute_incident_claims": {"queue": "recompute"},
+    "sla.recompute_for_incident": {"queue": "recompute"},
+    "incidents.tasks.import_incidents_file": {"queue": "imports"},
+    "sla.nightly_evaluate": {"queue": "beat"},
+    "claims.tasks.expire_claims": {"queue": "beat"},
+    "claims.tasks.send_expiry_reminders": {"queue": "beat"},
+    "telemetry.pull_prometheus": {"queue": "beat"},
+    "telemetry.pull_prometheus_source": {"queue": "beat"},
+}
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["sla-nightly-evaluate"] = {  # 02:30 every night, in CELERY_TIMEZONE
     "task": "sla.nightly_evaluate",
@@ -320,7 +357,7 @@ CLAIMS_PROPOSAL_BATCH_SIZE = int(os.environ.get("CLAIMS_PROPOSAL_BATCH_SIZE", 50
 INCIDENT_WEBHOOK_TOLERANCE_SECONDS = 300
 # Incidents opened from telemetry (README "Provider telemetry"): a window is down above the
 # threshold with at least the minimum requests; runs of at least min_down_run_minutes open one.
-TELEMETRY_DETECTION = {
+TELEMETRY_DETECTION: dict[str, Any] = {
     "error_rate_threshold_percent": "0.4",
     "min_requests_per_window": 250,
     "min_down_run_minutes": 10,

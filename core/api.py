@@ -15,7 +15,7 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
     field = serializers.CharField(required=False)
-    errors = serializers.ListField(child=serializers.JSONField(), required=False)
+    errors = serializers.ListField(child=serializers.JSONField(), required=False)  # type: ignore[assignment]  # a field, not Serializer.errors
     state = serializers.CharField(required=False, help_text="The object's current state, on a 409.")
 
 

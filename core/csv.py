@@ -18,13 +18,15 @@ import csv
 import io
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
+from django.core.files.base import File
 from django.utils.translation import gettext as _
 
 from .errors import InvalidInput, PayloadTooLarge, RowError, UnsupportedMediaType
 from .uploads import Kind, read_head, sniff
 
+CsvSource = str | Path | bytes | IO[Any] | File  # a path, the bytes, or an open (uploaded) file
 NOT_A_COLUMN = "-"  # the column of errors that concern a whole row or the file's structure
 
 
@@ -40,6 +42,7 @@ class CsvRejected(InvalidInput):
             raise ValueError("CsvRejected needs at least one error")
         first = errors[0]
         super().__init__(errors=list(errors), field=first.column)
+        self.first = first
         self.line, self.column = first.line, first.column
         if len(errors) == 1:
             self.message = first.message
@@ -50,7 +53,7 @@ class CsvRejected(InvalidInput):
 
     def as_dict(self) -> dict[str, Any]:
         if len(self.errors) == 1:
-            return self.errors[0].as_dict()  # type: ignore[union-attr]
+            return self.first.as_dict()
         return super().as_dict()
 
 
@@ -76,13 +79,13 @@ def check_size(size: int, max_bytes: int) -> None:
         )
 
 
-def check_upload(source: bytes | IO[bytes], *, max_bytes: int) -> None:
+def check_upload(source: bytes | File, *, max_bytes: int) -> None:
     """Refuse an upload (bytes or an uploaded file) that is too large, empty or not CSV text.
 
     The type is judged by the content, never the name: a known binary signature (e.g. an
     Excel workbook) or a NUL byte in the first 8 KB means it is not a CSV file.
     """
-    size = len(source) if isinstance(source, bytes) else source.size  # type: ignore[union-attr]
+    size = len(source) if isinstance(source, bytes) else source.size
     check_size(size, max_bytes)
     head = read_head(source)
     if not head:
@@ -111,7 +114,7 @@ class CsvReader:
 
     def __init__(
         self,
-        source: str | Path | bytes | IO[Any],
+        source: CsvSource,
         *,
         columns: Sequence[str],
         optional: Sequence[str] = (),
@@ -126,16 +129,16 @@ class CsvReader:
     def __enter__(self) -> CsvReader:
         src = self.source
         if isinstance(src, io.TextIOBase):
-            self._text = src
+            self._text = cast(IO[str], src)
         else:
             if isinstance(src, str | Path):
                 self._binary, self._owned = open(src, "rb"), True  # noqa: SIM115 - closed in __exit__
             elif isinstance(src, bytes):
                 self._binary = io.BytesIO(src)
             else:
-                self._binary = src  # type: ignore[assignment]
-            self._text = io.TextIOWrapper(self._binary, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
-        self._reader = csv.reader(self._text)  # type: ignore[arg-type]
+                self._binary = src
+            self._text = io.TextIOWrapper(self._binary, encoding="utf-8-sig", newline="")
+        self._reader = csv.reader(self._text)
         try:
             self._read_header()
         except BaseException:

@@ -1,6 +1,8 @@
 """Request body parsing with limits that the standard parsers do not have."""
 
 import json
+from collections.abc import Iterable
+from typing import Any
 
 from django.utils.translation import gettext as _
 from rest_framework import parsers
@@ -14,6 +16,7 @@ def too_deep(value, limit: int = MAX_JSON_DEPTH) -> bool:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

@@ -12,14 +12,15 @@ class AnonThrottle(AnonRateThrottle):
 
 
 class WebhookThrottle(SimpleRateThrottle):
-    """Per webhook source named in the request, and per address for requests naming none.
+    """Per webhook source named in the request and sending address.
 
     The webhook has no user; its senders are monitoring systems, each with its own budget.
+    The source header is counted before the signature is checked, so the address is part of
+    the key: a flood naming someone else's source does not use up that source's budget.
     """
 
     scope = "webhook"
 
     def get_cache_key(self, request, view):
         source = request.headers.get("X-Incident-Source", "")[:100]
-        ident = f"source:{source}" if source else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        return self.cache_format % {"scope": self.scope, "ident": f"{source}@{self.get_ident(request)}"}

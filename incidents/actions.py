@@ -10,14 +10,16 @@ from .serializers import NoteSerializer, TransitionSerializer
 
 INCIDENT = {
     "transition": Action(
-        run=lambda i, u, d: services.transition_incident(i, d["action"], actor=u, message=d["message"], at=d.get("at")),
+        run=lambda i, u, d: services.transition_incident(
+            incident=i, action=d["action"], actor=u, message=d["message"], at=d.get("at")
+        ),
         form=TransitionForm,
         serializer=TransitionSerializer,
         success=_("State changed."),
         summary="Acknowledge, mitigate, resolve or void the incident, with a message for the timeline",
     ),
     "note": Action(
-        run=lambda i, u, d: services.add_note(i, actor=u, message=d["message"]),
+        run=lambda i, u, d: services.add_note(incident=i, actor=u, message=d["message"]),
         form=NoteForm,
         serializer=NoteSerializer,
         success=_("Note added."),

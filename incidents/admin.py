@@ -84,8 +84,12 @@ class IncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AlertSource)
-class AlertSourceAdmin(admin.ModelAdmin):
-    """Alertmanager and Grafana sources: how they authenticate and how their labels map."""
+class AlertSourceAdmin(SettingHistoryMixin, admin.ModelAdmin):
+    """Alertmanager and Grafana sources: how they authenticate and how their labels map
+    (which decides what becomes an incident, hence the history)."""
+
+    history_fields = AlertSource.HISTORY_FIELDS
+    secret_fields = AlertSource.SECRET_FIELDS
 
     list_display = ["name", "kind", "auth", "is_active", "receiver_url", "truncated_alerts", "last_received_at"]
     list_filter = ["kind", "is_active"]
@@ -111,7 +115,7 @@ class AlertSourceAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Deliveries"), {"fields": ["truncated_alerts", "last_received_at"]}),
+        (_("Deliveries"), {"fields": ["truncated_alerts", "last_received_at", "setting_history"]}),
     ]
 
     @admin.display(description=_("receiver URL"))

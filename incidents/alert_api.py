@@ -14,6 +14,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from accounts import roles
+from core import services as setting_services
 from core.errors import PayloadTooLarge
 
 from . import alert_services, selectors
@@ -58,6 +59,7 @@ class AlertReceiverView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    # Not throttled: Alertmanager does not retry a 4xx, so a throttled notification would be lost.
     throttle_classes: list = []
 
     @extend_schema(
@@ -165,9 +167,17 @@ class AlertSourceViewSet(
     serializer_class = AlertSourceSerializer
     queryset = AlertSource.objects.all()
 
+    def perform_update(self, serializer):
+        fields = AlertSource.HISTORY_FIELDS
+        before = setting_services.snapshot(serializer.instance, fields)
+        source = serializer.save()
+        setting_services.record_setting_changes(
+            obj=source, by=self.request.user, before=before, fields=fields, secret_fields=AlertSource.SECRET_FIELDS
+        )
+
 
 class ReceivedAlertSerializer(serializers.ModelSerializer):
-    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True)  # type: ignore[assignment]  # a field
 
     class Meta:
         model = ReceivedAlert
@@ -190,7 +200,7 @@ class ReceivedAlertSerializer(serializers.ModelSerializer):
 
 
 class RemapSerializer(serializers.Serializer):
-    source = serializers.SlugField(required=False, help_text="Only this source's alerts; all when left out.")
+    source = serializers.SlugField(required=False, help_text="Only this source's alerts; all when left out.")  # type: ignore[assignment]  # a field, not Field.source
 
 
 @extend_schema(

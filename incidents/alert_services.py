@@ -104,12 +104,18 @@ def _origin(source: AlertSource) -> str:
 
 @transaction.atomic
 def receive_notification(*, source: AlertSource, notification: Notification, now=None) -> list[AlertOutcome]:
-    """Apply one webhook notification: every alert of the group, all in one transaction."""
+    """Apply one webhook notification: every alert of the group, all in one transaction.
+
+    Alerts are taken in key order, so two deliveries of overlapping groups lock their rows in
+    the same order and wait for each other instead of deadlocking."""
     now = now or timezone.now()
+    alerts = sorted(notification.alerts, key=lambda a: (a.fingerprint, a.starts_at))
+    outcomes = [_receive_alert(source, alert, group_key=notification.group_key, now=now) for alert in alerts]
+    # The source row last: the shared lock every delivery of this source takes.
     AlertSource.objects.filter(pk=source.pk).update(
         last_received_at=now, truncated_alerts=F("truncated_alerts") + notification.truncated_alerts
     )
-    return [_receive_alert(source, alert, group_key=notification.group_key, now=now) for alert in notification.alerts]
+    return outcomes
 
 
 def _receive_alert(source: AlertSource, alert: AlertData, *, group_key: str, now) -> AlertOutcome:
@@ -171,7 +177,7 @@ def _apply(row: ReceivedAlert, *, origin: str, actor) -> AlertOutcome:
             record = _record_for(row)
             if record is None:
                 return outcome
-            result = upsert_incident(record, origin=origin, actor=actor)
+            result = upsert_incident(record=record, origin=origin, actor=actor)
     except Unmapped as exc:
         row.problem = str(exc)[:500]
         row.save(update_fields=["problem", "last_received_at"])

@@ -111,7 +111,7 @@ class NotificationSerializer(serializers.Serializer):
     receiver = serializers.CharField(required=False, allow_blank=True)
     groupKey = serializers.CharField(required=False, allow_blank=True, default="")
     truncatedAlerts = serializers.IntegerField(required=False, min_value=0, default=0)
-    alerts = AlertSerializer(many=True, max_length=MAX_ALERTS_PER_NOTIFICATION)
+    alerts = AlertSerializer(many=True, max_length=MAX_ALERTS_PER_NOTIFICATION)  # type: ignore[call-arg]  # for the list
 
     def to_notification(self) -> Notification:
         d = self.validated_data
@@ -154,7 +154,7 @@ def place_alert(source: AlertSource, labels: dict) -> Placement:
     """Where the source's mapping puts an alert; ``Unmapped`` with the reason otherwise."""
     problems = []
 
-    service = None
+    service: Service | None = None
     value = labels.get(source.service_label, "").strip()
     if not value:
         problems.append(_("no '%(label)s' label (service)") % {"label": source.service_label})
@@ -166,7 +166,7 @@ def place_alert(source: AlertSource, labels: dict) -> Placement:
                 _("unknown service '%(value)s' (label '%(label)s')") % {"value": value, "label": source.service_label}
             )
 
-    regions = ()
+    regions: tuple[Region, ...] = ()
     value = labels.get(source.region_label, "").strip()
     if not value:
         problems.append(_("no '%(label)s' label (regions)") % {"label": source.region_label})
@@ -181,7 +181,7 @@ def place_alert(source: AlertSource, labels: dict) -> Placement:
             )
         regions = tuple(found[c] for c in dict.fromkeys(codes) if c in found)
 
-    impact = None
+    impact: str | None = None
     value = labels.get(source.impact_label, "").strip()
     if value in source.impact_values:
         impact = source.impact_values[value]
@@ -201,6 +201,6 @@ def place_alert(source: AlertSource, labels: dict) -> Placement:
                 _("unknown cause '%(value)s' (label '%(label)s')") % {"value": value, "label": source.cause_label}
             )
 
-    if problems:
+    if problems or service is None or impact is None:  # a missing service or impact is among the problems
         raise Unmapped("; ".join(problems))
     return Placement(service=service, regions=regions, impact=impact, cause=cause)

@@ -123,7 +123,7 @@ class IncidentViewSet(
     def create(self, request, *args, **kwargs):
         serializer = IncidentRecordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = services.upsert_incident(serializer.to_record(), origin="api", actor=request.user)
+        result = services.upsert_incident(record=serializer.to_record(), origin="api", actor=request.user)
         code = status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
         return Response({"outcome": result.outcome, **IncidentSerializer(result.incident).data}, status=code)
 
@@ -160,10 +160,10 @@ class IncidentWebhookView(APIView):
     def post(self, request):
         body = request.body
         source = services.verify_webhook(
-            request.headers.get("X-Incident-Source", ""),
-            request.headers.get("X-Incident-Timestamp", ""),
-            request.headers.get("X-Incident-Signature", ""),
-            body,
+            source_name=request.headers.get("X-Incident-Source", ""),
+            timestamp=request.headers.get("X-Incident-Timestamp", ""),
+            signature=request.headers.get("X-Incident-Signature", ""),
+            body=body,
         )
         try:
             payload = json_loads(body)
@@ -175,7 +175,7 @@ class IncidentWebhookView(APIView):
         serializer = IncidentRecordSerializer(data=payload)
         if not serializer.is_valid():
             return Response({"errors": serializer.errors}, status=status.HTTP_400_BAD_REQUEST)
-        result = services.upsert_incident(serializer.to_record(), origin=f"webhook:{source.name}")
+        result = services.upsert_incident(record=serializer.to_record(), origin=f"webhook:{source.name}")
         code = status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
         return Response(
             {"outcome": result.outcome, "id": result.incident.pk, "state": result.incident.state}, status=code

@@ -5,7 +5,7 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .models import AlertSource, Cause, Impact, Provider, Region, Service, WebhookSource
+from .models import AlertSource, Cause, Impact, Incident, Provider, Region, Service, WebhookSource
 from .records import IncidentRecord, MaintenanceRecord
 from .services import upsert_incident, upsert_maintenance_window
 
@@ -53,10 +53,15 @@ def seed(stdout):
         region_codes = rng.sample(sorted(regions), k=rng.randrange(1, 3))
         cause = Cause.PLATFORM if code == "platform-api" else causes[n % len(causes)]
         ongoing = n == 40
+        external_id = f"SW-{2026_10_00 + n}"
+        # Seeded once: what someone did to it in the demo since (resolved it, edited it) stays.
+        # (The random draws above still happen, so the other incidents keep their data.)
+        if Incident.objects.filter(source="statuswatch", external_id=external_id).exists():
+            continue
         upsert_incident(
-            IncidentRecord(
+            record=IncidentRecord(
                 source="statuswatch",
-                external_id=f"SW-{2026_10_00 + n}",
+                external_id=external_id,
                 title=rng.choice(TITLES[impact]).format(svc=code, reg="/".join(region_codes)),
                 service=services[code],
                 regions=tuple(regions[c] for c in sorted(region_codes)),
@@ -77,7 +82,7 @@ def seed(stdout):
     for day, hours_notice in [(6, 72), (20, 2)]:  # one announced on time, one late
         starts = datetime(2026, 10, day, 2, 0, tzinfo=SHANGHAI)
         upsert_maintenance_window(
-            MaintenanceRecord(
+            record=MaintenanceRecord(
                 service=services["rtc-video"],
                 regions=tuple(regions.values()),
                 starts_at=starts,

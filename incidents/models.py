@@ -326,6 +326,25 @@ class AlertSource(models.Model):
         BASIC = "basic", _("Basic auth")
         NONE = "none", _("None (Grafana HMAC signature only)")
 
+    # Followed in the setting history (admin and API); the secrets only as "changed".
+    HISTORY_FIELDS = (
+        "is_active",
+        "auth",
+        "username",
+        "token",
+        "hmac_secret",
+        "timestamp_header",
+        "service_label",
+        "service_values",
+        "region_label",
+        "region_values",
+        "impact_label",
+        "impact_values",
+        "cause_label",
+        "default_cause",
+    )
+    SECRET_FIELDS = ("token", "hmac_secret")
+
     name = models.SlugField(_("name"), max_length=60, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.ALERTMANAGER)
     is_active = models.BooleanField(_("active"), default=True)

@@ -137,7 +137,7 @@ class _ServiceMixin:
 
 
 class IncidentRecordSerializer(_ServiceMixin, serializers.Serializer):
-    source = serializers.SlugField(max_length=60)
+    source = serializers.SlugField(max_length=60)  # type: ignore[assignment]  # a field, not Field.source
     external_id = serializers.CharField(max_length=120)
     title = serializers.CharField(max_length=255)
     provider = serializers.CharField(max_length=120, required=False, allow_blank=True)

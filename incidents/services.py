@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,7 +20,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import TransitionNotAllowed
 
 from accounts import roles
-from core.csv import CsvReader, CsvRejected
+from core.csv import CsvReader, CsvRejected, CsvSource
 from core.errors import NotAuthenticated, RowError, StateConflict
 
 from .models import Incident, IncidentState, IncidentUpdate, MaintenanceWindow, WebhookSource, state_label
@@ -34,8 +35,15 @@ from .records import (
 )
 from .signals import incident_changed
 
+# Who changes an incident: a signed-in person, or None for an unattended channel (webhook, CSV, monitoring).
+Actor = AbstractBaseUser | AnonymousUser | None
 # The order in which an open incident moves; voided is off to the side.
-_PROGRESS = [IncidentState.DETECTED, IncidentState.ACKNOWLEDGED, IncidentState.MITIGATED, IncidentState.RESOLVED]
+_PROGRESS: list[str] = [
+    IncidentState.DETECTED,
+    IncidentState.ACKNOWLEDGED,
+    IncidentState.MITIGATED,
+    IncidentState.RESOLVED,
+]
 _EDITABLE = ["title", "service", "impact", "cause", "started_at", "detected_at"]
 _STATE_TIMES = ["acknowledged_at", "mitigated_at", "resolved_at"]
 _ACTION_LABELS = {
@@ -136,7 +144,7 @@ def _steps_towards(incident, record: IncidentRecord) -> list[tuple[str, datetime
 
 
 @transaction.atomic
-def upsert_incident(record: IncidentRecord, *, origin: str, actor=None) -> UpsertResult:
+def upsert_incident(*, record: IncidentRecord, origin: str, actor: Actor = None) -> UpsertResult:
     """Create or update the incident ``(record.source, record.external_id)``.
 
     Idempotent: the same record twice changes nothing the second time. When the record
@@ -234,7 +242,9 @@ def _notify(incident, fields, previous=None):
 
 
 @transaction.atomic
-def transition_incident(incident: Incident, action: str, *, actor, message: str, at=None) -> Incident:
+def transition_incident(
+    *, incident: Incident, action: str, actor: Actor, message: str, at: datetime | None = None
+) -> Incident:
     """Move an incident one step (acknowledge, mitigate, resolve, void) from the console or API.
 
     Only support staff may; ``PermissionDenied`` otherwise."""
@@ -252,13 +262,13 @@ def transition_incident(incident: Incident, action: str, *, actor, message: str,
 
 
 @transaction.atomic
-def add_note(incident: Incident, *, actor, message: str) -> IncidentUpdate:
+def add_note(*, incident: Incident, actor: Actor, message: str) -> IncidentUpdate:
     _check_actor(actor)
     return _log(incident, IncidentUpdate.Kind.NOTE, origin="console", actor=actor, message=message)
 
 
 @transaction.atomic
-def upsert_maintenance_window(record: MaintenanceRecord) -> tuple[MaintenanceWindow, str]:
+def upsert_maintenance_window(*, record: MaintenanceRecord) -> tuple[MaintenanceWindow, str]:
     window, created = MaintenanceWindow.objects.select_for_update().get_or_create(
         service=record.service,
         starts_at=record.starts_at,
@@ -288,19 +298,21 @@ class WebhookRejected(NotAuthenticated):
     """The request is not from a known source, or is not signed, or is too old."""
 
 
-def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
+def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
     """``sha256=`` + hex HMAC-SHA256 over ``b"<timestamp>." + raw body``, keyed by the source secret."""
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
 
 
-def verify_webhook(source_name: str, timestamp: str, signature: str, body: bytes, *, now=None) -> WebhookSource:
+def verify_webhook(
+    *, source_name: str, timestamp: str, signature: str, body: bytes, now: datetime | None = None
+) -> WebhookSource:
     if not source_name or not timestamp or not signature:
         raise WebhookRejected("missing source, timestamp or signature header")
     source = WebhookSource.objects.filter(name=source_name, is_active=True).first()
     if source is None:
         raise WebhookRejected("unknown webhook source")
-    expected = webhook_signature(source.secret, timestamp, body)
+    expected = webhook_signature(secret=source.secret, timestamp=timestamp, body=body)
     if not hmac.compare_digest(expected, signature.strip()):
         raise WebhookRejected("bad signature")
     # ASCII digits only, at most 12 of them: int() would also take "１０", "+1_0" or 400 digits,
@@ -341,24 +353,24 @@ def _validate_rows(stream, columns, serializer_class) -> list[tuple[int, Any]]:
     return records
 
 
-def import_incidents_csv(stream, *, actor=None) -> ImportReport:
+def import_incidents_csv(*, stream: CsvSource, actor: Actor = None) -> ImportReport:
     """Import incidents from CSV: every row is validated first; any error and nothing is written."""
     records = _validate_rows(stream, INCIDENT_CSV_COLUMNS, IncidentRecordSerializer)
     report = ImportReport(rows=len(records))
     with transaction.atomic():
         for line, record in records:
             try:
-                result = upsert_incident(record, origin="csv", actor=actor)
+                result = upsert_incident(record=record, origin="csv", actor=actor)
             except IncidentConflict as exc:
                 raise CsvRejected.at(line, "resolved_at", str(exc)) from exc
             report.count(result.outcome)
     return report
 
 
-def import_maintenance_csv(stream) -> ImportReport:
+def import_maintenance_csv(*, stream: CsvSource) -> ImportReport:
     records = _validate_rows(stream, MAINTENANCE_CSV_COLUMNS, MaintenanceRecordSerializer)
     report = ImportReport(rows=len(records))
     with transaction.atomic():
         for _line, record in records:
-            report.count(upsert_maintenance_window(record)[1])
+            report.count(upsert_maintenance_window(record=record)[1])
     return report

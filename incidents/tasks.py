@@ -15,7 +15,7 @@ def import_incidents_file(storage_name: str) -> dict:
     Returns the outcome counts, or the row errors when nothing was imported."""
     with default_storage.open(storage_name, "rb") as stream:
         try:
-            report = services.import_incidents_csv(stream)
+            report = services.import_incidents_csv(stream=stream)
         except CsvRejected as exc:
             return {"ok": False, "errors": [str(error) for error in exc.errors]}
     return {"ok": True, "rows": report.rows, "outcomes": report.outcomes}

@@ -30,7 +30,7 @@ class LossAssessmentLineInline(admin.TabularInline):
     model = LossAssessmentLine
     extra = 0
     can_delete = False
-    fields = [
+    fields = (
         "session",
         "window_start",
         "window_end",
@@ -43,7 +43,7 @@ class LossAssessmentLineInline(admin.TabularInline):
         "lost_gmv",
         "lost_profit",
         "wasted_ad_spend",
-    ]
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

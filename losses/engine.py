@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,8 +21,9 @@ from django.utils import timezone
 from losses.models import CompensationPolicy, LossAssessment, LossAssessmentLine
 from merchants.models import Merchant
 
+from . import model_v2
 from .aggregates import SessionAggregate, Window, session_aggregates
-from .policy import active_policy
+from .policy import active_policy, policy_version_named
 
 CENT = Decimal("0.01")
 SHOWN = Decimal("0.000001")  # stored/printed precision of intermediate figures
@@ -40,6 +42,7 @@ class LineResult:
     lost_gmv: Decimal
     lost_profit: Decimal
     wasted_ad_spend: Decimal
+    v2: model_v2.V2Line | None = None  # loss model v2: the exact figures behind the Decimals
 
     @property
     def coverage(self) -> Decimal:
@@ -111,6 +114,45 @@ def line_result(agg: SessionAggregate, margin: Decimal) -> LineResult:
         return LineResult(agg, baseline, lost_gmv, lost_gmv * margin, wasted)
 
 
+def exact(value: Fraction) -> Decimal:
+    """A fraction as a Decimal of ``PRECISION`` digits (for storing and printing, not for paying)."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+def round_cents(value: Fraction) -> Decimal:
+    """Round an exact amount half-up (away from zero) to the cent: the one rounding of loss model v2."""
+    cents, rest = divmod(abs(value) * 100, 1)
+    cents = int(cents) + (1 if rest >= Fraction(1, 2) else 0)
+    return (Decimal(cents if value >= 0 else -cents) * CENT).quantize(CENT)
+
+
+def line_result_v2(v2: model_v2.V2Line) -> LineResult:
+    sums = v2.sums
+    agg = SessionAggregate(
+        session_id=sums.session_id,
+        external_id=sums.external_id,
+        merchant_id=sums.merchant_id,
+        window_start=sums.window_start,
+        window_end=sums.window_end,
+        method=v2.method,
+        baseline_n=sums.pre_n,
+        baseline_s=sums.pre_s,
+        affected=sums.affected,
+        excluded=sums.excluded,
+        with_data=sums.with_data,
+        actual=sums.actual,
+        ad_spend=sums.ad_spend,
+        lost_num=ZERO,
+        wasted_num=ZERO,
+        pre_n=sums.pre_n,
+        hist_n=len(sums.profile),
+    )
+    per_minute = v2.expected / sums.affected if sums.affected else Fraction(0)
+    return LineResult(agg, exact(per_minute), exact(v2.paid), exact(v2.lost_profit), exact(v2.wasted), v2)
+
+
 def largest_remainder(amounts: list[Decimal], pool: Decimal) -> list[Decimal]:
     """Scale cent ``amounts`` to sum exactly to ``pool`` (cents): floor, then hand out the
     remaining cents by largest remainder (ties: the earlier item)."""
@@ -141,11 +183,25 @@ def _fingerprint(inputs: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def compute(incident, *, now: datetime | None = None, policy: CompensationPolicy | None = None, session_ids=None):
-    """Compute (without storing) the loss of every merchant an incident hit."""
-    policy = policy or active_policy()
+def compute(
+    incident,
+    *,
+    now: datetime | None = None,
+    policy: CompensationPolicy | None = None,
+    session_ids=None,
+    policy_version: int | None = None,
+):
+    """Compute (without storing) the loss of every merchant an incident hit.
+
+    ``policy_version`` reproduces any version's figures on today's data (default: the active one).
+    """
+    policy = policy or (policy_version_named(policy_version) if policy_version else None) or active_policy()
     window = window_for(incident, policy, now, session_ids)
-    aggregates = session_aggregates(window)
+    v2 = policy.loss_model == CompensationPolicy.LossModel.NET_SHORTFALL
+    if v2:
+        aggregates = model_v2.session_sums(window, pre_min=policy.pre_incident_min_minutes)
+    else:
+        aggregates = session_aggregates(window)
     merchant_ids = sorted({a.merchant_id for a in aggregates})
     merchants = {m.id: m for m in Merchant.objects.filter(id__in=merchant_ids)}
     cause = incident.cause
@@ -154,21 +210,50 @@ def compute(incident, *, now: datetime | None = None, policy: CompensationPolicy
     by_merchant: dict[int, list[SessionAggregate]] = {}
     for agg in aggregates:
         by_merchant.setdefault(agg.merchant_id, []).append(agg)
+
+    def margin_of(merchant: Merchant) -> Decimal:
+        declared = merchant.margin_rate
+        return min(declared if declared is not None else policy.default_margin_rate, policy.max_margin_rate)
+
+    if v2:  # all sessions first: whether the incident changed sales is decided on all of them
+        v2_lines = {
+            ln.sums.session_id: ln
+            for ln in model_v2.decide_noise(
+                [
+                    model_v2.line(
+                        a,
+                        margin=margin_of(merchants[a.merchant_id]),
+                        pre_min=policy.pre_incident_min_minutes,
+                        profile_min=policy.profile_min_sessions,
+                    )
+                    for a in aggregates
+                ],
+                lambda ln: margin_of(merchants[ln.sums.merchant_id]),
+            )
+        }
     for mid in sorted(by_merchant, key=lambda i: merchants[i].code):
         merchant = merchants[mid]
-        margin = min(
-            merchant.margin_rate if merchant.margin_rate is not None else policy.default_margin_rate,
-            policy.max_margin_rate,
-        )
-        lines = [line_result(a, margin) for a in by_merchant[mid]]
-        r = MerchantResult(merchant, margin, responsibility, lines)
-        with localcontext() as ctx:
-            ctx.prec = PRECISION
-            r.lost_gmv = sum((ln.lost_gmv for ln in lines), ZERO)
-            r.lost_profit = sum((ln.lost_profit for ln in lines), ZERO)
-            r.wasted_ad_spend = sum((ln.wasted_ad_spend for ln in lines), ZERO)
-            raw = (r.lost_profit + r.wasted_ad_spend) * responsibility / HUNDRED
-        amount = raw.quantize(CENT, ROUND_HALF_UP)
+        margin = margin_of(merchant)
+        if v2:
+            lines = [line_result_v2(v2_lines[a.session_id]) for a in by_merchant[mid]]
+            r = MerchantResult(merchant, margin, responsibility, lines)
+            paid = sum((ln.v2.paid for ln in lines), Fraction(0))
+            profit = sum((ln.v2.lost_profit for ln in lines), Fraction(0))
+            wasted = sum((ln.v2.wasted for ln in lines), Fraction(0))
+            r.lost_gmv, r.lost_profit, r.wasted_ad_spend = exact(paid), exact(profit), exact(wasted)
+            amount = round_cents((profit + wasted) * Fraction(responsibility) / 100)
+            if any(ln.v2.within_noise for ln in lines):
+                r.flags.append(Flag.WITHIN_NOISE)
+        else:
+            lines = [line_result(a, margin) for a in by_merchant[mid]]
+            r = MerchantResult(merchant, margin, responsibility, lines)
+            with localcontext() as ctx:
+                ctx.prec = PRECISION
+                r.lost_gmv = sum((ln.lost_gmv for ln in lines), ZERO)
+                r.lost_profit = sum((ln.lost_profit for ln in lines), ZERO)
+                r.wasted_ad_spend = sum((ln.wasted_ad_spend for ln in lines), ZERO)
+                raw = (r.lost_profit + r.wasted_ad_spend) * responsibility / HUNDRED
+            amount = raw.quantize(CENT, ROUND_HALF_UP)
         if amount > policy.claim_cap:
             amount = policy.claim_cap
             r.flags.append(Flag.CAPPED)
@@ -192,6 +277,7 @@ def compute(incident, *, now: datetime | None = None, policy: CompensationPolicy
             r.compensation = amount
             r.flags.append(Flag.POOL_SCALED)
 
+    shortfall_total = sum((ln.shortfall for ln in v2_lines.values()), Fraction(0)) if v2 else None
     for r in results:
         r.flags = [str(f) for f in r.flags]
         r.inputs = {
@@ -207,32 +293,105 @@ def compute(incident, *, now: datetime | None = None, policy: CompensationPolicy
             "declared_margin_rate": r.merchant.margin_rate,
             "responsibility_percent": responsibility,
             "incident_total_before_pool": total,
-            "sessions": [
-                {
-                    "session_id": ln.agg.external_id,
-                    "window": [ln.agg.window_start, ln.agg.window_end],
-                    "method": ln.agg.method,
-                    "pre_incident_minutes": ln.agg.pre_n,
-                    "historical_minutes": ln.agg.hist_n,
-                    "baseline_minutes": ln.agg.baseline_n,
-                    "baseline_gmv_sum": ln.agg.baseline_s,
-                    "affected_minutes": ln.agg.affected,
-                    "excluded_minutes": ln.agg.excluded,
-                    "minutes_with_data": ln.agg.with_data,
-                    "actual_gmv": ln.agg.actual,
-                    "ad_spend": ln.agg.ad_spend,
-                    "lost_gmv_numerator": ln.agg.lost_num,
-                    "wasted_ad_numerator": ln.agg.wasted_num,
-                }
-                for ln in r.lines
-            ],
+            **({"incident_net_shortfall": exact(shortfall_total)} if v2 else {}),
+            "sessions": [_session_inputs_v2(ln) if ln.v2 else _session_inputs_v1(ln) for ln in r.lines],
         }
         r.fingerprint = _fingerprint(r.inputs)
     return IncidentEstimate(incident, policy, window, results)
 
 
+def _session_inputs_v2(ln: LineResult) -> dict:
+    s, v2 = ln.v2.sums, ln.v2
+    return {
+        "session_id": s.external_id,
+        "window": [s.window_start, s.window_end],
+        "method": v2.method,
+        "affected_minutes": s.affected,
+        "excluded_minutes": s.excluded,
+        "minutes_with_data": s.with_data,
+        "pre_incident_minutes": s.pre_minutes,
+        "pre_incident_rows": s.pre_n,
+        "pre_incident_gmv": s.pre_s,
+        "actual_gmv": s.actual,
+        "ad_spend": s.ad_spend,
+        "profile": [[sid, p, w] for sid, p, w in s.profile],
+        "calibration": s.calibration,
+    }
+
+
+def _session_inputs_v1(ln: LineResult) -> dict:
+    return {
+        "session_id": ln.agg.external_id,
+        "window": [ln.agg.window_start, ln.agg.window_end],
+        "method": ln.agg.method,
+        "pre_incident_minutes": ln.agg.pre_n,
+        "historical_minutes": ln.agg.hist_n,
+        "baseline_minutes": ln.agg.baseline_n,
+        "baseline_gmv_sum": ln.agg.baseline_s,
+        "affected_minutes": ln.agg.affected,
+        "excluded_minutes": ln.agg.excluded,
+        "minutes_with_data": ln.agg.with_data,
+        "actual_gmv": ln.agg.actual,
+        "ad_spend": ln.agg.ad_spend,
+        "lost_gmv_numerator": ln.agg.lost_num,
+        "wasted_ad_numerator": ln.agg.wasted_num,
+    }
+
+
 def _d(value: Decimal, q: Decimal = SHOWN) -> str:
     return str(value.quantize(q, ROUND_HALF_UP))
+
+
+def _v2_json(v2: model_v2.V2Line) -> dict:
+    def opt(value):
+        return None if value is None else _d(exact(value))
+
+    return {
+        "expected_gmv": _d(exact(v2.expected)),
+        "net_shortfall": _d(exact(v2.shortfall)),
+        "net_shortfall_low": opt(v2.low),
+        "net_shortfall_high": opt(v2.high),
+        "placebo_windows": v2.placebo_n,
+        "within_noise": v2.within_noise,
+        "profile_sessions": [sid for sid, _, _ in v2.sums.profile],
+        "calibration": None if v2.sums.calibration is None else str(v2.sums.calibration),
+    }
+
+
+def line_fields(ln: LineResult) -> dict:
+    """The stored figures of one line (``LossAssessmentLine`` fields)."""
+    fields = {
+        "window_start": ln.agg.window_start,
+        "window_end": ln.agg.window_end,
+        "affected_minutes": ln.agg.affected,
+        "excluded_minutes": ln.agg.excluded,
+        "minutes_with_data": ln.agg.with_data,
+        "data_coverage": ln.coverage,
+        "baseline_method": ln.agg.method,
+        "baseline_minutes": ln.agg.baseline_n,
+        "baseline_gmv_sum": ln.agg.baseline_s,
+        "baseline_gmv_per_minute": ln.baseline.quantize(SHOWN, ROUND_HALF_UP),
+        "actual_gmv": ln.agg.actual,
+        "ad_spend": ln.agg.ad_spend,
+        "lost_gmv": ln.lost_gmv.quantize(SHOWN, ROUND_HALF_UP),
+        "lost_profit": ln.lost_profit.quantize(SHOWN, ROUND_HALF_UP),
+        "wasted_ad_spend": ln.wasted_ad_spend.quantize(SHOWN, ROUND_HALF_UP),
+    }
+    if ln.v2 is not None:
+        v2 = ln.v2
+
+        def stored(value):
+            return None if value is None else exact(value).quantize(SHOWN, ROUND_HALF_UP)
+
+        fields.update(
+            expected_gmv=stored(v2.expected),
+            net_shortfall=stored(v2.shortfall),
+            shortfall_low=stored(v2.low),
+            shortfall_high=stored(v2.high),
+            profile_sessions=len(v2.sums.profile),
+            within_noise=v2.within_noise,
+        )
+    return fields
 
 
 def estimate_as_json(estimate: IncidentEstimate) -> list[dict]:
@@ -256,6 +415,7 @@ def estimate_as_json(estimate: IncidentEstimate) -> list[dict]:
                     "lost_gmv": _d(ln.lost_gmv),
                     "lost_profit": _d(ln.lost_profit),
                     "wasted_ad_spend": _d(ln.wasted_ad_spend),
+                    **(_v2_json(ln.v2) if ln.v2 else {}),
                 }
                 for ln in r.lines
             ],
@@ -270,11 +430,11 @@ def estimate_as_json(estimate: IncidentEstimate) -> list[dict]:
     ]
 
 
-def estimate_incident(incident, *, now: datetime | None = None) -> list[dict]:
+def estimate_incident(incident, *, now: datetime | None = None, policy_version: int | None = None) -> list[dict]:
     """Pure read: what ``assess_incident`` would store, as JSON-ready dicts (one per merchant)."""
     if incident.state == VOIDED:
         return []
-    return estimate_as_json(compute(incident, now=now))
+    return estimate_as_json(compute(incident, now=now, policy_version=policy_version))
 
 
 # The incident fields an assessment reads (``incident_changed`` names them): a change to any
@@ -327,7 +487,9 @@ def _sessions_hit(incident, now: datetime):
     )
 
 
-def assess_incident(incident, *, now: datetime | None = None) -> list[LossAssessment]:
+def assess_incident(
+    incident, *, now: datetime | None = None, policy_version: int | None = None
+) -> list[LossAssessment]:
     """Compute and store the current loss assessment of every merchant the incident hit.
 
     A merchant whose inputs fingerprint is unchanged keeps its current assessment; otherwise a
@@ -348,11 +510,11 @@ def assess_incident(incident, *, now: datetime | None = None) -> list[LossAssess
             LossAssessment.objects.filter(pk__in=[a.pk for a in current.values()]).update(is_current=False)
             return []
         locked = _lock_merchants(_sessions_hit(incident, now))
-        estimate = compute(incident, now=now)
+        estimate = compute(incident, now=now, policy_version=policy_version)
         hit = {r.merchant.id for r in estimate.merchants}
         while hit - locked:  # a session imported meanwhile: lock its merchants too, then look again
             locked |= _lock_merchants(sorted(hit - locked))
-            estimate = compute(incident, now=now)
+            estimate = compute(incident, now=now, policy_version=policy_version)
             hit = {r.merchant.id for r in estimate.merchants}
         retired = [a.pk for mid, a in current.items() if mid not in hit]
         LossAssessment.objects.filter(pk__in=retired).update(is_current=False)
@@ -393,25 +555,7 @@ def assess_incident(incident, *, now: datetime | None = None) -> list[LossAssess
                 old.superseded_by, old.is_current = assessment, False
         LossAssessment.objects.bulk_update(replaced, ["superseded_by"])
         new_lines = [
-            LossAssessmentLine(
-                assessment=assessment,
-                session_id=ln.agg.session_id,
-                window_start=ln.agg.window_start,
-                window_end=ln.agg.window_end,
-                affected_minutes=ln.agg.affected,
-                excluded_minutes=ln.agg.excluded,
-                minutes_with_data=ln.agg.with_data,
-                data_coverage=ln.coverage,
-                baseline_method=ln.agg.method,
-                baseline_minutes=ln.agg.baseline_n,
-                baseline_gmv_sum=ln.agg.baseline_s,
-                baseline_gmv_per_minute=ln.baseline.quantize(SHOWN, ROUND_HALF_UP),
-                actual_gmv=ln.agg.actual,
-                ad_spend=ln.agg.ad_spend,
-                lost_gmv=ln.lost_gmv.quantize(SHOWN, ROUND_HALF_UP),
-                lost_profit=ln.lost_profit.quantize(SHOWN, ROUND_HALF_UP),
-                wasted_ad_spend=ln.wasted_ad_spend.quantize(SHOWN, ROUND_HALF_UP),
-            )
+            LossAssessmentLine(assessment=assessment, session_id=ln.agg.session_id, **line_fields(ln))
             for r, _, assessment in fresh
             for ln in r.lines
         ]

@@ -26,6 +26,16 @@ class CompensationPolicy(models.Model):
     name = models.CharField(_("name"), max_length=120, default="Default loss policy")
     is_active = models.BooleanField(_("active"), default=False)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
+
+    class LossModel(models.IntegerChoices):
+        FLAT_BASELINE = 1, _("v1: minute-by-minute gaps under a flat baseline")
+        NET_SHORTFALL = 2, _("v2: net shortfall against the session's own profile")
+
+    loss_model = models.PositiveSmallIntegerField(
+        _("loss model"), choices=LossModel.choices, default=LossModel.FLAT_BASELINE
+    )
+    # v2: fewest unaffected past sessions of the merchant a profile is learned from.
+    profile_min_sessions = models.PositiveIntegerField(_("profile minimum sessions"), default=3)
     # 1. Affected minutes.
     recovery_tail_minutes = models.PositiveIntegerField(_("recovery tail (minutes)"), default=10)
     # 2. Baselines.
@@ -120,6 +130,7 @@ class LossAssessment(models.Model):
         POOL_SCALED = "pool_scaled", _("Scaled to the incident pool")
         ONGOING = "ongoing", _("Incident still open: provisional")
         CURRENCY_MISMATCH = "currency_mismatch", _("Merchant currency differs from the policy's")
+        WITHIN_NOISE = "within_noise", _("Shortfall within the noise band: pays 0")
 
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.PROTECT, related_name="loss_assessments", verbose_name=_("incident")
@@ -186,6 +197,8 @@ class LossAssessmentLine(models.Model):
     class BaselineMethod(models.TextChoices):
         PRE_INCIDENT = "pre_incident", _("Same session before the incident")
         HISTORICAL = "historical", _("Merchant's sessions of the previous days")
+        PROFILE_SCALED = "profile_scaled", _("Merchant's session profile, scaled to this session")
+        PROFILE = "profile", _("Merchant's session profile, platform-calibrated")
         INSUFFICIENT_DATA = "insufficient_data", _("Insufficient data")
 
     assessment = models.ForeignKey(
@@ -214,6 +227,17 @@ class LossAssessmentLine(models.Model):
     lost_gmv = models.DecimalField(_("lost GMV"), max_digits=24, decimal_places=6)
     lost_profit = models.DecimalField(_("lost profit"), max_digits=24, decimal_places=6)
     wasted_ad_spend = models.DecimalField(_("wasted ad spend"), max_digits=24, decimal_places=6)
+    # Loss model v2 (empty under v1): the counterfactual and its 90 % interval.
+    expected_gmv = models.DecimalField(_("expected GMV"), max_digits=24, decimal_places=6, null=True, blank=True)
+    net_shortfall = models.DecimalField(_("net shortfall"), max_digits=24, decimal_places=6, null=True, blank=True)
+    shortfall_low = models.DecimalField(
+        _("net shortfall, 90 % low"), max_digits=24, decimal_places=6, null=True, blank=True
+    )
+    shortfall_high = models.DecimalField(
+        _("net shortfall, 90 % high"), max_digits=24, decimal_places=6, null=True, blank=True
+    )
+    profile_sessions = models.PositiveIntegerField(_("profile sessions"), default=0)
+    within_noise = models.BooleanField(_("within noise"), default=False)
 
     class Meta:
         ordering = ["assessment", "window_start", "id"]

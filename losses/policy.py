@@ -29,6 +29,11 @@ def active_policy() -> CompensationPolicy:
     return policy
 
 
+def policy_version_named(version: int) -> CompensationPolicy:
+    """A policy by its version number (any version, active or not: figures are reproducible)."""
+    return CompensationPolicy.objects.get(version=version)
+
+
 @transaction.atomic
 def publish_policy(changes: dict, *, by=None, base: CompensationPolicy | None = None) -> CompensationPolicy:
     """Save ``changes`` on top of ``base`` (default: the active version) as a new active version.

@@ -3,7 +3,7 @@
 At most ``MAX_UPLOAD_BYTES`` (413 beyond) of CSV text (415 for anything else, judged by content).
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -34,11 +34,14 @@ class ImportResultSerializer(serializers.Serializer):
 
 
 class ImportErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    line = serializers.IntegerField()
-    column = serializers.CharField()
-    error = serializers.CharField()
+    """One refused row is the answer itself (line, column, error); several come as ``errors``."""
+
+    line = serializers.IntegerField(required=False)
+    column = serializers.CharField(required=False)
+    error = serializers.CharField(required=False)
+    detail = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
+    errors = serializers.ListField(child=serializers.DictField(), required=False)
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -52,6 +55,7 @@ class BulkImportView(APIView):
     parser_classes = [MultiPartParser, _CsvBodyParser]
 
     @extend_schema(
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=sorted(KINDS))],
         request={"multipart/form-data": ImportUploadSerializer, "text/csv": str},
         responses={
             200: ImportResultSerializer,
@@ -62,11 +66,11 @@ class BulkImportView(APIView):
     )
     def post(self, request, kind: str):
         if kind not in KINDS:
-            return Response({"error": f"unknown kind {kind!r}"}, status=status.HTTP_404_NOT_FOUND)
+            return Response({"detail": f"unknown kind {kind!r}", "code": "not_found"}, status=status.HTTP_404_NOT_FOUND)
         # Refuse an announced oversize body before reading (and spooling) any of it.
         check_size(int(request.META.get("CONTENT_LENGTH") or 0) - MULTIPART_OVERHEAD, MAX_UPLOAD_BYTES)
         upload = request.FILES.get("file")
         source = upload if upload is not None else request.data.get("_body", b"")
         check_upload(source, max_bytes=MAX_UPLOAD_BYTES)
-        result = import_csv(kind, source)
+        result = import_csv(kind=kind, source=source)
         return Response(result.as_dict())

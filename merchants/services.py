@@ -35,7 +35,7 @@ import psycopg
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from core.csv import CsvReader, CsvRejected
+from core.csv import CsvReader, CsvRejected, CsvSource
 
 from .models import LiveSession, Merchant, SessionMinute
 
@@ -45,9 +45,10 @@ METRIC_COLUMNS = ["session_id", "minute", "viewers", "orders", "gmv", "ad_spend"
 KINDS = {"merchants": MERCHANT_COLUMNS, "sessions": SESSION_COLUMNS, "metrics": METRIC_COLUMNS}
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
-_MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
-_INT = re.compile(r"^\d{1,9}$")
-_RATE = re.compile(r"^(0(\.\d{1,4})?|1(\.0{1,4})?|\.\d{1,4})$")
+# ASCII digits only (re.ASCII): a full-width "１０" matches a Unicode \d but not COPY's numeric input.
+_MONEY = re.compile(r"^\d{1,12}(\.\d{1,2})?\Z", re.ASCII)
+_INT = re.compile(r"^\d{1,9}\Z", re.ASCII)
+_RATE = re.compile(r"^(0(\.\d{1,4})?|1(\.0{1,4})?|\.\d{1,4})\Z", re.ASCII)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _COPY_BATCH = 20_000
 # Largest file the bulk API accepts (about 1.8 M metric rows); larger files: the manage.py commands.
@@ -73,7 +74,7 @@ class ImportResult:
         }
 
 
-def import_csv(kind: str, source) -> ImportResult:
+def import_csv(*, kind: str, source: CsvSource) -> ImportResult:
     """Import one CSV file of ``kind`` (merchants, sessions or metrics), all or nothing.
 
     ``source`` is a path, a file object or bytes. Raises :class:`core.csv.CsvRejected`.
@@ -134,9 +135,12 @@ def parse_datetime_utc(value: str, line: int, column: str, *, minute: bool = Fal
     if cached is None:
         try:
             parsed = datetime.fromisoformat(value.strip())
+            # 0001-01-01T00:00:00+08:00 is valid ISO 8601 but lies before the first UTC datetime.
+            cached = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
         except ValueError:
             raise CsvRejected.at(line, column, f"not an ISO 8601 date-time: {value!r}") from None
-        cached = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        except OverflowError:
+            raise CsvRejected.at(line, column, f"outside the supported date range: {value!r}") from None
         if len(_dt_cache) > 100_000:
             _dt_cache.clear()
         _dt_cache[value] = cached
@@ -603,7 +607,7 @@ def _import_metrics_portable(reader, header) -> ImportResult:
     return result
 
 
-def write_csv(kind: str, rows: Iterable[Iterable]) -> str:
+def write_csv(*, kind: str, rows: Iterable[Iterable]) -> str:
     """A CSV text of ``kind`` with its header (used by tests, benchmarks and the demo)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

@@ -10,7 +10,7 @@ from .models import IssuedDocument, SettlementBatch, SettlementItem
 
 class SettlementItemInline(ReadOnlyInline):
     model = SettlementItem
-    fields = ["claim", "amount", "currency", "status", "payment_reference"]
+    fields = ("claim", "amount", "currency", "status", "payment_reference")
     readonly_fields = fields
 
 

@@ -1,6 +1,7 @@
 """REST API of the finance app (finance role; documents: owners and staff)."""
 
 import uuid
+from typing import Any
 
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -125,7 +126,8 @@ def _batch_detail(request, pk, view) -> dict:
         raise Http404
     selectors.attach_totals([batch])
     pager = ItemPagination()
-    results = pager.paginate_queryset(selectors.batch_items(batch), request, view=view)
+    results: list[Any] = pager.paginate_queryset(selectors.batch_items(batch), request, view=view) or []
+    assert pager.page is not None  # paginate_queryset always pages: the page size is fixed
     batch.items_page = {
         "count": pager.page.paginator.count,
         "next": pager.get_next_link(),
@@ -188,7 +190,7 @@ class PaymentImportResultSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
     duplicate = serializers.BooleanField(help_text="The same file was applied before; nothing changed.")
     batch_state = serializers.ChoiceField(choices=BatchState.choices)
-    errors = RowErrorSerializer(many=True)
+    errors = RowErrorSerializer(many=True)  # type: ignore[assignment]  # a field, not Serializer.errors
 
 
 class RecoveryIncidentSerializer(serializers.Serializer):

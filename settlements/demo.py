@@ -63,9 +63,17 @@ def seed(stdout):
     open_batch = st.create_batch(finance, note=OPEN_NOTE)
     st.add_claims(open_batch, finance, claim_ids=waiting, message="Next payment run")
 
-    issue_document.apply(
-        args=[DocumentKind.CLAIM_STATEMENT], kwargs={"claim_id": approved.pk, "user_id": finance.pk}, throw=True
-    )
+    try:
+        import weasyprint  # noqa: F401  (needs the system's Pango; fonts: Noto CJK for Chinese text)
+    except OSError as exc:
+        stdout.write(
+            "  finance: no claim statement PDF: WeasyPrint needs Pango (Debian: libpango-1.0-0 "
+            f"libpangoft2-1.0-0, fonts-noto-cjk for Chinese), see scripts/system_deps.sh ({exc})"
+        )
+    else:
+        issue_document.apply(
+            args=[DocumentKind.CLAIM_STATEMENT], kwargs={"claim_id": approved.pk, "user_id": finance.pk}, throw=True
+        )
     statements = IssuedDocument.objects.filter(kind=DocumentKind.CLAIM_STATEMENT).count()
     stdout.write(
         f"  finance: batch {paid.reference} paid ({result.paid} claim), batch {open_batch.reference} open "

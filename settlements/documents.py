@@ -16,12 +16,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from claims.charts import svg_chart
 from claims.models import Claim, ClaimDocument, ClaimEvent, ClaimState, ReasonCode
 from incidents.models import IncidentUpdate
 from losses.models import LossAssessment
-from losses.selectors import gmv_chart_series
+from losses.selectors import CAUSE_SENTENCES, MARGIN_SOURCES, explanation, flag_sentences, gmv_chart_series
 from merchants.models import Merchant
 from sla.selectors import evaluations_for_incident
 
@@ -33,7 +34,7 @@ TEMPLATE_VERSIONS = {
     DocumentKind.EVIDENCE_PACK: "evidence-3",
     DocumentKind.MONTHLY_STATEMENT: "monthly-3",
 }
-TEMPLATES = {
+TEMPLATES: dict[str, str] = {
     DocumentKind.CLAIM_STATEMENT: "documents/claim_statement.html",
     DocumentKind.EVIDENCE_PACK: "documents/evidence_pack.html",
     DocumentKind.MONTHLY_STATEMENT: "documents/monthly_statement.html",
@@ -104,8 +105,10 @@ def _assessment(claim, clock, with_charts=True) -> dict | None:
     if assessment is None:
         return None
     cur = assessment.currency
+    explain = explanation(assessment)
     lines = []
-    for line in assessment.lines.select_related("session").order_by("window_start", "id"):
+    for row in explain["lines"]:
+        line = row["line"]
         chart = None
         if with_charts:
             chart = svg_chart(gmv_chart_series(line, claim.incident), tz=clock.tz, width=660, height=190)
@@ -125,13 +128,37 @@ def _assessment(claim, clock, with_charts=True) -> dict | None:
                 "lost_gmv": num(line.lost_gmv),
                 "lost_profit": num(line.lost_profit),
                 "ad_spend": num(line.wasted_ad_spend),
+                "ad_spend_total": num(line.ad_spend),
+                # loss model v2: expected − actual = net shortfall (interval); counted
+                "expected": num(row["expected"]),
+                "net_shortfall": num(row["net_shortfall"]),
+                "interval": f"{num(row['low'])} … {num(row['high'])}" if row["low"] is not None else "—",
+                "within_noise": row["within_noise"],
+                "profile": len(row["profile_sessions"]),
                 "chart": chart,  # geometry for templates/claims/_chart_svg.html, labels in the merchant's zone
             }
         )
     before, after = assessment.compensation_before_pool, assessment.compensation
     scale = (after / before) if before else Decimal(1)
     flags = [_label(LossAssessment.Flag.choices, f) for f in assessment.flags]
+    with translation.override("zh-hans"):
+        flags_zh = flag_sentences(assessment.flags)
+        cause_zh = str(CAUSE_SENTENCES.get(assessment.cause, ""))
+        margin_zh = str(MARGIN_SOURCES[explain["margin_source"]])
+    with translation.override("en"):
+        flags_en = flag_sentences(assessment.flags)
+        cause_en = str(CAUSE_SENTENCES.get(assessment.cause, ""))
+        margin_en = str(MARGIN_SOURCES[explain["margin_source"]])
     return {
+        "model": explain["model"],
+        "flag_sentences": list(zip(flags_zh, flags_en, strict=True)),
+        "cause_sentence": f"{cause_zh} {cause_en}",
+        "margin_source": f"{margin_zh} {margin_en}",
+        "counted": num(explain["counted"]),
+        "loss": num(explain["loss"]),
+        "after_responsibility": num(explain["after_responsibility"]),
+        "capped": explain["capped"],
+        "pool_factor": str(explain["pool_factor"]),
         "policy": f"v{assessment.policy.version}",
         "currency": cur,
         "cause": assessment.cause,
@@ -205,7 +232,7 @@ def claim_context(claim: Claim, *, evidence=False, with_charts=True) -> dict:
         ctx["audit"] = [
             {
                 "at": clock.dt(e.created_at),
-                "who": (e.actor.get_username() if e.actor_id else "system") + f" ({e.actor_role})",
+                "who": (e.actor.get_username() if e.actor else "system") + f" ({e.actor_role})",
                 "action": e.action or e.kind,
                 "change": f"{e.from_state or '·'} → {e.to_state}" if e.to_state else "",
                 "reason": str(_label(ReasonCode.choices, e.reason_code)) if e.reason_code else "",
@@ -263,7 +290,9 @@ def monthly_context(merchant: Merchant, period: date) -> dict:
         .select_related("incident")
         .order_by("pk")
     )
-    rows, decided, paid = [], {}, {}
+    rows: list[dict] = []
+    decided: dict[str, dict[str, Decimal]] = {}
+    paid: dict[str, Decimal] = {}
     for c in claims:
         rows.append(
             {

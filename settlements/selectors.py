@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts import roles
 from claims.models import Claim, ClaimState
+from core.db import reports_db
 from merchants.selectors import merchant_ids_for_user
 
 from .models import IssuedDocument, ItemStatus, SettlementBatch, SettlementItem
@@ -147,8 +148,9 @@ def recovery_report(start: date | None = None, end: date | None = None) -> list[
 
     tz = timezone.get_current_timezone()
     # Paid = settled, through a batch or directly (workflow ``settle``): the claim is the record.
-    settled = Claim.objects.filter(state=ClaimState.SETTLED)
-    credit_claims = ProviderCreditClaim.objects.select_related("provider").order_by("period", "contract_code")
+    db = reports_db()  # a read-only report: the replica when there is one
+    settled = Claim.objects.using(db).filter(state=ClaimState.SETTLED)
+    credit_claims = ProviderCreditClaim.objects.using(db).select_related("provider").order_by("period", "contract_code")
     if start:
         lo = start.replace(day=1)
         settled = settled.filter(incident__started_at__gte=timezone.make_aware(datetime.combine(lo, time.min), tz))
@@ -231,7 +233,7 @@ def recovery_report(start: date | None = None, end: date | None = None) -> list[
 
 
 def recovery_totals(rows) -> list[dict]:
-    totals = defaultdict(lambda: defaultdict(Decimal))
+    totals: defaultdict[str, defaultdict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for r in rows:
         for f in ("paid", "credit_claimed", "credit_received", "net_cost"):
             totals[r["currency"]][f] += r[f]

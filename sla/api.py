@@ -66,7 +66,8 @@ class ProviderCreditClaimViewSet(
     def get_serializer_class(self):
         return s.ProviderCreditClaimDetailSerializer if self.action != "list" else s.ProviderCreditClaimSerializer
 
-    def _step(name, attribute=None):  # noqa: N805 - builds a view method from the action table, in the class body
+    @staticmethod
+    def _step(name, attribute=None):  # builds a view method from the action table, in the class body
         spec = actions.CREDIT_CLAIM[name]
 
         def view(self, request, pk=None):

@@ -172,6 +172,7 @@ def check_budgets(*, now: datetime | None = None, codes=None) -> list[BudgetAler
 
 
 def _record_alert(budget: Budget) -> BudgetAlert | None:
+    assert budget.projected_tier is not None  # only a month heading into a tier is alerted
     try:
         with transaction.atomic():
             alert = BudgetAlert.objects.create(

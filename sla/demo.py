@@ -17,6 +17,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 CATALOGUE = [
     ("Acme RTC", Provider.Kind.RTC, [("rtc-video", "Real-time video"), ("rtc-audio", "Real-time audio")]),
     ("SwiftCDN", Provider.Kind.CDN, [("cdn-live", "Live stream CDN")]),
+    ("Nimbus RTC", Provider.Kind.RTC, [("nimbus-rtc", "Nimbus real-time video")]),
     ("Platform", Provider.Kind.PLATFORM, [("platform-api", "Platform API and checkout")]),
 ]
 REGIONS = [("cn-east", "East China"), ("cn-north", "North China"), ("cn-south", "South China")]
@@ -92,6 +93,29 @@ CONTRACTS = [
         "min_downtime_minutes": 5,
         "min_credit_amount": "500.00",
     },
+    {
+        # Judged on measured error rates (telemetry/demo.py), with a join-time quality target.
+        "code": "NIMBUS-2026",
+        "provider": "Nimbus RTC",
+        "services": ["nimbus-rtc"],
+        "currency": "CNY",
+        "monthly_fee": "150000.00",
+        "timezone": "Asia/Shanghai",
+        "effective_from": "2026-06-01",
+        "availability_target": "99.95",
+        "credit_tiers": [{"below": "99.95", "credit_percent": "10"}, {"below": "99.0", "credit_percent": "25"}],
+        "credit_cap_percent": "30",
+        "maintenance_notice_hours": 48,
+        "first_response_minutes": 15,
+        "availability_method": "error_rate_windows",
+        "error_rate_threshold_percent": "0.4",
+        "min_requests_per_window": 250,
+        "min_down_run_minutes": 10,
+        "quality_targets": [
+            {"metric": "join_p95_ms", "max": "600", "min_compliance_percent": "99.0", "credit_percent": "5"},
+            {"metric": "hd_share_percent", "min": "80", "min_compliance_percent": "95", "credit_percent": "3"},
+        ],
+    },
 ]
 
 # (external id, service, impact, start in Shanghai time, minutes to resolve, minutes to acknowledge)
@@ -147,7 +171,9 @@ def seed(stdout):
     regions = seed_catalogue()
     report = import_contracts(CONTRACTS)
     seed_outages(regions)
-    pairs = [(code, f"2026-{m:02d}") for code in ("RTC-2026", "CDN-LIVE-2026") for m in (7, 8, 9, 10, 11)]
+    pairs = [
+        (code, f"2026-{m:02d}") for code in ("RTC-2026", "CDN-LIVE-2026", "NIMBUS-2026") for m in (7, 8, 9, 10, 11)
+    ]
     services.recompute(pairs)
     finance = User.objects.filter(username="finance").first()
     # September's Acme credit went through the whole cycle; October's is still to file.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 US = 1_000_000  # microseconds per second
 MINUTE_US = 60 * US
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_US = timedelta(microseconds=1)
 HUNDRED = Fraction(100)
 WEIGHT_SCALE = 10_000  # weights have at most 4 decimals: the sweep works on integers
 
@@ -33,8 +35,7 @@ def to_us(moment: datetime) -> int:
     """An aware datetime as integer microseconds since the epoch."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime")
-    delta = moment - EPOCH
-    return (delta.days * 86400 + delta.seconds) * US + delta.microseconds
+    return (moment - EPOCH) // ONE_US
 
 
 def from_us(value: int) -> datetime:
@@ -200,6 +201,62 @@ def subtract(segments: list[Segment], holes: list[tuple[int, int]]) -> list[Segm
     return out
 
 
+def _merge_sorted(spans) -> list[list[int]]:
+    """Union of ``(start, end)`` spans already sorted by start (touching spans merge)."""
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1][1] = end
+        else:
+            merged.append([start, end])
+    return merged
+
+
+def _kept_length(spans: list[list[int]], stretches: list[list[int]], min_us: int, holes) -> int:
+    """Length of the sorted disjoint ``spans`` lying in stretches at least ``min_us`` long,
+    minus the sorted disjoint ``holes``. Each span lies inside one stretch (spans are unions
+    of a subset of the items whose union the stretches are)."""
+    total, k, h, nh = 0, 0, 0, len(holes)
+    for start, end in spans:
+        while stretches[k][1] < end:
+            k += 1
+        if stretches[k][1] - stretches[k][0] < min_us:
+            continue
+        total += end - start
+        if nh:
+            while h < nh and holes[h][1] <= start:
+                h += 1
+            i = h
+            while i < nh and holes[i][0] < end:
+                total -= min(end, holes[i][1]) - max(start, holes[i][0])
+                i += 1
+    return total
+
+
+def weighted_downtime(items, min_us: int, holes: list[tuple[int, int]]) -> tuple[int | Fraction, list[tuple[int, int]]]:
+    """Σ weight × length of the weighted union of ``(start, end, weight)`` items (largest weight
+    wins), stretches shorter than ``min_us`` dropped, minus ``holes``; and the dropped stretches.
+
+    Equal to summing the segments of ``weighted_segments`` → ``drop_short_stretches`` →
+    ``subtract``, without building them: the union at or above each weight level, read from one
+    sort (``Σ (w_k − w_k+1) × |union of items weighing ≥ w_k|``), is all the totals need.
+    """
+    positive = sorted(item for item in items if item[1] > item[0] and item[2] > 0)
+    stretches = _merge_sorted((s, e) for s, e, _ in positive)
+    dropped = [(a, b) for a, b in stretches if b - a < min_us]
+    levels = sorted({w for _, _, w in positive}, reverse=True)
+    total: int | Fraction = 0
+    for k, level in enumerate(levels):
+        step = level - (levels[k + 1] if k + 1 < len(levels) else 0)
+        spans = stretches if k + 1 == len(levels) else _merge_sorted((s, e) for s, e, w in positive if w >= level)
+        if not dropped and not holes:
+            total += step * sum(e - s for s, e in spans)
+        else:
+            total += step * _kept_length(spans, stretches, min_us, holes)
+    return total, dropped
+
+
 def covered_length(intervals: list[tuple[int, int]], start: int, end: int) -> int:
     return sum(max(0, min(e, end) - max(s, start)) for s, e in intervals)
 
@@ -295,9 +352,28 @@ class Result:
     below_minimum_credit: bool
     claim_deadline: date
     provisional: bool
-    incidents: list[dict] = field(default_factory=list)
-    maintenance: list[dict] = field(default_factory=list)
-    dropped_stretches: list[dict] = field(default_factory=list)
+    # The rows behind the figures (per incident, per maintenance window, dropped stretches) are
+    # built on first use: a batch of evaluations that only compares or stores totals never
+    # pays for them (they were most of an evaluation's time).
+    _details: Callable[[], tuple[list[dict], list[dict], list[dict]]] | None = field(default=None, repr=False)
+    _built: tuple[list[dict], list[dict], list[dict]] | None = field(default=None, repr=False)
+
+    def _rows(self) -> tuple[list[dict], list[dict], list[dict]]:
+        if self._built is None:
+            self._built = self._details() if self._details is not None else ([], [], [])
+        return self._built
+
+    @property
+    def incidents(self) -> list[dict]:
+        return self._rows()[0]
+
+    @property
+    def maintenance(self) -> list[dict]:
+        return self._rows()[1]
+
+    @property
+    def dropped_stretches(self) -> list[dict]:
+        return self._rows()[2]
 
     @property
     def eligible_minutes(self) -> Decimal:
@@ -344,114 +420,121 @@ def evaluate(
 
     provisional = now_us < we
 
-    # 1. Clip every incident to the window; an ongoing one runs to ``now``.
-    items, rows = [], []
+    # 1. Clip every incident to the window; an ongoing one runs to ``now``. In the same pass,
+    # the recovery and first-response breaches (of incidents that started in the window).
+    items, weights = [], {}
+    targets = {t.impact: t for t in terms.recovery_targets}
+    response_us = None if terms.first_response_minutes is None else terms.first_response_minutes * MINUTE_US
+    recovery, response = [], []
     for inc in incidents:
+        start = to_us(inc.started_at)
         ongoing = inc.resolved_at is None
         end = now_us if ongoing else to_us(inc.resolved_at)
-        start = to_us(inc.started_at)
-        cs, ce = max(start, ws), min(end, we)
-        weight = terms.weight(inc.impact)
+        cs, ce = (start if start > ws else ws), (end if end < we else we)
+        scaled = weights.get(inc.impact)
+        if scaled is None:
+            scaled = terms.weight(inc.impact) * WEIGHT_SCALE  # integer arithmetic in the sweep whenever exact
+            scaled = weights[inc.impact] = int(scaled) if scaled.denominator == 1 else scaled
         if ongoing and ce > cs:
             provisional = True
-        scaled = weight * WEIGHT_SCALE  # integer arithmetic in the sweep whenever exact
-        items.append((cs, ce, int(scaled) if scaled.denominator == 1 else scaled))
-        rows.append(
+        items.append((cs, ce, scaled))
+        if not ws <= start < we:
+            continue  # a breach belongs to the month in which the incident started
+        target = targets.get(inc.impact)
+        if target is not None and end - start > target.max_minutes * MINUTE_US:
+            recovery.append((start, inc.id, inc, target, end - start))
+        if response_us is not None:
+            response_at = inc.acknowledged_at or inc.mitigated_at or inc.resolved_at
+            took = (to_us(response_at) if response_at else now_us) - to_us(inc.detected_at)
+            if took > response_us:
+                response.append((start, inc.id, inc, response_at, took))
+
+    # 2.-3. Weighted union (largest weight wins) with the minimum downtime period, and without
+    # maintenance announced in time, which leaves both the downtime and the month's total.
+    notice_us = terms.maintenance_notice_hours * 3600 * US
+    holes = union(
+        (max(to_us(mw.starts_at), ws), min(to_us(mw.ends_at), we))
+        for mw in maintenance
+        if to_us(mw.announced_at) <= to_us(mw.starts_at) - notice_us
+    )
+    min_us = terms.min_downtime_minutes * MINUTE_US
+    weighted, dropped = weighted_downtime(items, min_us, holes)
+    window_us = max(0, we - ws)
+    excluded_us = covered_length(holes, ws, we)
+    eligible_us = window_us - excluded_us
+    downtime = Fraction(weighted) / WEIGHT_SCALE
+
+    def details() -> tuple[list[dict], list[dict], list[dict]]:
+        segments = subtract(drop_short_stretches(weighted_segments(items), min_us)[0], holes)
+        counted = [0] * len(items)
+        for seg in segments:
+            counted[seg.owner] += seg.weight * seg.length
+        rows = [
             {
                 "id": inc.id,
                 "external_id": inc.external_id,
                 "title": inc.title,
                 "service": inc.service,
                 "impact": inc.impact,
-                "weight": str(round_half_up(weight, 4)),
+                "weight": str(round_half_up(Fraction(scaled, WEIGHT_SCALE), 4)),
                 "started_at": local(inc.started_at),
                 "resolved_at": local(inc.resolved_at),
-                "ongoing": ongoing,
-                "clipped_minutes": minutes(max(0, ce - cs)),
-                "_counted": 0,
+                "ongoing": inc.resolved_at is None,
+                "clipped_minutes": str(minutes(max(0, ce - cs))),
+                "downtime_minutes": str(minutes(Fraction(part) / WEIGHT_SCALE)),
             }
-        )
-
-    # 2. Weighted union (largest weight wins), then the minimum downtime period.
-    segments = weighted_segments(items)
-    segments, dropped = drop_short_stretches(segments, terms.min_downtime_minutes * MINUTE_US)
-
-    # 3. Maintenance announced in time leaves both the downtime and the month's total.
-    notice_us = terms.maintenance_notice_hours * 3600 * US
-    on_time, mrows = [], []
-    for mw in maintenance:
-        ms, me = to_us(mw.starts_at), to_us(mw.ends_at)
-        announced_in_time = to_us(mw.announced_at) <= ms - notice_us
-        if announced_in_time:
-            on_time.append((max(ms, ws), min(me, we)))
-        mrows.append(
-            {
-                "id": mw.id,
-                "service": mw.service,
-                "description": mw.description,
-                "starts_at": local(mw.starts_at),
-                "ends_at": local(mw.ends_at),
-                "announced_at": local(mw.announced_at),
-                "notice_hours": str(round_half_up(Fraction(ms - to_us(mw.announced_at), 3600 * US), 2)),
-                "announced_in_time": announced_in_time,
-                "excluded_minutes": minutes(max(0, min(me, we) - max(ms, ws)))
-                if announced_in_time
-                else Decimal("0.00"),
-            }
-        )
-    holes = union(on_time)
-    segments = subtract(segments, holes)
-
-    window_us = max(0, we - ws)
-    excluded_us = covered_length(holes, ws, we)
-    eligible_us = window_us - excluded_us
-    total = 0
-    for seg in segments:
-        part = seg.weight * seg.length
-        total += part
-        rows[seg.owner]["_counted"] += part
-    downtime = Fraction(total) / WEIGHT_SCALE
+            for inc, (cs, ce, scaled), part in zip(incidents, items, counted, strict=True)
+        ]
+        mrows = []
+        for mw in maintenance:
+            ms, me, announced = to_us(mw.starts_at), to_us(mw.ends_at), to_us(mw.announced_at)
+            in_time = announced <= ms - notice_us
+            mrows.append(
+                {
+                    "id": mw.id,
+                    "service": mw.service,
+                    "description": mw.description,
+                    "starts_at": local(mw.starts_at),
+                    "ends_at": local(mw.ends_at),
+                    "announced_at": local(mw.announced_at),
+                    "notice_hours": str(round_half_up(Fraction(ms - announced, 3600 * US), 2)),
+                    "announced_in_time": in_time,
+                    "excluded_minutes": str(minutes(max(0, min(me, we) - max(ms, ws))) if in_time else Decimal("0.00")),
+                }
+            )
+        stretches = [
+            {"start": local(from_us(s)), "end": local(from_us(e)), "minutes": str(minutes(e - s))} for s, e in dropped
+        ]
+        return rows, mrows, stretches
 
     # 4. Availability, exact.
     availability = HUNDRED if eligible_us <= 0 else (eligible_us - downtime) * HUNDRED / eligible_us
 
     # 5. Credits: the worst tier plus every recovery breach, capped.
     tier_pct = tier_credit(availability, terms.credit_tiers)
-    targets = {t.impact: t for t in terms.recovery_targets}
-    recovery_breaches, response_breaches = [], []
-    for inc in sorted(incidents, key=lambda i: (i.started_at, i.id)):
-        if not ws <= to_us(inc.started_at) < we:
-            continue  # a breach belongs to the month in which the incident started
-        target = targets.get(inc.impact)
-        if target is not None:
-            end = inc.resolved_at or now
-            took = to_us(end) - to_us(inc.started_at)
-            if took > target.max_minutes * MINUTE_US:
-                recovery_breaches.append(
-                    {
-                        "incident": inc.external_id,
-                        "id": inc.id,
-                        "impact": inc.impact,
-                        "minutes": str(minutes(took)),
-                        "max_minutes": target.max_minutes,
-                        "credit_percent": str(target.credit_percent),
-                        "ongoing": inc.resolved_at is None,
-                    }
-                )
-        if terms.first_response_minutes is not None:
-            response_at = inc.acknowledged_at or inc.mitigated_at or inc.resolved_at
-            took = to_us(response_at or now) - to_us(inc.detected_at)
-            if took > terms.first_response_minutes * MINUTE_US:
-                response_breaches.append(
-                    {
-                        "incident": inc.external_id,
-                        "id": inc.id,
-                        "minutes": str(minutes(took)),
-                        "max_minutes": terms.first_response_minutes,
-                        "credit_percent": str(terms.first_response_credit_percent),
-                        "acknowledged": response_at is not None,
-                    }
-                )
+    recovery_breaches = [
+        {
+            "incident": inc.external_id,
+            "id": inc.id,
+            "impact": inc.impact,
+            "minutes": str(minutes(took)),
+            "max_minutes": target.max_minutes,
+            "credit_percent": str(target.credit_percent),
+            "ongoing": inc.resolved_at is None,
+        }
+        for _, _, inc, target, took in sorted(recovery, key=lambda b: b[:2])
+    ]
+    response_breaches = [
+        {
+            "incident": inc.external_id,
+            "id": inc.id,
+            "minutes": str(minutes(took)),
+            "max_minutes": terms.first_response_minutes,
+            "credit_percent": str(terms.first_response_credit_percent),
+            "acknowledged": response_at is not None,
+        }
+        for _, _, inc, response_at, took in sorted(response, key=lambda b: b[:2])
+    ]
     recovery_pct = sum((Decimal(b["credit_percent"]) for b in recovery_breaches), Decimal("0"))
     response_pct = terms.first_response_credit_percent * len(response_breaches)
     uncapped = tier_pct + recovery_pct + response_pct
@@ -460,14 +543,6 @@ def evaluate(
     below_minimum = Decimal("0") < amount < terms.min_credit_amount
     if below_minimum:
         amount = Decimal("0.00")
-
-    for row in rows:
-        row["downtime_minutes"] = minutes(Fraction(row.pop("_counted")) / WEIGHT_SCALE)
-    for row in rows:
-        row["clipped_minutes"] = str(row["clipped_minutes"])
-        row["downtime_minutes"] = str(row["downtime_minutes"])
-    for row in mrows:
-        row["excluded_minutes"] = str(row["excluded_minutes"])
 
     return Result(
         window_start=window_start,
@@ -491,11 +566,7 @@ def evaluate(
         below_minimum_credit=below_minimum,
         claim_deadline=claim_deadline,
         provisional=provisional,
-        incidents=rows,
-        maintenance=mrows,
-        dropped_stretches=[
-            {"start": local(from_us(s)), "end": local(from_us(e)), "minutes": str(minutes(e - s))} for s, e in dropped
-        ],
+        _details=details,
     )
 
 

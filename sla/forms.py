@@ -1,6 +1,7 @@
 """Forms of the staff SLA pages: one per credit-claim transition, each calling ``sla.services``."""
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .models import ProviderCreditClaim
@@ -10,7 +11,7 @@ MESSAGE_WIDGET = forms.Textarea(attrs={"rows": 2})
 
 class ClaimActionForm(forms.Form):
     action = ""
-    label = ""
+    label: str | Promise = ""
     button_class = "primary"
 
     message = forms.CharField(label=_("Message"), max_length=2000, required=False, widget=MESSAGE_WIDGET)
@@ -66,5 +67,5 @@ ACTION_FORMS = {f.action: f for f in (FileClaimForm, AcknowledgeClaimForm, Credi
 
 def action_forms(claim: ProviderCreditClaim) -> list[ClaimActionForm]:
     """Unbound forms of the transitions the claim's state allows, in workflow order."""
-    available = {t.name for t in claim.get_available_state_transitions()}
+    available = {t.name for t in claim.get_available_state_transitions()}  # type: ignore[attr-defined]  # by FSMField
     return [form(claim=claim) for name, form in ACTION_FORMS.items() if name in available]

@@ -399,11 +399,11 @@ class ProviderCreditClaimEvent(AppendOnlyModel):
 
     @property
     def from_label(self) -> str:
-        return CreditClaimState(self.from_state).label
+        return str(CreditClaimState(self.from_state).label)
 
     @property
     def to_label(self) -> str:
-        return CreditClaimState(self.to_state).label
+        return str(CreditClaimState(self.to_state).label)
 
 
 class BudgetAlert(models.Model):

@@ -71,8 +71,8 @@ def version_for_month(versions: list[SLAContract], period: date) -> tuple[SLACon
     on_first = [c for c in overlapping if c.effective_from <= first]
     chosen = max(on_first, key=lambda c: (c.effective_from, c.version)) if on_first else overlapping[0]
     start = max(first, min(c.effective_from for c in overlapping))
-    ends = [c.effective_to for c in overlapping]
-    end = last if any(e is None for e in ends) else min(last, max(ends))
+    ends = [c.effective_to for c in overlapping if c.effective_to is not None]
+    end = last if len(ends) < len(overlapping) else min(last, max(ends))
     return chosen, start, end
 
 

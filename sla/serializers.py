@@ -118,7 +118,7 @@ class ProviderCreditClaimDetailSerializer(ProviderCreditClaimSerializer):
 
     def get_history(self, obj) -> list[dict]:
         events = obj.events.select_related("actor").order_by("at", "id")
-        return CreditClaimEventSerializer(events, many=True).data
+        return list(CreditClaimEventSerializer(events, many=True).data)
 
 
 class CorrectionSerializer(serializers.Serializer):
@@ -150,7 +150,11 @@ class RejectSerializer(serializers.Serializer):
 
 # --- The contracts import (a JSON list of contracts) ----------------------------------------
 
-_REQUIRED = {"required": gettext_lazy("is required"), "null": gettext_lazy("is required")}
+_REQUIRED: dict[str, Any] = {"required": gettext_lazy("is required"), "null": gettext_lazy("is required")}
+
+
+MAX_INTEGER = 2**31 - 1  # the database's integer columns (version, hours, days, minutes)
+MAX_INTEGER_DIGITS = 12  # digits before the point of the money columns
 
 
 class ContractDecimalField(serializers.Field):
@@ -172,8 +176,12 @@ class ContractDecimalField(serializers.Field):
             number = None
         if number is None or not number.is_finite():
             raise serializers.ValidationError(_("is not a decimal number: %(value)r") % {"value": data})
+        if number.adjusted() >= MAX_INTEGER_DIGITS:
+            # "1e309" or twenty digits: a valid Decimal that no money column (14 digits, 2 places) holds.
+            raise serializers.ValidationError(_("is too large: %(value)s") % {"value": data})
         problems = []
-        if number.as_tuple().exponent < -self.places:  # type: ignore[operator]
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -self.places:
             problems.append(
                 _("has more than %(places)s decimal places: %(value)s") % {"places": self.places, "value": data}
             )
@@ -203,6 +211,10 @@ class ContractIntegerField(serializers.Field):
         if data < self.low:
             raise serializers.ValidationError(
                 _("must be at least %(low)s, got %(value)s") % {"low": self.low, "value": data}
+            )
+        if data > MAX_INTEGER:
+            raise serializers.ValidationError(
+                _("must be at most %(high)s, got %(value)s") % {"high": MAX_INTEGER, "value": data}
             )
         return data
 
@@ -356,19 +368,19 @@ class ContractSerializer(serializers.Serializer):
     min_down_run_minutes = ContractIntegerField(required=False, default=0)
     quality_targets = serializers.ListField(child=QualityTargetSerializer(), required=False, default=list)
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
         """DRF's field loop, but the checks across fields also run on the fields that are valid."""
         if not isinstance(data, dict):
             raise serializers.ValidationError(_("must be an object"))
         errors: dict[str, Any] = {name: [_("unknown field")] for name in sorted(set(data) - set(self.fields))}
         attrs: dict[str, Any] = {}
-        for field in self._writable_fields:
-            check = getattr(self, f"validate_{field.field_name}", None)
+        for name, field in self.fields.items():  # none is read-only
+            check = getattr(self, f"validate_{name}", None)
             try:
                 value = field.run_validation(field.get_value(data))
-                attrs[field.field_name] = check(value) if check else value
+                attrs[name] = check(value) if check else value
             except serializers.ValidationError as exc:
-                errors[field.field_name] = exc.detail
+                errors[name] = exc.detail
             except SkipField:
                 pass
         for name, detail in self._across_fields(attrs).items():

@@ -42,9 +42,10 @@ FIGURES = (
 )
 
 
-def _figures(computed: selectors.Computed) -> dict:
+def _figures(computed: selectors.Computed, *, details: bool = True) -> dict:
+    """The stored figures; ``details=False`` leaves out the rows behind them (comparing a
+    finalized evaluation needs the totals only, so its rows are never built)."""
     r, c = computed.result, computed.contract
-    details = selectors.result_json(computed)
     return {
         "contract": c,
         "evaluated_at": r.evaluated_at,
@@ -61,7 +62,7 @@ def _figures(computed: selectors.Computed) -> dict:
         "claim_deadline": r.claim_deadline,
         "recovery_breaches": r.recovery_breaches,
         "response_breaches": r.response_breaches,
-        "details": details,
+        "details": selectors.result_json(computed) if details else None,
     }
 
 
@@ -98,9 +99,9 @@ def recompute(pairs, now: datetime | None = None) -> list[SLAEvaluation]:
     }
     to_create, to_update, flagged, finalized = [], [], [], []
     for item in computed:
-        figures = _figures(item)
-        final_now = _can_finalize(item, now)
         existing = current.get((item.code, item.period))
+        figures = _figures(item, details=existing is None or not existing.is_final)
+        final_now = _can_finalize(item, now)
         if existing is None:
             obj = SLAEvaluation(
                 contract_code=item.code, period=item.period, finalized_at=now if final_now else None, **figures
@@ -208,7 +209,7 @@ def pairs_for_span(service_id, started_at, resolved_at, now=None, max_months: in
     ``resolved_at`` (``None``: ongoing, until now) falls in, each in its contract's time zone."""
     now = now or timezone.now()
     end_at = resolved_at or now
-    pairs = set()
+    pairs: set[tuple[str, date]] = set()
     for contract in SLAContract.objects.filter(services=service_id):
         zone = ZoneInfo(contract.timezone)
         first = started_at.astimezone(zone).date()

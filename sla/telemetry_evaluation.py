@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from telemetry.rules import Window, down_runs, is_down
 
@@ -108,7 +109,7 @@ def error_rate_windows(
     time then loses the announced maintenance (``holes``, µs), as does the month's total.
     """
     ws_us, we_us = ev.to_us(ws), ev.to_us(we)
-    kw = {"threshold_percent": terms.threshold_percent, "min_requests": terms.min_requests}
+    kw: dict[str, Any] = {"threshold_percent": terms.threshold_percent, "min_requests": terms.min_requests}
     runs = [r for r in down_runs(windows, min_run_minutes=terms.min_run_minutes, **kw) if r.end > ws]
     down_windows = sum(1 for w in windows if w.start >= ws and is_down(w, **kw))
     segments = [
@@ -163,7 +164,7 @@ def mean_error_rate(
     first = ev.to_us(ws)
     eligible = set(slots)
     total = Fraction(0)
-    kw = {"threshold_percent": terms.threshold_percent, "min_requests": terms.min_requests}
+    kw: dict[str, Any] = {"threshold_percent": terms.threshold_percent, "min_requests": terms.min_requests}
     for w in windows:
         slot = first + (ev.to_us(w.start) - first) // step * step
         if slot in eligible and w.requests >= terms.min_requests and w.requests:
@@ -276,7 +277,7 @@ def telemetry_inputs(
 
     ``lookback`` also reads windows before ``ws`` so that a run reaching into ``[ws, we)`` is
     measured whole (burn-rate windows); a month is read without it (runs within the month)."""
-    from django.db.models import Count, Max, Q
+    from django.db.models import Aggregate, Count, Max, Q
 
     from telemetry.selectors import summed_windows, windows_qs
 
@@ -284,7 +285,7 @@ def telemetry_inputs(
     windows = summed_windows(service_ids=service_ids, start=first, end=we) if tterms.method != INCIDENTS else []
     counts: list[QualityCounts] = []
     if tterms.quality_targets:
-        annotations = {"minutes": Max("window_minutes")}
+        annotations: dict[str, Aggregate] = {"minutes": Max("window_minutes")}
         for i, target in enumerate(tterms.quality_targets):
             meets = {f"{target.metric}__{'lte' if target.is_max else 'gte'}": target.limit}
             annotations[f"n{i}"] = Count("id", filter=Q(**{f"{target.metric}__isnull": False}))

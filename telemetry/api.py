@@ -171,10 +171,10 @@ class TelemetryWebhook(APIView):
         body = request.body
         try:
             source = verify_webhook(
-                request.headers.get("X-Incident-Source", ""),
-                request.headers.get("X-Incident-Timestamp", ""),
-                request.headers.get("X-Incident-Signature", ""),
-                body,
+                source_name=request.headers.get("X-Incident-Source", ""),
+                timestamp=request.headers.get("X-Incident-Timestamp", ""),
+                signature=request.headers.get("X-Incident-Signature", ""),
+                body=body,
             )
         except WebhookRejected as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_401_UNAUTHORIZED)

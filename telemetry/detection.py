@@ -30,7 +30,7 @@ from .selectors import latest_window_end, summed_windows
 SOURCE = "telemetry"
 # Runs are looked for this far around the windows just written, so a run crossing their edge is seen whole.
 LOOKAROUND = timedelta(hours=6)
-_SEVERITY = [Impact.DEGRADED_PERFORMANCE, Impact.PARTIAL_OUTAGE, Impact.MAJOR_OUTAGE]
+_SEVERITY: list[str] = [Impact.DEGRADED_PERFORMANCE, Impact.PARTIAL_OUTAGE, Impact.MAJOR_OUTAGE]
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ def _record_run(service: Service, run: Run, last_end: datetime | None, conf: Det
             resolved_at=resolved_at,
             message=f"{len(run.windows)} windows down, peak error rate {percent(run.peak_error_rate)}%",
         )
-    incident = upsert_incident(record, origin=SOURCE).incident
+    incident = upsert_incident(record=record, origin=SOURCE).incident
     peak = percent(run.peak_error_rate)
     if existing is None:
         DetectedRun.objects.create(

@@ -29,6 +29,8 @@ import psycopg
 from django.db import DataError, ProgrammingError, connection, transaction
 from django.utils import timezone
 
+from core.csv import CsvRejected
+from core.errors import RowError
 from incidents.models import Region, Service
 
 from .models import TelemetryWindow
@@ -74,16 +76,12 @@ MESSAGES = {
 }
 
 
-class TelemetryInputError(ValueError):
+class TelemetryInputError(CsvRejected):
     """A bad row: ``line`` (CSV: line of the file; batch: 1-based row number; 0: the whole input)
-    and ``column`` (a column name, or ``file``)."""
+    and ``column`` (a column name, or ``file``); the project's one CSV error, built from one row error."""
 
     def __init__(self, line: int, column: str, message: str):
-        self.line, self.column, self.message = line, column, message
-        super().__init__(f"line {line}, column {column}: {message}")
-
-    def as_dict(self) -> dict:
-        return {"line": self.line, "column": self.column, "error": self.message}
+        super().__init__([RowError(line, column, message)])
 
 
 @dataclass
@@ -462,24 +460,33 @@ def _ingest_portable(rows: list[tuple[str, ...]], *, source: str, line_offset: i
         checked.append(row)
     fields = ["window_minutes", "requests", "failed_requests", *_METRICS]
     with transaction.atomic():
+        existing = {}
+        if checked:
+            first = min(r["window_start"] for r in checked)
+            last = max(r["window_start"] for r in checked)
+            stored = TelemetryWindow.objects.filter(
+                service_id__in={r["service_id"] for r in checked}, window_start__gte=first, window_start__lte=last
+            )
+            existing = {(w.service_id, w.region_id, w.window_start): w for w in stored}
+        to_create, to_update = [], []
         for row in checked:
-            current = TelemetryWindow.objects.filter(
-                service_id=row["service_id"], region_id=row["region_id"], window_start=row["window_start"]
-            ).first()
+            current = existing.get((row["service_id"], row["region_id"], row["window_start"]))
             if current is None:
-                TelemetryWindow.objects.create(source=source, **row)
-                result.created += 1
+                to_create.append(TelemetryWindow(source=source, **row))
             elif any(getattr(current, name) != row[name] for name in fields):
                 for name in fields:
                     setattr(current, name, row[name])
                 current.source = source
-                current.save()
-                result.updated += 1
+                current.updated_at = timezone.now()
+                to_update.append(current)
             else:
-                result.unchanged += 1
                 continue
             end = row["window_start"] + timedelta(minutes=row["window_minutes"])
             start0, end0 = result.spans.get(row["service_id"], (row["window_start"], end))
             result.spans[row["service_id"]] = (min(start0, row["window_start"]), max(end0, end))
+        TelemetryWindow.objects.bulk_create(to_create, batch_size=2000)
+        TelemetryWindow.objects.bulk_update(to_update, [*fields, "source", "updated_at"], batch_size=2000)
+        result.created, result.updated = len(to_create), len(to_update)
+        result.unchanged = result.rows - result.created - result.updated
         _schedule_detection(result)
     return result

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, User
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -57,14 +56,10 @@ def fresh_throttles():
 def make_user(db):
     """Create a user with roles and merchant memberships: make_user("ann", "merchant", merchants=[m])."""
 
+    from tests.factories import UserFactory
+
     def _make(username, *role_names, merchants=(), password="pw-secret-123"):
-        user = User.objects.create_user(username=username, password=password, email=f"{username}@example.com")
-        for name in role_names:
-            # get_or_create: transactional tests flush the groups the migration made.
-            user.groups.add(Group.objects.get_or_create(name=name)[0])
-        for merchant in merchants:
-            user.memberships.create(merchant=merchant)
-        return user
+        return UserFactory(username=username, roles=role_names, merchants=merchants, password=password)
 
     return _make
 

@@ -99,7 +99,7 @@ WIDTHS = (1366, 375)
 LANGUAGES = ("en", "zh-hans")
 
 
-def open_as(browser, live_server, username, *, width=1366, lang="en", height=900):
+def open_as(browser, live_server, username, *, width=1366, lang="en", height=900, password="pw-secret-123"):
     """A new browser context at ``width`` in ``lang`` (the language cookie), signed in as ``username``.
     Returns (context, page); close the context when done."""
     from tests.conftest import browser_login
@@ -109,5 +109,6 @@ def open_as(browser, live_server, username, *, width=1366, lang="en", height=900
     context.add_cookies([{"name": "django_language", "value": lang, "domain": host, "path": "/"}])
     page = context.new_page()
     page.base_url = live_server.url
-    browser_login(page, username)
+    if username:
+        browser_login(page, username, password)
     return context, page

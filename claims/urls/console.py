@@ -6,6 +6,7 @@ app_name = "claims_console"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("merchants/", views.merchant_suggestions, name="merchant_suggestions"),
     path("bulk-approve/", views.bulk_approve, name="bulk_approve"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/", views.notification, name="notification"),

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import ngettext
@@ -21,7 +22,6 @@ from core.actions import empty_forms, form_error_list, run_page_action
 from core.errors import ApplicationError
 from core.pages import bad_request
 from incidents.models import Incident
-from merchants.models import Merchant
 
 
 @staff_required
@@ -34,11 +34,9 @@ def queue(request):
     qs = selectors.staff_queue(request.user, now=now, **f)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     incident = Incident.objects.filter(pk=f["incident"]).first() if f["incident"] else None
-    bulk_form = None
-    if incident is not None:
-        bulk_form = forms.BulkApproveForm(
-            initial={"incident": incident.pk, "threshold": config.get("BULK_APPROVAL_THRESHOLD")}
-        )
+    bulk_form = forms.BulkApproveForm(
+        initial={"incident": incident.pk if incident else None, "threshold": config.get("BULK_APPROVAL_THRESHOLD")}
+    )
     return render(
         request,
         "console/queue.html",
@@ -47,8 +45,8 @@ def queue(request):
             "now": now,
             "filters": f,
             "states": ClaimState.choices,
-            "merchants": Merchant.objects.only("code", "name"),
-            "incidents": Incident.objects.filter(claims__isnull=False).distinct()[:100],
+            "incidents": selectors.incidents_with_claims(),
+            "bulk_incidents": selectors.incidents_with_proposals(),
             "incident": incident,
             "bulk_form": bulk_form,
             "proposed_count": Claim.objects.filter(incident=incident, state=ClaimState.PROPOSED).count()
@@ -57,6 +55,13 @@ def queue(request):
             "overdue_count": Claim.objects.filter(due_at__lt=now).count(),
         },
     )
+
+
+@staff_required
+def merchant_suggestions(request):
+    """The merchant filter's autocomplete: at most 20 matches, never the whole list."""
+    found = selectors.merchant_suggestions(request.GET.get("q", ""))
+    return JsonResponse({"results": [{"code": m.code, "name": m.name} for m in found]})
 
 
 @staff_required

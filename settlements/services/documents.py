@@ -175,7 +175,7 @@ def issue(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason
                 doc.file.save(f"{digest[:16]}.pdf", ContentFile(pdf), save=False)
                 doc.save()
         except IntegrityError:
-            doc.file.storage.delete(doc.file.name)
+            doc.file.storage.delete(doc.file.name or "")
             continue  # this version or this request was issued at the same time: look again
         except BaseException:
             if doc.file.name:
@@ -235,7 +235,7 @@ def monthly_statement_due(now=None) -> list[tuple[int, date]]:
     by_zone = defaultdict(list)
     for pk, tzname in Merchant.objects.values_list("pk", "timezone").order_by("pk"):
         by_zone[docs.Clock(tzname).tz].append(pk)
-    due = []
+    due: list[tuple] = []
     for tz, merchant_ids in by_zone.items():
         period = last_month(now, tz)
         lo, hi = docs.month_bounds(period, tz)

@@ -382,7 +382,7 @@ def _parse(batch, data: bytes) -> tuple[list[_Row], list[RowError], int]:
                 if row is not None:
                     rows.append(row)
     except CsvRejected as exc:
-        errors.extend(exc.errors)
+        errors.extend(e for e in exc.errors if isinstance(e, RowError))
     return rows, errors, count
 
 
@@ -403,10 +403,11 @@ def _parse_row(line_no: int, cell: dict[str, str], items, seen: dict[int, int]) 
         amount = Decimal(cell["amount"])
         if not amount.is_finite():
             raise InvalidOperation
+        rounded = cents(amount)  # 1e309 is a finite Decimal that no cent amount can hold
     except InvalidOperation:
         row_errors.append(RowError(line_no, "amount", _("Not an amount.")))
     else:
-        if cents(amount) != item.amount or amount != cents(amount):
+        if rounded != item.amount or amount != rounded:
             row_errors.append(
                 RowError(line_no, "amount", _("Expected %(a)s, got %(b)s.") % {"a": item.amount, "b": cell["amount"]})
             )

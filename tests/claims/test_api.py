@@ -8,8 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from claims import services
 from claims.models import Claim, ClaimState
-
-from .conftest import PNG, make_incident
+from tests.factories import PNG, IncidentFactory
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/claims/claims/"
@@ -165,7 +164,7 @@ def test_bulk_approve_api(api_client, incident, merchant, other_merchant, suppor
 
 def _many_claims(n, merchants, staff, prefix):
     for i in range(n):
-        inc = make_incident(f"{prefix}-{i}")
+        inc = IncidentFactory(external_id=f"{prefix}-{i}")
         for m in merchants:
             claim = services.propose(incident=inc, merchant=m, amount=Decimal("10") + i, currency="CNY")
             if i % 2:
@@ -191,7 +190,7 @@ def test_list_queries_are_constant(
 
 def test_notification_list_queries_are_constant(api_client, merchant, merchant_user, django_assert_max_num_queries):
     for i in range(20):
-        services.propose(incident=make_incident(f"N-{i}"), merchant=merchant, amount="1", currency="CNY")
+        services.propose(incident=IncidentFactory(external_id=f"N-{i}"), merchant=merchant, amount="1", currency="CNY")
     api_client.force_authenticate(merchant_user)
     with django_assert_max_num_queries(5):
         assert api_client.get("/api/claims/notifications/").json()["count"] == 20

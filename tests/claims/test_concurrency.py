@@ -10,13 +10,12 @@ from django_fsm import ConcurrentTransition
 from claims import services
 from claims.models import Claim, ClaimEvent, ClaimState
 from core.errors import StateConflict
-
-from .conftest import Flow, make_incident
+from tests.factories import Flow, IncidentFactory
 
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_decisions_exactly_one_wins(make_user, merchant, merchant_user, support_user, support_user_2):
-    incident = make_incident("RACE")
+    incident = IncidentFactory(external_id="RACE")
     claim = services.propose(incident=incident, merchant=merchant, amount="900", currency="CNY")
     claim = Flow(merchant_user, support_user, support_user_2).under_review(claim)
 
@@ -61,7 +60,7 @@ def test_concurrent_decisions_exactly_one_wins(make_user, merchant, merchant_use
 @pytest.mark.django_db(transaction=True)
 def test_optimistic_lock_refuses_stale_instance(merchant, merchant_user, support_user, support_user_2):
     """Without the row lock, the ConcurrentTransitionMixin still refuses a save from a stale state."""
-    incident = make_incident("STALE")
+    incident = IncidentFactory(external_id="STALE")
     claim = services.propose(incident=incident, merchant=merchant, amount="10", currency="CNY")
     claim = Flow(merchant_user, support_user, support_user_2).under_review(claim)
     first, second = Claim.objects.get(pk=claim.pk), Claim.objects.get(pk=claim.pk)

@@ -6,8 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from claims import evidence, services
 from core.errors import InvalidInput, NotPermitted
-
-from .conftest import PDF, PNG
+from tests.factories import PDF, PNG
 
 pytestmark = pytest.mark.django_db
 

@@ -104,8 +104,10 @@ def test_portal_page_hides_the_pending_approval_and_staff_names(client, pending_
 
 def test_merchant_incident_api_has_no_internal_timeline(api_client, incident, merchant_user, support_user):
     Incident.objects.filter(pk=incident.pk).update(state=IncidentState.DETECTED, resolved_at=None)
-    incident_services.add_note(incident, actor=support_user, message=INTERNAL)
-    incident_services.transition_incident(incident, "acknowledge", actor=support_user, message="Duplicate of INC-0")
+    incident_services.add_note(incident=incident, actor=support_user, message=INTERNAL)
+    incident_services.transition_incident(
+        incident=incident, action="acknowledge", actor=support_user, message="Duplicate of INC-0"
+    )
     api_client.force_authenticate(merchant_user)
     response = api_client.get(f"/api/incidents/{incident.pk}/")
     body = response.json()
@@ -135,7 +137,7 @@ def test_merchant_incident_api_has_no_internal_timeline(api_client, incident, me
 
 
 def test_staff_incident_api_keeps_the_whole_timeline(api_client, incident, support_user, support_user_2):
-    incident_services.add_note(incident, actor=support_user, message=INTERNAL)
+    incident_services.add_note(incident=incident, actor=support_user, message=INTERNAL)
     api_client.force_authenticate(support_user_2)
     body = api_client.get(f"/api/incidents/{incident.pk}/").json()
     assert {"source", "external_id"} <= set(body)

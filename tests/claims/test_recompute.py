@@ -9,15 +9,16 @@ from claims import services
 from claims.models import Claim, ClaimEvent, ClaimState
 from claims.recompute import sync_incident_claims
 from incidents.signals import incident_changed
+from tests.factories import Flow, IncidentFactory, hit_session
 
-from .conftest import Flow, hit, make_incident
+from .conftest import hit, make_incident
 
 pytestmark = pytest.mark.django_db
 
 
 def test_resolved_incident_proposes_claims_for_hit_merchants(merchant, other_merchant, merchant_user):
-    incident = make_incident("R-1")
-    hit(incident, merchant)
+    incident = IncidentFactory(external_id="R-1")
+    hit_session(incident, merchant)
     summary = sync_incident_claims(incident)
     assert summary["proposed"] == 1
     claim = Claim.objects.get(incident=incident)
@@ -30,8 +31,8 @@ def test_resolved_incident_proposes_claims_for_hit_merchants(merchant, other_mer
 def test_undecided_claim_takes_new_amount_decided_claim_gets_a_note(
     merchant, merchant_user, support_user, support_user_2
 ):
-    incident = make_incident("R-2")
-    hit(incident, merchant)
+    incident = IncidentFactory(external_id="R-2")
+    hit_session(incident, merchant)
     sync_incident_claims(incident)
     claim = Claim.objects.get(incident=incident)
     first = claim.computed_amount
@@ -71,7 +72,7 @@ def test_undecided_claim_takes_new_amount_decided_claim_gets_a_note(
 
 
 def test_merchant_no_longer_hit_gets_zero_on_undecided_claim(merchant):
-    incident = make_incident("R-3")
+    incident = IncidentFactory(external_id="R-3")
     proposal = services.propose(incident=incident, merchant=merchant, amount="50", currency="CNY")
     assert sync_incident_claims(incident)["updated"] == 1
     assert Claim.objects.get(pk=proposal.pk).computed_amount == Decimal("0.00")
@@ -80,7 +81,7 @@ def test_merchant_no_longer_hit_gets_zero_on_undecided_claim(merchant):
 def test_receiver_dispatches_task_on_commit(merchant, django_capture_on_commit_callbacks, settings, monkeypatch):
     calls = []
     monkeypatch.setattr("claims.tasks.recompute_incident_claims.delay", lambda pk: calls.append(pk))
-    incident = make_incident("R-4")
+    incident = IncidentFactory(external_id="R-4")
     with django_capture_on_commit_callbacks(execute=True):
         incident_changed.send(sender=type(incident), incident=incident, fields=["resolved_at"])
     assert calls == [incident.pk]

@@ -8,8 +8,7 @@ from claims import services
 from claims.models import Claim, ClaimDocument, ClaimNotification
 from claims.recompute import sync_incident_claims
 from merchants.models import Merchant
-
-from .conftest import PNG, hit, make_incident
+from tests.factories import PNG, IncidentFactory, hit_session
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +21,8 @@ def media(settings, tmp_path):
 @pytest.fixture
 def theirs(merchant, merchant_user):
     """A claim of ``merchant`` (not the intruder's) with an assessment, evidence and notifications."""
-    incident = make_incident("SCOPE-1")
-    hit(incident, merchant, sid="LS-SECRET")
+    incident = IncidentFactory(external_id="SCOPE-1")
+    hit_session(incident, merchant, sid="LS-SECRET")
     sync_incident_claims(incident)
     claim = Claim.objects.get(incident=incident, merchant=merchant)
     doc = services.add_evidence(claim, merchant_user, SimpleUploadedFile("secret.png", PNG))
@@ -33,7 +32,9 @@ def theirs(merchant, merchant_user):
 @pytest.fixture
 def mine(other_merchant, other_merchant_user):
     """The intruder's own claim, to combine its id with the other claim's document id."""
-    claim = services.propose(incident=make_incident("SCOPE-2"), merchant=other_merchant, amount="5", currency="CNY")
+    claim = services.propose(
+        incident=IncidentFactory(external_id="SCOPE-2"), merchant=other_merchant, amount="5", currency="CNY"
+    )
     return claim
 
 
@@ -55,7 +56,7 @@ def test_portal_pages_hide_other_merchants_data(client, theirs, mine, other_merc
         assert claim.incident.title not in html and f"#{claim.pk}<" not in html
     assert str(claim.computed_amount) not in home  # their loss assessment
     # Filing in another merchant's name is refused, and nothing is stored.
-    other_incident = make_incident("SCOPE-4")
+    other_incident = IncidentFactory(external_id="SCOPE-4")
     form = {"merchant": claim.merchant_id, "claimed_amount": "10", "session_reference": "x", "statement": "not mine"}
     filed = client.post(
         f"/portal/incidents/{other_incident.pk}/file/", {**form, "documents": [SimpleUploadedFile("s.png", PNG)]}
@@ -83,7 +84,7 @@ def test_api_hides_other_merchants_data(api_client, theirs, mine, merchant_user,
     assert ClaimNotification.objects.get(pk=note.pk).read_at is None
     # Filing in another merchant's name is refused like for an unknown merchant id (404: the
     # answer does not tell that the merchant exists), and nothing is stored.
-    incident = make_incident("SCOPE-3")
+    incident = IncidentFactory(external_id="SCOPE-3")
     unknown_id = Merchant.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
     for merchant_id in (claim.merchant_id, unknown_id):
         filed = api_client.post(

@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from claims import services, tasks
 from claims.models import Claim, ClaimEvent, ClaimNotification, ClaimState
-
-from .conftest import Flow, hit, make_incident
+from tests.factories import Flow, IncidentFactory, hit_session
 
 
 @pytest.mark.django_db
@@ -25,7 +24,7 @@ def test_beat_schedule_has_the_claim_tasks():
 def test_defaults_30_and_14_days(proposed, flow, merchant):
     assert proposed.expires_at - proposed.created_at <= timedelta(days=30, seconds=1)
     asked = flow.info_requested(
-        services.propose(incident=make_incident("T-0"), merchant=merchant, amount="1", currency="CNY")
+        services.propose(incident=IncidentFactory(external_id="T-0"), merchant=merchant, amount="1", currency="CNY")
     )
     assert asked.expires_at - asked.info_requested_at == timedelta(days=14)
 
@@ -33,9 +32,9 @@ def test_defaults_30_and_14_days(proposed, flow, merchant):
 @pytest.mark.django_db
 def test_expire_only_past_deadline(proposed, flow, merchant):
     other = flow.info_requested(
-        services.propose(incident=make_incident("T-1"), merchant=merchant, amount="1", currency="CNY")
+        services.propose(incident=IncidentFactory(external_id="T-1"), merchant=merchant, amount="1", currency="CNY")
     )
-    fresh = services.propose(incident=make_incident("T-2"), merchant=merchant, amount="1", currency="CNY")
+    fresh = services.propose(incident=IncidentFactory(external_id="T-2"), merchant=merchant, amount="1", currency="CNY")
     past = timezone.now() - timedelta(minutes=1)
     Claim.objects.filter(pk__in=[proposed.pk, other.pk]).update(expires_at=past)
     assert tasks.expire_claims() == 2
@@ -53,7 +52,7 @@ def _events(claim, action="expire"):
 @pytest.mark.django_db
 def test_task_path_expires_a_due_claim_but_not_one_whose_deadline_is_ahead_under_the_lock(proposed, merchant):
     """The task selected both as due; under the row lock only the one really past its deadline expires."""
-    ahead = services.propose(incident=make_incident("T-3"), merchant=merchant, amount="1", currency="CNY")
+    ahead = services.propose(incident=IncidentFactory(external_id="T-3"), merchant=merchant, amount="1", currency="CNY")
     Claim.objects.filter(pk=proposed.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     assert ahead.expires_at > timezone.now()
     # The task's selection runs "later" than the service's re-check: both claims look due to it.
@@ -77,7 +76,7 @@ def test_merchant_who_acted_after_the_selection_is_not_expired(flow, proposed, m
     assert _events(proposed) == 0
 
     asked = flow.info_requested(
-        services.propose(incident=make_incident("T-4"), merchant=merchant, amount="1", currency="CNY")
+        services.propose(incident=IncidentFactory(external_id="T-4"), merchant=merchant, amount="1", currency="CNY")
     )
     Claim.objects.filter(pk=asked.pk).update(expires_at=past)
     answered = services.answer(asked, merchant_user, "Here.")
@@ -110,8 +109,8 @@ def test_answered_request_does_not_expire(flow, proposed, merchant_user):
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_recompute_task_on_a_real_worker(celery_worker_thread, merchant, merchant_user, support_user, support_user_2):
-    incident = make_incident("W-1")
-    hit(incident, merchant)
+    incident = IncidentFactory(external_id="W-1")
+    hit_session(incident, merchant)
     result = tasks.recompute_incident_claims.delay(incident.pk)
     assert result.get(timeout=30)["proposed"] == 1
     claim = Claim.objects.get(incident=incident)

@@ -11,8 +11,7 @@ from django.utils import timezone
 from claims import services
 from claims.models import Claim, ClaimEvent, ClaimNotification, ClaimState
 from core.errors import InvalidInput, NotPermitted, StateConflict
-
-from .conftest import make_incident, pdf_upload, png_upload
+from tests.factories import IncidentFactory, pdf_upload, png_upload
 
 pytestmark = pytest.mark.django_db
 S = ClaimState
@@ -188,7 +187,7 @@ def test_dispute_goes_to_another_staff_and_second_decision_is_final(
 
 def test_withdraw_from_every_open_state(flow, incident, merchant, merchant_user, make_user):
     for i, step in enumerate(["proposed", "submitted", "under_review", "info_requested"]):
-        inc = make_incident(f"W-{i}")
+        inc = IncidentFactory(external_id=f"W-{i}")
         claim = services.propose(incident=inc, merchant=merchant, amount="10", currency="CNY")
         if step != "proposed":
             claim = getattr(flow, step)(claim)
@@ -200,7 +199,7 @@ def test_withdraw_from_every_open_state(flow, incident, merchant, merchant_user,
 def test_expire_proposal_and_info_request(flow, proposed, incident, merchant):
     assert services.expire(proposed).state == S.PROPOSED  # not due yet: left as it is
     assert services.expire(proposed, force=True).state == S.EXPIRED  # staff/demo: on purpose
-    other = services.propose(incident=make_incident("E-2"), merchant=merchant, amount="5", currency="CNY")
+    other = services.propose(incident=IncidentFactory(external_id="E-2"), merchant=merchant, amount="5", currency="CNY")
     other = flow.info_requested(other)
     Claim.objects.filter(pk=other.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert services.expire(other).state == S.EXPIRED
@@ -208,7 +207,9 @@ def test_expire_proposal_and_info_request(flow, proposed, incident, merchant):
     with pytest.raises(StateConflict):
         services.expire(
             flow.submitted(
-                services.propose(incident=make_incident("E-3"), merchant=merchant, amount="5", currency="CNY")
+                services.propose(
+                    incident=IncidentFactory(external_id="E-3"), merchant=merchant, amount="5", currency="CNY"
+                )
             ),
             force=True,
         )
@@ -312,7 +313,7 @@ def test_settle_only_from_accepted(flow, proposed, finance_user):
 
 
 def test_outside_filing_window_refused(merchant, merchant_user):
-    late = make_incident("OLD", resolved_ago=timedelta(days=31))
+    late = IncidentFactory(external_id="OLD", resolved_ago=timedelta(days=31))
     with pytest.raises(InvalidInput) as exc:
         services.file_claim(
             merchant=merchant,
@@ -330,11 +331,11 @@ def test_outside_filing_window_refused(merchant, merchant_user):
 
 
 def test_window_default_is_30_days_and_configurable(merchant, merchant_user, settings):
-    inc = make_incident("EDGE", resolved_ago=timedelta(days=29, hours=23))
+    inc = IncidentFactory(external_id="EDGE", resolved_ago=timedelta(days=29, hours=23))
     claim = services.propose(incident=inc, merchant=merchant, amount="10", currency="CNY")
     assert services.submit(claim, merchant_user).state == S.SUBMITTED
     settings.CLAIMS_FILING_WINDOW_DAYS = 10
-    inc2 = make_incident("EDGE2", resolved_ago=timedelta(days=11))
+    inc2 = IncidentFactory(external_id="EDGE2", resolved_ago=timedelta(days=11))
     with pytest.raises(InvalidInput):
         services.submit(services.propose(incident=inc2, merchant=merchant, amount="1", currency="CNY"), merchant_user)
 

@@ -42,7 +42,7 @@ def incident(support_user):
     incident.regions.add(region)
     for action, minutes in (("acknowledge", 5), ("mitigate", 30), ("resolve", 45)):
         incident = incident_services.transition_incident(
-            incident, action, actor=support_user, message="note", at=start + timedelta(minutes=minutes)
+            incident=incident, action=action, actor=support_user, message="note", at=start + timedelta(minutes=minutes)
         )
     return incident
 

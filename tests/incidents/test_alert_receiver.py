@@ -17,6 +17,19 @@ TOKEN = "am-token-123"
 
 
 @pytest.fixture
+def make_user(db):
+    """Users for force_login, without hashing a password (the slow part of the shared fixture)."""
+    from django.contrib.auth.models import Group, User
+
+    def _make(username, *role_names):
+        user = User.objects.create(username=username)
+        user.groups.add(*(Group.objects.get_or_create(name=name)[0] for name in role_names))
+        return user
+
+    return _make
+
+
+@pytest.fixture
 def am_source(catalogue):
     return AlertSource.objects.create(name="prom-am", kind="alertmanager", auth="bearer", token=TOKEN)
 
@@ -134,7 +147,7 @@ def test_staff_changes_survive_repeated_notifications(client, am_source, support
 
     post(client, notification(alert()))
     incident = Incident.objects.get()
-    services.transition_incident(incident, "acknowledge", actor=support_user, message="on it")
+    services.transition_incident(incident=incident, action="acknowledge", actor=support_user, message="on it")
     post(client, notification(alert()))
     incident.refresh_from_db()
     assert incident.state == IncidentState.ACKNOWLEDGED
@@ -342,10 +355,24 @@ def test_mapping_api_for_staff(api_client, am_source, support_user, finance_user
     assert refused.status_code == 400 and "service_values" in refused.json()
     refused = api_client.patch(url, {"auth": "none"}, format="json")
     assert refused.status_code == 400 and "auth" in refused.json()
-    ok = api_client.patch(url, {"region_label": "zone", "region_values": {"sh": "cn-east"}}, format="json")
+    ok = api_client.patch(
+        url, {"region_label": "zone", "region_values": {"sh": "cn-east"}, "token": "new-token"}, format="json"
+    )
     assert ok.status_code == 200, ok.content
     am_source.refresh_from_db()
-    assert am_source.region_values == {"sh": "cn-east"}
+    assert (am_source.region_values, am_source.token) == ({"sh": "cn-east"}, "new-token")
+
+    from core.models import SettingChange
+
+    history = {
+        c.field: (c.old_value, c.new_value, c.changed_by)
+        for c in SettingChange.objects.filter(model="incidents.alertsource")
+    }
+    assert history == {
+        "region_label": ("region", "zone", support_user),
+        "region_values": ("{}", '{"sh": "cn-east"}', support_user),
+        "token": ("(hidden)", "(hidden)", support_user),
+    }
 
 
 def test_unmapped_alerts_api_and_remap(api_client, client, am_source, support_user):

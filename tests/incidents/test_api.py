@@ -58,7 +58,7 @@ def test_list_filters_and_constant_queries(api_client, catalogue, support_user, 
         )
         s = IncidentRecordSerializer(data=data)
         s.is_valid(raise_exception=True)
-        upsert_incident(s.to_record(), origin="test")
+        upsert_incident(record=s.to_record(), origin="test")
     api_client.force_authenticate(support_user)
     with django_assert_max_num_queries(6):
         response = api_client.get(reverse("incidents_api:incident-list"), {"service": "cdn-live"})

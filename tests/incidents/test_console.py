@@ -77,7 +77,7 @@ def test_edited_times_are_shown_in_local_time_and_translated(client, catalogue, 
     ):
         serializer = IncidentRecordSerializer(data=record_data(started_at=started, impact=impact))
         serializer.is_valid(raise_exception=True)
-        incident = upsert_incident(serializer.to_record(), origin="test").incident
+        incident = upsert_incident(record=serializer.to_record(), origin="test").incident
     client.force_login(support_user)
     url = reverse("incidents:detail", args=[incident.pk])
     timeline = _timeline(client.get(url).content.decode())
@@ -142,7 +142,7 @@ def test_incident_console_in_chromium(page, catalogue, support_user, screenshot)
     page.wait_for_selector("text=Incident recorded.")
     page.select_option("select[name=action]", "acknowledge")
     page.fill("textarea[name=message]", "Vendor paged")
-    page.click("text=Apply")
+    page.click("main button:has-text('Apply')")
     page.wait_for_selector("text=State changed.")
     assert "Vendor paged" in page.inner_text(".timeline")
     screenshot(page, "incident-detail")
@@ -168,7 +168,7 @@ def _make_incidents(count, start=0):
         )
         serializer = IncidentRecordSerializer(data=data)
         serializer.is_valid(raise_exception=True)
-        upsert_incident(serializer.to_record(), origin="test")
+        upsert_incident(record=serializer.to_record(), origin="test")
 
 
 def test_list_page_runs_a_constant_number_of_queries(client, catalogue, support_user, django_assert_max_num_queries):
@@ -204,7 +204,7 @@ def test_console_errors_speak_the_users_language(client, catalogue, support_user
     form["detected_at"] = "2026-10-05T20:01"
     client.post(reverse("incidents:create"), form)
     incident = Incident.objects.get()
-    transition_incident(incident, "mitigate", actor=support_user, message="rerouted")
+    transition_incident(incident=incident, action="mitigate", actor=support_user, message="rerouted")
     response = client.post(
         reverse("incidents:transition", args=[incident.pk]),
         {"action": "acknowledge", "message": "late ack"},
@@ -226,7 +226,7 @@ def test_timeline_names_the_origin_of_unattended_changes(client, catalogue, supp
 
     serializer = IncidentRecordSerializer(data=record_data())
     serializer.is_valid(raise_exception=True)
-    incident = upsert_incident(serializer.to_record(), origin="webhook:statuswatch").incident
+    incident = upsert_incident(record=serializer.to_record(), origin="webhook:statuswatch").incident
     client.force_login(support_user)
     timeline = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert "Monitoring webhook (statuswatch)" in timeline

@@ -15,14 +15,18 @@ from .conftest import record_data
 def incident(catalogue):
     serializer = IncidentRecordSerializer(data=record_data())
     serializer.is_valid(raise_exception=True)
-    return upsert_incident(serializer.to_record(), origin="test").incident
+    return upsert_incident(record=serializer.to_record(), origin="test").incident
 
 
 def test_full_lifecycle_records_who_when_and_why(incident, support_user):
     t = incident.started_at
     for action, minutes in [("acknowledge", 5), ("mitigate", 20), ("resolve", 40)]:
         incident = transition_incident(
-            incident, action, actor=support_user, message=f"{action}d", at=t + timedelta(minutes=minutes)
+            incident=incident,
+            action=action,
+            actor=support_user,
+            message=f"{action}d",
+            at=t + timedelta(minutes=minutes),
         )
     assert incident.state == IncidentState.RESOLVED
     assert incident.resolved_at == t + timedelta(minutes=40)
@@ -39,16 +43,20 @@ def test_full_lifecycle_records_who_when_and_why(incident, support_user):
 @pytest.mark.parametrize("action", ["acknowledge", "mitigate", "resolve", "void"])
 def test_no_transition_out_of_resolved(incident, support_user, action):
     incident = transition_incident(
-        incident, "resolve", actor=support_user, message="ok", at=incident.started_at + timedelta(hours=1)
+        incident=incident,
+        action="resolve",
+        actor=support_user,
+        message="ok",
+        at=incident.started_at + timedelta(hours=1),
     )
     with pytest.raises(IncidentConflict):
-        transition_incident(incident, action, actor=support_user, message="again")
+        transition_incident(incident=incident, action=action, actor=support_user, message="again")
 
 
 def test_voided_is_terminal(incident, support_user):
-    incident = transition_incident(incident, "void", actor=support_user, message="false alarm")
+    incident = transition_incident(incident=incident, action="void", actor=support_user, message="false alarm")
     with pytest.raises(IncidentConflict):
-        transition_incident(incident, "resolve", actor=support_user, message="x")
+        transition_incident(incident=incident, action="resolve", actor=support_user, message="x")
 
 
 def test_state_field_is_protected(incident):
@@ -59,7 +67,11 @@ def test_state_field_is_protected(incident):
 def test_transition_time_before_start_is_refused(incident, support_user):
     with pytest.raises(IncidentConflict):
         transition_incident(
-            incident, "acknowledge", actor=support_user, message="x", at=incident.started_at - timedelta(minutes=1)
+            incident=incident,
+            action="acknowledge",
+            actor=support_user,
+            message="x",
+            at=incident.started_at - timedelta(minutes=1),
         )
 
 
@@ -98,13 +110,13 @@ def test_services_refuse_a_person_who_is_not_support(incident, make_user, role):
 
     user = make_user("not-support", *([role] if role else []))
     with pytest.raises(PermissionDenied):
-        transition_incident(incident, "acknowledge", actor=user, message="x")
+        transition_incident(incident=incident, action="acknowledge", actor=user, message="x")
     serializer = IncidentRecordSerializer(data=record_data(title="renamed"))
     serializer.is_valid(raise_exception=True)
     with pytest.raises(PermissionDenied):
-        upsert_incident(serializer.to_record(), origin="api", actor=user)
+        upsert_incident(record=serializer.to_record(), origin="api", actor=user)
     with pytest.raises(PermissionDenied):
-        add_note(incident, actor=user, message="x")
+        add_note(incident=incident, actor=user, message="x")
     incident.refresh_from_db()
     assert incident.state == IncidentState.DETECTED and incident.title != "renamed"
     assert list(incident.updates.values_list("kind", flat=True)) == ["created"]
@@ -112,6 +124,6 @@ def test_services_refuse_a_person_who_is_not_support(incident, make_user, role):
 
 def test_system_channels_act_without_a_person(incident):
     """Webhook, CSV and demo paths pass no actor; they are not refused."""
-    incident = transition_incident(incident, "acknowledge", actor=None, message="monitoring")
+    incident = transition_incident(incident=incident, action="acknowledge", actor=None, message="monitoring")
     assert incident.state == IncidentState.ACKNOWLEDGED
     assert incident.updates.get(kind="transition").actor is None

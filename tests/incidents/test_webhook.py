@@ -16,7 +16,7 @@ def post(client, payload, *, secret=SECRET, timestamp=None, source="statuswatch"
     body = raw if raw is not None else json.dumps(payload).encode()
     ts = str(int(time.time()) if timestamp is None else timestamp)
     headers = {"HTTP_X_INCIDENT_SOURCE": source, "HTTP_X_INCIDENT_TIMESTAMP": ts}
-    sig = signature if signature is not None else webhook_signature(secret, ts, body)
+    sig = signature if signature is not None else webhook_signature(secret=secret, timestamp=ts, body=body)
     if sig:
         headers["HTTP_X_INCIDENT_SIGNATURE"] = sig
     return client.post(reverse("incidents_api:webhook"), data=body, content_type="application/json", **headers)
@@ -47,7 +47,7 @@ def test_missing_signature_is_refused(client, catalogue):
 def test_tampered_body_is_refused(client, catalogue):
     body = json.dumps(record_data()).encode()
     ts = str(int(time.time()))
-    sig = webhook_signature(SECRET, ts, body)
+    sig = webhook_signature(secret=SECRET, timestamp=ts, body=body)
     tampered = body.replace(b"major_outage", b"partial_outage")
     response = post(client, None, raw=tampered, timestamp=ts, signature=sig)
     assert response.status_code == 401

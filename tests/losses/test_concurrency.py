@@ -13,6 +13,8 @@ from losses.policy import active_policy
 from .conftest import MIN, T0, Factory
 from .test_engine import standard_session
 
+pytestmark = pytest.mark.usefixtures("v1_active")  # loss model v1's rules
+
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_assessments_of_overlapping_incidents_do_not_share_minutes(world, monkeypatch):

@@ -11,6 +11,8 @@ from losses.policy import publish_policy
 
 from .conftest import MIN, T0
 
+pytestmark = pytest.mark.usefixtures("v1_active")  # loss model v1's rules
+
 D = Decimal
 
 
@@ -298,7 +300,7 @@ def test_new_policy_version_is_used_and_old_assessments_keep_theirs(f):
     new = only(assess_incident(incident))
     old.refresh_from_db()
     assert (old.policy.version, old.compensation) == (1, D("288.00"))
-    assert (new.policy.version, new.compensation) == (2, D("460.80"))
+    assert (new.policy.version, new.policy.loss_model, new.compensation) == (3, 1, D("460.80"))  # v2 is version 2
 
 
 def test_assessment_is_bounded_in_queries(f, django_assert_max_num_queries):

@@ -4,6 +4,7 @@ import json
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from django.core.management import call_command
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,6 +15,8 @@ from losses.selectors import gmv_chart_series
 
 from .conftest import MIN, T0
 from .test_engine import standard_session
+
+pytestmark = pytest.mark.usefixtures("v1_active")  # loss model v1's rules
 
 
 def test_estimate_losses_json(f, capsys):
@@ -93,7 +96,7 @@ def test_policy_admin_saves_a_new_version(admin_client):
     v1.refresh_from_db()
     v2 = CompensationPolicy.objects.get(is_active=True)
     assert (v1.version, v1.claim_cap, v1.is_active) == (1, Decimal("50000.00"), False)
-    assert (v2.version, v2.claim_cap, v2.supersedes_id) == (2, Decimal("40000.00"), v1.pk)
+    assert (v2.version, v2.claim_cap, v2.supersedes_id) == (3, Decimal("40000.00"), v1.pk)  # 2 is loss model v2
 
 
 def test_voided_incident_retires_its_assessments(f):

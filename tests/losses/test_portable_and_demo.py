@@ -4,6 +4,8 @@ import io
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from losses.aggregates import session_aggregates, session_aggregates_portable
 from losses.engine import assess_incident, compute, estimate_incident, window_for
 from losses.policy import active_policy
@@ -12,6 +14,8 @@ from merchants.models import LiveSession, SessionMinute
 
 from .conftest import MIN, T0
 from .test_engine import standard_session
+
+pytestmark = pytest.mark.usefixtures("v1_active")  # loss model v1's rules
 
 
 def test_pre_incident_with_exactly_ten_minutes(f):

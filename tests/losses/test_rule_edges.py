@@ -11,6 +11,8 @@ from losses.engine import assess_incident, estimate_incident, largest_remainder
 from .conftest import MIN, T0
 from .test_engine import only, standard_session
 
+pytestmark = pytest.mark.usefixtures("v1_active")  # loss model v1's rules
+
 D = Decimal
 
 

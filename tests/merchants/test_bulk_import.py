@@ -19,8 +19,8 @@ HEADER = "session_id,minute,viewers,orders,gmv,ad_spend\n"
 
 @pytest.fixture
 def sessions(db):
-    import_csv("merchants", MERCHANTS.encode())
-    import_csv("sessions", SESSIONS.encode())
+    import_csv(kind="merchants", source=MERCHANTS.encode())
+    import_csv(kind="sessions", source=SESSIONS.encode())
 
 
 def _stored():
@@ -46,7 +46,7 @@ def test_every_minute_spelling_is_read_as_the_careful_path_reads_it(sessions):
         "T-1,2026-11-02T13:04:00+0100,1,0,0,0\n"  # 12:04 UTC
         "N-1,2026-11-02T04:00-02,10,0,0,0\n"  # 06:00 UTC
     )
-    result = import_csv("metrics", text.encode())
+    result = import_csv(kind="metrics", source=text.encode())
     assert result.bulk and (result.rows, result.created) == (6, 6)
     stored = _stored()
     assert set(stored) == {
@@ -59,14 +59,14 @@ def test_every_minute_spelling_is_read_as_the_careful_path_reads_it(sessions):
 
 def test_unchanged_rows_are_not_rewritten(sessions):
     rows = [f"T-1,2026-11-02T12:{m:02d}:00Z,{m},1,{m}.50,0" for m in range(60)]
-    import_csv("metrics", (HEADER + "\n".join(rows) + "\n").encode())
+    import_csv(kind="metrics", source=(HEADER + "\n".join(rows) + "\n").encode())
     before = _versions()
-    again = import_csv("metrics", (HEADER + "\n".join(rows) + "\n").encode())
+    again = import_csv(kind="metrics", source=(HEADER + "\n".join(rows) + "\n").encode())
     assert again.bulk and (again.created, again.updated, again.unchanged) == (0, 0, 60)
     assert _versions() == before  # no row locked or rewritten
     rows[7] = "T-1,2026-11-02T12:07:00Z,7,1,99.00,0"
     rows.append("T-1,2026-11-02T13:00:00Z,1,1,1,0")
-    changed = import_csv("metrics", (HEADER + "\n".join(rows) + "\n").encode())
+    changed = import_csv(kind="metrics", source=(HEADER + "\n".join(rows) + "\n").encode())
     assert changed.bulk and (changed.created, changed.updated, changed.unchanged) == (1, 1, 59)
     after = _versions()
     rewritten = {pk for pk, version in before.items() if after[pk] != version}
@@ -85,7 +85,7 @@ def test_unchanged_rows_are_not_rewritten(sessions):
     ],
 )
 def test_files_the_bulk_path_cannot_judge_are_imported_by_the_careful_path(sessions, text):
-    result = import_csv("metrics", ("\ufeff" + text).encode())
+    result = import_csv(kind="metrics", source=("\ufeff" + text).encode())
     assert (result.rows, result.created) == (1, 1)
     noon = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
     assert _stored() == {("T-1", noon): (100, 2, Decimal("199.90"), Decimal("5.00"))}
@@ -107,10 +107,10 @@ def test_files_the_bulk_path_cannot_judge_are_imported_by_the_careful_path(sessi
 )
 def test_values_postgresql_reads_but_the_import_refuses(sessions, row, column):
     good = "T-1,2026-11-02T12:00:00Z,100,2,199.90,5.00\nT-1,2026-11-02T12:01:00Z,1,1,1,0\n"
-    import_csv("metrics", (HEADER + good).encode())
+    import_csv(kind="metrics", source=(HEADER + good).encode())
     before = _versions()
     with pytest.raises(CsvRejected) as exc:
-        import_csv("metrics", (HEADER + good + row + "\nT-1,2026-11-02T12:09:00Z,1,1,1,0\n").encode())
+        import_csv(kind="metrics", source=(HEADER + good + row + "\nT-1,2026-11-02T12:09:00Z,1,1,1,0\n").encode())
     assert (exc.value.line, exc.value.column) == (4, column), str(exc.value)
     assert _versions() == before
 
@@ -119,7 +119,7 @@ def test_uploaded_file_is_read_again_by_the_careful_path(sessions):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("m.csv", (HEADER + "T-1,2026-11-02T12:00:00Z, 1 ,1,1,0\n").encode())
-    result = import_csv("metrics", upload)
+    result = import_csv(kind="metrics", source=upload)
     assert not result.bulk and result.created == 1
     upload = SimpleUploadedFile("m.csv", (HEADER + "T-1,2026-11-02T12:01:00Z,1,1,1,0\n").encode())
-    assert import_csv("metrics", upload).bulk
+    assert import_csv(kind="metrics", source=upload).bulk

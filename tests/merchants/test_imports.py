@@ -26,20 +26,20 @@ METRICS = (
 
 @pytest.fixture
 def loaded(db):
-    import_csv("merchants", MERCHANTS.encode())
-    import_csv("sessions", SESSIONS.encode())
-    return import_csv("metrics", METRICS.encode())
+    import_csv(kind="merchants", source=MERCHANTS.encode())
+    import_csv(kind="sessions", source=SESSIONS.encode())
+    return import_csv(kind="metrics", source=METRICS.encode())
 
 
 def test_merchants_import_with_defaults_and_idempotency(db):
-    result = import_csv("merchants", MERCHANTS.encode())
+    result = import_csv(kind="merchants", source=MERCHANTS.encode())
     assert (result.rows, result.created, result.updated, result.unchanged) == (2, 2, 0, 0)
     tea, silk = Merchant.objects.get(code="tea"), Merchant.objects.get(code="silk")
     assert tea.margin_rate == Decimal("0.35") and silk.margin_rate is None  # empty = policy default
     assert (silk.timezone, silk.currency) == ("Asia/Shanghai", "CNY")
-    again = import_csv("merchants", MERCHANTS.encode())
+    again = import_csv(kind="merchants", source=MERCHANTS.encode())
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
-    changed = import_csv("merchants", MERCHANTS.replace("0.35", "0.4").encode())
+    changed = import_csv(kind="merchants", source=MERCHANTS.replace("0.35", "0.4").encode())
     assert (changed.created, changed.updated, changed.unchanged) == (0, 1, 1)
 
 
@@ -48,10 +48,12 @@ def test_sessions_create_unknown_merchants_and_store_utc(loaded):
     assert new.merchant.code == "new" and new.merchant.name == "New Shop"
     assert new.started_at.isoformat() == "2026-11-02T04:00:00+00:00" and new.ended_at is None
     assert (new.service_code, new.region_code) == ("cdn-live", "cn-north")
-    again = import_csv("sessions", SESSIONS.encode())
+    again = import_csv(kind="sessions", source=SESSIONS.encode())
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     stamp = LiveSession.objects.get(external_id="T-1").updated_at
-    ended = import_csv("sessions", SESSIONS.replace("2026-11-02T14:00:00Z", "2026-11-02T15:00:00Z").encode())
+    ended = import_csv(
+        kind="sessions", source=SESSIONS.replace("2026-11-02T14:00:00Z", "2026-11-02T15:00:00Z").encode()
+    )
     assert (ended.created, ended.updated, ended.unchanged) == (0, 1, 1)
     session = LiveSession.objects.get(external_id="T-1")
     assert session.ended_at.isoformat() == "2026-11-02T15:00:00+00:00" and session.updated_at > stamp
@@ -60,10 +62,10 @@ def test_sessions_create_unknown_merchants_and_store_utc(loaded):
 def test_metrics_upsert_is_idempotent(loaded):
     assert (loaded.rows, loaded.created, loaded.updated, loaded.unchanged) == (3, 3, 0, 0)
     snapshot = list(SessionMinute.objects.order_by("id").values())
-    again = import_csv("metrics", METRICS.encode())
+    again = import_csv(kind="metrics", source=METRICS.encode())
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     assert list(SessionMinute.objects.order_by("id").values()) == snapshot
-    changed = import_csv("metrics", METRICS.replace("299.85", "300.00").encode())
+    changed = import_csv(kind="metrics", source=METRICS.replace("299.85", "300.00").encode())
     assert (changed.created, changed.updated, changed.unchanged) == (0, 1, 2)
     assert SessionMinute.objects.get(session__external_id="T-1", minute__minute=1).gmv == Decimal("300.00")
 
@@ -97,7 +99,7 @@ def test_bad_row_names_line_and_column_and_imports_nothing(loaded, kind, text, l
     before = (Merchant.objects.count(), LiveSession.objects.count(), list(SessionMinute.objects.values()))
     text = text.replace("T-1,2026-11-02T12:00:00Z,100,2,199.90", "T-1,2026-11-02T12:00:00Z,100,2,1.00")
     with pytest.raises(CsvRejected) as exc:
-        import_csv(kind, text.encode())
+        import_csv(kind=kind, source=text.encode())
     assert (exc.value.line, exc.value.column) == (line, column), str(exc.value)
     assert str(exc.value).startswith(f"line {line}, column {column}:")
     after = (Merchant.objects.count(), LiveSession.objects.count(), list(SessionMinute.objects.values()))
@@ -146,7 +148,7 @@ def test_bulk_api_is_staff_only(db, api_client, make_user, support_user):
 def test_file_not_in_utf8_names_line_and_column_and_imports_nothing(db, tmp_path):
     gbk = "code,name,timezone,margin_rate,currency\ntea,Tea House,,,\nsilk,茶馆,,,\n".encode("gbk")
     with pytest.raises(CsvRejected) as exc:
-        import_csv("merchants", gbk)
+        import_csv(kind="merchants", source=gbk)
     assert (exc.value.line, exc.value.column) == (3, "name")
     assert "not UTF-8" in exc.value.message
     path = tmp_path / "gbk.csv"
@@ -163,7 +165,7 @@ def test_bytes_not_in_utf8_deep_in_a_metrics_file_are_located(loaded):
     data = text.encode() + "T-1,2026-11-05T00:00:00Z,1,1,£5,0\n".encode("latin-1")
     before = list(SessionMinute.objects.order_by("id").values())
     with pytest.raises(CsvRejected) as exc:
-        import_csv("metrics", data)
+        import_csv(kind="metrics", source=data)
     assert (exc.value.line, exc.value.column) == (5002, "gmv")
     assert list(SessionMinute.objects.order_by("id").values()) == before
 
@@ -171,7 +173,7 @@ def test_bytes_not_in_utf8_deep_in_a_metrics_file_are_located(loaded):
 def test_utf8_bom_and_any_line_ending(db):
     text = "\ufeff" + MERCHANTS.replace("silk,Silk Road", "silk,丝路")
     for newline in ("\n", "\r\n", "\r"):
-        result = import_csv("merchants", text.replace("\n", newline).encode("utf-8"))
+        result = import_csv(kind="merchants", source=text.replace("\n", newline).encode("utf-8"))
         assert result.rows == 2, newline
     assert Merchant.objects.get(code="silk").name == "丝路"
 

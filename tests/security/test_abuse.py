@@ -73,7 +73,7 @@ def test_anonymous_requests_are_throttled_per_address(api_client, low_rates):
 
 
 def test_the_webhook_is_throttled_per_source(api_client, low_rates):
-    def post(source):
+    def post(source, ip="10.0.0.1"):
         return api_client.post(
             "/api/incidents/webhook/",
             data=b"{}",
@@ -81,7 +81,10 @@ def test_the_webhook_is_throttled_per_source(api_client, low_rates):
             HTTP_X_INCIDENT_SOURCE=source,
             HTTP_X_INCIDENT_TIMESTAMP="0",
             HTTP_X_INCIDENT_SIGNATURE="sha256=00",
+            REMOTE_ADDR=ip,
         ).status_code
 
     assert [post("flood") for _ in range(4)] == [401, 401, 401, 429]
     assert post("other") == 401
+    # Someone else flooding with this source's name does not use up its budget.
+    assert post("flood", ip="10.7.7.7") == 401

@@ -35,7 +35,7 @@ def trails(make_user):
     batch = st.create_batch(finance)
     st.add_claims(batch, finance)
     incident = make_incident()
-    incident_services.add_note(incident, actor=claims.support, message="checked")
+    incident_services.add_note(incident=incident, actor=claims.support, message="checked")
     SettingChange.objects.create(
         model="merchants.merchant", object_id="1", object_repr="x", field="margin_rate", changed_by=finance
     )

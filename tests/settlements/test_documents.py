@@ -14,15 +14,15 @@ from pypdf import PdfReader
 from claims import services as wf
 from incidents.models import IncidentUpdate
 from losses.engine import assess_incident
-from merchants.models import LiveSession, SessionMinute
 from settlements import documents as docs
 from settlements.models import DocumentKind, IssuedDocument
 from settlements.services import documents as ds
 from settlements.services import settlements as st
 from settlements.tasks import issue_document
 from sla.models import SLAContract, SLAEvaluation
+from tests.factories import LiveSessionFactory, SLAContractFactory, SLAEvaluationFactory, session_minutes
 
-from .conftest import T0, make_incident
+from .conftest import T0
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 PNG = (
@@ -40,7 +40,18 @@ def pdf_text(data: bytes) -> str:
 def build_world(claims, finance, settle=True):
     """A resolved incident with a measured session, its loss assessment, SLA facts, an accepted (and paid) claim."""
     merchant = claims.merchant("tea", "茶馆 Tea House")
-    incident = make_incident(start=T0, minutes=40)
+    incident = _incident_with_timeline(claims)
+    _session_selling_less_during(incident, merchant)
+    (assessment,) = assess_incident(incident)
+    _missed_sla_month(incident)
+    claim = _accepted_claim(claims, merchant, incident, assessment.compensation)
+    if settle:
+        claim = _paid(claim, finance)
+    return claim, assessment
+
+
+def _incident_with_timeline(claims):
+    incident = claims.incident(start=T0, minutes=40)
     IncidentUpdate.objects.create(
         incident=incident, kind="created", to_state="detected", message="监控告警", origin="webhook"
     )
@@ -52,71 +63,53 @@ def build_world(claims, finance, settle=True):
         message="已恢复",
         origin="console",
     )
-    session = LiveSession.objects.create(
-        merchant=merchant,
-        external_id="LIVE-8848",
-        service_code="rtc-video",
-        region_code="cn-east",
-        started_at=T0 - 60 * MIN,
-        ended_at=T0 + 90 * MIN,
+    return incident
+
+
+def _session_selling_less_during(incident, merchant):
+    """100.00 a minute for an hour before, 20.00 during the 40 minutes, 100.00 after."""
+    session = LiveSessionFactory(
+        merchant=merchant, external_id="LIVE-8848", started_at=T0 - 60 * MIN, ended_at=T0 + 90 * MIN
     )
-    SessionMinute.objects.bulk_create(
-        [
-            SessionMinute(
-                session=session,
-                minute=T0 + (i - 60) * MIN,
-                gmv=Decimal("20.00") if 0 <= i - 60 < 40 else Decimal("100.00"),
-                ad_spend=Decimal("1.00"),
-            )
-            for i in range(150)
-        ]
+    session_minutes(
+        session, T0 - 60 * MIN, 150, lambda i: "20.00" if 0 <= i - 60 < 40 else "100.00", "1.00", viewers=0, orders=0
     )
-    (assessment,) = assess_incident(incident)
-    contract = SLAContract.objects.create(
+
+
+def _missed_sla_month(incident):
+    contract = SLAContractFactory(
         code="rtc-main",
         provider=incident.service.provider,
-        currency="CNY",
         monthly_fee=Decimal("100000.00"),
-        effective_from=date(2026, 1, 1),
         availability_target=Decimal("99.9500"),
-        partial_outage_weight=Decimal("0.5"),
         degraded_weight=Decimal("0.25"),
+        maintenance_notice_hours=0,
+        credit_tiers=[],
+        recovery_targets=[],
+        first_response_minutes=None,
+        services=[incident.service.code],
     )
-    contract.services.add(incident.service)
-    SLAEvaluation.objects.create(
-        contract=contract,
-        contract_code="rtc-main",
-        period=date(2026, 11, 1),
-        evaluated_at=T0 + timedelta(days=1),
-        eligible_minutes=Decimal("43200"),
-        excluded_minutes=Decimal("0"),
-        downtime_minutes=Decimal("40"),
-        availability_percent=Decimal("99.9074"),
-        availability_target=Decimal("99.9500"),
-        tier_credit_percent=Decimal("10"),
-        credit_percent=Decimal("10"),
-        credit_amount=Decimal("10000.00"),
-        currency="CNY",
-        claim_deadline=date(2026, 12, 31),
-    )
-    claim = claims.proposed(str(assessment.compensation), merchant=merchant, incident=incident)
+    SLAEvaluationFactory(contract=contract, evaluated_at=T0 + timedelta(days=1))
+
+
+def _accepted_claim(claims, merchant, incident, amount):
+    claim = claims.proposed(str(amount), merchant=merchant, incident=incident)
     wf.add_evidence(claim, claims.user_of(merchant), SimpleUploadedFile("直播截图.png", PNG, content_type="image/png"))
     claim = wf.submit(claim, claims.user_of(merchant))
     claim = wf.start_review(claim, claims.support)
     claim = wf.approve(claim, claims.support, "loss_confirmed", "与指标一致 Matches the metrics.")
-    claim = wf.accept(claim, claims.user_of(merchant))
-    if settle:
-        batch = st.create_batch(finance)
-        st.add_claims(batch, finance)
-        st.lock(batch, finance)
-        st.mark_exported(batch, finance, "0" * 64)
-        st.import_payments(
-            batch,
-            finance,
-            f"claim_id,amount,currency,status,payment_reference\n{claim.pk},{claim.approved_amount},CNY,paid,银行-001\n".encode(),
-        )
-        claim.refresh_from_db()
-    return claim, assessment
+    return wf.accept(claim, claims.user_of(merchant))
+
+
+def _paid(claim, finance):
+    batch = st.create_batch(finance)
+    st.add_claims(batch, finance)
+    st.lock(batch, finance)
+    st.mark_exported(batch, finance, "0" * 64)
+    paid = f"claim_id,amount,currency,status,payment_reference\n{claim.pk},{claim.approved_amount},CNY,paid,银行-001\n"
+    st.import_payments(batch, finance, paid.encode())
+    claim.refresh_from_db()
+    return claim
 
 
 @pytest.mark.django_db
@@ -148,7 +141,14 @@ def test_claim_statement_text_pages_and_png(claims, finance):
         "与指标一致",
         f"{assessment.compensation:,.2f} CNY",
         "银行-001",
-        "每分钟实际 GMV 与基线",
+        "每分钟实际 GMV 与预期",  # loss model v2: the expected curve, not a flat baseline
+        "净缺口",
+        "5,000.00",  # expected: 100/min before and after, over the 50 affected minutes
+        "1,800.00",  # actual: 40 minutes at 20, 10 at 100
+        "3,200.00",  # net shortfall = expected − actual
+        "= 赔偿 Compensation",
+        "960.00",  # lost profit: 3,200.00 × 30 %
+        "992.00",  # + 32.00 wasted ad spend (50 × 1.00 × 3,200 / 5,000), × 100 %
     ]:
         assert expected in text, expected
     assert "第 1 / " in text  # page footer
@@ -315,7 +315,7 @@ def test_sla_facts_are_the_incident_month_in_the_contract_time_zone(claims, fina
         }
     ]
     # 2026-11-30 20:00 UTC is already December in Shanghai, still November for a UTC contract.
-    late = make_incident(start=datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    late = claims.incident(start=datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
     utc_contract = SLAContract.objects.create(
         code="rtc-utc",
         provider=late.service.provider,

@@ -9,8 +9,7 @@ from settlements.models import BatchState, DocumentKind, SettlementBatch
 from settlements.services import documents as ds
 from settlements.services import settlements as st
 from tests.conftest import browser_login
-
-from .conftest import Claims
+from tests.factories import Claims
 
 
 @pytest.mark.django_db
@@ -111,7 +110,7 @@ def test_api_settlement_cycle(api_client, claims, finance):
 
 @pytest.mark.browser
 def test_finance_browser_batch_flow(page, make_user, screenshot, tmp_path):
-    claims = Claims(make_user)
+    claims = Claims()
     a = claims.accepted("1200.00")
     b = claims.accepted("80.55", merchant=claims.merchant("silk", "丝绸之路"))
     make_user("fay-finance", "finance")
@@ -316,8 +315,24 @@ def test_finance_batch_page_in_chinese_on_a_phone(browser, live_server, make_use
     from settlements import views
 
     monkeypatch.setattr(views, "EVENTS_PER_PAGE", 4)
-    claims = Claims(make_user)
-    finance = make_user("fay-finance", "finance")
+    batch = _partially_paid_batch(make_user("fay-finance", "finance"))
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+    page = context.new_page()
+    page.base_url = live_server.url
+    try:
+        browser_login(page, "fay-finance")
+        page.select_option("select[name=language]", "zh-hans")
+        with page.expect_navigation():
+            page.click("form.langswitch button[type=submit]")
+        page.goto(f"{live_server.url}/finance/batches/{batch.pk}/")
+        _shows_totals_in_chinese_without_sideways_scrolling(page, screenshot)
+        _pages_the_history_back_to_the_oldest_event(page, batch)
+    finally:
+        context.close()
+
+
+def _partially_paid_batch(finance):
+    claims = Claims()
     paid = claims.accepted("1200.00")
     failed = claims.accepted("80.55", merchant=claims.merchant("silk", "丝绸之路"))
     batch = st.create_batch(finance, note="十一月")
@@ -332,37 +347,33 @@ def test_finance_batch_page_in_chinese_on_a_phone(browser, live_server, make_use
             f"{paid.pk},1200.00,CNY,paid,BANK-1,\n{failed.pk},80.55,CNY,failed,,账户冻结\n"
         ).encode(),
     )
-    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
-    page = context.new_page()
-    page.base_url = live_server.url
-    try:
-        browser_login(page, "fay-finance")
-        page.select_option("select[name=language]", "zh-hans")
-        with page.expect_navigation():
-            page.click("form.langswitch button[type=submit]")
-        page.goto(f"{live_server.url}/finance/batches/{batch.pk}/")
-        assert page.inner_text("#batch-state") == "部分付款"
-        history = page.inner_text("ul.timeline")
-        assert "lock" not in history and "pending" not in history
-        assert "已付款 1200.00 CNY · 失败 80.55 CNY" in page.inner_text("#items tfoot")
-        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
-        screenshot(page, "finance_batch_zh_375px")
-        assert not overflow, "the batch page scrolls sideways at 375px"
-        assert "已锁定" not in history  # the latest 4 events only; locking is older
-        seen = page.locator("ul.timeline li").all_inner_texts()
-        while page.locator("#history a[rel=next]").count():
-            assert page.inner_text("#history a[rel=next]") == "较早的记录"
-            page.click("#history a[rel=next]")
-            page.wait_for_load_state()
-            seen += page.locator("ul.timeline li").all_inner_texts()
-        pages = -(-batch.events.count() // 4)
-        assert f"第 {pages} 页，共 {pages} 页" in page.inner_text("#history .pagination")
-        assert page.inner_text("#history a[rel=prev]") == "较新的记录"
-        assert len(seen) == len(set(seen)) == batch.events.count() and len(seen) > 4
-        assert any("已锁定" in e for e in seen) and "批次已创建" in seen[-1]
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    finally:
-        context.close()
+    return batch
+
+
+def _shows_totals_in_chinese_without_sideways_scrolling(page, screenshot):
+    assert page.inner_text("#batch-state") == "部分付款"
+    history = page.inner_text("ul.timeline")
+    assert "lock" not in history and "pending" not in history
+    assert "已付款 1200.00 CNY · 失败 80.55 CNY" in page.inner_text("#items tfoot")
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+    screenshot(page, "finance_batch_zh_375px")
+    assert not overflow, "the batch page scrolls sideways at 375px"
+    assert "已锁定" not in history  # the latest 4 events only; locking is older
+
+
+def _pages_the_history_back_to_the_oldest_event(page, batch):
+    seen = page.locator("ul.timeline li").all_inner_texts()
+    while page.locator("#history a[rel=next]").count():
+        assert page.inner_text("#history a[rel=next]") == "较早的记录"
+        page.click("#history a[rel=next]")
+        page.wait_for_load_state()
+        seen += page.locator("ul.timeline li").all_inner_texts()
+    pages = -(-batch.events.count() // 4)
+    assert f"第 {pages} 页，共 {pages} 页" in page.inner_text("#history .pagination")
+    assert page.inner_text("#history a[rel=prev]") == "较新的记录"
+    assert len(seen) == len(set(seen)) == batch.events.count() and len(seen) > 4
+    assert any("已锁定" in e for e in seen) and "批次已创建" in seen[-1]
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 @pytest.mark.django_db

@@ -1,12 +1,12 @@
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from itertools import count
 
 import pytest
 
-from incidents.models import Incident, MaintenanceWindow, Provider, Region, Service
+from incidents.models import MaintenanceWindow, Service
 from sla import services
-from sla.models import SLAContract, SLAEvaluation
+from sla.models import SLAEvaluation
+from tests.factories import IncidentFactory, ProviderFactory, RegionFactory, ServiceFactory, SLAContractFactory
 
 _ids = count(1)
 
@@ -28,41 +28,18 @@ def eager_celery():
 
 @pytest.fixture
 def acme(db):
-    provider = Provider.objects.create(name="Acme RTC", kind="rtc")
-    Service.objects.create(provider=provider, code="rtc-video", name="RTC video")
-    Service.objects.create(provider=provider, code="rtc-audio", name="RTC audio")
-    Region.objects.create(code="cn-east", name="East China")
-    other = Provider.objects.create(name="SwiftCDN", kind="cdn")
-    Service.objects.create(provider=other, code="cdn-live", name="CDN live")
+    provider = ProviderFactory(name="Acme RTC", kind="rtc")
+    ServiceFactory(provider=provider, code="rtc-video", name="RTC video")
+    ServiceFactory(provider=provider, code="rtc-audio", name="RTC audio")
+    RegionFactory(code="cn-east", name="East China")
+    ServiceFactory(provider=ProviderFactory(name="SwiftCDN", kind="cdn"), code="cdn-live", name="CDN live")
     return provider
 
 
 @pytest.fixture
 def make_contract(acme):
     def _make(code="RTC-2026", services=("rtc-video", "rtc-audio"), **kw):
-        fields = {
-            "version": 1,
-            "provider": acme,
-            "currency": "CNY",
-            "monthly_fee": Decimal("200000.00"),
-            "effective_from": date(2026, 1, 1),
-            "availability_target": Decimal("99.95"),
-            "partial_outage_weight": Decimal("0.5"),
-            "degraded_weight": Decimal("0"),
-            "maintenance_notice_hours": 48,
-            "credit_tiers": [
-                {"below": "99.95", "credit_percent": "10"},
-                {"below": "99.0", "credit_percent": "25"},
-                {"below": "95.0", "credit_percent": "100"},
-            ],
-            "recovery_targets": [{"impact": "major_outage", "max_minutes": 90, "credit_percent": "5"}],
-            "first_response_minutes": 15,
-            "claim_window_days": 30,
-        }
-        fields.update(kw)
-        contract = SLAContract.objects.create(code=code, **fields)
-        contract.services.set(Service.objects.filter(code__in=services))
-        return contract
+        return SLAContractFactory(code=code, provider=acme, services=services, **kw)
 
     return _make
 
@@ -72,18 +49,18 @@ def make_incident(acme):
     def _make(start, end=None, service="rtc-video", impact="major_outage", cause="provider", state=None, **kw):
         n = next(_ids)
         state = state or ("resolved" if end else "detected")
-        return Incident.objects.create(
-            source="test",
-            external_id=kw.pop("external_id", f"T-{n}"),
+        kw.setdefault("external_id", f"T-{n}")
+        kw.setdefault("detected_at", start)
+        kw.setdefault("acknowledged_at", start)
+        return IncidentFactory(
             title=f"Incident {n}",
             service=Service.objects.get(code=service),
             impact=impact,
             cause=cause,
             state=state,
             started_at=start,
-            detected_at=kw.pop("detected_at", start),
-            acknowledged_at=kw.pop("acknowledged_at", start),
             resolved_at=end if state == "resolved" else None,
+            regions=[],
             **kw,
         )
 

@@ -26,7 +26,7 @@ def test_finance_files_the_credit_of_a_breaching_month(page, screenshot, finance
     page.goto(page.base_url + reverse("sla:index"))
     page.click("table a:has-text('Acme RTC')")
     page.wait_for_selector("svg.chart")
-    assert page.locator("svg.chart circle.below").count() == 1
+    assert page.locator("svg.chart path.below").count() == 1  # a cross, not only a red dot
     assert page.locator("svg.chart circle.ok").count() == 1
     assert page.locator("svg.chart line.target").count() == 1
     assert due in page.inner_text("main .grid")  # credits claimed / still due

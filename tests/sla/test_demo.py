@@ -19,6 +19,7 @@ def test_demo_seed_alone_is_idempotent_and_breaches_a_tier():
     assert (SLAContract.objects.count(), SLAEvaluation.objects.count(), ProviderCreditClaim.objects.count()) == counts
     assert sorted(SLAContract.objects.values_list("code", "version")) == [
         ("CDN-LIVE-2026", 1),
+        ("NIMBUS-2026", 1),
         ("RTC-2026", 1),
         ("RTC-2026", 2),
     ]

@@ -393,3 +393,22 @@ def test_property_tier_comparison_is_exact(downtime_seconds):
     expected = max((t.credit_percent for t in TIERS if Fraction(t.below) > availability), default=Decimal(0))
     assert r.tier_credit_percent == expected
     assert (r.tier_credit_percent > 0) == (downtime_seconds > 1296)
+
+
+# --- the totals without segments agree with the segments they skip ----------------------------
+
+_span = st.tuples(st.integers(0, 500), st.integers(0, 120))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    items=st.lists(st.tuples(_span, st.sampled_from([0, 2500, 5000, 10000])), max_size=25),
+    holes=st.lists(_span, max_size=5),
+    min_len=st.integers(0, 90),
+)
+def test_weighted_downtime_equals_the_sum_of_the_segments(items, holes, min_len):
+    items = [(s, s + d, w) for (s, d), w in items]
+    holes = ev.union((s, s + d) for s, d in holes)
+    kept, dropped = ev.drop_short_stretches(ev.weighted_segments(items), min_len)
+    expected = sum(seg.weight * seg.length for seg in ev.subtract(kept, holes))
+    assert ev.weighted_downtime(items, min_len, holes) == (expected, dropped)

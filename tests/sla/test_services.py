@@ -248,7 +248,7 @@ def test_an_edit_recomputes_the_contracts_and_months_the_incident_left(
         serializer = IncidentRecordSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         with django_capture_on_commit_callbacks(execute=True):
-            upsert_incident(serializer.to_record(), origin="test")
+            upsert_incident(record=serializer.to_record(), origin="test")
 
     def downtime(code, month):
         return SLAEvaluation.objects.get(contract_code=code, period=date(2027, month, 1)).downtime_minutes

@@ -113,3 +113,40 @@ def windows(catalogue):
         )
 
     return _make
+
+
+@pytest.fixture
+def two_providers(make_contract, windows):
+    """Acme (error-rate windows contract, one 15-minute bad run, one quality target breached)
+    and Bolt (incidents contract, one resolved provider incident with a postmortem note)."""
+    from decimal import Decimal
+
+    from incidents.models import Incident, IncidentUpdate
+    from sla import services as sla_services
+
+    make_contract(
+        quality_targets=[{"metric": "join_p95_ms", "max": "600", "min_compliance_percent": "99", "credit_percent": "5"}]
+    )
+    bolt = Provider.objects.create(name="Bolt Live", kind="rtc")
+    Service.objects.create(provider=bolt, code="bolt-rtc", name="Bolt RTC")
+    make_contract(code="BOLT-1", services=("bolt-rtc",), provider=bolt, availability_method="incidents")
+    windows(sh(2026, 11, 10), 3, failed=100, join_p95_ms=Decimal("900"), peak_concurrent=400)
+    windows(sh(2026, 11, 10, 0, 15), 9, failed=0, join_p95_ms=Decimal("500"), peak_concurrent=300)
+    windows(sh(2026, 11, 10), 12, region="cn-south", failed=0, join_p95_ms=Decimal("500"), peak_concurrent=250)
+    windows(sh(2026, 11, 10), 12, service="bolt-rtc", failed=0, join_p95_ms=Decimal("450"))
+    incident = Incident.objects.create(
+        source="test",
+        external_id="B-1",
+        title="Bolt down",
+        service=Service.objects.get(code="bolt-rtc"),
+        impact="major_outage",
+        cause="provider",
+        state="resolved",
+        started_at=sh(2026, 11, 12, 10),
+        detected_at=sh(2026, 11, 12, 10, 5),
+        acknowledged_at=sh(2026, 11, 12, 10, 25),
+        resolved_at=sh(2026, 11, 12, 11, 40),
+    )
+    IncidentUpdate.objects.create(incident=incident, kind="note", origin="console", message="Postmortem PM-7 received")
+    sla_services.recompute([("RTC-TEL", "2026-11"), ("BOLT-1", "2026-11")], now=datetime(2026, 12, 20, tzinfo=UTC))
+    return bolt

@@ -35,7 +35,7 @@ def post_webhook(client, payload, *, secret=SECRET, timestamp=None, raw=None):
         content_type="application/json",
         HTTP_X_INCIDENT_SOURCE="prom",
         HTTP_X_INCIDENT_TIMESTAMP=ts,
-        HTTP_X_INCIDENT_SIGNATURE=webhook_signature(secret, ts, body),
+        HTTP_X_INCIDENT_SIGNATURE=webhook_signature(secret=secret, timestamp=ts, body=body),
     )
 
 

@@ -82,7 +82,7 @@ def test_staff_attribution_and_acknowledgement_survive_redetection(ingest, suppo
     ingest(batch(START, "uddd"))
     incident = Incident.objects.get(source="telemetry")
     Incident.objects.filter(pk=incident.pk).update(cause=Cause.PROVIDER)
-    transition_incident(incident, "acknowledge", actor=support_user, message="provider confirmed")
+    transition_incident(incident=incident, action="acknowledge", actor=support_user, message="provider confirmed")
     ingest(batch(START + timedelta(minutes=20), "du"))
     incident.refresh_from_db()
     assert incident.cause == Cause.PROVIDER and incident.acknowledged_at is not None
@@ -92,7 +92,7 @@ def test_staff_attribution_and_acknowledgement_survive_redetection(ingest, suppo
 def test_a_voided_detection_is_left_alone(ingest, support_user):
     ingest(batch(START, "uddd"))
     incident = Incident.objects.get(source="telemetry")
-    transition_incident(incident, "void", actor=support_user, message="probe fault")
+    transition_incident(incident=incident, action="void", actor=support_user, message="probe fault")
     ingest(batch(START + timedelta(minutes=20), "ddu"))
     incident.refresh_from_db()
     assert incident.state == IncidentState.VOIDED

@@ -5,6 +5,8 @@ command runs them in dependency order inside one transaction. Running it again
 duplicates nothing: every ``seed`` is idempotent.
 """
 
+import logging
+
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -16,15 +18,23 @@ from losses import demo as loss_demo
 from merchants import demo as merchants_demo
 from settlements import demo as finance_demo
 from sla import demo as sla_demo
+from telemetry import demo as telemetry_demo
+
+QUIET_LOGGERS = ("celery", "weasyprint", "fontTools")
 
 
 class Command(BaseCommand):
     help = "Load deterministic demo data (idempotent) and print the demo logins."
 
     def handle(self, *args, **options):
+        # The eager Celery tasks and WeasyPrint log every step at INFO: keep the output to the
+        # one-line summaries of each app.
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
         with transaction.atomic():
             accounts_demo.seed(self.stdout)
             incidents_demo.seed(self.stdout)
+            telemetry_demo.seed(self.stdout)
             sla_demo.seed(self.stdout)
             merchants_demo.seed(self.stdout)
             loss_demo.seed(self.stdout)

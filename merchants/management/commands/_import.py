@@ -17,7 +17,7 @@ class ImportCommand(BaseCommand):
     def handle(self, *args, **options):
         started = time.monotonic()
         try:
-            result = import_csv(self.kind, options["file"])
+            result = import_csv(kind=self.kind, source=options["file"])
         except CsvRejected as exc:
             raise CommandError(f"{options['file']}: {exc}; nothing was imported") from exc
         except OSError as exc:

@@ -1,9 +1,8 @@
 """manage.py import_contracts FILE.json: create or update SLA contract versions."""
 
-import json
-
 from django.core.management.base import BaseCommand, CommandError
 
+from core.parsers import loads
 from sla.importer import ContractImportError, import_contracts
 
 
@@ -15,11 +14,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, **options):
         try:
-            with open(file, encoding="utf-8") as fh:
-                items = json.load(fh)
+            with open(file, "rb") as fh:
+                data = fh.read()
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc}") from exc
-        except json.JSONDecodeError as exc:
+        try:
+            items = loads(data.decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{file} is not UTF-8 text (save it as UTF-8): {exc}") from exc
+        except ValueError as exc:  # json.JSONDecodeError included; nesting too deep
             raise CommandError(f"{file} is not valid JSON: {exc}") from exc
         try:
             report = import_contracts(items)

@@ -35,6 +35,12 @@ class Command(BaseCommand):
         w(f"  eligible minutes    {data['eligible_minutes']} (excluded {data['excluded_minutes']})")
         w(f"  downtime minutes    {data['downtime_minutes']} (weighted)")
         w(f"  availability        {data['availability_percent']} % (target {data['availability_target']} %)")
+        w(f"  method              {data['availability_method']}")
+        for run in data.get("runs", []):
+            w(f"  down run            {run['start']} {run['minutes']} min (counted {run['counted_minutes']})")
+        for q in data.get("quality", []):
+            state = f"breached (+{q['credit_percent']} %)" if q["breached"] else "met"
+            w(f"  quality             {q['metric']}: {q['compliance_percent']} % compliant, {state}")
         w(f"  tier credit         {data['tier_credit_percent']} %")
         for b in data["recovery_breaches"]:
             extra = f"(+{b['credit_percent']} %)"
