@@ -4,6 +4,7 @@ import random
 
 import psycopg
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
@@ -47,6 +48,10 @@ def recompute_incident_claims(self, incident_id: int) -> dict:
         return {"skipped": incident_id}  # hit no session: a few cheap queries instead of the whole recompute
     try:
         return sync_incident_claims(incident)
+    except SoftTimeLimitExceeded as exc:
+        # A very large incident on a busy host: the batches committed so far stay, the next run
+        # keeps the unchanged assessments and proposes only to the merchants still without a claim.
+        raise self.retry(exc=exc, countdown=0) from exc
     except DatabaseError as exc:
         if not is_transient(exc):
             raise
