@@ -20,7 +20,9 @@ from django.utils import translation
 
 from claims.charts import svg_chart
 from claims.models import Claim, ClaimDocument, ClaimEvent, ClaimState, ReasonCode
+from claims.services import action_label
 from incidents.models import IncidentUpdate
+from incidents.models import state_label as incident_state_label
 from losses.models import LossAssessment
 from losses.selectors import CAUSE_SENTENCES, MARGIN_SOURCES, explanation, flag_sentences, gmv_chart_series
 from merchants.models import Merchant
@@ -31,7 +33,7 @@ from .models import DocumentKind, ItemStatus, SettlementItem
 # Bump when a template changes what a document shows; stored with every issued version.
 TEMPLATE_VERSIONS = {
     DocumentKind.CLAIM_STATEMENT: "statement-3",
-    DocumentKind.EVIDENCE_PACK: "evidence-3",
+    DocumentKind.EVIDENCE_PACK: "evidence-4",
     DocumentKind.MONTHLY_STATEMENT: "monthly-3",
 }
 TEMPLATES: dict[str, str] = {
@@ -223,7 +225,9 @@ def claim_context(claim: Claim, *, evidence=False, with_charts=True) -> dict:
             {
                 "at": clock.dt(u.created_at),
                 "kind": str(u.get_kind_display()),
-                "change": f"{u.from_state} → {u.to_state}" if u.to_state else "",
+                "change": f"{incident_state_label(u.from_state) or '·'} → {incident_state_label(u.to_state)}"
+                if u.to_state
+                else "",
                 "message": u.message,
                 "origin": u.origin,
             }
@@ -233,8 +237,10 @@ def claim_context(claim: Claim, *, evidence=False, with_charts=True) -> dict:
             {
                 "at": clock.dt(e.created_at),
                 "who": (e.actor.get_username() if e.actor else "system") + f" ({e.actor_role})",
-                "action": e.action or e.kind,
-                "change": f"{e.from_state or '·'} → {e.to_state}" if e.to_state else "",
+                # Words, not codes: "Information requested", not "info_requested".
+                "action": str(e.get_kind_display())
+                + (f": {action_label(e.action)}" if e.action and e.kind == ClaimEvent.Kind.TRANSITION else ""),
+                "change": f"{e.from_state_label or '·'} → {e.to_state_label}" if e.to_state else "",
                 "reason": str(_label(ReasonCode.choices, e.reason_code)) if e.reason_code else "",
                 "message": e.message,
                 "amount": money(e.amount, e.currency) if e.amount is not None else "",

@@ -86,6 +86,14 @@ def batch_detail(request, pk):
     return _batch_page(request, get_object_or_404(SettlementBatch, pk=pk))
 
 
+def _current_sha256(batch) -> str:
+    """The hash of the CSV as it downloads now: after a payment import it is another file than the
+    one exported (status and references filled in), so each version is shown with its own hash."""
+    if not batch.export_sha256:
+        return ""
+    return exports.sha256(exports.csv_bytes(exports.batch_rows(batch)))
+
+
 def _batch_page(request, batch, *, bound_forms=None, error=None, status=200, failed_action=""):
     """The batch page; after a refused action it is drawn again with the bound form and its errors."""
     return render(
@@ -98,6 +106,7 @@ def _batch_page(request, batch, *, bound_forms=None, error=None, status=200, fai
             **_eligible(batch),
             "events": Paginator(selectors.batch_events(batch), EVENTS_PER_PAGE).get_page(request.GET.get("events")),
             "imports": batch.imports.select_related("imported_by"),
+            "current_sha256": _current_sha256(batch),
             "import_result": request.session.pop(f"import-{batch.pk}", None),
             **empty_forms(actions.BATCH),
             **(bound_forms or {}),

@@ -100,8 +100,8 @@ def merchant_disputes_on_a_phone(session, screenshot, claim, approved):
     assert not overflow, "the claim page scrolls sideways at 375px"
     screenshot(page, "claims-05-portal-dispute-375px")
     dispute.get_by_role("button", name="File dispute").click()
-    page.locator("#confirm-dialog button[value=yes]").click()  # an irreversible step asks first
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#confirm-dialog button[value=yes]").click()  # disputing asks first
     assert page.locator("#claim-state").inner_text() == "Disputed"
     ctx.close()
 

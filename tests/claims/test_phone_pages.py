@@ -27,7 +27,7 @@ def test_portal_pages_readable_on_phone_and_desktop(browser, live_server, screen
             assert_readable(page)
             screenshot(page, f"portal-home-{lang}-{width}")
             page.goto(f"{live_server.url}/portal/claims/{claim.pk}/")
-            assert page.locator("#breakdown td").first.is_visible()
+            assert page.locator("#breakdown dd").first.is_visible()
             assert_readable(page)
             screenshot(page, f"portal-claim-{lang}-{width}")
             context.close()

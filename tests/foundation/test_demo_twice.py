@@ -24,7 +24,9 @@ def test_seed_demo_twice_after_resolving_a_demo_incident(settings, tmp_path, cap
         first = StringIO()
         call_command("seed_demo", stdout=first)
         ongoing = Incident.objects.filter(source="statuswatch").exclude(state=IncidentState.RESOLVED).get()
-        transition_incident(ongoing, "resolve", actor=User.objects.get(username="support"), message="Fixed.")
+        transition_incident(
+            incident=ongoing, action="resolve", actor=User.objects.get(username="support"), message="Fixed."
+        )
         second = StringIO()
         call_command("seed_demo", stdout=second)
     finally:

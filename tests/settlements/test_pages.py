@@ -123,8 +123,8 @@ def test_finance_browser_batch_flow(page, make_user, screenshot, tmp_path):
     page.wait_for_load_state()
     assert page.locator("#items tbody tr").count() == 2
     page.click("#lock button[type=submit]")
-    page.locator("#confirm-dialog button[value=yes]").click()  # locking asks first
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#confirm-dialog button[value=yes]")  # locking asks first
     assert "Locked" in page.inner_text("#batch-state")
     page.click("#export button[type=submit]")
     page.wait_for_load_state()
