@@ -8,12 +8,12 @@ Runs on a throw-away ``bench_<name>`` database (bench/_setup.py), with a real Ce
 gunicorn started here on loopback (both stopped at the end). Loads, not measured: 10,000
 merchants with one member each, and one 60-minute live session per merchant and run.
 
-1. Proposals. For 2,000 and 10,000 hit merchants, an incident is resolved and its claims
+2. Proposals. For 2,000 and 10,000 hit merchants, an incident is resolved and its claims
    recomputed; another connection polls the claims table. Printed: time until the first
    proposal is visible and until all are. Baseline in the same run: the previous algorithm (one
    ``services.propose`` per merchant, 4 statements each, one transaction) on an identical
    incident, run in this process.
-2. Webhooks. Signed monitoring updates at rising open-loop rates (a bounded pool of 64 client
+1. Webhooks. Signed monitoring updates at rising open-loop rates (a bounded pool of 64 client
    threads; latency counted from each request's scheduled send time, so a slow server is not
    hidden by a slower client): accepted/s, p50/p99, and the Celery backlog left and its drain
    time. Each update changes one of 40 incidents (a fan-out to the SLA and claims recomputes).
@@ -165,7 +165,7 @@ def baseline_sync(incident):
     connections.close_all()
 
 
-def watch(incident, expected, started, timeout=600):
+def watch(incident, expected, started, timeout=1800):
     """Poll (from this thread's own connection) until ``expected`` claims exist; (first, all) in s."""
     first = None
     deadline = started + timeout
@@ -181,7 +181,11 @@ def watch(incident, expected, started, timeout=600):
 
 
 def bench_proposals(incidents):
-    rows = []
+    print("\n2. Proposals after resolving an incident (real worker; baseline: per-merchant, one transaction)")
+    print(
+        f"{'hit merchants':>14} {'first: base':>12} {'first: new':>11} {'all: base':>10} {'all: new':>9} "
+        f"{'speed-up':>9}"
+    )
     for size in SIZES:
         base = incidents[f"base-{size}"]
         started = time.monotonic()
@@ -195,13 +199,6 @@ def bench_proposals(incidents):
         result = recompute_incident_claims.delay(new.pk)
         n_first, n_all = watch(new, size, started)
         result.get(timeout=600)
-        rows.append((size, b_first, b_all, n_first, n_all))
-    print("\n1. Proposals after resolving an incident (real worker; baseline: per-merchant, one transaction)")
-    print(
-        f"{'hit merchants':>14} {'first: base':>12} {'first: new':>11} {'all: base':>10} {'all: new':>9} "
-        f"{'speed-up':>9}"
-    )
-    for size, b_first, b_all, n_first, n_all in rows:
         print(f"{size:>14,} {b_first:>11.2f}s {n_first:>10.2f}s {b_all:>9.2f}s {n_all:>8.2f}s {b_all / n_all:>8.1f}x")
 
 
@@ -338,7 +335,7 @@ def bench_webhooks(port, rates, seconds):
             results.append(row)
     finally:
         stop(server)
-    print(f"\n2. Webhook ingest, {seconds} s per rate (gunicorn 2 workers x 8 threads, a real worker)")
+    print(f"\n1. Webhook ingest, {seconds} s per rate (gunicorn 2 workers x 8 threads, a real worker)")
     print("   baseline: re-deliveries of the last state (no change, no fan-out); new: each update changes an incident")
     print(
         f"{'offered/s':>9} | {'accepted/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'fail':>5} | "
@@ -382,9 +379,9 @@ def main():
     worker = start([sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "WARNING", "--concurrency=2"])
     try:
         time.sleep(3)
+        bench_webhooks(args.port, [int(r) for r in args.rates.split(",")], args.seconds)
         if not args.skip_proposals:
             bench_proposals(incidents)
-        bench_webhooks(args.port, [int(r) for r in args.rates.split(",")], args.seconds)
     finally:
         stop(worker)
         connections.close_all()

@@ -70,7 +70,11 @@ STAFF = {
         run=lambda c, u, d: services.partially_approve(c, u, d["amount"], d["reason"], d["message"]),
         form=forms.PartialDecisionForm,
         serializer=s.PartialDecisionSerializer,
-        success=_("Decision recorded (above the computed maximum it waits for a second approval)."),
+        success=lambda claim: (
+            _("Above the computed maximum: the amount waits for a second approval.")
+            if claim.pending_amount is not None
+            else _("Claim partially approved.")
+        ),
         summary="Approve an adjusted amount (support; above the computed maximum a second approval is needed)",
     ),
     "confirm_approval": Action(

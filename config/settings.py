@@ -315,6 +315,8 @@ CELERY_TASK_ROUTES = {
     "sla.nightly_evaluate": {"queue": "beat"},
     "claims.tasks.expire_claims": {"queue": "beat"},
     "claims.tasks.send_expiry_reminders": {"queue": "beat"},
+    "telemetry.pull_prometheus": {"queue": "beat"},
+    "telemetry.pull_prometheus_source": {"queue": "beat"},
 }
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["sla-nightly-evaluate"] = {  # 02:30 every night, in CELERY_TIMEZONE

@@ -1,14 +1,21 @@
 """Reads of the incident registry."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from .models import AlertSource, Incident, IncidentUpdate, ReceivedAlert
+from .models import OPEN_STATES, AlertSource, Incident, IncidentUpdate, ReceivedAlert
 
 
 def incident_list() -> QuerySet[Incident]:
-    """Incidents with what a list row shows, in few queries; ``filters.IncidentFilterSet`` narrows them."""
-    return Incident.objects.select_related("service__provider").prefetch_related("regions")
+    """Incidents with what a list row shows, in few queries; ``filters.IncidentFilterSet`` narrows them.
+    Ongoing incidents come first (they are what staff act on), then the newest."""
+    ongoing = Case(When(state__in=OPEN_STATES, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return (
+        Incident.objects.select_related("service__provider")
+        .prefetch_related("regions")
+        .annotate(closed=ongoing)
+        .order_by("closed", "-started_at", "-id")
+    )
 
 
 def incident_detail(pk):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_fsm import can_proceed
 
 from accounts.decorators import staff_required, support_required
 from core.actions import empty_forms, form_error_list, run_page_action
@@ -54,14 +55,19 @@ def incident_detail(request, pk):
 def _detail_page(request, incident, *, bound_forms=None, error=None, status=200, failed_action=""):
     """The incident page; after a refused action it is drawn again with the bound form and its errors."""
     incident = selectors.incident_detail(incident.pk)
+    page_forms = {**empty_forms(actions.INCIDENT), **(bound_forms or {})}
+    transition_form = page_forms.get("transition_form")
+    if transition_form is not None:
+        # Offer only the moves the incident can make now (no "Acknowledge" once acknowledged).
+        field = transition_form.fields["action"]
+        field.choices = [(name, label) for name, label in field.choices if can_proceed(getattr(incident, name))]
     return render(
         request,
         "incidents/detail.html",
         {
             "incident": incident,
             "bar": selectors.timeline_bar(incident),
-            **empty_forms(actions.INCIDENT),
-            **(bound_forms or {}),
+            **page_forms,
             "failed_action": failed_action,
             "error_summary": form_error_list(bound_forms or {}, error),
         },

@@ -128,10 +128,8 @@ def round_cents(value: Fraction) -> Decimal:
     return (Decimal(cents if value >= 0 else -cents) * CENT).quantize(CENT)
 
 
-def line_result_v2(sums: model_v2.SessionSums, margin: Decimal, policy: CompensationPolicy) -> LineResult:
-    v2 = model_v2.line(
-        sums, margin=margin, pre_min=policy.pre_incident_min_minutes, profile_min=policy.profile_min_sessions
-    )
+def line_result_v2(v2: model_v2.V2Line) -> LineResult:
+    sums = v2.sums
     agg = SessionAggregate(
         session_id=sums.session_id,
         external_id=sums.external_id,
@@ -212,14 +210,32 @@ def compute(
     by_merchant: dict[int, list[SessionAggregate]] = {}
     for agg in aggregates:
         by_merchant.setdefault(agg.merchant_id, []).append(agg)
+
+    def margin_of(merchant: Merchant) -> Decimal:
+        declared = merchant.margin_rate
+        return min(declared if declared is not None else policy.default_margin_rate, policy.max_margin_rate)
+
+    if v2:  # all sessions first: whether the incident changed sales is decided on all of them
+        v2_lines = {
+            ln.sums.session_id: ln
+            for ln in model_v2.decide_noise(
+                [
+                    model_v2.line(
+                        a,
+                        margin=margin_of(merchants[a.merchant_id]),
+                        pre_min=policy.pre_incident_min_minutes,
+                        profile_min=policy.profile_min_sessions,
+                    )
+                    for a in aggregates
+                ],
+                lambda ln: margin_of(merchants[ln.sums.merchant_id]),
+            )
+        }
     for mid in sorted(by_merchant, key=lambda i: merchants[i].code):
         merchant = merchants[mid]
-        margin = min(
-            merchant.margin_rate if merchant.margin_rate is not None else policy.default_margin_rate,
-            policy.max_margin_rate,
-        )
+        margin = margin_of(merchant)
         if v2:
-            lines = [line_result_v2(a, margin, policy) for a in by_merchant[mid]]
+            lines = [line_result_v2(v2_lines[a.session_id]) for a in by_merchant[mid]]
             r = MerchantResult(merchant, margin, responsibility, lines)
             paid = sum((ln.v2.paid for ln in lines), Fraction(0))
             profit = sum((ln.v2.lost_profit for ln in lines), Fraction(0))
@@ -261,6 +277,7 @@ def compute(
             r.compensation = amount
             r.flags.append(Flag.POOL_SCALED)
 
+    shortfall_total = sum((ln.shortfall for ln in v2_lines.values()), Fraction(0)) if v2 else None
     for r in results:
         r.flags = [str(f) for f in r.flags]
         r.inputs = {
@@ -276,6 +293,7 @@ def compute(
             "declared_margin_rate": r.merchant.margin_rate,
             "responsibility_percent": responsibility,
             "incident_total_before_pool": total,
+            **({"incident_net_shortfall": exact(shortfall_total)} if v2 else {}),
             "sessions": [_session_inputs_v2(ln) if ln.v2 else _session_inputs_v1(ln) for ln in r.lines],
         }
         r.fingerprint = _fingerprint(r.inputs)
@@ -496,7 +514,7 @@ def assess_incident(
         hit = {r.merchant.id for r in estimate.merchants}
         while hit - locked:  # a session imported meanwhile: lock its merchants too, then look again
             locked |= _lock_merchants(sorted(hit - locked))
-            estimate = compute(incident, now=now)
+            estimate = compute(incident, now=now, policy_version=policy_version)
             hit = {r.merchant.id for r in estimate.merchants}
         retired = [a.pk for mid, a in current.items() if mid not in hit]
         LossAssessment.objects.filter(pk__in=retired).update(is_current=False)

@@ -21,9 +21,10 @@ minutes with data × |W| (``pre_incident``); else ``insufficient_data``.
 The 90 % interval comes from placebo windows: the same predictor applied to each profile
 session at the same minutes (the others as its profile) gives its relative error r; the
 half-width is t₉₀(n) × s × E with s = √(Σr²/n) × √(1 + 1/n) (two-sided 90 % Student t, n
-placebo windows). A shortfall not above t(n) × s × E with the *one-sided* 90 % quantile (what 1
-unaffected window in 10 reaches by chance) is ``within_noise``: it pays 0 (the merchant may
-still file with evidence).
+placebo windows); its noise band is t(n) × s × E with the *one-sided* 90 % quantile (what 1
+unaffected window in 10 reaches by chance). When the hit sessions' net shortfalls together do not
+exceed their bands added in quadrature, the incident changed nothing measurable: each positive
+shortfall is ``within_noise`` and pays 0 (the merchant may still file with evidence).
 
 Heavy sums run in one PostgreSQL query (:data:`SQL`); :func:`sums_portable` computes the same
 with the ORM for the SQLite demo. All arithmetic on money is exact (``Fraction``); the
@@ -32,7 +33,7 @@ caller rounds once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -128,6 +129,7 @@ class V2Line:
     expected: Fraction
     shortfall: Fraction  # E − A(W), may be negative
     half_width: Fraction | None  # h × E
+    noise_band: Fraction | None  # one-sided 90 % band × E
     placebo_n: int
     within_noise: bool
     paid: Fraction  # the net shortfall that counts (0 when within noise or negative)
@@ -173,7 +175,8 @@ def placebo_errors(method: str, profile: list[tuple[str, Decimal, Decimal]]) -> 
 
 
 def line(sums: SessionSums, *, margin: Decimal, pre_min: int, profile_min: int) -> V2Line:
-    """The v2 figures of one session, exact."""
+    """The v2 figures of one session, exact (the noise rule for this session alone; an incident's
+    sessions are then decided together by :func:`decide_noise`)."""
     profile = sums.profile if len(sums.profile) >= profile_min else []
     sp = sum((Fraction(p) for _, p, _ in profile), Fraction(0))
     sw = sum((Fraction(w) for _, _, w in profile), Fraction(0))
@@ -207,12 +210,36 @@ def line(sums: SessionSums, *, margin: Decimal, pre_min: int, profile_min: int) 
         expected=expected,
         shortfall=shortfall,
         half_width=half,
+        noise_band=noise,
         placebo_n=len(errors),
         within_noise=within_noise,
         paid=paid,
         lost_profit=paid * Fraction(margin),
         wasted=wasted,
     )
+
+
+def decide_noise(lines: list[V2Line], margin_of) -> list[V2Line]:
+    """Whether an incident changed sales at all is decided on all the sessions it hit together:
+    their net shortfalls add up, their noise bands add in quadrature (√Σ band²). Within that
+    band, every positive shortfall is ``within_noise`` and counts 0; beyond it, each session
+    counts its own positive net shortfall. One session alone: the same rule as :func:`line`.
+    ``margin_of(line)`` gives the margin rate of the line's merchant."""
+    total = sum((ln.shortfall for ln in lines), Fraction(0))
+    squares = sum((ln.noise_band * ln.noise_band for ln in lines if ln.noise_band is not None), Fraction(0))
+    band = Fraction(0)
+    if squares:
+        band = Fraction((Decimal(squares.numerator) / Decimal(squares.denominator)).sqrt())
+    quiet = bool(squares) and total <= band
+    result = []
+    for ln in lines:
+        within = quiet and ln.shortfall > 0
+        paid = ln.shortfall if ln.shortfall > 0 and not within else Fraction(0)
+        wasted = Fraction(ln.sums.ad_spend) * paid / ln.expected if ln.expected > 0 else Fraction(0)
+        result.append(
+            replace(ln, within_noise=within, paid=paid, lost_profit=paid * Fraction(margin_of(ln)), wasted=wasted)
+        )
+    return result
 
 
 SQL = """

@@ -33,6 +33,7 @@ PROFILES = {
 FIRST_DAY = datetime(2026, 10, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
 DAYS = 56  # 2026-10-01 .. 2026-11-25
 PREFIX = "DEMO-LIVE-"
+SECOND_STUDIO = f"{PREFIX}silk-road-20261122-studio2"
 CENT = Decimal("0.01")
 MINUTE = timedelta(minutes=1)
 
@@ -49,6 +50,12 @@ def plan():
             minutes = rng.randrange(120, 241, 15)
             region = regions[day % len(regions)]
             sessions.append((code, f"{PREFIX}{code}-{start:%Y%m%d}", service, region, start.astimezone(UTC), minutes))
+    # Silk Road streams from a second studio (the other region) on 2026-11-22, at the same time:
+    # one incident then hits both sessions (see ``losses.demo``: one dips, the other sells more).
+    for code, sid, service, region, start, minutes in list(sessions):
+        if sid == f"{PREFIX}silk-road-20261122":
+            other = next(r for r in PROFILES[code][5] if r != region)
+            sessions.append((code, SECOND_STUDIO, service, other, start, minutes))
     return sessions
 
 
@@ -117,6 +124,25 @@ def seed(stdout):
             )
     SessionMinute.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
     stdout.write(f"merchants: {len(new)} demo live sessions, {len(rows)} metric minutes")
+
+
+def apply_boost(external_id: str, start: datetime, end: datetime, factor: Decimal) -> int:
+    """Let one demo session sell ``factor`` of its usual figures during [start, end). Idempotent."""
+    session = LiveSession.objects.select_related("merchant").filter(external_id=external_id).first()
+    if session is None:
+        return 0
+    minutes = int((session.ended_at - session.started_at) / MINUTE)
+    base = curve(session.merchant.code, session.external_id, minutes)
+    changed = []
+    for row in SessionMinute.objects.filter(session=session, minute__gte=start.replace(second=0), minute__lt=end):
+        i = int((row.minute - session.started_at) / MINUTE)
+        if 0 <= i < minutes:
+            viewers, orders, gmv, _ad = base[i]
+            row.viewers, row.orders = int(viewers * factor), int(orders * factor)
+            row.gmv = (gmv * factor).quantize(CENT, ROUND_HALF_UP)
+            changed.append(row)
+    SessionMinute.objects.bulk_update(changed, ["viewers", "orders", "gmv"], batch_size=2000)
+    return len(changed)
 
 
 def apply_outage(service_code: str, region_codes, start: datetime, end: datetime, factor: Decimal, recovery=10):

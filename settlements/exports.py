@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.utils import timezone
 
@@ -54,12 +55,13 @@ LEDGER_COLUMNS = [
     "payment_reference",
     "paid_on",
     "paid_amount",
+    "outstanding_amount",
 ]
 CHUNK = 2000
 
 
-def _local_date(value) -> str:
-    return timezone.localtime(value).date().isoformat() if value else ""
+def _local_date(value, tz=None) -> str:
+    return timezone.localtime(value, tz).date().isoformat() if value else ""
 
 
 def _money(value) -> str:
@@ -114,7 +116,8 @@ def _day_bounds(start: date, end: date):
 
 
 def ledger_claims(start: date, end: date):
-    """Claims accepted (by the merchant) from ``start`` to ``end`` inclusive, local days."""
+    """Claims accepted (by the merchant) from ``start`` to ``end`` inclusive, local days: the
+    columns a ledger row shows, as tuples (``LEDGER_CLAIM_FIELDS``), by acceptance time."""
     lo, hi = _day_bounds(start, end)
     return (
         Claim.objects.using(reports_db())  # a read-only report: the replica when there is one
@@ -124,14 +127,16 @@ def ledger_claims(start: date, end: date):
             accepted_at__gte=lo,
             accepted_at__lt=hi,
         )
-        .select_related("merchant", "incident")
-        .only(*LEDGER_CLAIM_FIELDS)
         .order_by("accepted_at", "pk")
+        .values_list(*LEDGER_CLAIM_FIELDS)
     )
 
 
-# Only what a ledger row shows: a claim row is wide (statements, messages) and the ledger long.
+# Only what a ledger row shows, read as plain values: a claim row is wide (statements,
+# messages), building model instances (and their state-machine bookkeeping) cost more than
+# the rest of the export, and the ledger is long.
 LEDGER_CLAIM_FIELDS = (
+    "pk",
     "accepted_at",
     "currency",
     "approved_amount",
@@ -142,37 +147,65 @@ LEDGER_CLAIM_FIELDS = (
     "merchant__name",
     "incident__source",
     "incident__external_id",
-    "incident__state",  # read by the FSM mixin whenever an incident is loaded
 )
+LEDGER_ITEM_FIELDS = ("claim_id", "status", "payment_reference", "paid_at", "batch__reference")
+
+
+def _ledger_claim(values) -> SimpleNamespace:
+    pk, accepted_at, currency, approved, state, reference, settled_at, code, name, source, external_id = values
+    return SimpleNamespace(
+        pk=pk,
+        accepted_at=accepted_at,
+        currency=currency,
+        approved_amount=approved,
+        state=state,
+        payment_reference=reference,
+        settled_at=settled_at,
+        merchant=SimpleNamespace(code=code, name=name),
+        incident=SimpleNamespace(key=f"{source}:{external_id}"),
+    )
+
+
+def _ledger_item(values) -> SimpleNamespace:
+    claim_id, status, reference, paid_at, batch_reference = values
+    return SimpleNamespace(
+        claim_id=claim_id,
+        status=status,
+        payment_reference=reference,
+        paid_at=paid_at,
+        batch=SimpleNamespace(reference=batch_reference),
+    )
 
 
 def keyset_chunks(qs, size: int | None = None) -> Iterator[list]:
-    """``qs`` (ordered by ``accepted_at, pk``) in chunks, each fetched after the last one's key.
+    """``ledger_claims`` rows in chunks, each fetched after the last one's (accepted_at, pk).
 
     Unlike OFFSET, a chunk costs the same wherever it is: the index on (accepted_at, id) is
     entered at the previous key instead of sorting and skipping everything before it.
     """
     size = size or CHUNK
-    chunk = list(qs[:size])
+    chunk = [_ledger_claim(v) for v in qs[:size]]
     while chunk:
         yield chunk
         last = chunk[-1]
         nxt = qs.filter(accepted_at__gte=last.accepted_at).exclude(accepted_at=last.accepted_at, pk__lte=last.pk)
-        chunk = list(nxt[:size]) if len(chunk) == size else []
+        chunk = [_ledger_claim(v) for v in nxt[:size]] if len(chunk) == size else []
 
 
 def ledger_rows(start: date, end: date) -> Iterator[list]:
     """Header, one row per claim, then per currency: approved, paid and outstanding totals."""
     yield LEDGER_COLUMNS
     totals: dict[str, list] = {}
+    tz = timezone.get_current_timezone()
     for chunk in keyset_chunks(ledger_claims(start, end)):
-        items: dict[int, SettlementItem] = {}
-        for candidate in (
+        items: dict[int, SimpleNamespace] = {}
+        for candidate in map(
+            _ledger_item,
             SettlementItem.objects.using(reports_db())
             .filter(claim__in=[c.pk for c in chunk])
             .exclude(status=ItemStatus.REMOVED)
-            .select_related("batch")
             .order_by("pk")
+            .values_list(*LEDGER_ITEM_FIELDS),
         ):
             if candidate.status != ItemStatus.FAILED or candidate.claim_id not in items:
                 items[candidate.claim_id] = candidate  # the active item wins over earlier failed ones
@@ -188,7 +221,7 @@ def ledger_rows(start: date, end: date) -> Iterator[list]:
             t[1] += cents(claim.approved_amount)
             t[2] += paid
             yield [
-                _local_date(claim.accepted_at),
+                _local_date(claim.accepted_at, tz),
                 claim.pk,
                 claim.merchant.code,
                 claim.merchant.name,
@@ -199,11 +232,14 @@ def ledger_rows(start: date, end: date) -> Iterator[list]:
                 item.batch.reference if item else "",
                 ItemStatus.PAID if settled else (item.status if item else ""),
                 claim.payment_reference if settled else (item.payment_reference if item else ""),
-                _local_date((item.paid_at if item else None) or claim.settled_at) if settled else "",
+                _local_date((item.paid_at if item else None) or claim.settled_at, tz) if settled else "",
                 paid,
+                cents(claim.approved_amount) - paid,
             ]
+    # Totals sit in the amount columns they add up (approved, paid, outstanding), nothing under
+    # payment_status or payment_reference.
     for currency, (count, approved, paid) in sorted(totals.items()):
-        yield ["TOTAL", count, "", "", "", currency, approved, "", "", "outstanding", approved - paid, "", paid]
+        yield ["TOTAL", count, "", "", "", currency, approved, "", "", "", "", "", paid, approved - paid]
 
 
 # --- Writers ------------------------------------------------------------------------------

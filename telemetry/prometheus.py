@@ -30,7 +30,9 @@ from .models import PrometheusSource, TelemetryWindow
 from .services import TelemetryInputError, ingest_windows
 
 STEP = timedelta(minutes=PrometheusSource.STEP_MINUTES)
-MAX_WINDOWS_PER_PULL = 7 * 24 * 12  # a week; Prometheus answers at most 11,000 points a series
+# A day a pull (a pull runs every minute, so a week's gap is back-filled in a week of minutes):
+# few enough points for Prometheus (at most 11,000 a series) and for the task time limit.
+MAX_WINDOWS_PER_PULL = 24 * 12
 MAX_NOTES = 50
 _COUNTS = {"requests", "failed_requests"}
 _PLACES = {
@@ -73,7 +75,7 @@ def floor_to_step(moment: datetime) -> datetime:
     return datetime.fromtimestamp(math.floor(moment.timestamp() / seconds) * seconds, tz=UTC)
 
 
-def query_range(source: PrometheusSource, query: str, *, start: datetime, end: datetime, timeout=15) -> list[dict]:
+def query_range(source: PrometheusSource, query: str, *, start: datetime, end: datetime, timeout=10) -> list[dict]:
     """The matrix ``/api/v1/query_range`` answers for ``query`` from ``start`` to ``end`` (5-minute step)."""
     url = source.base_url.rstrip("/") + "/api/v1/query_range"
     if urllib.parse.urlsplit(url).scheme not in {"http", "https"}:
@@ -186,7 +188,7 @@ def _resume_from(source: PrometheusSource, now: datetime) -> datetime:
 
 
 def pull_source(*, source_id: int, now: datetime | None = None) -> PullResult | None:
-    """Pull the windows a source has ready since its last pull (at most a week per call).
+    """Pull the windows a source has ready since its last pull (at most a day per call).
 
     ``None`` when the source is inactive or another pull holds it right now."""
     now = now or timezone.now()
@@ -221,7 +223,7 @@ def pull_source(*, source_id: int, now: datetime | None = None) -> PullResult | 
 
 
 def pull_all(*, now: datetime | None = None) -> list[PullResult]:
-    """One pull of every active source (the Celery beat task)."""
+    """One pull of every active source, one after the other (``manage.py pull_prometheus``)."""
     results = []
     for source_id in PrometheusSource.objects.filter(is_active=True).values_list("pk", flat=True):
         result = pull_source(source_id=source_id, now=now)

@@ -29,7 +29,8 @@ import psycopg
 from django.db import DataError, ProgrammingError, connection, transaction
 from django.utils import timezone
 
-from core.errors import InvalidInput, RowError
+from core.csv import CsvRejected
+from core.errors import RowError
 from incidents.models import Region, Service
 
 from .models import TelemetryWindow
@@ -75,16 +76,12 @@ MESSAGES = {
 }
 
 
-class TelemetryInputError(InvalidInput):
+class TelemetryInputError(CsvRejected):
     """A bad row: ``line`` (CSV: line of the file; batch: 1-based row number; 0: the whole input)
-    and ``column`` (a column name, or ``file``)."""
+    and ``column`` (a column name, or ``file``); the project's one CSV error, built from one row error."""
 
     def __init__(self, line: int, column: str, message: str):
-        super().__init__(f"line {line}, column {column}: {message}", errors=[RowError(line, column, message)])
-        self.line, self.column, self.message = line, column, message
-
-    def as_dict(self) -> dict:
-        return {"line": self.line, "column": self.column, "error": self.message}
+        super().__init__([RowError(line, column, message)])
 
 
 @dataclass

@@ -19,9 +19,22 @@ def after_ingest(spans: dict) -> int:
     return len(touched)
 
 
-@shared_task(name="telemetry.pull_prometheus", acks_late=True)
-def pull_prometheus() -> dict:
-    """Every active Prometheus source's windows since its last pull (Celery beat, every minute)."""
-    from .prometheus import pull_all
+@shared_task(name="telemetry.pull_prometheus")
+def pull_prometheus() -> list[str]:
+    """Every minute (Celery beat): one pull task per active Prometheus source, so that a slow
+    or unreachable one neither delays the others nor pushes them past the task time limit."""
+    from .models import PrometheusSource
 
-    return {result.source: result.as_dict() for result in pull_all()}
+    sources = list(PrometheusSource.objects.filter(is_active=True).values_list("pk", "name"))
+    for pk, _name in sources:
+        pull_prometheus_source.delay(pk)
+    return [name for _pk, name in sources]
+
+
+@shared_task(name="telemetry.pull_prometheus_source", acks_late=True)
+def pull_prometheus_source(source_id: int) -> dict | None:
+    """One source's windows since its last pull; ``None`` when another pull holds it."""
+    from .prometheus import pull_source
+
+    result = pull_source(source_id=source_id)
+    return result.as_dict() if result else None

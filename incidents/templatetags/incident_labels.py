@@ -91,3 +91,24 @@ def change_rows(changes):
             }
         )
     return rows
+
+
+@register.filter
+def minutes_span(value):
+    """Minutes as days, hours and minutes ("33 d 7 h 21 min"): 47961 min is unreadable."""
+    from django.utils.translation import gettext
+
+    try:
+        total = int(value)
+    except (TypeError, ValueError):
+        return ""
+    days, rest = divmod(total, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(gettext("%(n)d d") % {"n": days})
+    if hours:
+        parts.append(gettext("%(n)d h") % {"n": hours})
+    if minutes or not parts:
+        parts.append(gettext("%(n)d min") % {"n": minutes})
+    return " ".join(parts)

@@ -60,8 +60,10 @@ def test_merchant_suggestions_are_few_and_staff_only(client, support_user, merch
         Merchant.objects.create(code=f"tea-{i:02d}", name=f"Tea shop {i}")
     Merchant.objects.create(code="silk", name="Silk road teas")
     client.force_login(support_user)
-    found = json.loads(client.get("/console/claims/merchants/?q=tea").content)["results"]
+    found = json.loads(client.get("/console/claims/merchants/?q=shop").content)["results"]
     assert len(found) == 20 and found[0] == {"code": "tea-00", "name": "Tea shop 0"}
+    found = json.loads(client.get("/console/claims/merchants/?q=TEA-1").content)["results"]
+    assert [m["code"] for m in found] == [f"tea-{i}" for i in range(10, 20)]
     found = json.loads(client.get("/console/claims/merchants/?q=road").content)["results"]
     assert found == [{"code": "silk", "name": "Silk road teas"}]
     assert json.loads(client.get("/console/claims/merchants/?q=").content)["results"] == []
