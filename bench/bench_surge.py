@@ -232,7 +232,7 @@ def post(url, body: bytes):
             "Content-Type": "application/json",
             "X-Incident-Source": "bench",
             "X-Incident-Timestamp": stamp,
-            "X-Incident-Signature": webhook_signature(SECRET, stamp, body),
+            "X-Incident-Signature": webhook_signature(secret=SECRET, timestamp=stamp, body=body),
         },
     )
     try:

@@ -78,7 +78,9 @@ def webhook(api_client):
             content_type="application/json",
             HTTP_X_INCIDENT_SOURCE=source.name,
             HTTP_X_INCIDENT_TIMESTAMP=timestamp,
-            HTTP_X_INCIDENT_SIGNATURE=incident_services.webhook_signature(source.secret, timestamp, body),
+            HTTP_X_INCIDENT_SIGNATURE=incident_services.webhook_signature(
+                secret=source.secret, timestamp=timestamp, body=body
+            ),
         )
 
     return post
@@ -114,11 +116,11 @@ METRICS = "session_id,minute,viewers,orders,gmv,ad_spend\n"
     ],
 )
 def test_import_rows_that_used_to_crash(kind, row, column):
-    import_csv("merchants", MERCHANTS.encode())
-    import_csv("sessions", (SESSIONS + "tea,,T-1,rtc-video,cn-east,2026-11-02T12:00:00Z,\n").encode())
+    import_csv(kind="merchants", source=MERCHANTS.encode())
+    import_csv(kind="sessions", source=(SESSIONS + "tea,,T-1,rtc-video,cn-east,2026-11-02T12:00:00Z,\n").encode())
     header = {"merchants": MERCHANTS, "sessions": SESSIONS, "metrics": METRICS}[kind]
     with pytest.raises(CsvRejected) as exc:
-        import_csv(kind, (header + row + "\n").encode())
+        import_csv(kind=kind, source=(header + row + "\n").encode())
     assert exc.value.column == column
 
 

@@ -39,7 +39,7 @@ def upsert(resolved_minutes):
         }
     )
     serializer.is_valid(raise_exception=True)
-    upsert_incident(serializer.to_record(), origin="test")  # commits: the receiver's on_commit runs
+    upsert_incident(record=serializer.to_record(), origin="test")  # commits: the receiver's on_commit runs
 
 
 def test_burst_of_changes_recomputes_the_contract_month_once_with_the_last_figures(

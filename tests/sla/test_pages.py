@@ -36,7 +36,7 @@ def test_deadline_warning_on_dashboard(client, finance_user, evaluated):
     client.force_login(finance_user)
     html = client.get(reverse("sla:index")).content.decode()
     assert "Credit claims to file now" in html and "in 3 days, not filed" in html
-    services.file_claim(claim, finance_user)
+    services.file_claim(claim, finance_user, "ACME-T-4", amount_claimed=claim.amount_claimed)
     assert "Credit claims to file now" not in client.get(reverse("sla:index")).content.decode()
 
 

@@ -145,7 +145,7 @@ def test_claim_lifecycle_is_logged(make_contract, make_incident, finance_user):
     claim = ProviderCreditClaim.objects.get()
     with pytest.raises(StateConflict):
         services.credit_claim(claim, finance_user, Decimal("1"))
-    claim = services.file_claim(claim, finance_user, reference="ACME-T-1")
+    claim = services.file_claim(claim, finance_user, "ACME-T-1", amount_claimed=claim.amount_claimed)
     claim = services.acknowledge_claim(claim, finance_user)
     claim = services.credit_claim(claim, finance_user, Decimal("19999.995"))
     claim.refresh_from_db()
@@ -166,7 +166,10 @@ def test_reject_needs_a_reason(make_contract, make_incident, finance_user):
     make_contract()
     make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 11))
     services.recompute([("RTC-2026", "2026-10")], now=DEC)
-    claim = services.acknowledge_claim(services.file_claim(ProviderCreditClaim.objects.get(), finance_user), None)
+    due = ProviderCreditClaim.objects.get()
+    claim = services.acknowledge_claim(
+        services.file_claim(due, finance_user, "ACME-T-3", amount_claimed=due.amount_claimed), None
+    )
     with pytest.raises(ValueError):
         services.reject_claim(claim, finance_user, " ")
     claim = services.reject_claim(claim, finance_user, "outside the SLA scope")
