@@ -104,3 +104,17 @@ def test_regions_are_those_down_themselves(ingest):
     ingest(batch(START, "udddu") + batch(START, "uuuuu", region="cn-south"))
     incident = Incident.objects.get(source="telemetry")
     assert [r.code for r in incident.regions.all()] == ["cn-east"]
+
+
+def test_the_incident_page_links_to_its_windows(ingest, client, support_user):
+    from django.urls import reverse
+
+    ingest(batch(START, "uddddu") + batch(START, "uuuuuu", region="cn-south"))
+    incident = Incident.objects.get(source="telemetry")
+    client.force_login(support_user)
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "4 down windows, peak error rate 5.0000 %" in page  # 100 of 2,000 requests
+    link = page.split('id="telemetry-run"><a href="')[1].split('"')[0].replace("&amp;", "&")
+    windows = client.get(link)
+    assert windows.status_code == 200
+    assert windows.context["page"].paginator.count == 8  # 4 windows × 2 regions of the run's time
