@@ -48,7 +48,7 @@ class FileClaimForm(forms.Form):
     claimed_amount = forms.DecimalField(label=_("Amount claimed"), max_digits=14, decimal_places=2, min_value=0.01)
     session_reference = forms.CharField(label=_("Live session (id or time)"), max_length=200)
     statement = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4}))
-    documents = MultipleFileField(label=_("Evidence (PDF, PNG, JPEG, CSV; 10 MB each)"))
+    documents = MultipleFileField(label=_("Evidence, at least one file (PDF, PNG, JPEG, CSV; 10 MB each)"))
 
     def __init__(self, *args, merchants=(), **kwargs):
         super().__init__(*args, **kwargs)
