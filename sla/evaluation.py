@@ -451,8 +451,9 @@ def evaluate(
     recovery, response = [], []
     for inc in incidents:
         start = inc.started_us
-        ongoing = inc.resolved_at is None
-        end = now_us if ongoing else inc.resolved_us
+        resolved = inc.resolved_us
+        ongoing = resolved is None
+        end = now_us if resolved is None else resolved
         cs, ce = (start if start > ws else ws), (end if end < we else we)
         scaled = weights.get(inc.impact)
         if scaled is None:
