@@ -68,7 +68,8 @@ class InfoRequestForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Reason"), choices=_choices(DECISION_REASONS))
+    # No preselected reason: a rejection must not go out as "loss confirmed" because nobody chose.
+    reason = forms.ChoiceField(label=_("Reason"), choices=[("", _("Choose a reason"))] + _choices(DECISION_REASONS))
     message = forms.CharField(label=_("Message to the merchant"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
