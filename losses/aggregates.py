@@ -77,21 +77,11 @@ def floor_minute(value: datetime) -> datetime:
     return value.replace(second=0, microsecond=0)
 
 
-_SQL = """
-WITH
-hit AS (
-    SELECT s.id, s.external_id, s.merchant_id, s.service_code, s.region_code,
-           date_trunc('minute', greatest(s.started_at, %(start)s), 'UTC') AS w_start,
-           date_trunc('minute', least(coalesce(s.ended_at, %(end)s), %(end)s) - interval '1 microsecond', 'UTC')
-               + interval '1 minute' AS w_end
-    FROM merchants_livesession s
-    WHERE s.service_code = %(service)s AND s.region_code = ANY(%(regions)s)
-      AND s.started_at < %(end)s AND (s.ended_at IS NULL OR s.ended_at > %(start)s)
-      AND (%(only)s::bigint[] IS NULL OR s.id = ANY(%(only)s::bigint[]))
-),
-claimed AS (
-    -- Windows of current, eligible assessments of other (not voided) incidents that were first
-    -- assessed before this incident's assessment of the same merchant (or before now).
+# Minutes already held by an earlier eligible assessment of another incident (a minute is paid
+# once): the windows of current, eligible assessments of other (not voided) incidents that were
+# first assessed before this incident's assessment of the same merchant (or before now). Both loss
+# models put these CTEs after their ``hit`` CTE.
+CLAIMED_CTES = """claimed AS (
     SELECT l.session_id, l.window_start, l.window_end
     FROM losses_lossassessmentline l
     JOIN losses_lossassessment a ON a.id = l.assessment_id
@@ -106,7 +96,25 @@ claimed AS (
 claimed_ranges AS (
     SELECT session_id, range_agg(tstzrange(window_start, window_end)) AS ranges FROM claimed GROUP BY session_id
 ),
-pre AS (
+"""
+
+
+_SQL = (
+    """
+WITH
+hit AS (
+    SELECT s.id, s.external_id, s.merchant_id, s.service_code, s.region_code,
+           date_trunc('minute', greatest(s.started_at, %(start)s), 'UTC') AS w_start,
+           date_trunc('minute', least(coalesce(s.ended_at, %(end)s), %(end)s) - interval '1 microsecond', 'UTC')
+               + interval '1 minute' AS w_end
+    FROM merchants_livesession s
+    WHERE s.service_code = %(service)s AND s.region_code = ANY(%(regions)s)
+      AND s.started_at < %(end)s AND (s.ended_at IS NULL OR s.ended_at > %(start)s)
+      AND (%(only)s::bigint[] IS NULL OR s.id = ANY(%(only)s::bigint[]))
+),
+"""
+    + CLAIMED_CTES
+    + """pre AS (
     SELECT h.id AS session_id, p.n, p.s
     FROM hit h
     CROSS JOIN LATERAL (
@@ -196,6 +204,7 @@ SELECT c.id, c.external_id, c.merchant_id, c.w_start, c.w_end, c.method, c.b_n, 
 FROM chosen c JOIN sums x ON x.session_id = c.id
 ORDER BY c.merchant_id, c.w_start, c.id
 """
+)
 
 
 def _params(w: Window) -> dict:

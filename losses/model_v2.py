@@ -43,7 +43,7 @@ from django.db.models import Q
 
 from merchants.models import LiveSession, SessionMinute
 
-from .aggregates import MINUTE, Window, floor_minute
+from .aggregates import CLAIMED_CTES, MINUTE, Window, floor_minute
 
 ZERO = Decimal(0)
 CALIBRATION_DAYS = 7
@@ -217,7 +217,8 @@ def decide_noise(lines: list[V2Line], margin_of) -> list[V2Line]:
     return result
 
 
-SQL = """
+SQL = (
+    """
 WITH
 hit AS (
     SELECT s.id, s.external_id, s.merchant_id,
@@ -231,23 +232,9 @@ hit AS (
       AND s.started_at < %(end)s AND (s.ended_at IS NULL OR s.ended_at > %(start)s)
       AND (%(only)s::bigint[] IS NULL OR s.id = ANY(%(only)s::bigint[]))
 ),
-claimed AS (
-    -- The same rule as v1: minutes held by an earlier eligible assessment of another incident.
-    SELECT l.session_id, l.window_start, l.window_end
-    FROM losses_lossassessmentline l
-    JOIN losses_lossassessment a ON a.id = l.assessment_id
-    JOIN incidents_incident oi ON oi.id = a.incident_id
-    LEFT JOIN losses_lossassessment mine
-        ON mine.incident_id = %(incident)s AND mine.merchant_id = a.merchant_id AND mine.is_current
-    WHERE a.is_current AND a.incident_id <> %(incident)s AND a.responsibility_percent > 0
-      AND oi.state <> 'voided'
-      AND l.session_id IN (SELECT id FROM hit)
-      AND (a.first_computed_at, a.incident_id) < (coalesce(mine.first_computed_at, %(now)s), %(incident)s)
-),
-claimed_ranges AS (
-    SELECT session_id, range_agg(tstzrange(window_start, window_end)) AS ranges FROM claimed GROUP BY session_id
-),
-hit2 AS (
+"""
+    + CLAIMED_CTES
+    + """hit2 AS (
     -- Sessions of one merchant that started in the same minute share their profile sums (key_id).
     SELECT h.*, cr.ranges,
            least(greatest(h.s_start, %(pre_start)s), %(start_minute)s) AS p_start,
@@ -338,6 +325,7 @@ CROSS JOIN LATERAL (
 LEFT JOIN prof_arrays pa ON pa.key_id = h.key_id
 ORDER BY h.merchant_id, h.w_start, h.id
 """
+)
 
 CALIBRATION_SQL = """
 WITH
