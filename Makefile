@@ -11,6 +11,9 @@ DEMO_ENV := DATABASE_URL=sqlite:///$(CURDIR)/demo.sqlite3 CELERY_TASK_ALWAYS_EAG
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/claims
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
+# Two pytest-xdist workers, each with its own PostgreSQL and Redis database: much of the suite waits
+# on Chromium, Celery workers and the monitoring programs, so two processes fit two cores.
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo test lint messages bench system-deps services
 
@@ -37,7 +40,7 @@ services:
 
 test: $(VENV)/.installed-dev system-deps services
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) CELERY_RESULT_BACKEND=$(TEST_BROKER_URL) \
-		$(VENV)/bin/pytest $(PYTEST_ARGS)
+		$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -24,6 +24,28 @@ def pytest_configure(config):
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" not in engine:
         raise pytest.UsageError(f"The tests run on PostgreSQL only (DATABASE_URL gave {engine}); use `make test`.")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        _own_redis_database(int(worker.removeprefix("gw")))
+
+
+def _own_redis_database(worker: int) -> None:
+    """Under pytest-xdist each worker process gets its own Redis database (pytest-django already
+    gives it its own PostgreSQL database): otherwise one worker's Celery worker would take the
+    other's tasks and one test's throttle reset would clear the other's counters. The environment
+    is changed too, so the Celery workers that tests start as subprocesses follow."""
+    from urllib.parse import urlsplit
+
+    from config.celery import app
+
+    broker = urlsplit(settings.CELERY_BROKER_URL)
+    database = (int(broker.path.strip("/") or 0) - 1 - worker) % 16
+    url = broker._replace(path=f"/{database}").geturl()
+    os.environ["CELERY_BROKER_URL"] = os.environ["CELERY_RESULT_BACKEND"] = os.environ["CACHE_URL"] = url
+    settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = url
+    app.conf.broker_url = app.conf.result_backend = url
+    if "redis" in settings.CACHES["default"]["BACKEND"]:
+        settings.CACHES["default"]["LOCATION"] = url
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,11 @@ DUPLICATE_IDS_JS = """() => {
   for (const el of document.querySelectorAll("[id]")) seen.set(el.id, (seen.get(el.id) || 0) + 1);
   return [...seen].filter(([, n]) => n > 1).map(([id]) => id);
 }"""
-WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+# Only violations come back in full: the passes' node lists are most of axe's answer and its time.
+WCAG_21_AA = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
 
 
 def merchant_pages():
@@ -82,7 +86,8 @@ def finance_pages():
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_no_wcag_violations_on_any_page(browser, live_server, settings, tmp_path):
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_no_wcag_violations_on_any_page(browser, live_server, settings, tmp_path, lang):
     from django.contrib.auth.models import Group
 
     from accounts.roles import ALL_ROLES
@@ -100,18 +105,17 @@ def test_no_wcag_violations_on_any_page(browser, live_server, settings, tmp_path
     axe = Axe()
     roles = {"teahouse": merchant_pages(), "support": support_pages(), "finance": finance_pages()}
     found, checked = [], 0
-    for lang in ("en", "zh-hans"):
-        for username, urls in [(None, [reverse("login")]), *roles.items()]:
-            context, page = open_as(browser, live_server, username, lang=lang, password=PASSWORD)
-            for url in urls:
-                page.goto(live_server.url + url)
-                results = axe.run(page, options=WCAG_21_AA)
-                checked += 1
-                for duplicate in page.evaluate(DUPLICATE_IDS_JS):
-                    found.append(f"{lang} {username} {url}: duplicate id {duplicate}")
-                for violation in results.response["violations"]:
-                    targets = [", ".join(n["target"]) for n in violation["nodes"][:3]]
-                    found.append(f"{lang} {username} {url}: {violation['id']} ({violation['impact']}) {targets}")
-            context.close()
-    assert checked >= 40
+    for username, urls in [(None, [reverse("login")]), *roles.items()]:
+        context, page = open_as(browser, live_server, username, lang=lang, password=PASSWORD)
+        for url in urls:
+            page.goto(live_server.url + url)
+            results = axe.run(page, options=WCAG_21_AA)
+            checked += 1
+            for duplicate in page.evaluate(DUPLICATE_IDS_JS):
+                found.append(f"{lang} {username} {url}: duplicate id {duplicate}")
+            for violation in results.response["violations"]:
+                targets = [", ".join(n["target"]) for n in violation["nodes"][:3]]
+                found.append(f"{lang} {username} {url}: {violation['id']} ({violation['impact']}) {targets}")
+        context.close()
+    assert checked >= 20
     assert not found, "\n".join(found)

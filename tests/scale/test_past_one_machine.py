@@ -12,8 +12,7 @@ from django.core.files.storage import default_storage
 from config.celery import app
 from core.db import ReplicaRouter, reports_db
 from core.storage import default_storage_from_env
-
-S3_PORT = 8112
+from tests.programs import free_port
 
 
 def test_every_task_of_ours_goes_to_a_queue_a_worker_consumes():
@@ -61,10 +60,11 @@ def s3_server(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=S3_PORT, verbose=False)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
-        yield f"http://127.0.0.1:{S3_PORT}"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
 

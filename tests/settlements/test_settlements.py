@@ -247,19 +247,19 @@ def test_open_batch_cannot_be_exported_and_bad_ids_are_input_errors(claims, fina
     assert st.mark_exported(batch, finance, "0" * 64).export_sha256 == "f" * 64  # a second export changes nothing
 
 
-def test_adding_300_claims_runs_a_bounded_number_of_queries(claims, finance, django_assert_max_num_queries):
+def test_adding_many_claims_runs_a_bounded_number_of_queries(claims, finance, django_assert_max_num_queries):
     merchants = [claims.merchant("bulk-a"), claims.merchant("bulk-u", currency="USD")]
-    made = [claims.accepted(f"{i + 1}.05", merchant=merchants[i % 2]) for i in range(300)]
+    made = [claims.accepted(f"{i + 1}.05", merchant=merchants[i % 2]) for i in range(30)]
     batch = st.create_batch(finance)
     with django_assert_max_num_queries(12):
         items = st.add_claims(batch, finance, message="all of November")
-    assert len(items) == 300
+    assert len(items) == 30
     assert set(batch.items.values_list("claim_id", flat=True)) == {c.pk for c in made}
     assert batch.items.get(claim=made[1]).amount == Decimal("2.05") and batch.items.get(claim=made[1]).currency == "USD"
     adds = SettlementEvent.objects.filter(batch=batch, action="add")
-    assert adds.count() == 300 and set(adds.values_list("item__claim_id", flat=True)) == {c.pk for c in made}
+    assert adds.count() == 30 and set(adds.values_list("item__claim_id", flat=True)) == {c.pk for c in made}
     assert not adds.exclude(actor=finance).exists() and not adds.exclude(message="all of November").exists()
-    assert SettlementEvent.objects.get(batch=batch, action="add_claims").message.endswith("[300 claims]")
+    assert SettlementEvent.objects.get(batch=batch, action="add_claims").message.endswith("[30 claims]")
 
 
 def test_a_claim_taken_by_a_concurrent_add_fails_the_whole_add(claims, finance, monkeypatch):
