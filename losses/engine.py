@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
@@ -115,11 +115,12 @@ def line_result(agg: SessionAggregate, margin: Decimal) -> LineResult:
         return LineResult(agg, baseline, lost_gmv, lost_gmv * margin, wasted)
 
 
+EXACT = Context(prec=PRECISION)  # the context of :func:`exact` (no ``localcontext`` per call: it is hot)
+
+
 def exact(value: Fraction) -> Decimal:
     """A fraction as a Decimal of ``PRECISION`` digits (for storing and printing, not for paying)."""
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return Decimal(value.numerator) / Decimal(value.denominator)
+    return EXACT.divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
 def round_cents(value: Fraction) -> Decimal:
@@ -150,8 +151,12 @@ def line_result_v2(v2: model_v2.V2Line) -> LineResult:
         pre_n=sums.pre_n,
         hist_n=len(sums.profile),
     )
-    per_minute = v2.expected / sums.affected if sums.affected else Fraction(0)
-    return LineResult(agg, exact(per_minute), exact(v2.paid), exact(v2.lost_profit), exact(v2.wasted), v2)
+    per_minute = (
+        EXACT.divide(Decimal(v2.expected.numerator), Decimal(v2.expected.denominator * sums.affected))
+        if sums.affected
+        else ZERO
+    )
+    return LineResult(agg, per_minute, exact(v2.paid), exact(v2.lost_profit), exact(v2.wasted), v2)
 
 
 def largest_remainder(amounts: list[Decimal], pool: Decimal) -> list[Decimal]:
