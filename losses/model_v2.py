@@ -26,8 +26,10 @@ added in quadrature) holds 0, the incident changed nothing measurable: each posi
 is ``within_noise`` and pays 0 (the merchant may still file with evidence).
 
 Heavy sums run in one PostgreSQL query (:data:`SQL`); :func:`sums_portable` computes the same
-with the ORM for the SQLite demo. All arithmetic on money is exact (``Fraction``); the
-caller rounds once.
+with the ORM for the SQLite demo. All arithmetic on money is exact (``Fraction``); a figure
+the merchant sees is rounded half-up to the cent once, where it is made (the expected GMV, each
+session's wasted ad spend; the engine then the lost profit and the amount), and the figures below
+it are computed from it as shown, so the claim page adds up with a calculator.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from merchants.models import LiveSession, SessionMinute
 from .aggregates import CLAIMED_CTES, MINUTE, Window, floor_minute
 
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
 CALIBRATION_DAYS = 7
 POST_MINUTES = 30  # level minutes after the affected window (Q), when the session went on
 # Two-sided 90 % Student t quantiles by degrees of freedom (n placebo windows); 1.645 beyond.
@@ -131,6 +134,18 @@ def _spread(errors: list[Fraction]) -> Decimal | None:
     return (Decimal(mean_sq.numerator) / Decimal(mean_sq.denominator) * (1 + Decimal(1) / n)).sqrt()
 
 
+def round_cents(value: Fraction) -> Decimal:
+    """Round an exact amount half-up (away from zero) to the cent, once."""
+    cents, rest = divmod(abs(value) * 100, 1)
+    cents = int(cents) + (1 if rest >= Fraction(1, 2) else 0)
+    return (Decimal(cents if value >= 0 else -cents) * CENT).quantize(CENT)
+
+
+def cents(value: Fraction) -> Fraction:
+    """:func:`round_cents` as a fraction: a figure of record, shown and computed on as shown."""
+    return Fraction(round_cents(value))
+
+
 def frac(value: Decimal) -> Fraction:
     """A Decimal as an exact Fraction, built from its integer ratio (the cheap constructor path)."""
     numerator, denominator = value.as_integer_ratio()
@@ -190,6 +205,9 @@ def line(sums: SessionSums, *, margin: Decimal, pre_min: int, profile_min: int) 
         spread = _spread(errors)
         if spread is not None:
             half = frac(t90(len(errors)) * spread) * expected
+    # The expected GMV of record is in cents, like the actual GMV it is compared with, so the
+    # net shortfall the merchant sees is exactly expected - actual.
+    expected = cents(expected)
     return V2Line(
         sums=sums,
         method=method,
@@ -227,11 +245,14 @@ def decide_noise(lines: list[V2Line], margin_of) -> list[V2Line]:
             if margin not in margins:
                 margins[margin] = frac(margin)
             ln.paid, ln.lost_profit = paid, paid * margins[margin]
-            # ad spend × paid / expected, as one fraction (none when nothing was expected)
+            # ad spend × paid / expected, rounded once to the cent (a figure the merchant sees)
             ad_n, ad_d = ln.sums.ad_spend.as_integer_ratio()
             ln.wasted = (
-                Fraction(
-                    ad_n * paid.numerator * ln.expected.denominator, ad_d * paid.denominator * ln.expected.numerator
+                cents(
+                    Fraction(
+                        ad_n * paid.numerator * ln.expected.denominator,
+                        ad_d * paid.denominator * ln.expected.numerator,
+                    )
                 )
                 if ln.expected > 0
                 else zero
