@@ -2,8 +2,9 @@
 
 ``estimate_incident`` only reads; ``assess_incident`` stores the result as the current
 ``LossAssessment`` (with lines) of every hit merchant, keeping the previous ones as history.
-All money arithmetic is ``Decimal``; rounding (half-up to the cent) happens only at the claim
-cap (step 7) and the incident pool (step 8).
+Loss model v1: all money arithmetic is ``Decimal``; rounding (half-up to the cent) happens
+only at the claim cap (step 7) and the incident pool (step 8). Loss model v2: exact fractions,
+each figure the merchant sees rounded half-up once where it is made (see ``model_v2``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
@@ -24,6 +25,7 @@ from merchants.models import Merchant
 
 from . import model_v2
 from .aggregates import SessionAggregate, Window, session_aggregates
+from .model_v2 import round_cents
 from .policy import active_policy, policy_version_named
 
 CENT = Decimal("0.01")
@@ -115,18 +117,12 @@ def line_result(agg: SessionAggregate, margin: Decimal) -> LineResult:
         return LineResult(agg, baseline, lost_gmv, lost_gmv * margin, wasted)
 
 
+EXACT = Context(prec=PRECISION)  # the context of :func:`exact` (no ``localcontext`` per call: it is hot)
+
+
 def exact(value: Fraction) -> Decimal:
     """A fraction as a Decimal of ``PRECISION`` digits (for storing and printing, not for paying)."""
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        return Decimal(value.numerator) / Decimal(value.denominator)
-
-
-def round_cents(value: Fraction) -> Decimal:
-    """Round an exact amount half-up (away from zero) to the cent: the one rounding of loss model v2."""
-    cents, rest = divmod(abs(value) * 100, 1)
-    cents = int(cents) + (1 if rest >= Fraction(1, 2) else 0)
-    return (Decimal(cents if value >= 0 else -cents) * CENT).quantize(CENT)
+    return EXACT.divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
 def line_result_v2(v2: model_v2.V2Line) -> LineResult:
@@ -150,8 +146,12 @@ def line_result_v2(v2: model_v2.V2Line) -> LineResult:
         pre_n=sums.pre_n,
         hist_n=len(sums.profile),
     )
-    per_minute = v2.expected / sums.affected if sums.affected else Fraction(0)
-    return LineResult(agg, exact(per_minute), exact(v2.paid), exact(v2.lost_profit), exact(v2.wasted), v2)
+    per_minute = (
+        EXACT.divide(Decimal(v2.expected.numerator), Decimal(v2.expected.denominator * sums.affected))
+        if sums.affected
+        else ZERO
+    )
+    return LineResult(agg, per_minute, exact(v2.paid), exact(v2.lost_profit), exact(v2.wasted), v2)
 
 
 def largest_remainder(amounts: list[Decimal], pool: Decimal) -> list[Decimal]:
@@ -237,8 +237,12 @@ def compute(
             lines = [line_result_v2(v2_lines[a.session_id]) for a in by_merchant[mid]]
             r = MerchantResult(merchant, margin, responsibility, lines)
             v2s = [ln.v2 for ln in lines if ln.v2 is not None]  # every line of the v2 model
+            # Each figure the merchant sees is exact arithmetic on the figures above it, rounded
+            # half-up once to the cent where a product or quotient leaves fractions of a cent: the
+            # shortfalls (cents) add up, x margin = lost profit, + wasted ad spend (cents per
+            # session), x responsibility = the amount.
             paid = sum((v.paid for v in v2s), Fraction(0))
-            profit = sum((v.lost_profit for v in v2s), Fraction(0))
+            profit = model_v2.cents(paid * Fraction(margin))
             wasted = sum((v.wasted for v in v2s), Fraction(0))
             r.lost_gmv, r.lost_profit, r.wasted_ad_spend = exact(paid), exact(profit), exact(wasted)
             amount = round_cents((profit + wasted) * Fraction(responsibility) / 100)

@@ -26,13 +26,15 @@ added in quadrature) holds 0, the incident changed nothing measurable: each posi
 is ``within_noise`` and pays 0 (the merchant may still file with evidence).
 
 Heavy sums run in one PostgreSQL query (:data:`SQL`); :func:`sums_portable` computes the same
-with the ORM for the SQLite demo. All arithmetic on money is exact (``Fraction``); the
-caller rounds once.
+with the ORM for the SQLite demo. All arithmetic on money is exact (``Fraction``); a figure
+the merchant sees is rounded half-up to the cent once, where it is made (the expected GMV, each
+session's wasted ad spend; the engine then the lost profit and the amount), and the figures below
+it are computed from it as shown, so the claim page adds up with a calculator.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -46,6 +48,7 @@ from merchants.models import LiveSession, SessionMinute
 from .aggregates import CLAIMED_CTES, MINUTE, Window, floor_minute
 
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
 CALIBRATION_DAYS = 7
 POST_MINUTES = 30  # level minutes after the affected window (Q), when the session went on
 # Two-sided 90 % Student t quantiles by degrees of freedom (n placebo windows); 1.645 beyond.
@@ -131,14 +134,32 @@ def _spread(errors: list[Fraction]) -> Decimal | None:
     return (Decimal(mean_sq.numerator) / Decimal(mean_sq.denominator) * (1 + Decimal(1) / n)).sqrt()
 
 
+def round_cents(value: Fraction) -> Decimal:
+    """Round an exact amount half-up (away from zero) to the cent, once."""
+    cents, rest = divmod(abs(value) * 100, 1)
+    cents = int(cents) + (1 if rest >= Fraction(1, 2) else 0)
+    return (Decimal(cents if value >= 0 else -cents) * CENT).quantize(CENT)
+
+
+def cents(value: Fraction) -> Fraction:
+    """:func:`round_cents` as a fraction: a figure of record, shown and computed on as shown."""
+    return Fraction(round_cents(value))
+
+
+def frac(value: Decimal) -> Fraction:
+    """A Decimal as an exact Fraction, built from its integer ratio (the cheap constructor path)."""
+    numerator, denominator = value.as_integer_ratio()
+    return Fraction(numerator, denominator)
+
+
 def placebo_errors(method: str, profile: list[tuple[str, Decimal, Decimal]]) -> list[Fraction]:
     """Relative error of the same predictor on each profile session, the others as its profile."""
-    sp = sum((Fraction(p) for _, p, _ in profile), Fraction(0))
-    sw = sum((Fraction(w) for _, _, w in profile), Fraction(0))
+    sp = frac(sum((p for _, p, _ in profile), ZERO))
+    sw = frac(sum((w for _, _, w in profile), ZERO))
     n = len(profile)
     errors = []
     for _, p_given, w_given in profile:
-        p, w = Fraction(p_given), Fraction(w_given)
+        p, w = frac(p_given), frac(w_given)
         if method == "profile_scaled":
             rest_p, rest_w = sp - p, sw - w
             if rest_p <= 0:
@@ -152,45 +173,52 @@ def placebo_errors(method: str, profile: list[tuple[str, Decimal, Decimal]]) -> 
 
 
 def line(sums: SessionSums, *, margin: Decimal, pre_min: int, profile_min: int) -> V2Line:
-    """The v2 figures of one session, exact (the noise rule for this session alone; an incident's
-    sessions are then decided together by :func:`decide_noise`)."""
+    """The v2 estimate of one session, exact: expected GMV, net shortfall and its interval.
+
+    What it pays is decided by :func:`decide_noise` on all the sessions an incident hit together,
+    so ``within_noise``, ``paid``, ``lost_profit`` and ``wasted`` are left at 0 here. (Profile sums
+    of cents are added as Decimals, which is exact, and turned into fractions once.)"""
     profile = sums.profile if len(sums.profile) >= profile_min else []
-    sp = sum((Fraction(p) for _, p, _ in profile), Fraction(0))
-    sw = sum((Fraction(w) for _, _, w in profile), Fraction(0))
     half = None
     errors: list[Fraction] = []
+    zero = Fraction(0)
+    if profile:
+        sp = frac(sum((p for _, p, _ in profile), ZERO))
+        sw = frac(sum((w for _, _, w in profile), ZERO))
+    else:
+        sp = sw = zero
     if profile and sums.pre_n >= pre_min and sp > 0:
         method = "profile_scaled"
-        expected = Fraction(sums.pre_s) * sw / sp
+        expected = frac(sums.pre_s) * sw / sp
     elif profile and sums.pre_n < pre_min:
         method = "profile"
-        expected = sw / len(profile) * Fraction(sums.calibration if sums.calibration is not None else 1)
+        expected = sw / len(profile) * frac(sums.calibration if sums.calibration is not None else Decimal(1))
     elif sums.pre_n >= pre_min:
         method = "pre_incident"
-        expected = Fraction(sums.pre_s) / sums.pre_n * sums.affected
+        numerator, denominator = sums.pre_s.as_integer_ratio()
+        expected = Fraction(numerator * sums.affected, denominator * sums.pre_n)
     else:
         method = "insufficient_data"
-        expected = Fraction(0)
+        expected = zero
     if method in {"profile_scaled", "profile"}:
         errors = placebo_errors(method, profile)
         spread = _spread(errors)
         if spread is not None:
-            half = Fraction(t90(len(errors)) * spread) * expected
-    shortfall = expected - Fraction(sums.actual)
-    within_noise = half is not None and 0 < shortfall <= half
-    paid = shortfall if shortfall > 0 and not within_noise else Fraction(0)
-    wasted = Fraction(sums.ad_spend) * paid / expected if expected > 0 else Fraction(0)
+            half = frac(t90(len(errors)) * spread) * expected
+    # The expected GMV of record is in cents, like the actual GMV it is compared with, so the
+    # net shortfall the merchant sees is exactly expected - actual.
+    expected = cents(expected)
     return V2Line(
         sums=sums,
         method=method,
         expected=expected,
-        shortfall=shortfall,
+        shortfall=expected - frac(sums.actual),
         half_width=half,
         placebo_n=len(errors),
-        within_noise=within_noise,
-        paid=paid,
-        lost_profit=paid * Fraction(margin),
-        wasted=wasted,
+        within_noise=False,
+        paid=zero,
+        lost_profit=zero,
+        wasted=zero,
     )
 
 
@@ -199,22 +227,39 @@ def decide_noise(lines: list[V2Line], margin_of) -> list[V2Line]:
     their net shortfalls add up, the half-widths of their 90 % intervals add in quadrature
     (√Σ h²). When that interval of the total holds 0, every positive shortfall is
     ``within_noise`` and counts 0; otherwise each session counts its own positive net shortfall.
-    ``margin_of(line)`` gives the margin rate of the line's merchant."""
+    ``margin_of(line)`` gives the margin rate of the line's merchant. Sets what each line pays
+    (``within_noise``, ``paid``, ``lost_profit``, ``wasted``) and returns the lines."""
     total = sum((ln.shortfall for ln in lines), Fraction(0))
     squares = sum((ln.half_width * ln.half_width for ln in lines if ln.half_width is not None), Fraction(0))
     band = Fraction(0)
     if squares:
         band = Fraction((Decimal(squares.numerator) / Decimal(squares.denominator)).sqrt())
     quiet = bool(squares) and total <= band
-    result = []
+    zero = Fraction(0)
+    margins: dict[Decimal, Fraction] = {}
     for ln in lines:
-        within = quiet and ln.shortfall > 0
-        paid = ln.shortfall if ln.shortfall > 0 and not within else Fraction(0)
-        wasted = Fraction(ln.sums.ad_spend) * paid / ln.expected if ln.expected > 0 else Fraction(0)
-        result.append(
-            replace(ln, within_noise=within, paid=paid, lost_profit=paid * Fraction(margin_of(ln)), wasted=wasted)
-        )
-    return result
+        ln.within_noise = quiet and ln.shortfall > 0
+        if ln.shortfall > 0 and not ln.within_noise:
+            paid = ln.shortfall
+            margin = margin_of(ln)
+            if margin not in margins:
+                margins[margin] = frac(margin)
+            ln.paid, ln.lost_profit = paid, paid * margins[margin]
+            # ad spend × paid / expected, rounded once to the cent (a figure the merchant sees)
+            ad_n, ad_d = ln.sums.ad_spend.as_integer_ratio()
+            ln.wasted = (
+                cents(
+                    Fraction(
+                        ad_n * paid.numerator * ln.expected.denominator,
+                        ad_d * paid.denominator * ln.expected.numerator,
+                    )
+                )
+                if ln.expected > 0
+                else zero
+            )
+        else:
+            ln.paid = ln.lost_profit = ln.wasted = zero
+    return lines
 
 
 SQL = (
@@ -282,7 +327,7 @@ cand AS (
 ),
 prof AS (
     SELECT c.key_id, c.o_id, c.o_external_id, x.a_p, x.a_w
-    FROM cand c
+    FROM (SELECT * FROM cand ORDER BY o_id) c  -- in id order, as the hit sessions below
     CROSS JOIN LATERAL (
         SELECT coalesce(sum(sm.gmv) FILTER (WHERE sm.minute < c.o_p_end OR sm.minute >= c.o_w_end), 0) AS a_p,
                coalesce(sum(sm.gmv) FILTER (
@@ -302,7 +347,7 @@ SELECT h.id, h.external_id, h.merchant_id, h.s_start, h.w_start, h.w_end,
        x.window_minutes - x.excluded, x.excluded, x.with_data, x.actual, x.ad_spend,
        (extract(epoch FROM %(start_minute)s - h.p_start + h.q_end - h.w_end) / 60)::integer, x.pre_n, x.pre_s,
        pa.ids, pa.a_p, pa.a_w
-FROM hit2 h
+FROM (SELECT * FROM hit2 ORDER BY id) h  -- sessions in id order: their metric rows are read in storage order
 CROSS JOIN LATERAL (
     SELECT y.*,
            (extract(epoch FROM h.w_end - h.w_start) / 60)::integer AS window_minutes,

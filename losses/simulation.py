@@ -41,14 +41,23 @@ class Noise:
     persistence: float = 0.97  # AR(1) coefficient of the log level
 
 
-def curve(rng: random.Random, length: int, level: float, shape: Shape, noise: Noise) -> list[float]:
-    """Counterfactual GMV per minute (floats; :func:`money` turns them into cents)."""
+def curve(
+    rng: random.Random, length: int, level: float, shape: Shape, noise: Noise, *, means: list[float] | None = None
+) -> list[float]:
+    """Counterfactual GMV per minute (floats; :func:`money` turns them into cents).
+
+    ``means``, when given, receives each minute's value before its minute noise (the drifting
+    level times the shape): what even a perfect predictor could not know beyond, which is how the
+    benchmark measures the simulation's noise floor. The draws are the same either way."""
     log_level = 0.0
     values = []
     for i in range(length):
         log_level = noise.persistence * log_level + rng.gauss(0, noise.drift)
         minute_noise = max(0.0, 1 + rng.gauss(0, noise.minute))
-        values.append(level * shape.factor(i, length) * math.exp(log_level) * minute_noise)
+        mean = level * shape.factor(i, length) * math.exp(log_level)
+        if means is not None:
+            means.append(mean)
+        values.append(mean * minute_noise)
     return values
 
 

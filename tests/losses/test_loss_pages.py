@@ -1,7 +1,7 @@
 """Loss model v2 on the claim pages (portal and console, headless Chromium) and in the API."""
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.utils import timezone
@@ -100,9 +100,10 @@ def test_v2_breakdown_in_portal_and_console(browser, live_server, screenshot, ma
     partial, above = lines["LIVE-PARTIAL"], lines["LIVE-ABOVE"]
     assert partial.net_shortfall > 0 and partial.lost_gmv == partial.expected_gmv - partial.actual_gmv
     assert above.net_shortfall < 0 and above.lost_gmv == 0
-    expected_amount = (
-        (partial.lost_gmv * D("0.6") + partial.ad_spend * partial.lost_gmv / partial.expected_gmv) * D("0.5")
-    ).quantize(D("0.01"))
+    cent = D("0.01")
+    lost_profit = (partial.lost_gmv * D("0.6")).quantize(cent, ROUND_HALF_UP)
+    wasted = (partial.ad_spend * partial.lost_gmv / partial.expected_gmv).quantize(cent, ROUND_HALF_UP)
+    expected_amount = ((lost_profit + wasted) * D("0.5")).quantize(cent, ROUND_HALF_UP)
     assert claim.computed_amount == assessment.compensation == expected_amount  # margin 0.7 capped at 0.6
 
     for username, path, who in (

@@ -3,7 +3,7 @@
 import json
 import random
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import pytest
@@ -315,3 +315,35 @@ def test_portable_path_matches_postgresql(f):
     by_id = {s.external_id: s for s in sql}
     assert [p[0] for p in by_id["A1"].profile] == ["a-d1", "a-d2", "a-d4"]
     assert by_id["B1"].excluded == 15 and by_id["A2"].pre_n == 30
+
+
+def test_every_figure_of_the_explanation_is_arithmetic_on_the_figures_above_it(f):
+    """What the claim page, the API and the statement show adds up with a calculator, to the cent:
+    expected − actual = net shortfall = counted; Σ counted × margin = lost profit (rounded once);
+    ad spend × counted / expected = wasted ad spend (rounded once); lost profit + Σ wasted = loss;
+    loss × responsibility = the amount (rounded once). Noisy sessions, odd margins and ad spend,
+    a third-party cause (half): products and quotients that leave fractions of a cent."""
+    from losses.selectors import explanation
+
+    rng = random.Random(11)
+    noise = sim.Noise(minute=0.2, drift=0.01)
+    margins = ["0.2975", "0.3333", "0.1234", "0.4567", "0.2222", "0.3791", "0.1111", "0.2468"]
+    for k, margin in enumerate(margins):
+        m = f.merchant(f"m{k}", margin=D(margin))
+        history(f, m, days=4, rng=rng, noise=noise)
+        today = sim.outage(sim.curve(rng, LENGTH, 100.0, SHAPE, noise), OFFSET, 20, 0.3 + 0.05 * k, makeup=0.1)
+        put(f, m, f"m{k}-today", T0 - OFFSET * MIN, today, ad=f"1.{37 + k}")
+    assessments = assess_incident(f.incident(cause="third_party"))
+    assert len(assessments) == len(margins)
+    cent = D("0.01")
+    for assessment in assessments:
+        e = explanation(assessment)
+        (x,) = e["lines"]
+        assert x["expected"] - x["actual"] == x["net_shortfall"] == x["counted"] > 0
+        assert (x["ad_spend"] * x["counted"] / x["expected"]).quantize(cent, ROUND_HALF_UP) == x["wasted_ad_spend"]
+        assert e["counted"] == x["counted"]
+        assert (e["counted"] * e["margin_rate"]).quantize(cent, ROUND_HALF_UP) == e["lost_profit"]
+        assert e["lost_profit"] + e["wasted_ad_spend"] == e["loss"]
+        assert e["wasted_ad_spend"] == x["wasted_ad_spend"]
+        amount = (e["loss"] * e["responsibility_percent"] / 100).quantize(cent, ROUND_HALF_UP)
+        assert amount == e["after_responsibility"] == e["compensation"] == assessment.compensation
