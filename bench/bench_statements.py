@@ -3,10 +3,12 @@
 Creates a throw-away database (``bench_<DATABASE_URL name>_statements``,
 prefix from ``BENCH_DATABASE_PREFIX``) with N accepted
 claims (default 1,000; ``BENCH_N``), each with a loss assessment, one live session and 150
-minutes of metrics (so each statement draws its SVG chart). Then, for 1 and 2 worker
-processes (``celery -A config worker -c 1`` / ``-c 2`` against Redis, on a private queue,
-started and stopped by this script), it queues one ``issue_document`` task per claim and
-measures the wall time until every result is back. A warm-up of 2 tasks per process
+minutes of metrics (so each statement draws its SVG chart). Then, with one worker
+process (``celery -A config worker -c 1`` against Redis, on a private queue, started and
+stopped by this script), it queues one ``issue_document`` task per claim and measures the wall
+time until every result is back: before (``PDF_FONT_SUBSET=0``, the full CJK font subset per
+document) and now (the pre-built subset font), alternated ``BENCH_ROUNDS`` times (default 2),
+then once with two processes (``BENCH_TWO_WORKERS=0`` skips it). A warm-up of 2 tasks per process
 (font loading) runs before the clock starts. Files go to a temporary MEDIA_ROOT.
 
 Usage: DATABASE_URL=postgres://... [CELERY_BROKER_URL=redis://127.0.0.1:6379/10] \
@@ -40,6 +42,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
 N = int(os.environ.get("BENCH_N", "1000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 QUEUE = f"bench-statements-{uuid.uuid4().hex[:6]}"
 T0 = datetime(2026, 11, 2, 4, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -160,8 +163,15 @@ def populate(n):
     return finance, list(Claim.objects.order_by("pk").values_list("pk", flat=True))
 
 
-def start_worker(concurrency, db_url):
-    env = dict(os.environ, DATABASE_URL=db_url, MEDIA_ROOT=MEDIA, CELERY_TASK_ALWAYS_EAGER="0", LOG_LEVEL="WARNING")
+def start_worker(concurrency, db_url, subset=True):
+    env = dict(
+        os.environ,
+        DATABASE_URL=db_url,
+        MEDIA_ROOT=MEDIA,
+        CELERY_TASK_ALWAYS_EAGER="0",
+        LOG_LEVEL="WARNING",
+        PDF_FONT_SUBSET="1" if subset else "0",
+    )
     name = f"bench-c{concurrency}-{uuid.uuid4().hex[:4]}@%h"
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/celery"), "-A", "config", "worker", "-c", str(concurrency), "--pool", "prefork",
@@ -171,10 +181,10 @@ def start_worker(concurrency, db_url):
     return proc
 
 
-def run(concurrency, claim_ids, finance, db_url):
+def run(concurrency, claim_ids, finance, db_url, subset=True):
     from settlements.tasks import issue_document
 
-    proc = start_worker(concurrency, db_url)
+    proc = start_worker(concurrency, db_url, subset)
     try:
         tag = f"bench c={concurrency} {uuid.uuid4().hex[:6]}"
         warm = [
@@ -220,10 +230,29 @@ def main():
         print(f"populated {len(claim_ids)} accepted claims in {time.perf_counter() - t:.1f} s", flush=True)
         from settlements.models import IssuedDocument
 
-        for c in (1, 2):
-            elapsed, pages = run(c, claim_ids, finance, db_url)
+        # Before (PDF_FONT_SUBSET=0: WeasyPrint subsets the full 19 MB CJK font for every
+        # statement) and now (the pre-built subset), alternated, one worker process each.
+        best = {}
+        for _ in range(ROUNDS):
+            for subset in (False, True):
+                elapsed, pages = run(1, claim_ids, finance, db_url, subset)
+                rate = len(claim_ids) / elapsed
+                best[subset] = max(best.get(subset, 0), rate)
+                label = "now (subset font)" if subset else "before (full font)"
+                print(
+                    f"worker -c 1, {label:<19}: {len(claim_ids)} statements ({pages} pages) in {elapsed:.1f} s "
+                    f"= {rate:.1f} statements/s",
+                    flush=True,
+                )
+        print(
+            f"statements/s per worker, best of {ROUNDS}: now {best[True]:.1f} | before {best[False]:.1f}"
+            f" -> {best[True] / best[False]:.2f}x",
+            flush=True,
+        )
+        if os.environ.get("BENCH_TWO_WORKERS", "1") == "1":
+            elapsed, pages = run(2, claim_ids, finance, db_url)
             print(
-                f"worker -c {c}: {len(claim_ids)} statements ({pages} pages) in {elapsed:.1f} s "
+                f"worker -c 2, now: {len(claim_ids)} statements ({pages} pages) in {elapsed:.1f} s "
                 f"= {len(claim_ids) / elapsed:.1f} statements/s",
                 flush=True,
             )

@@ -174,6 +174,14 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# PDF documents draw Chinese with a subset of the system's Noto Sans CJK built once into this
+# directory (settlements/pdf_fonts.py); PDF_FONT_SUBSET=0 makes them subset the full font per
+# document, as WeasyPrint does by default.
+PDF_FONT_SUBSET = env_bool("PDF_FONT_SUBSET", True)
+PDF_FONT_CACHE_DIR = Path(
+    os.environ.get("PDF_FONT_CACHE_DIR")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "claims-pdf-fonts"
+)
 STORAGES = {
     # Files (evidence, issued documents) on local disk, or on S3-compatible storage when
     # STORAGE_S3_BUCKET is set (core/storage.py reads the STORAGE_S3_* variables).

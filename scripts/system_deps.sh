@@ -4,7 +4,7 @@
 # Prometheus and Alertmanager the monitoring tests start (their services are not needed).
 # Installs what is missing when run as root; otherwise says what to install.
 set -euo pipefail
-packages=(chromium fonts-noto-cjk poppler-utils gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+packages=(chromium fonts-noto-cjk poppler-utils gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
   prometheus prometheus-alertmanager)
 missing=()
 for p in "${packages[@]}"; do

@@ -362,7 +362,7 @@ class Ledger(APIView):
             return Response({"detail": "end is before start."}, status=400)
         if request.query_params.get("format") == "xlsx":
             return FileResponse(exports.xlsx_file(exports.ledger_rows(start, end), "ledger"), content_type=XLSX)
-        return StreamingHttpResponse(exports.iter_csv(exports.ledger_rows(start, end)), content_type="text/csv")
+        return StreamingHttpResponse(exports.ledger_csv(start, end), content_type="text/csv")
 
 
 class Recovery(APIView):

@@ -1,5 +1,6 @@
 """PDF documents: the data each one shows (built from the database into plain values), and
-the WeasyPrint rendering with one shared ``FontConfiguration``. The GMV chart is the claim
+the WeasyPrint rendering with one shared ``FontConfiguration`` and a pre-subset CJK font
+(``pdf_fonts``). The GMV chart is the claim
 pages' one (``claims.charts.svg_chart`` drawn by ``templates/claims/_chart_svg.html``).
 
 Rendering is deterministic: the context holds formatted strings only (times in the
@@ -17,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.safestring import mark_safe
 
 from claims.charts import svg_chart
 from claims.models import Claim, ClaimDocument, ClaimEvent, ClaimState, ReasonCode
@@ -28,6 +30,7 @@ from losses.selectors import CAUSE_SENTENCES, MARGIN_SOURCES, explanation, flag_
 from merchants.models import Merchant
 from sla.selectors import evaluations_for_incident
 
+from . import pdf_fonts
 from .models import DocumentKind, ItemStatus, SettlementItem
 
 # Bump when a template changes what a document shows; stored with every issued version.
@@ -371,7 +374,8 @@ def render_pdf(kind: str, context: dict, identifier: str) -> tuple[bytes, int]:
     """Return the PDF bytes and its page count."""
     from weasyprint import HTML
 
-    html = render_html(kind, context)
+    fonts = {key: mark_safe(value) for key, value in pdf_fonts.css(pdf_fonts.font_faces()).items()}  # noqa: S308 - ours
+    html = render_html(kind, {**context, **fonts})
     document = HTML(string=html, base_url=".").render(font_config=font_config())
     pdf = document.write_pdf(pdf_identifier=hashlib.md5(identifier.encode()).hexdigest().encode())  # noqa: S324
     return pdf, len(document.pages)

@@ -185,7 +185,7 @@ def ledger(request):
     elif start and end and fmt in ("csv", "xlsx"):
         name = f"ledger-{start}-{end}"
         if fmt == "csv":
-            response = StreamingHttpResponse(exports.iter_csv(exports.ledger_rows(start, end)), content_type="text/csv")
+            response = StreamingHttpResponse(exports.ledger_csv(start, end), content_type="text/csv")
             response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
             return response
         xlsx = exports.xlsx_file(exports.ledger_rows(start, end), "ledger")

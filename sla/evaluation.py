@@ -364,8 +364,6 @@ class Result:
     availability_percent: Decimal
     availability_target: Decimal
     tier_credit_percent: Decimal
-    recovery_breaches: list[dict]
-    response_breaches: list[dict]
     recovery_credit_percent: Decimal
     response_credit_percent: Decimal
     uncapped_credit_percent: Decimal
@@ -377,13 +375,32 @@ class Result:
     # The rows behind the figures (per incident, per maintenance window, dropped stretches) are
     # built on first use: a batch of evaluations that only compares or stores totals never
     # pays for them (they were most of an evaluation's time).
+    # The breach rows too: the credits need only their count and percentages, and formatting
+    # tens of thousands of breach minutes was a third of a batch's time.
     _details: Callable[[], tuple[list[dict], list[dict], list[dict]]] | None = field(default=None, repr=False)
     _built: tuple[list[dict], list[dict], list[dict]] | None = field(default=None, repr=False)
+    _breaches: Callable[[], tuple[list[dict], list[dict]]] | None = field(default=None, repr=False)
+    _breaches_built: tuple[list[dict], list[dict]] | None = field(default=None, repr=False)
 
     def _rows(self) -> tuple[list[dict], list[dict], list[dict]]:
         if self._built is None:
             self._built = self._details() if self._details is not None else ([], [], [])
         return self._built
+
+    def _breach_rows(self) -> tuple[list[dict], list[dict]]:
+        if self._breaches_built is None:
+            self._breaches_built = self._breaches() if self._breaches is not None else ([], [])
+        return self._breaches_built
+
+    @property
+    def recovery_breaches(self) -> list[dict]:
+        """Incidents (of the month) that took longer to resolve than their impact's target."""
+        return self._breach_rows()[0]
+
+    @property
+    def response_breaches(self) -> list[dict]:
+        """Incidents (of the month) first answered later than the contract's first-response time."""
+        return self._breach_rows()[1]
 
     @property
     def incidents(self) -> list[dict]:
@@ -536,31 +553,35 @@ def evaluate(
 
     # 5. Credits: the worst tier plus every recovery breach, capped.
     tier_pct = tier_credit(availability, terms.credit_tiers)
-    recovery_breaches: list[dict[str, Any]] = [
-        {
-            "incident": inc.external_id,
-            "id": inc.id,
-            "impact": inc.impact,
-            "minutes": str(minutes(took)),
-            "max_minutes": target.max_minutes,
-            "credit_percent": str(target.credit_percent),
-            "ongoing": inc.resolved_at is None,
-        }
-        for _, _, inc, target, took in sorted(recovery, key=lambda b: b[:2])
-    ]
-    response_breaches = [
-        {
-            "incident": inc.external_id,
-            "id": inc.id,
-            "minutes": str(minutes(took)),
-            "max_minutes": terms.first_response_minutes,
-            "credit_percent": str(terms.first_response_credit_percent),
-            "acknowledged": responded is not None,
-        }
-        for _, _, inc, responded, took in sorted(response, key=lambda b: b[:2])
-    ]
-    recovery_pct = sum((Decimal(b["credit_percent"]) for b in recovery_breaches), Decimal("0"))
-    response_pct = terms.first_response_credit_percent * len(response_breaches)
+
+    def breaches() -> tuple[list[dict], list[dict]]:
+        recovery_rows: list[dict[str, Any]] = [
+            {
+                "incident": inc.external_id,
+                "id": inc.id,
+                "impact": inc.impact,
+                "minutes": str(minutes(took)),
+                "max_minutes": target.max_minutes,
+                "credit_percent": str(target.credit_percent),
+                "ongoing": inc.resolved_at is None,
+            }
+            for _, _, inc, target, took in sorted(recovery, key=lambda b: b[:2])
+        ]
+        response_rows = [
+            {
+                "incident": inc.external_id,
+                "id": inc.id,
+                "minutes": str(minutes(took)),
+                "max_minutes": terms.first_response_minutes,
+                "credit_percent": str(terms.first_response_credit_percent),
+                "acknowledged": responded is not None,
+            }
+            for _, _, inc, responded, took in sorted(response, key=lambda b: b[:2])
+        ]
+        return recovery_rows, response_rows
+
+    recovery_pct = sum((b[3].credit_percent for b in recovery), Decimal("0"))
+    response_pct = terms.first_response_credit_percent * len(response)
     uncapped = tier_pct + recovery_pct + response_pct
     credit_pct = min(uncapped, terms.credit_cap_percent)
     amount = round_half_up(Fraction(credit_pct) * Fraction(terms.monthly_fee) / 100, 2)
@@ -580,8 +601,6 @@ def evaluate(
         availability_percent=round_half_up(availability, 4),
         availability_target=terms.availability_target,
         tier_credit_percent=_pct(tier_pct),
-        recovery_breaches=recovery_breaches,
-        response_breaches=response_breaches,
         recovery_credit_percent=_pct(recovery_pct),
         response_credit_percent=_pct(response_pct),
         uncapped_credit_percent=_pct(uncapped),
@@ -591,6 +610,7 @@ def evaluate(
         claim_deadline=claim_deadline,
         provisional=provisional,
         _details=details,
+        _breaches=breaches,
     )
 
 

@@ -43,8 +43,8 @@ FIGURES = (
 
 
 def _figures(computed: selectors.Computed, *, details: bool = True) -> dict:
-    """The stored figures; ``details=False`` leaves out the rows behind them (comparing a
-    finalized evaluation needs the totals only, so its rows are never built)."""
+    """The stored figures; ``details=False`` leaves out the rows behind them, breaches included
+    (comparing a finalized evaluation needs the totals only, so its rows are never built)."""
     r, c = computed.result, computed.contract
     return {
         "contract": c,
@@ -60,8 +60,8 @@ def _figures(computed: selectors.Computed, *, details: bool = True) -> dict:
         "credit_amount": r.credit_amount,
         "currency": c.currency,
         "claim_deadline": r.claim_deadline,
-        "recovery_breaches": r.recovery_breaches,
-        "response_breaches": r.response_breaches,
+        "recovery_breaches": r.recovery_breaches if details else None,
+        "response_breaches": r.response_breaches if details else None,
         "details": selectors.result_json(computed) if details else None,
     }
 

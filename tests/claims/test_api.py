@@ -70,7 +70,7 @@ def test_403_wrong_role_404_wrong_owner(api_client, proposed, other_merchant_use
     assert post(api_client, other_merchant_user, f"{BASE}{proposed.pk}/submit/").status_code == 404
     api_client.force_authenticate(other_merchant_user)
     assert api_client.get(f"{BASE}{proposed.pk}/").status_code == 404
-    assert api_client.get(BASE).json()["count"] == 0
+    assert api_client.get(BASE).json()["results"] == []
 
 
 def test_staff_cannot_file_a_claim(api_client, incident, merchant, support_user):
@@ -184,7 +184,7 @@ def test_list_queries_are_constant(
     _many_claims(12, [merchant], support_user, "B")
     with django_assert_max_num_queries(len(small.captured_queries)) as big:
         r = api_client.get(BASE)
-    assert r.json()["count"] == 15 and len(r.json()["results"]) == 15
+    assert len(r.json()["results"]) == 15 and r.json()["next"] is None
     assert len(big.captured_queries) == len(small.captured_queries)
 
 
@@ -217,3 +217,24 @@ def test_schema_lists_the_transitions(api_client, support_user):
         op = paths[f"/api/claims/claims/{{id}}/{action}/"]["post"]
         assert "409" in op["responses"], action
     assert "/api/claims/notifications/" in paths and "/api/claims/bulk-approve/" in paths
+
+
+def test_claim_list_is_cursor_paged_newest_first_without_gaps(api_client, merchant, support_user):
+    """Pages follow ``next`` by cursor: every claim once, newest first, also when many share a
+    creation time (the cursor then counts past the equal ones)."""
+    incidents = [IncidentFactory(external_id=f"P-{i}") for i in range(120)]
+    made = Claim.objects.bulk_create(
+        Claim(incident=inc, merchant=merchant, origin="system", currency="CNY", computed_amount=Decimal("1"))
+        for inc in incidents
+    )
+    tied = [c.pk for c in made[60:90]]  # 30 equal times, newest-first positions 30-59: across page 1 | 2
+    Claim.objects.filter(pk__in=tied).update(created_at=Claim.objects.get(pk=tied[0]).created_at)
+    api_client.force_authenticate(support_user)
+    seen, url, pages = [], BASE, 0
+    while url:
+        body = api_client.get(url).json()
+        assert "count" not in body and len(body["results"]) <= 50
+        seen += [c["id"] for c in body["results"]]
+        url, pages = body["next"], pages + 1
+    assert seen == list(Claim.objects.order_by("-created_at", "-id").values_list("pk", flat=True))
+    assert len(seen) == 120 and pages == 3

@@ -78,7 +78,7 @@ def test_api_hides_other_merchants_data(api_client, theirs, mine, merchant_user,
     )
     assert upload.status_code == 404
     assert [c["id"] for c in api_client.get(base).json()["results"]] == [mine.pk]
-    assert api_client.get(f"{base}?merchant={claim.merchant_id}").json()["count"] == 0
+    assert api_client.get(f"{base}?merchant={claim.merchant_id}").json()["results"] == []
     assert api_client.post(f"/api/claims/notifications/{note.pk}/read/").status_code == 404
     assert all(n["claim"] == mine.pk for n in api_client.get("/api/claims/notifications/").json()["results"])
     assert ClaimNotification.objects.get(pk=note.pk).read_at is None

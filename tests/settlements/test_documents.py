@@ -426,3 +426,32 @@ def test_a_pdf_whose_row_never_committed_is_swept_and_issued_ones_are_kept(claim
     assert len(removed) == 1 and removed[0] != kept.file.name
     assert [p.name for p in folder.iterdir()] == [Path(kept.file.name).name]
     assert kept.file.read()[:4] == b"%PDF"
+
+
+def _pdf_fonts(data: bytes, tmp_path) -> str:
+    path = tmp_path / "doc.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True).stdout
+
+
+@pytest.mark.django_db
+def test_statements_draw_chinese_with_the_prebuilt_subset_and_rare_characters_with_the_full_font(
+    claims, finance, settings, tmp_path
+):
+    settings.PDF_FONT_CACHE_DIR = tmp_path / "fonts"  # created on demand
+    claim, _ = build_world(claims, finance)
+    claim.merchant.name = "堃记茶馆 Kun Tea"  # 堃 is not in GB 2312, so not in the subset
+    claim.merchant.save(update_fields=["name"])
+    data = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance).file.read()
+    text = pdf_text(data)
+    assert "理赔结算单" in text and "应付金额" in text and "堃记茶馆" in text
+    fonts = _pdf_fonts(data, tmp_path)
+    assert "PDF-Sans-CJK" in fonts  # the subset drew the text...
+    assert "Noto-Sans-CJK-SC" in fonts  # ...and the full font the one character it lacks
+    built = sorted(p.name for p in (tmp_path / "fonts").iterdir())
+    assert len(built) == 2 and all(name.startswith("pdf-sans-cjk-") and name.endswith(".otf") for name in built)
+    assert all((tmp_path / "fonts" / name).stat().st_size < 5_000_000 for name in built)  # not 19 MB
+
+    settings.PDF_FONT_SUBSET = False  # WeasyPrint's default: the full font, subset per document
+    again = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="font off").file.read()
+    assert "PDF-Sans-CJK" not in _pdf_fonts(again, tmp_path) and "堃记茶馆" in pdf_text(again)

@@ -87,3 +87,57 @@ def test_xlsx_file_keeps_rows_and_text():
         values = list(sheet.iter_rows(values_only=True))
     assert len(values) == 121 and values[1] == (0, "商户 0 shop", 0, "=SUM(A1:A2)")
     assert values[-1][2] == pytest.approx(1.19)
+
+
+def _payments(rows):
+    return ("claim_id,amount,currency,status,payment_reference,failure_reason\n" + "\n".join(rows) + "\n").encode()
+
+
+def _next_batch(finance):
+    from settlements.services import settlements as st
+
+    batch = st.create_batch(finance)
+    st.add_claims(batch, finance)
+    st.lock(batch, finance)
+    return st.mark_exported(batch, finance, "a" * 64)
+
+
+def test_ledger_csv_from_sql_is_byte_identical_to_the_python_rows(claims, finance, settings):
+    """The CSV PostgreSQL writes (``ledger_csv``) and the rows the XLSX is built from
+    (``ledger_rows`` through ``iter_csv``) are the same bytes, on the cases where they could part:
+    text that needs quoting or neutralising, paid, failed and re-batched items, claims settled
+    outside a batch, two currencies, equal acceptance times and a local day that is not UTC's."""
+    from claims import services as wf
+    from settlements.services import settlements as st
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    names = ['=HYPERLINK("x")', 'Tea, "Leaf" & Co', "两行\r\n商户", "-12 shop", "+1", "@home", "\tTab", "普通商户"]
+    made = [
+        claims.accepted(f"{i + 1}.0{i}", merchant=claims.merchant(f"m{i}", name, "USD" if i % 3 == 0 else "CNY"))
+        for i, name in enumerate(names)
+    ]
+    first = _next_batch(finance)
+    st.import_payments(
+        first,
+        finance,
+        _payments(
+            [
+                f"{made[0].pk},{made[0].approved_amount},USD,paid,=REF-1,",
+                f"{made[1].pk},{made[1].approved_amount},CNY,failed,,closed",
+                f"{made[2].pk},{made[2].approved_amount},CNY,failed,,closed",
+            ]
+        ),
+    )
+    _next_batch(finance)  # the failed claims (and the rest) again: a pending item after a failed one
+    wf.settle(claims.accepted("7.77", merchant=claims.merchant("m1")), finance, 'WIRE "7", 东')
+    late = claims.accepted("0.01", merchant=claims.merchant("m2"))
+    Claim.objects.filter(pk=late.pk).update(accepted_at=made[0].accepted_at)  # a tie on the keyset
+    Claim.objects.filter(pk=made[4].pk).update(accepted_at=made[4].accepted_at.replace(hour=17, minute=30))
+    day = timezone.localdate()
+    for start, end in ((day - timedelta(days=1), day + timedelta(days=1)), (day, day), (day + timedelta(days=5),) * 2):
+        expected = exports.csv_bytes(exports.ledger_rows(start, end))
+        assert b"".join(exports.ledger_csv(start, end)) == expected
+    body = list(csv.reader(io.StringIO(expected.decode("utf-8-sig"))))
+    assert sum(r[0] == "TOTAL" for r in body) == 0  # the last range is empty: the header alone
+    wide = exports.csv_bytes(exports.ledger_rows(day - timedelta(days=1), day + timedelta(days=1))).decode("utf-8-sig")
+    assert "'=HYPERLINK" in wide and "两行\r\n商户" in wide and '"WIRE ""7"", 东"' in wide

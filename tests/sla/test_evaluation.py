@@ -412,3 +412,23 @@ def test_weighted_downtime_equals_the_sum_of_the_segments(items, holes, min_len)
     kept, dropped = ev.drop_short_stretches(ev.weighted_segments(items), min_len)
     expected = sum(seg.weight * seg.length for seg in ev.subtract(kept, holes))
     assert ev.weighted_downtime(items, min_len, holes) == (expected, dropped)
+
+
+def test_credits_come_without_building_rows_and_the_rows_built_later_agree():
+    """A batch that only compares totals never formats per-incident or breach rows; an
+    evaluation shown or stored builds them on first use, and they match the credits."""
+    targets = (ev.RecoveryTarget("major_outage", 30, Decimal("5")),)
+    slow = ev.IncidentIn(1, "INC-1", "major_outage", at(2, 0), at(2, 0, 1), at(2, 0, 45), acknowledged_at=at(2, 0, 20))
+    quick = inc(2, at(3, 0), at(3, 0, 10), impact="partial_outage")
+    r = run(
+        [slow, quick],
+        recovery_targets=targets,
+        first_response_minutes=15,
+        first_response_credit_percent=Decimal("2"),
+    )
+    assert (r.recovery_credit_percent, r.response_credit_percent) == (Decimal("5.00"), Decimal("2.00"))
+    assert r.credit_percent == Decimal("17.00") and r.downtime_minutes == Decimal("50.00")
+    assert r._built is None and r._breaches_built is None  # nothing built for the totals
+    assert [b["incident"] for b in r.recovery_breaches] == ["INC-1"] and r.recovery_breaches[0]["minutes"] == "45.00"
+    assert [(b["incident"], b["minutes"]) for b in r.response_breaches] == [("INC-1", "19.00")]
+    assert [row["downtime_minutes"] for row in r.incidents] == ["45.00", "5.00"]
