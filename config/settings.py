@@ -372,6 +372,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # django-axes logs a start-up banner at INFO in every process (each manage.py command);
+    # its lockout messages come from other loggers and stay.
+    "loggers": {"axes.apps": {"level": "WARNING"}},
 }
 
 if PRODUCTION:

@@ -34,7 +34,7 @@ def test_portal_home_lists_hit_incidents_and_proposals(client, merchant_user, hi
     html = client.get("/portal/").content.decode()
     assert "Compensation proposals waiting for you" in html
     assert f"/portal/claims/{hit_claim.pk}/" in html
-    assert hit_claim.incident.title in html and str(hit_claim.computed_amount) in html
+    assert hit_claim.incident.title in html and f"{hit_claim.computed_amount:,.2f}" in html
 
 
 def test_portal_detail_shows_breakdown_chart_and_submits(client, merchant_user, hit_claim):
