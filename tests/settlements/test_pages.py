@@ -355,7 +355,7 @@ def _shows_totals_in_chinese_without_sideways_scrolling(page, screenshot):
     assert page.inner_text("#batch-state") == "部分付款"
     history = page.inner_text("ul.timeline")
     assert "lock" not in history and "pending" not in history
-    assert "已付款 1200.00 CNY · 失败 80.55 CNY" in page.inner_text("#items tfoot")
+    assert "已付款 1,200.00 CNY · 失败 80.55 CNY" in page.inner_text("#items tfoot")
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
     screenshot(page, "finance_batch_zh_375px")
     assert not overflow, "the batch page scrolls sideways at 375px"
