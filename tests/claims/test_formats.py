@@ -76,3 +76,11 @@ def test_chart_labels_in_the_active_language():
 def test_favicon_ico_leads_to_the_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
+
+
+def test_claims_added_is_counted_in_words():
+    from settlements.actions import _added
+
+    assert _added([1]) == "1 claim added." and _added([1, 2]) == "2 claims added."
+    with translation.override("zh-hans"):
+        assert "1" in _added([1]) and "claims" not in _added([1])

@@ -99,7 +99,8 @@ def test_incident_over_midnight_shows_the_end_date(client, merchant, merchant_us
     claim = services.propose(incident=incident, merchant=merchant, amount="10", currency="CNY")
     client.force_login(merchant_user)
     html = client.get(f"/portal/claims/{claim.pk}/").content.decode()
-    assert f"({start:%Y-%m-%d} 23:30 – {start + timedelta(days=1):%Y-%m-%d} 00:30)" in html
+    end = start + timedelta(days=1)
+    assert f"({start.day} {start:%b %Y} 23:30 – {end.day} {end:%b %Y} 00:30)" in html
 
 
 def test_portal_in_chinese(client, merchant_user, hit_claim):

@@ -304,7 +304,7 @@ def test_batch_page_totals_per_currency_reconcile_to_the_cent(client, claims, fi
         for cur, html in re.findall(r'<tr class="total" data-currency="(\w+)">(.*?)</tr>', page)
     }
     assert totals == {
-        "CNY": "Total CNY (3) 1234.87 CNY Paid 1234.77 CNY · Failed 0.10 CNY",
+        "CNY": "Total CNY (3) 1,234.87 CNY Paid 1,234.77 CNY · Failed 0.10 CNY",
         "USD": "Total USD (1) 0.01 USD Paid 0.01 USD",
     }
 
