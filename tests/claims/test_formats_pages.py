@@ -73,3 +73,27 @@ def test_claim_and_incident_pages_in_one_format(
             assert_readable(page)
             screenshot(page, f"formats-incident-{lang}-{width}")
             context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_decided_claim_page_with_the_dispute_form_folded_and_open(
+    browser, live_server, screenshot, merchant, merchant_user, flow
+):
+    """The folded dispute form is not drawn (the overlap check skips it); unfolded it overlaps nothing."""
+    incident = make_incident("FMT-2", duration=timedelta(minutes=80))
+    hit(incident, merchant, sid="LS-FMT-2", before="2500", during="10")
+    sync_incident_claims(incident)
+    claim = flow.partially_approved(Claim.objects.get(incident=incident), amount="1234.50")
+    for lang in LANGUAGES:
+        for width in WIDTHS:
+            context, page = open_as(browser, live_server, merchant_user.username, width=width, lang=lang)
+            page.goto(f"{live_server.url}/portal/claims/{claim.pk}/")
+            assert "1,234.50 CNY" in page.inner_text("#approved-amount")
+            assert not page.locator("#dispute-form button").is_visible()
+            assert_readable(page)
+            page.click("details.dispute summary")
+            assert page.locator("#dispute-form button").is_visible()
+            assert_readable(page)
+            screenshot(page, f"formats-portal-decided-{lang}-{width}")
+            context.close()
