@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from claims import charts, services
+from claims import charts, permissions, services
 from settlements.services import settlements as st
 from tests.factories import PNG, IncidentFactory
 
@@ -38,6 +38,12 @@ def test_a_filed_claim_is_not_computed_rather_than_worth_nothing(client, merchan
     queue = client.get(reverse("claims_console:queue")).content.decode()
     row = queue.split(f'href="/console/claims/{claim.pk}/"', 1)[1].split("</tr>", 1)[0]
     assert "0.00 CNY" not in row
+    # Under review it is decided with an amount: no "Approve 0.00 CNY" button.
+    claim = services.start_review(claim, support_user)
+    offered = permissions.allowed_actions(support_user, claim)
+    assert "approve" not in offered and "partially_approve" in offered
+    page = client.get(reverse("claims_console:claim", args=[claim.pk])).content.decode()
+    assert 'id="approve-form"' not in page and 'id="partial-form"' in page
 
 
 def test_a_computed_amount_of_a_system_claim_is_shown_even_when_zero(proposed):
