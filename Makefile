@@ -6,8 +6,11 @@ PIP := $(VENV)/bin/pip
 # The demo runs on a SQLite file with eager Celery; the tests on PostgreSQL and Redis.
 # The demo's e-mails are written as files under demo-mail/ instead of flooding the console;
 # its incidents have fixed dates (Oct-Nov 2026), so its filing window is wide open.
+# DEMO_PORT moves the demo (`make demo DEMO_PORT=8100`); the links it prints and mails follow.
+DEMO_PORT ?= 8000
 DEMO_ENV := DATABASE_URL=sqlite:///$(CURDIR)/demo.sqlite3 CELERY_TASK_ALWAYS_EAGER=1 \
-	EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend CLAIMS_FILING_WINDOW_DAYS=3650
+	EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend CLAIMS_FILING_WINDOW_DAYS=3650 \
+	SITE_URL=http://127.0.0.1:$(DEMO_PORT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/claims
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
@@ -30,7 +33,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 demo: $(VENV)/.installed
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo
-	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:$(DEMO_PORT)
 
 system-deps:
 	scripts/system_deps.sh

@@ -7,6 +7,7 @@ from core.actions import Action
 
 from . import forms, services
 from . import serializers as s
+from .models import ClaimState
 
 MERCHANT = {
     "submit": Action(
@@ -73,6 +74,8 @@ STAFF = {
         success=lambda claim: (
             _("Above the computed maximum: the amount waits for a second approval.")
             if claim.pending_amount is not None
+            else _("Claim approved.")
+            if claim.state == ClaimState.APPROVED
             else _("Claim partially approved.")
         ),
         summary="Approve an adjusted amount (support; above the computed maximum a second approval is needed)",

@@ -9,9 +9,12 @@ statements (``templates/documents/_statement_body.html``, in the merchant's time
 from datetime import datetime
 from decimal import Decimal
 
-from django.utils import timezone
+from django.utils import formats, timezone
+
+from core.templatetags.money import format_money
 
 WIDTH, HEIGHT = 640, 220
+PHONE_WIDTH, PHONE_HEIGHT = 340, 220  # shown at about its own size on a 375 px screen
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
 
 
@@ -80,12 +83,12 @@ def svg_chart(series: dict, *, tz=None, width: int = WIDTH, height: int = HEIGHT
         "band": band_polygon or None,
         "baseline_y": y(baseline) if baseline is not None else None,
         "baseline": baseline,
-        "max_label": top.quantize(Decimal("1")),
+        "max_label": format_money(top, 0),
         "outage": band(series.get("outage")),
         "affected": band(series.get("affected")),
         "start_label": local(start).strftime("%H:%M"),
         "end_label": local(end).strftime("%H:%M"),
-        "date_label": local(start).strftime("%Y-%m-%d"),
+        "date_label": formats.date_format(local(start), "DATE_FORMAT"),
         "method": series.get("baseline_method"),
         "currency": series.get("currency"),
         "points": len(points),

@@ -7,6 +7,7 @@ demo users (merchant users, ``support``, ``support2``, ``finance``). The demo in
 fixed dates, so the filing window is widened while seeding.
 """
 
+from contextlib import nullcontext
 from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
@@ -44,6 +45,7 @@ SCENARIOS = [
     (S.WITHDRAWN, "glow-beauty"),
     (S.EXPIRED, "snack-king"),
 ]
+OVERDUE_BY = timedelta(hours=26)  # the overdue claim's submission, before its 24-hour first response
 CSV_EVIDENCE = b"minute,orders,gmv\n20:01,12,1380.00\n20:02,0,0.00\n20:03,0,0.00\n"
 
 
@@ -90,7 +92,9 @@ def _incidents():
 
 def seed(stdout):
     if Claim.objects.exclude(state=S.PROPOSED).exists():
-        return  # already seeded
+        # Already seeded: what was done in the demo since stays as it is.
+        stdout.write(f"  claims: {Claim.objects.count()} claims kept as they are")
+        return
     support, support2, finance = (User.objects.get(username=u) for u in ("support", "support2", "finance"))
     merchants = {m.code: m for m in Merchant.objects.filter(code__in=MERCHANTS)}
     incidents = _incidents()
@@ -111,10 +115,20 @@ def seed(stdout):
                 made += 1
                 continue
             _session(incident, merchant, n)
-            sync_incident_claims(incident)
-            claim = Claim.objects.filter(incident=incident, merchant=merchant).first()
-            if claim is None:
-                claim = services.propose(incident=incident, merchant=merchant, amount=Decimal("300.00"), currency="CNY")
+            # The overdue claim was proposed and submitted in the past (its deadline has passed):
+            # the clock is moved back for both, so its timeline reads in order.
+            clock = (
+                mock.patch("django.utils.timezone.now", return_value=timezone.now() - OVERDUE_BY - timedelta(hours=1))
+                if target == "overdue"
+                else nullcontext()
+            )
+            with clock:
+                sync_incident_claims(incident)
+                claim = Claim.objects.filter(incident=incident, merchant=merchant).first()
+                if claim is None:
+                    claim = services.propose(
+                        incident=incident, merchant=merchant, amount=Decimal("300.00"), currency="CNY"
+                    )
             _walk(claim, target, user, support, support2, finance)
             made += 1
     stdout.write(f"  claims: {made} demo claims across every workflow state")
@@ -132,7 +146,7 @@ def _walk(claim, target, merchant_user, support, support2, finance):  # noqa: C9
     if target == "overdue":
         # Submitted 26 hours ago, so its 24-hour first response is overdue. The clock is moved
         # back (not the rules), so deadlines and the audit trail stay consistent.
-        submitted_at = timezone.now() - timedelta(hours=26)
+        submitted_at = timezone.now() - OVERDUE_BY
         with mock.patch("django.utils.timezone.now", return_value=submitted_at):
             services.submit(claim, merchant_user)
         return

@@ -253,6 +253,12 @@ class Claim(ConcurrentTransitionMixin, models.Model):
         return self.first_decided_at is not None
 
     @property
+    def has_computed_amount(self) -> bool:
+        """False for a claim the merchant filed and the loss engine found nothing for: its
+        ``computed_amount`` 0.00 means "not computed", not "worth nothing"."""
+        return self.origin != ClaimOrigin.MERCHANT or self.computed_amount != 0
+
+    @property
     def payable_amount(self) -> Decimal | None:
         return self.approved_amount
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from accounts.models import Preference
 from claims.models import ClaimNotification, notification_subject
+from core.templatetags.money import format_money
 
 # What the recipient should do next, by side and notification key (no entry: nothing to do).
 NEXT_STEPS = {
@@ -80,7 +81,7 @@ def staff_recipients(claim, exclude=None):
 
 
 def _when(value) -> str:
-    return formats.date_format(timezone.localtime(value), "Y-m-d H:i") if value else ""
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else ""
 
 
 def _amount(claim, event):
@@ -97,7 +98,7 @@ def email_for(claim, key, *, side, body="", event=None) -> tuple[str, str]:
     context = {
         "claim": claim,
         "subject": notification_subject(key, claim),
-        "amount": f"{_amount(claim, event):,.2f}",
+        "amount": format_money(_amount(claim, event)),
         "message": body,
         "next_step": str(step) % {"deadline": _when(claim.expires_at), "due": _when(claim.due_at)} if step else "",
         "link": settings.SITE_URL + reverse(CLAIM_PAGES[side], args=[claim.pk]),

@@ -71,6 +71,8 @@ def allowed_actions(user, claim) -> list[str]:
             continue
         if action in FIRST_DECIDER_EXCLUDED and claim.is_final_round and claim.first_decided_by_id == user.pk:
             continue
+        if action == "approve" and not claim.has_computed_amount:
+            continue  # "approve the computed amount" would grant 0.00 for a claim nothing computed
         if action == "confirm_approval":
             if claim.pending_amount is not None and claim.pending_by_id != user.pk and claim.state == "under_review":
                 result.append(action)

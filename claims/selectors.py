@@ -208,7 +208,16 @@ def breakdown(claim):
     lines = []
     for row in explain["lines"]:
         series = gmv_chart_series(row["line"], claim.incident)
-        lines.append({"line": row["line"], "x": row, "chart": charts.svg_chart(series)})
+        # Drawn twice: at 640 px wide for a desktop, and narrower and taller for a phone, where the
+        # wide one would be scaled down to half-size, unreadable labels (CSS shows one of them).
+        lines.append(
+            {
+                "line": row["line"],
+                "x": row,
+                "chart": charts.svg_chart(series),
+                "phone_chart": charts.svg_chart(series, width=charts.PHONE_WIDTH, height=charts.PHONE_HEIGHT),
+            }
+        )
     return {"assessment": assessment, "lines": lines, "explain": explain}
 
 

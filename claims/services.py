@@ -572,7 +572,15 @@ def partially_approve(claim, by, amount, reason, message):
             )
             notify.notify_staff(locked, "approval_requested", event, body=message, exclude=by)
             return locked
-        return _decide(locked, by, "partially_approve", reason, message, lambda c: amount)
+        return _decide(locked, by, _decision_action(locked, amount), reason, message, lambda c: amount)
+
+
+def _decision_action(claim, amount) -> str:
+    """``approve`` when the amount gives the merchant all that was asked (the claimed amount, or
+    the computed one for a proposal), else ``partially_approve``: an approval above the computed
+    amount is not "partial"."""
+    asked = claim.claimed_amount if claim.claimed_amount is not None else claim.computed_amount
+    return "approve" if amount >= asked else "partially_approve"
 
 
 def confirm_approval(claim, by):
@@ -602,7 +610,7 @@ def confirm_approval(claim, by):
         return _step(
             locked,
             by,
-            "partially_approve",
+            _decision_action(locked, amount),
             before=before,
             apply=apply,
             reason=reason,

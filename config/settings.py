@@ -165,6 +165,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language and grouped amounts ({{ value|money }}); see core/formats.
+FORMAT_MODULE_PATH = ["core.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -378,6 +380,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # django-axes logs a start-up banner at INFO in every process (each manage.py command);
+    # its lockout messages come from other loggers and stay.
+    "loggers": {"axes.apps": {"level": "WARNING"}},
 }
 
 if PRODUCTION:

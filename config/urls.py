@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.views import set_language
@@ -8,6 +10,8 @@ from core.views import healthz
 urlpatterns = [
     path("", include("accounts.urls")),
     path("healthz", healthz, name="healthz"),
+    # Browsers and feed readers ask for /favicon.ico whatever the page's <link rel="icon"> says.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     # REST API and its OpenAPI schema.

@@ -23,6 +23,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from core.errors import ApplicationError
@@ -110,7 +111,8 @@ def form_error_list(forms_: Mapping[str, forms.Form | None], error: ApplicationE
                 items.extend({"message": e, "anchor": ""} for e in errs)
                 continue
             bound = form[field_name]
-            items.extend({"message": f"{bound.label}: {e}", "anchor": bound.auto_id} for e in errs)
+            # gettext(":") is Django's own label suffix: "Amount:" in English, "金额：" in Chinese.
+            items.extend({"message": f"{bound.label}{gettext(':')} {e}", "anchor": bound.auto_id} for e in errs)
     if error is not None and not any(error.message in i["message"] for i in items):
         items.append({"message": error.message, "anchor": ""})
     return items

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Cause, Impact, IncidentState, Region, Service
+from .models import Cause, Impact, Incident, IncidentState, Region, Service
 
 INCIDENT_CSV_COLUMNS = [
     "source",
@@ -174,7 +174,10 @@ class IncidentRecordSerializer(_ServiceMixin, serializers.Serializer):
         ]
         for earlier, later in order:
             if attrs.get(earlier) and attrs.get(later) and attrs[later] < attrs[earlier]:
-                raise serializers.ValidationError({later: _("must not be before %(field)s") % {"field": earlier}})
+                # The field's name for people ("started at"), not its code: the message reaches
+                # the console form and the import report as it is.
+                label = Incident._meta.get_field(earlier).verbose_name
+                raise serializers.ValidationError({later: _("must not be before %(field)s") % {"field": label}})
         if attrs.get("status") == IncidentState.RESOLVED and not attrs.get("resolved_at"):
             raise serializers.ValidationError({"resolved_at": _("is required when the status is resolved")})
         return attrs

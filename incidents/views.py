@@ -34,7 +34,10 @@ def incident_list(request):
         {
             "page": page,
             "filters": request.GET,
-            "filter_errors": filterset.errors,
+            "filter_errors": {
+                (filterset.form.fields[name].label or name) if name in filterset.form.fields else name: errors
+                for name, errors in filterset.errors.items()
+            },
             "query": query.urlencode(),
             "services": Service.objects.all(),
             "providers": Provider.objects.all(),
@@ -47,6 +50,9 @@ def incident_list(request):
     )
 
 
+CLAIMS_SHOWN = 20
+
+
 @staff_required
 def incident_detail(request, pk):
     return _detail_page(request, get_object_or_404(Incident, pk=pk))
@@ -55,6 +61,9 @@ def incident_detail(request, pk):
 def _detail_page(request, incident, *, bound_forms=None, error=None, status=200, failed_action=""):
     """The incident page; after a refused action it is drawn again with the bound form and its errors."""
     incident = selectors.incident_detail(incident.pk)
+    # Its claims through the reverse relation (incidents does not import claims): from the
+    # incident straight to who was compensated for it.
+    claims = list(incident.claims.select_related("merchant").order_by("-id")[: CLAIMS_SHOWN + 1])
     page_forms = {**empty_forms(actions.INCIDENT), **(bound_forms or {})}
     transition_form = page_forms.get("transition_form")
     if transition_form is not None:
@@ -67,6 +76,8 @@ def _detail_page(request, incident, *, bound_forms=None, error=None, status=200,
         {
             "incident": incident,
             "bar": selectors.timeline_bar(incident),
+            "claims": claims[:CLAIMS_SHOWN],
+            "claims_more": len(claims) > CLAIMS_SHOWN,
             **page_forms,
             "failed_action": failed_action,
             "error_summary": form_error_list(bound_forms or {}, error),

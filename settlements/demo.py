@@ -38,6 +38,7 @@ def _payment_file(batch) -> bytes:
 
 def seed(stdout):
     if SettlementBatch.objects.filter(note__in=[PAID_NOTE, OPEN_NOTE]).exists():
+        stdout.write(f"  finance: {SettlementBatch.objects.count()} settlement batches kept as they are")
         return  # already seeded
     finance = User.objects.get(username="finance")
     waiting = list(st.eligible_claims().values_list("pk", flat=True))  # accepted by the claims demo

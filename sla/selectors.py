@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
+from core.templatetags.money import format_money
 from incidents.models import Cause, Incident, IncidentState, MaintenanceWindow, Provider
 
 from . import evaluation as ev
@@ -310,7 +311,7 @@ def facts_for_incident(incident) -> dict[str, str]:
         }
         facts[_("%(p)s weighted downtime") % {"p": prefix}] = _("%(m)s min") % {"m": evaluation.downtime_minutes}
         facts[_("%(p)s service credit") % {"p": prefix}] = (
-            f"{evaluation.credit_percent} % = {evaluation.credit_amount} {evaluation.currency}"
+            f"{evaluation.credit_percent} % = {format_money(evaluation.credit_amount)} {evaluation.currency}"
         )
     return facts
 

@@ -39,6 +39,9 @@ OVERLAP_JS = r"""
     if (!node.textContent.trim()) continue;
     const el = node.parentElement;
     if (!el || skip.has(el.tagName.toUpperCase()) || el.closest("select, .sr-only")) continue;
+    // The folded part of a closed <details> is not drawn, though Chromium still reports its boxes.
+    const folded = el.closest("details:not([open])");
+    if (folded && !el.closest("summary")) continue;
     const cs = getComputedStyle(el);
     if (cs.visibility !== "visible" || parseFloat(cs.opacity) === 0) continue;
     const range = document.createRange();

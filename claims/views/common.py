@@ -4,6 +4,7 @@ notifications. Each side keeps its own decorator (merchant or staff) and URL nam
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 
 from claims import notify, selectors
 from claims.models import Claim, ClaimDocument
@@ -19,7 +20,8 @@ def claim_or_404(request, pk):
 
 def form_errors(form) -> str:
     return "; ".join(
-        f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}".strip(": ") for f, e in form.errors.items()
+        f"{form.fields[f].label}{gettext(':')} {' '.join(e)}" if f in form.fields else " ".join(e)
+        for f, e in form.errors.items()
     )
 
 

@@ -6,10 +6,10 @@ Used where a page gets plain data instead of model instances (SLA evaluation row
 so ``get_…_display`` is not available.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import template
-from django.utils import dateformat, timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
@@ -68,7 +68,7 @@ def _change_value(name, value) -> str:
             moment = datetime.fromisoformat(value)
         except (TypeError, ValueError):
             return str(value)
-        return dateformat.format(timezone.localtime(moment), "Y-m-d H:i:s")
+        return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return str(value)
@@ -95,9 +95,12 @@ def change_rows(changes):
 
 @register.filter
 def minutes_span(value):
-    """Minutes as days, hours and minutes ("33 d 7 h 21 min"): 47961 min is unreadable."""
+    """Minutes (or a timedelta) as days, hours and minutes ("33 d 7 h 21 min", "1 h 50 min"):
+    47961 min or "1:50:00" is unreadable."""
     from django.utils.translation import gettext
 
+    if isinstance(value, timedelta):
+        value = round(value.total_seconds() / 60)
     try:
         total = int(value)
     except (TypeError, ValueError):

@@ -56,11 +56,11 @@ def merchant_submits_the_proposal(session, screenshot, computed):
     """The merchant sees the proposal on the portal home and submits it with one click."""
     ctx, page = session
     assert page.url.endswith("/portal/")
-    assert page.locator("#proposals").get_by_text(f"{computed} CNY").is_visible()
+    assert page.locator("#proposals").get_by_text(f"{computed:,.2f} CNY").is_visible()
     screenshot(page, "claims-01-portal-home")
     page.get_by_role("link", name="Review and submit").click()
-    assert page.locator("svg.chart polyline.gmv").count() == 1
-    assert page.locator("svg.chart rect.outage").count() == 1
+    assert page.locator("svg.chart polyline.gmv:visible").count() == 1
+    assert page.locator("svg.chart rect.outage:visible").count() == 1
     screenshot(page, "claims-02-portal-proposed-claim")
     page.get_by_role("button", name="Submit claim").click()
     page.wait_for_load_state()
@@ -91,7 +91,7 @@ def merchant_disputes_on_a_phone(session, screenshot, claim, approved):
     """The merchant disputes the partial approval, on a phone-sized screen."""
     ctx, page = session
     page.goto(f"{page.base_url}/portal/claims/{claim.pk}/")
-    assert page.locator("#approved-amount").inner_text() == f"{approved} CNY"
+    assert page.locator("#approved-amount").inner_text() == f"{approved:,.2f} CNY"
     page.get_by_text("Dispute the decision (once)").click()
     dispute = page.locator("#dispute-form")
     dispute.locator("select[name=reason]").select_option("amount_disagreement")
@@ -132,7 +132,7 @@ def merchant_can_only_accept_the_final_decision(session, screenshot, claim, comp
     ctx, page = session
     page.goto(f"{page.base_url}/portal/claims/{claim.pk}/")
     assert page.locator("#claim-state").inner_text() == "Approved"
-    assert page.locator("#approved-amount").inner_text() == f"{computed} CNY"
+    assert page.locator("#approved-amount").inner_text() == f"{computed:,.2f} CNY"
     assert page.get_by_text("This was the final decision after your dispute.").is_visible()
     assert page.get_by_role("button", name="Accept the decision").is_visible()
     assert page.get_by_text("Dispute the decision (once)").count() == 0

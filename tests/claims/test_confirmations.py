@@ -20,7 +20,7 @@ def test_withdraw_asks_first(browser, live_server, screenshot, proposed, merchan
         page.locator("#withdraw-form button[type=submit]").click()
         dialog = page.locator("#confirm-dialog")
         assert dialog.is_visible()
-        assert "1200.00 CNY" in dialog.locator("#confirm-message").inner_text()
+        assert "1,200.00 CNY" in dialog.locator("#confirm-message").inner_text()
         assert page.evaluate("document.activeElement.value") == "no"
         assert_no_overlap(page)
         screenshot(page, f"confirm-withdraw-{lang}-{width}")

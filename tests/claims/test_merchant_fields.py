@@ -70,7 +70,7 @@ def test_merchant_claim_api_has_only_merchant_fields(api_client, pending_claim, 
     assert set(body) == CLAIM_FIELDS_MERCHANT | DETAIL_EXTRA
     assert {k for e in body["events"] for k in e} == EVENT_FIELDS_MERCHANT
     assert "approval_requested" not in {e["kind"] for e in body["events"]}
-    assert INTERNAL not in detail.content.decode() and "1500.00" not in detail.content.decode()
+    assert INTERNAL not in detail.content.decode() and "1,500.00" not in detail.content.decode()
     assert support_user.username not in detail.content.decode()
     listing = api_client.get("/api/claims/claims/").json()["results"]
     assert [set(row) for row in listing] == [CLAIM_FIELDS_MERCHANT]
@@ -98,7 +98,7 @@ def test_portal_page_hides_the_pending_approval_and_staff_names(client, pending_
     client.force_login(merchant_user)
     page = client.get(f"/portal/claims/{pending_claim.pk}/").content.decode()
     assert pending_claim.merchant.name in page
-    assert INTERNAL not in page and "1500.00" not in page and "1111.11" not in page
+    assert INTERNAL not in page and "1,500.00" not in page and "1,111.11" not in page
     assert support_user.username not in page
 
 

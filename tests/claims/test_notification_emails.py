@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Preference, language_of
 from claims import services
@@ -39,6 +40,11 @@ def test_emails_in_each_recipients_language(
     assert "What to do next: Review the proposal and submit it before" in english.body
     assert "理赔" in zh.subject and "12,345.60 CNY" in zh.body and link in zh.body
     assert "下一步" in zh.body and "What to do next" not in zh.body
+    # Chinese labels end in a full-width colon; the answer-by date in each language's format.
+    assert "下一步：" in zh.body and "下一步:" not in zh.body
+    expires = timezone.localtime(claim.expires_at)
+    assert f"{expires.day} {expires:%b %Y %H:%M}" in english.body
+    assert f"{expires.year}年{expires.month}月{expires.day}日 {expires:%H:%M}" in zh.body
 
 
 def test_staff_email_links_the_console(

@@ -34,7 +34,7 @@ def test_portal_home_lists_hit_incidents_and_proposals(client, merchant_user, hi
     html = client.get("/portal/").content.decode()
     assert "Compensation proposals waiting for you" in html
     assert f"/portal/claims/{hit_claim.pk}/" in html
-    assert hit_claim.incident.title in html and str(hit_claim.computed_amount) in html
+    assert hit_claim.incident.title in html and f"{hit_claim.computed_amount:,.2f}" in html
 
 
 def test_portal_detail_shows_breakdown_chart_and_submits(client, merchant_user, hit_claim):
@@ -99,7 +99,8 @@ def test_incident_over_midnight_shows_the_end_date(client, merchant, merchant_us
     claim = services.propose(incident=incident, merchant=merchant, amount="10", currency="CNY")
     client.force_login(merchant_user)
     html = client.get(f"/portal/claims/{claim.pk}/").content.decode()
-    assert f"({start:%Y-%m-%d} 23:30 – {start + timedelta(days=1):%Y-%m-%d} 00:30)" in html
+    end = start + timedelta(days=1)
+    assert f"({start.day} {start:%b %Y} 23:30 – {end.day} {end:%b %Y} 00:30)" in html
 
 
 def test_portal_in_chinese(client, merchant_user, hit_claim):

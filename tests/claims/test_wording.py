@@ -8,6 +8,7 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils import timezone
 
+from claims.models import Claim
 from incidents.models import Cause, Impact, Incident, IncidentState
 from incidents.templatetags.incident_labels import minutes_span
 
@@ -37,11 +38,36 @@ def test_partial_approval_above_the_maximum_says_it_waits(client, proposed, flow
     assert _partial(client, claim, "5000.00") == ["Above the computed maximum: the amount waits for a second approval."]
 
 
+def test_approval_above_the_computed_amount_is_labelled_approved(client, proposed, flow, support_user, support_user_2):
+    claim = flow.under_review(proposed)
+    client.force_login(support_user)
+    _partial(client, claim, "5000.00")
+    client.force_login(support_user_2)
+    client.post(reverse("claims_console:action", args=[claim.pk, "confirm_approval"]))
+    claim.refresh_from_db()
+    assert claim.state == "approved" and str(claim.approved_amount) == "5000.00"
+    page = client.get(reverse("claims_console:claim", args=[claim.pk])).content.decode()
+    assert "Partially approved" not in page.split('id="claim-state"', 1)[1].split("</span>", 1)[0]
+    assert "5,000.00" in page
+
+
+def test_an_amount_between_computed_and_claimed_is_partial(proposed, flow, support_user, support_user_2):
+    from claims import services
+
+    claim = flow.under_review(proposed)
+    Claim.objects.filter(pk=claim.pk).update(claimed_amount=claim.computed_amount + 1000)
+    above = claim.computed_amount + 500
+    services.partially_approve(claim, support_user, above, "partial_evidence", "Part of the receipts.")
+    claim = services.confirm_approval(claim, support_user_2)
+    assert claim.state == "partially_approved" and claim.approved_amount == above
+
+
 def test_minutes_as_days_hours_minutes():
     assert minutes_span(47961) == "33 d 7 h 21 min"
     assert minutes_span(45) == "45 min"
     assert minutes_span(120) == "2 h"
     assert minutes_span(0) == "0 min"
+    assert minutes_span(timedelta(hours=1, minutes=50)) == "1 h 50 min"
 
 
 def test_incident_pages(client, support_user):

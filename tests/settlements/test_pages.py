@@ -304,7 +304,7 @@ def test_batch_page_totals_per_currency_reconcile_to_the_cent(client, claims, fi
         for cur, html in re.findall(r'<tr class="total" data-currency="(\w+)">(.*?)</tr>', page)
     }
     assert totals == {
-        "CNY": "Total CNY (3) 1234.87 CNY Paid 1234.77 CNY · Failed 0.10 CNY",
+        "CNY": "Total CNY (3) 1,234.87 CNY Paid 1,234.77 CNY · Failed 0.10 CNY",
         "USD": "Total USD (1) 0.01 USD Paid 0.01 USD",
     }
 
@@ -355,7 +355,7 @@ def _shows_totals_in_chinese_without_sideways_scrolling(page, screenshot):
     assert page.inner_text("#batch-state") == "部分付款"
     history = page.inner_text("ul.timeline")
     assert "lock" not in history and "pending" not in history
-    assert "已付款 1200.00 CNY · 失败 80.55 CNY" in page.inner_text("#items tfoot")
+    assert "已付款 1,200.00 CNY · 失败 80.55 CNY" in page.inner_text("#items tfoot")
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
     screenshot(page, "finance_batch_zh_375px")
     assert not overflow, "the batch page scrolls sideways at 375px"

@@ -19,7 +19,7 @@ def test_finance_files_the_credit_of_a_breaching_month(page, screenshot, finance
     make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 11, 30), external_id="ACME-OCT-1")  # October does not
     services.recompute([("RTC-2026", "2026-09"), ("RTC-2026", "2026-10")], now=sh(2026, 12, 5))
     claim = ProviderCreditClaim.objects.get()
-    due = f"{claim.amount_claimed} {claim.currency}"
+    due = f"{claim.amount_claimed:,.2f} {claim.currency}"
     assert claim.state == CreditClaimState.DUE and claim.amount_claimed > 0
 
     browser_login(page, finance_user.username)

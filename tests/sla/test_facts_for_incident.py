@@ -63,7 +63,7 @@ def test_facts_come_from_the_month_in_the_contract_time_zone():
     )
     facts = selectors.facts_for_incident(incident)
     assert facts["RTC-2026 2026-10 availability"] == "99.8275 % (target 99.9500 %), provisional"
-    assert facts["RTC-2026 2026-10 service credit"] == "10.00 % = 20000.00 CNY"
+    assert facts["RTC-2026 2026-10 service credit"] == "10.00 % = 20,000.00 CNY"
     other = Incident.objects.create(
         source="t",
         external_id="2",

@@ -20,13 +20,13 @@ def test_merchant_is_refused(client, make_user, evaluated):
 def test_provider_dashboard_chart_and_figures(client, support_user, evaluated):
     client.force_login(support_user)
     index = client.get(reverse("sla:index")).content.decode()
-    assert "Acme RTC" in index and "20000.00 CNY" in index
+    assert "Acme RTC" in index and "20,000.00 CNY" in index
     html = client.get(reverse("sla:provider", args=[evaluated.contract.provider_id])).content.decode()
     assert "<svg" in html and 'class="target"' in html
     assert html.count('<path class="below"') == 1  # October is below 99.95 (a cross, not only a colour)
     assert html.count('<circle class="ok"') == 1  # September is not
     assert "2026-10: 99.8652 % (below target)" in html  # the chart's text alternative
-    assert "20000.00 CNY" in html
+    assert "20,000.00 CNY" in html
 
 
 def test_deadline_warning_on_dashboard(client, finance_user, evaluated):

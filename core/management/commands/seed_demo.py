@@ -7,9 +7,11 @@ duplicates nothing: every ``seed`` is idempotent.
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 
 from accounts import demo as accounts_demo
 from claims import demo as claims_demo
@@ -41,7 +43,9 @@ class Command(BaseCommand):
             claims_demo.seed(self.stdout)
             finance_demo.seed(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
-        self.stdout.write(f"Demo logins at http://127.0.0.1:8000/login/ (password for all: {accounts_demo.PASSWORD}):")
+        # SITE_URL is where the demo's server listens (the Makefile sets it from DEMO_PORT).
+        login = settings.SITE_URL + reverse("login")
+        self.stdout.write(f"Demo logins at {login} (password for all: {accounts_demo.PASSWORD}):")
         users = User.objects.filter(groups__isnull=False).prefetch_related("groups").distinct().order_by("username")
         for user in users:
             roles = ", ".join(sorted(g.name for g in user.groups.all()))
