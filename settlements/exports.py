@@ -19,6 +19,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from claims.models import Claim, ClaimState
@@ -57,11 +59,13 @@ LEDGER_COLUMNS = [
     "paid_amount",
     "outstanding_amount",
 ]
+LEDGER_TOTAL_COLUMNS = ["totals", "currency", "claims", "approved_amount", "paid_amount", "outstanding_amount"]
 CHUNK = 2000
 
 
-def _local_date(value, tz=None) -> str:
-    return timezone.localtime(value, tz).date().isoformat() if value else ""
+def _local_date(value, tz=None) -> date | None:
+    """A local calendar day: an ISO date in CSV, a date cell in XLSX."""
+    return timezone.localtime(value, tz).date() if value else None
 
 
 def _money(value) -> str:
@@ -115,21 +119,34 @@ def _day_bounds(start: date, end: date):
     )
 
 
-def ledger_claims(start: date, end: date):
-    """Claims accepted (by the merchant) from ``start`` to ``end`` inclusive, local days: the
-    columns a ledger row shows, as tuples (``LEDGER_CLAIM_FIELDS``), by acceptance time."""
+# The ledger's status filter: the claim's state says paid or not; a failed payment is an accepted
+# claim whose latest batch item failed and that no batch holds again yet.
+LEDGER_STATUSES = ("unpaid", "failed", "paid")
+
+
+def ledger_claims(start: date, end: date, *, status: str = "", merchant_id: int | None = None, currency: str = ""):
+    """Claims accepted (by the merchant) from ``start`` to ``end`` inclusive, local days, of the
+    status, merchant and currency when given: the columns a ledger row shows, as tuples
+    (``LEDGER_CLAIM_FIELDS``), by acceptance time (the index on (accepted_at, id))."""
     lo, hi = _day_bounds(start, end)
-    return (
-        Claim.objects.using(reports_db())  # a read-only report: the replica when there is one
-        .filter(
-            state__in=[ClaimState.ACCEPTED, ClaimState.SETTLED],
-            approved_amount__isnull=False,
-            accepted_at__gte=lo,
-            accepted_at__lt=hi,
-        )
-        .order_by("accepted_at", "pk")
-        .values_list(*LEDGER_CLAIM_FIELDS)
+    states = {"unpaid": [ClaimState.ACCEPTED], "failed": [ClaimState.ACCEPTED], "paid": [ClaimState.SETTLED]}
+    qs = Claim.objects.using(reports_db()).filter(  # a read-only report: the replica when there is one
+        state__in=states.get(status, [ClaimState.ACCEPTED, ClaimState.SETTLED]),
+        approved_amount__isnull=False,
+        accepted_at__gte=lo,
+        accepted_at__lt=hi,
     )
+    if status == "failed":
+        items = SettlementItem.objects.filter(claim=OuterRef("pk"))
+        qs = qs.filter(
+            Exists(items.filter(status=ItemStatus.FAILED)),
+            ~Exists(items.filter(status__in=[ItemStatus.PENDING, ItemStatus.PAID])),
+        )
+    if merchant_id is not None:
+        qs = qs.filter(merchant_id=merchant_id)
+    if currency:
+        qs = qs.filter(currency=currency)
+    return qs.order_by("accepted_at", "pk").values_list(*LEDGER_CLAIM_FIELDS)
 
 
 # Only what a ledger row shows, read as plain values: a claim row is wide (statements,
@@ -177,6 +194,10 @@ def _ledger_item(values) -> SimpleNamespace:
     )
 
 
+def _after(qs, last_accepted_at, last_pk):
+    return qs.filter(accepted_at__gte=last_accepted_at).exclude(accepted_at=last_accepted_at, pk__lte=last_pk)
+
+
 def keyset_chunks(qs, size: int | None = None) -> Iterator[list]:
     """``ledger_claims`` rows in chunks, each fetched after the last one's (accepted_at, pk).
 
@@ -188,58 +209,143 @@ def keyset_chunks(qs, size: int | None = None) -> Iterator[list]:
     while chunk:
         yield chunk
         last = chunk[-1]
-        nxt = qs.filter(accepted_at__gte=last.accepted_at).exclude(accepted_at=last.accepted_at, pk__lte=last.pk)
-        chunk = [_ledger_claim(v) for v in nxt[:size]] if len(chunk) == size else []
+        chunk = [_ledger_claim(v) for v in _after(qs, last.accepted_at, last.pk)[:size]] if len(chunk) == size else []
 
 
-def ledger_rows(start: date, end: date) -> Iterator[list]:
-    """Header, one row per claim, then per currency: approved, paid and outstanding totals."""
+def _ledger_lines(chunk: list, tz) -> Iterator[list]:
+    """The ledger row of each claim of a chunk (its batch item read in one query)."""
+    items: dict[int, SimpleNamespace] = {}
+    for candidate in map(
+        _ledger_item,
+        SettlementItem.objects.using(reports_db())
+        .filter(claim__in=[c.pk for c in chunk])
+        .exclude(status=ItemStatus.REMOVED)
+        .order_by("pk")
+        .values_list(*LEDGER_ITEM_FIELDS),
+    ):
+        if candidate.status != ItemStatus.FAILED or candidate.claim_id not in items:
+            items[candidate.claim_id] = candidate  # the active item wins over earlier failed ones
+    for claim in chunk:
+        item = items.get(claim.pk)
+        # A settled claim is paid, also when finance settled it outside a batch (workflow ``settle``).
+        settled = claim.state == ClaimState.SETTLED
+        if settled and item is not None and item.status != ItemStatus.PAID:
+            item = None
+        paid = cents(claim.approved_amount) if settled else Decimal("0.00")
+        yield [
+            _local_date(claim.accepted_at, tz),
+            claim.pk,
+            claim.merchant.code,
+            claim.merchant.name,
+            claim.incident.key,
+            claim.currency,
+            cents(claim.approved_amount),
+            claim.state,
+            item.batch.reference if item else "",
+            ItemStatus.PAID if settled else (item.status if item else ""),
+            claim.payment_reference if settled else (item.payment_reference if item else ""),
+            _local_date((item.paid_at if item else None) or claim.settled_at, tz) if settled else None,
+            paid,
+            cents(claim.approved_amount) - paid,
+        ]
+
+
+def ledger_totals(start: date, end: date, **filters) -> list[dict]:
+    """Per currency over the whole selection: claims, approved, paid (settled) and outstanding,
+    summed in the database (the page shows one page of rows but the totals of all)."""
+    money = DecimalField(max_digits=16, decimal_places=2)
+    zero = Value(Decimal("0.00"), output_field=money)
+    rows = (
+        ledger_claims(start, end, **filters)
+        .order_by()
+        .values("currency")
+        .annotate(
+            count=Count("pk"),
+            approved=Coalesce(Sum("approved_amount"), zero, output_field=money),
+            paid=Coalesce(Sum("approved_amount", filter=Q(state=ClaimState.SETTLED)), zero, output_field=money),
+        )
+        .order_by("currency")
+    )
+    return [
+        {
+            "currency": r["currency"],
+            "count": r["count"],
+            "approved": cents(r["approved"]),
+            "paid": cents(r["paid"]),
+            "outstanding": cents(r["approved"]) - cents(r["paid"]),
+        }
+        for r in rows
+    ]
+
+
+def ledger_rows(start: date, end: date, **filters) -> Iterator[list]:
+    """Header, one row per claim, a blank line, then the totals per currency in a table of their
+    own with its own header (so no total sits in a column that means something else)."""
     yield LEDGER_COLUMNS
-    totals: dict[str, list] = {}
     tz = timezone.get_current_timezone()
-    for chunk in keyset_chunks(ledger_claims(start, end)):
-        items: dict[int, SimpleNamespace] = {}
-        for candidate in map(
-            _ledger_item,
-            SettlementItem.objects.using(reports_db())
-            .filter(claim__in=[c.pk for c in chunk])
-            .exclude(status=ItemStatus.REMOVED)
-            .order_by("pk")
-            .values_list(*LEDGER_ITEM_FIELDS),
-        ):
-            if candidate.status != ItemStatus.FAILED or candidate.claim_id not in items:
-                items[candidate.claim_id] = candidate  # the active item wins over earlier failed ones
-        for claim in chunk:
-            item = items.get(claim.pk)
-            # A settled claim is paid, also when finance settled it outside a batch (workflow ``settle``).
-            settled = claim.state == ClaimState.SETTLED
-            if settled and item is not None and item.status != ItemStatus.PAID:
-                item = None
-            paid = cents(claim.approved_amount) if settled else Decimal("0.00")
-            t = totals.setdefault(claim.currency, [0, Decimal("0.00"), Decimal("0.00")])
-            t[0] += 1
-            t[1] += cents(claim.approved_amount)
-            t[2] += paid
-            yield [
-                _local_date(claim.accepted_at, tz),
-                claim.pk,
-                claim.merchant.code,
-                claim.merchant.name,
-                claim.incident.key,
-                claim.currency,
-                cents(claim.approved_amount),
-                claim.state,
-                item.batch.reference if item else "",
-                ItemStatus.PAID if settled else (item.status if item else ""),
-                claim.payment_reference if settled else (item.payment_reference if item else ""),
-                _local_date((item.paid_at if item else None) or claim.settled_at, tz) if settled else "",
-                paid,
-                cents(claim.approved_amount) - paid,
-            ]
-    # Totals sit in the amount columns they add up (approved, paid, outstanding), nothing under
-    # payment_status or payment_reference.
-    for currency, (count, approved, paid) in sorted(totals.items()):
-        yield ["TOTAL", count, "", "", "", currency, approved, "", "", "", "", "", paid, approved - paid]
+    for chunk in keyset_chunks(ledger_claims(start, end, **filters)):
+        yield from _ledger_lines(chunk, tz)
+    yield []
+    yield LEDGER_TOTAL_COLUMNS
+    for t in ledger_totals(start, end, **filters):
+        yield ["TOTAL", t["currency"], t["count"], t["approved"], t["paid"], t["outstanding"]]
+
+
+def ledger_page(start: date, end: date, *, after: int | None = None, size: int = 50, **filters) -> dict:
+    """One page of ledger rows (as ``dict(zip(LEDGER_COLUMNS, row))``) after the claim ``after``,
+    and the claim to continue after: keyset paging, so a late page costs what the first does."""
+    qs = ledger_claims(start, end, **filters)
+    if after is not None:
+        key = Claim.objects.using(reports_db()).filter(pk=after).values_list("accepted_at", flat=True).first()
+        if key is not None:
+            qs = _after(qs, key, after)
+    chunk = [_ledger_claim(v) for v in qs[: size + 1]]
+    more = len(chunk) > size
+    chunk = chunk[:size]
+    rows = [
+        dict(zip(LEDGER_COLUMNS, line, strict=True)) for line in _ledger_lines(chunk, timezone.get_current_timezone())
+    ]
+    return {"rows": rows, "next_after": chunk[-1].pk if more else None}
+
+
+# --- Recovery report ----------------------------------------------------------------------
+
+RECOVERY_COLUMNS = [
+    "month",
+    "provider",
+    "currency",
+    "incidents",
+    "claims_paid",
+    "paid_to_merchants",
+    "credits_due",
+    "credits_filed",
+    "credits_received",
+    "credits_written_off",
+    "credits_still_due",
+    "net_cost",
+]
+RECOVERY_TOTAL_COLUMNS = ["totals", "currency", *RECOVERY_COLUMNS[5:]]
+
+
+def recovery_csv_rows(rows: list[dict], totals: list[dict]) -> Iterator[list]:
+    """The recovery report (``settlements.selectors.recovery_report``) as the page shows it,
+    then its totals per currency in a table of their own."""
+    from .selectors import RECOVERY_TOTAL_FIELDS
+
+    yield RECOVERY_COLUMNS
+    for r in rows:
+        yield [
+            r["month_label"],
+            r["provider"],
+            r["currency"],
+            len(r["incidents"]),
+            sum(i["claims"] for i in r["incidents"]),
+            *(r[f] for f in RECOVERY_TOTAL_FIELDS),
+        ]
+    yield []
+    yield RECOVERY_TOTAL_COLUMNS
+    for t in totals:
+        yield ["TOTAL", t["currency"], *(t[f] for f in RECOVERY_TOTAL_FIELDS)]
 
 
 # --- Writers ------------------------------------------------------------------------------
@@ -255,6 +361,10 @@ def _cell(value):
         return _money(value)
     if isinstance(value, str):
         return neutralise(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None:
+        return ""
     return value
 
 
@@ -309,7 +419,12 @@ def xlsx_file(rows: Iterable[list], title: str):
         for value in row:
             if isinstance(value, Decimal):
                 c = WriteOnlyCell(ws, value=cents(value))
-                c.number_format = "0.00"
+                c.number_format = "#,##0.00"
+                cells.append(c)
+            elif isinstance(value, date):
+                # A real date cell (a number with a date format), so the column sorts and filters by date.
+                c = WriteOnlyCell(ws, value=value)
+                c.number_format = "yyyy-mm-dd"
                 cells.append(c)
             elif isinstance(value, str) and value.startswith("="):
                 # openpyxl would store "=..." as a live formula; a merchant name or bank text stays text.

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from core.append_only import AppendOnlyModel
@@ -190,6 +191,9 @@ class SettlementEvent(AppendOnlyModel):
     from_state = models.CharField(_("from state"), max_length=20, blank=True)
     to_state = models.CharField(_("to state"), max_length=20, blank=True)
     message = models.TextField(_("message"), blank=True)
+    # How many claims a batch-wide event (claims added) covers: stored as a number so that the
+    # words are written in the reader's language when shown (``count_label``), not the writer's.
+    count = models.PositiveIntegerField(_("claims"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -199,6 +203,12 @@ class SettlementEvent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.batch_id} {self.action}"
+
+    @property
+    def count_label(self) -> str:
+        if self.count is None:
+            return ""
+        return ngettext("%(n)s claim", "%(n)s claims", self.count) % {"n": self.count}
 
     @property
     def from_state_label(self):

@@ -68,9 +68,16 @@ def eligible_claims(period_start: date | None = None, period_end: date | None = 
 # --- Helpers ------------------------------------------------------------------------------
 
 
-def _event(batch, by, action, *, item=None, from_state="", to_state="", message=""):
+def _event(batch, by, action, *, item=None, from_state="", to_state="", message="", count=None):
     return SettlementEvent.objects.create(
-        batch=batch, item=item, action=action, actor=by, from_state=from_state, to_state=to_state, message=message
+        batch=batch,
+        item=item,
+        action=action,
+        actor=by,
+        from_state=from_state,
+        to_state=to_state,
+        message=message,
+        count=count,
     )
 
 
@@ -222,7 +229,8 @@ def add_claims(batch, by, *, claim_ids=None, period_start=None, period_end=None,
                 "add_claims",
                 from_state=batch.state,
                 to_state=batch.state,
-                message=(message or "") + f" [{len(items)} claims]",
+                message=message or "",
+                count=len(items),
             )
     return items
 
