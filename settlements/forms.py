@@ -36,8 +36,9 @@ class RemoveForm(forms.Form):
 class LedgerFilterForm(forms.Form):
     """The ledger's filters, the same for the page, its CSV/XLSX download and the API."""
 
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input takes ISO dates only, whatever the page's language formats dates as.
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     status = forms.ChoiceField(
         label=_("Payment status"),
         required=False,

@@ -4,6 +4,7 @@ ledger and a batch page. No text drawn over other text, no sideways scrolling.""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from settlements.services import settlements as st
 from tests.factories import Claims
@@ -59,6 +60,8 @@ def test_finance_pages_read_at_both_widths(browser, live_server, screenshot, fin
                 if name == "finance-batch":
                     assert claims_added in page.inner_text("#history")
                     assert "[3 claims]" not in text
+                if name == "finance-ledger":
+                    assert page.input_value("input[name=start]") == timezone.localdate().replace(day=1).isoformat()
                 if name == "finance-ledger-failed":
                     assert page.locator("#ledger-rows tbody tr").count() == 1
                     assert page.locator(f'#ledger-rows tr[data-claim="{failed.pk}"]').count() == 1
