@@ -161,3 +161,15 @@ def test_an_old_range_is_empty(client, finance, ledger):
     old = date(2020, 1, 1)
     r = client.get(reverse("finance:ledger"), {"start": old, "end": old + timedelta(days=30)})
     assert r.context["page"]["rows"] == [] and "No accepted claims match." in r.content.decode()
+
+
+def test_the_api_takes_the_same_filters(api_client, finance, ledger):
+    api_client.force_authenticate(finance)
+    today = timezone.localdate().isoformat()
+    r = api_client.get(f"/api/finance/ledger/?start={today}&end={today}&status=failed")
+    rows = _rows(b"".join(r.streaming_content))
+    assert [int(r[1]) for r in rows[1 : rows.index([])]] == [ledger["failed"].pk]
+    r = api_client.get(f"/api/finance/ledger/?start={today}&end={today}&currency=X1")
+    assert r.status_code == 400 and r.json()["field"] == "currency"
+    r = api_client.get(f"/api/finance/ledger/?start={today}&end={today}&status=lost")
+    assert r.status_code == 400 and r.json()["field"] == "status"
