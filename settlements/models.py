@@ -139,6 +139,9 @@ class PaymentImport(models.Model):
     paid = models.PositiveIntegerField(_("rows paid"), default=0)
     failed = models.PositiveIntegerField(_("rows failed"), default=0)
     unchanged = models.PositiveIntegerField(_("rows unchanged"), default=0)
+    # The batch CSV changes with each payment file (status, references): the hash of the version
+    # that downloads right after this file was applied, so every version can be checked.
+    result_sha256 = models.CharField(_("SHA-256 of the batch CSV after this file"), max_length=64, blank=True)
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("imported by")
     )

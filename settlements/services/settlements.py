@@ -510,10 +510,13 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
             _event(
                 batch, by, "payment", item=item, from_state=ItemStatus.PENDING, to_state=item.status, message=message
             )
+        from .. import exports
+
         PaymentImport.objects.create(
             batch=batch,
             filename=filename[:255],
             sha256=digest,
+            result_sha256=exports.sha256(exports.csv_bytes(exports.batch_rows(batch))),
             rows=count,
             paid=result.paid,
             failed=result.failed,
