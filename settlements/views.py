@@ -194,7 +194,7 @@ def ledger(request):
     context: dict = {"form": form, "page": None, "totals": []}
     if not form.is_valid():
         context["error_summary"] = form_error_list({"form": form}, None)
-        return render(request, "finance/ledger.html", context, status=400 if fmt else 200)
+        return render(request, "finance/ledger.html", context, status=400)
     start, end, filters = form.cleaned_data["start"], form.cleaned_data["end"], form.filters()
     if fmt in ("csv", "xlsx"):
         name = f"ledger-{start}-{end}"

@@ -96,7 +96,7 @@ def test_filters_choose_the_same_claims_on_page_and_in_the_download(client, fina
 def test_bad_filters_are_named(client, finance, ledger):
     client.force_login(finance)
     r = client.get(reverse("finance:ledger"), {"start": "2026-11-01", "end": "2026-11-30", "merchant": "nobody"})
-    assert r.status_code == 200 and "No merchant has the code nobody." in r.content.decode()
+    assert r.status_code == 400 and "No merchant has the code nobody." in r.content.decode()
     r = client.get(
         reverse("finance:ledger"), {"start": "2026-11-01", "end": "2026-11-30", "currency": "12", "format": "csv"}
     )
