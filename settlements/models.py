@@ -197,6 +197,15 @@ class SettlementEvent(AppendOnlyModel):
     # How many claims a batch-wide event (claims added) covers: stored as a number so that the
     # words are written in the reader's language when shown (``count_label``), not the writer's.
     count = models.PositiveIntegerField(_("claims"), null=True, blank=True)
+    # A payment file's event shows that file's figures (rows paid, failed, unchanged) in words at display time.
+    payment_import = models.ForeignKey(
+        "PaymentImport",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("payment import"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:

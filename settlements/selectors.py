@@ -35,7 +35,7 @@ def batch_items(batch):
 
 def batch_events(batch):
     """The batch's audit trail, newest first (the page shows the latest and pages back)."""
-    return batch.events.select_related("actor", "item").order_by("-created_at", "-id")
+    return batch.events.select_related("actor", "item", "payment_import").order_by("-created_at", "-id")
 
 
 def _money_sum(**status):

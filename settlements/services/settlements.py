@@ -68,7 +68,7 @@ def eligible_claims(period_start: date | None = None, period_end: date | None = 
 # --- Helpers ------------------------------------------------------------------------------
 
 
-def _event(batch, by, action, *, item=None, from_state="", to_state="", message="", count=None):
+def _event(batch, by, action, *, item=None, from_state="", to_state="", message="", count=None, payment_import=None):
     return SettlementEvent.objects.create(
         batch=batch,
         item=item,
@@ -78,6 +78,7 @@ def _event(batch, by, action, *, item=None, from_state="", to_state="", message=
         to_state=to_state,
         message=message,
         count=count,
+        payment_import=payment_import,
     )
 
 
@@ -512,7 +513,7 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
             )
         from .. import exports
 
-        PaymentImport.objects.create(
+        applied = PaymentImport.objects.create(
             batch=batch,
             filename=filename[:255],
             sha256=digest,
@@ -529,9 +530,7 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
             "import",
             from_state=batch.state,
             to_state=batch.state,
-            message=(
-                f"{filename}: {result.paid} paid, {result.failed} failed, {result.unchanged} unchanged; sha256 {digest}"
-            ),
+            payment_import=applied,
         )
         if batch.state == BatchState.EXPORTED and not batch.items.filter(status=ItemStatus.PENDING).exists():
             all_paid = not batch.items.filter(status=ItemStatus.FAILED).exists()

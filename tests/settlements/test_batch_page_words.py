@@ -71,3 +71,18 @@ def test_finance_sees_the_payment_status_on_the_claim(claims, finance):
     batch.refresh_from_db()
     assert batch.get_state_display() == "Failed"
     assert ">Failed</span>" in _page(client, batch, "en")
+
+
+def test_a_payment_files_figures_are_said_in_the_readers_language(claims, finance):
+    claim = claims.accepted("10.00")
+    batch = st.create_batch(finance)
+    st.add_claims(batch, finance)
+    st.lock(batch, finance)
+    st.mark_exported(batch, finance, "f" * 64)
+    st.import_payments(batch, finance, payment_csv([f"{claim.pk},10.00,CNY,paid,B-9,"]), "bank.csv")
+    event = SettlementEvent.objects.get(batch=batch, action="import")
+    assert event.message == "" and event.payment_import.filename == "bank.csv"  # figures, not words, are stored
+    client = Client()
+    client.force_login(finance)
+    assert "bank.csv: 1 paid, 0 failed, 0 unchanged" in _page(client, batch, "en")
+    assert "bank.csv：已付款 1 条，失败 0 条，未变 0 条" in _page(client, batch, "zh-hans")
