@@ -205,6 +205,10 @@ class RecoveryCreditClaimSerializer(serializers.Serializer):
     state = serializers.CharField(help_text="sla.ProviderCreditClaim state")
     claimed = _number()
     received = _number(allow_null=True)
+    due = _number()
+    filed = _number()
+    written_off = _number()
+    still_due = _number()
 
 
 class RecoveryRowSerializer(serializers.Serializer):
@@ -213,9 +217,11 @@ class RecoveryRowSerializer(serializers.Serializer):
     currency = serializers.CharField()
     incidents = RecoveryIncidentSerializer(many=True)
     paid = _number()
-    credit_claimed = _number()
+    credit_due = _number(help_text="every credit claim's amount, filed or not (sla.selectors.CreditStatus)")
+    credit_filed = _number(help_text="of which filed with the provider")
     credit_received = _number()
-    credit_outstanding = _number()
+    credit_written_off = _number(help_text="what closed claims did not bring in")
+    credit_still_due = _number(help_text="due - received - written off")
     credit_claims = RecoveryCreditClaimSerializer(many=True)
     net_cost = _number(help_text="paid - credit_received")
 
@@ -223,8 +229,11 @@ class RecoveryRowSerializer(serializers.Serializer):
 class RecoveryTotalSerializer(serializers.Serializer):
     currency = serializers.CharField()
     paid = _number()
-    credit_claimed = _number()
+    credit_due = _number()
+    credit_filed = _number()
     credit_received = _number()
+    credit_written_off = _number()
+    credit_still_due = _number()
     net_cost = _number()
 
 
@@ -344,6 +353,9 @@ class Ledger(APIView):
         parameters=[
             OpenApiParameter("start", OpenApiTypes.DATE, required=True, description="First day accepted (local)."),
             OpenApiParameter("end", OpenApiTypes.DATE, required=True, description="Last day accepted (local)."),
+            OpenApiParameter("status", str, enum=list(exports.LEDGER_STATUSES), description="Payment status."),
+            OpenApiParameter("merchant", str, description="Merchant code."),
+            OpenApiParameter("currency", str, description="ISO currency, e.g. CNY."),
             OpenApiParameter("format", str, enum=["csv", "xlsx"], description="csv (default) or xlsx."),
         ],
         responses={
@@ -353,16 +365,26 @@ class Ledger(APIView):
         },
     )
     def get(self, request):
-        from .views import _date
+        from .forms import LedgerFilterForm
 
-        start, end = _date(request.query_params.get("start")), _date(request.query_params.get("end"))
-        if not (start and end):
-            return Response({"detail": "start and end (YYYY-MM-DD) are required."}, status=400)
-        if start > end:
-            return Response({"detail": "end is before start."}, status=400)
+        form = LedgerFilterForm(request.query_params)
+        if not form.is_valid():
+            errors = form.errors.get_json_data()
+            field = next(iter(errors))
+            return Response(
+                {
+                    "detail": f"{field}: {errors[field][0]['message']}",
+                    "code": "invalid",
+                    "field": field,
+                    "errors": {k: [e["message"] for e in v] for k, v in errors.items()},
+                },
+                status=400,
+            )
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        rows = exports.ledger_rows(start, end, **form.filters())
         if request.query_params.get("format") == "xlsx":
-            return FileResponse(exports.xlsx_file(exports.ledger_rows(start, end), "ledger"), content_type=XLSX)
-        return StreamingHttpResponse(exports.ledger_csv(start, end), content_type="text/csv")
+            return FileResponse(exports.xlsx_file(rows, "ledger"), content_type=XLSX)
+        return StreamingHttpResponse(exports.ledger_csv(start, end, **form.filters()), content_type="text/csv")
 
 
 class Recovery(APIView):

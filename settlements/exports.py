@@ -2,9 +2,8 @@
 
 Files are pure functions of the database rows: no generation time inside, rows in a fixed
 order, fixed XLSX metadata and zip entry times, so exporting twice gives the same bytes.
-CSV rows are produced lazily (``iter_csv``; the ledger's by one ``COPY``, ``ledger_csv``) for
-``StreamingHttpResponse`` and XLSX is built in a temporary file (``xlsx_file``) for
-``FileResponse``: neither holds the whole export in memory.
+CSV rows are produced lazily (``iter_csv``) for ``StreamingHttpResponse`` and XLSX is built in
+a temporary file (``xlsx_file``) for ``FileResponse``: neither holds the whole export in memory.
 """
 
 from __future__ import annotations
@@ -21,6 +20,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from django.db import connections
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from claims.models import Claim, ClaimState
@@ -59,11 +60,13 @@ LEDGER_COLUMNS = [
     "paid_amount",
     "outstanding_amount",
 ]
+LEDGER_TOTAL_COLUMNS = ["totals", "currency", "claims", "approved_amount", "paid_amount", "outstanding_amount"]
 CHUNK = 2000
 
 
-def _local_date(value, tz=None) -> str:
-    return timezone.localtime(value, tz).date().isoformat() if value else ""
+def _local_date(value, tz=None) -> date | None:
+    """A local calendar day: an ISO date in CSV, a date cell in XLSX."""
+    return timezone.localtime(value, tz).date() if value else None
 
 
 def _money(value) -> str:
@@ -117,21 +120,34 @@ def _day_bounds(start: date, end: date):
     )
 
 
-def ledger_claims(start: date, end: date):
-    """Claims accepted (by the merchant) from ``start`` to ``end`` inclusive, local days: the
-    columns a ledger row shows, as tuples (``LEDGER_CLAIM_FIELDS``), by acceptance time."""
+# The ledger's status filter: the claim's state says paid or not; a failed payment is an accepted
+# claim whose latest batch item failed and that no batch holds again yet.
+LEDGER_STATUSES = ("unpaid", "failed", "paid")
+
+
+def ledger_claims(start: date, end: date, *, status: str = "", merchant_id: int | None = None, currency: str = ""):
+    """Claims accepted (by the merchant) from ``start`` to ``end`` inclusive, local days, of the
+    status, merchant and currency when given: the columns a ledger row shows, as tuples
+    (``LEDGER_CLAIM_FIELDS``), by acceptance time (the index on (accepted_at, id))."""
     lo, hi = _day_bounds(start, end)
-    return (
-        Claim.objects.using(reports_db())  # a read-only report: the replica when there is one
-        .filter(
-            state__in=[ClaimState.ACCEPTED, ClaimState.SETTLED],
-            approved_amount__isnull=False,
-            accepted_at__gte=lo,
-            accepted_at__lt=hi,
-        )
-        .order_by("accepted_at", "pk")
-        .values_list(*LEDGER_CLAIM_FIELDS)
+    states = {"unpaid": [ClaimState.ACCEPTED], "failed": [ClaimState.ACCEPTED], "paid": [ClaimState.SETTLED]}
+    qs = Claim.objects.using(reports_db()).filter(  # a read-only report: the replica when there is one
+        state__in=states.get(status, [ClaimState.ACCEPTED, ClaimState.SETTLED]),
+        approved_amount__isnull=False,
+        accepted_at__gte=lo,
+        accepted_at__lt=hi,
     )
+    if status == "failed":
+        items = SettlementItem.objects.filter(claim=OuterRef("pk"))
+        qs = qs.filter(
+            Exists(items.filter(status=ItemStatus.FAILED)),
+            ~Exists(items.filter(status__in=[ItemStatus.PENDING, ItemStatus.PAID])),
+        )
+    if merchant_id is not None:
+        qs = qs.filter(merchant_id=merchant_id)
+    if currency:
+        qs = qs.filter(currency=currency)
+    return qs.order_by("accepted_at", "pk").values_list(*LEDGER_CLAIM_FIELDS)
 
 
 # Only what a ledger row shows, read as plain values: a claim row is wide (statements,
@@ -179,6 +195,10 @@ def _ledger_item(values) -> SimpleNamespace:
     )
 
 
+def _after(qs, last_accepted_at, last_pk):
+    return qs.filter(accepted_at__gte=last_accepted_at).exclude(accepted_at=last_accepted_at, pk__lte=last_pk)
+
+
 def keyset_chunks(qs, size: int | None = None) -> Iterator[list]:
     """``ledger_claims`` rows in chunks, each fetched after the last one's (accepted_at, pk).
 
@@ -190,58 +210,103 @@ def keyset_chunks(qs, size: int | None = None) -> Iterator[list]:
     while chunk:
         yield chunk
         last = chunk[-1]
-        nxt = qs.filter(accepted_at__gte=last.accepted_at).exclude(accepted_at=last.accepted_at, pk__lte=last.pk)
-        chunk = [_ledger_claim(v) for v in nxt[:size]] if len(chunk) == size else []
+        chunk = [_ledger_claim(v) for v in _after(qs, last.accepted_at, last.pk)[:size]] if len(chunk) == size else []
 
 
-def ledger_rows(start: date, end: date) -> Iterator[list]:
-    """Header, one row per claim, then per currency: approved, paid and outstanding totals."""
+def _ledger_lines(chunk: list, tz) -> Iterator[list]:
+    """The ledger row of each claim of a chunk (its batch item read in one query)."""
+    items: dict[int, SimpleNamespace] = {}
+    for candidate in map(
+        _ledger_item,
+        SettlementItem.objects.using(reports_db())
+        .filter(claim__in=[c.pk for c in chunk])
+        .exclude(status=ItemStatus.REMOVED)
+        .order_by("pk")
+        .values_list(*LEDGER_ITEM_FIELDS),
+    ):
+        if candidate.status != ItemStatus.FAILED or candidate.claim_id not in items:
+            items[candidate.claim_id] = candidate  # the active item wins over earlier failed ones
+    for claim in chunk:
+        item = items.get(claim.pk)
+        # A settled claim is paid, also when finance settled it outside a batch (workflow ``settle``).
+        settled = claim.state == ClaimState.SETTLED
+        if settled and item is not None and item.status != ItemStatus.PAID:
+            item = None
+        paid = cents(claim.approved_amount) if settled else Decimal("0.00")
+        yield [
+            _local_date(claim.accepted_at, tz),
+            claim.pk,
+            claim.merchant.code,
+            claim.merchant.name,
+            claim.incident.key,
+            claim.currency,
+            cents(claim.approved_amount),
+            claim.state,
+            item.batch.reference if item else "",
+            ItemStatus.PAID if settled else (item.status if item else ""),
+            claim.payment_reference if settled else (item.payment_reference if item else ""),
+            _local_date((item.paid_at if item else None) or claim.settled_at, tz) if settled else None,
+            paid,
+            cents(claim.approved_amount) - paid,
+        ]
+
+
+def ledger_totals(start: date, end: date, **filters) -> list[dict]:
+    """Per currency over the whole selection: claims, approved, paid (settled) and outstanding,
+    summed in the database (the page shows one page of rows but the totals of all)."""
+    money = DecimalField(max_digits=16, decimal_places=2)
+    zero = Value(Decimal("0.00"), output_field=money)
+    rows = (
+        ledger_claims(start, end, **filters)
+        .order_by()
+        .values("currency")
+        .annotate(
+            count=Count("pk"),
+            approved=Coalesce(Sum("approved_amount"), zero, output_field=money),
+            paid=Coalesce(Sum("approved_amount", filter=Q(state=ClaimState.SETTLED)), zero, output_field=money),
+        )
+        .order_by("currency")
+    )
+    return [
+        {
+            "currency": r["currency"],
+            "count": r["count"],
+            "approved": cents(r["approved"]),
+            "paid": cents(r["paid"]),
+            "outstanding": cents(r["approved"]) - cents(r["paid"]),
+        }
+        for r in rows
+    ]
+
+
+def ledger_rows(start: date, end: date, **filters) -> Iterator[list]:
+    """Header, one row per claim, a blank line, then the totals per currency in a table of their
+    own with its own header (so no total sits in a column that means something else)."""
     yield LEDGER_COLUMNS
-    totals: dict[str, list] = {}
     tz = timezone.get_current_timezone()
-    for chunk in keyset_chunks(ledger_claims(start, end)):
-        items: dict[int, SimpleNamespace] = {}
-        for candidate in map(
-            _ledger_item,
-            SettlementItem.objects.using(reports_db())
-            .filter(claim__in=[c.pk for c in chunk])
-            .exclude(status=ItemStatus.REMOVED)
-            .order_by("pk")
-            .values_list(*LEDGER_ITEM_FIELDS),
-        ):
-            if candidate.status != ItemStatus.FAILED or candidate.claim_id not in items:
-                items[candidate.claim_id] = candidate  # the active item wins over earlier failed ones
-        for claim in chunk:
-            item = items.get(claim.pk)
-            # A settled claim is paid, also when finance settled it outside a batch (workflow ``settle``).
-            settled = claim.state == ClaimState.SETTLED
-            if settled and item is not None and item.status != ItemStatus.PAID:
-                item = None
-            paid = cents(claim.approved_amount) if settled else Decimal("0.00")
-            t = totals.setdefault(claim.currency, [0, Decimal("0.00"), Decimal("0.00")])
-            t[0] += 1
-            t[1] += cents(claim.approved_amount)
-            t[2] += paid
-            yield [
-                _local_date(claim.accepted_at, tz),
-                claim.pk,
-                claim.merchant.code,
-                claim.merchant.name,
-                claim.incident.key,
-                claim.currency,
-                cents(claim.approved_amount),
-                claim.state,
-                item.batch.reference if item else "",
-                ItemStatus.PAID if settled else (item.status if item else ""),
-                claim.payment_reference if settled else (item.payment_reference if item else ""),
-                _local_date((item.paid_at if item else None) or claim.settled_at, tz) if settled else "",
-                paid,
-                cents(claim.approved_amount) - paid,
-            ]
-    # Totals sit in the amount columns they add up (approved, paid, outstanding), nothing under
-    # payment_status or payment_reference.
-    for currency, (count, approved, paid) in sorted(totals.items()):
-        yield ["TOTAL", count, "", "", "", currency, approved, "", "", "", "", "", paid, approved - paid]
+    for chunk in keyset_chunks(ledger_claims(start, end, **filters)):
+        yield from _ledger_lines(chunk, tz)
+    yield []
+    yield LEDGER_TOTAL_COLUMNS
+    for t in ledger_totals(start, end, **filters):
+        yield ["TOTAL", t["currency"], t["count"], t["approved"], t["paid"], t["outstanding"]]
+
+
+def ledger_page(start: date, end: date, *, after: int | None = None, size: int = 50, **filters) -> dict:
+    """One page of ledger rows (as ``dict(zip(LEDGER_COLUMNS, row))``) after the claim ``after``,
+    and the claim to continue after: keyset paging, so a late page costs what the first does."""
+    qs = ledger_claims(start, end, **filters)
+    if after is not None:
+        key = Claim.objects.using(reports_db()).filter(pk=after).values_list("accepted_at", flat=True).first()
+        if key is not None:
+            qs = _after(qs, key, after)
+    chunk = [_ledger_claim(v) for v in qs[: size + 1]]
+    more = len(chunk) > size
+    chunk = chunk[:size]
+    rows = [
+        dict(zip(LEDGER_COLUMNS, line, strict=True)) for line in _ledger_lines(chunk, timezone.get_current_timezone())
+    ]
+    return {"rows": rows, "next_after": chunk[-1].pk if more else None}
 
 
 def _sql_text(expr: str, *, nullable: bool = False) -> str:
@@ -256,24 +321,49 @@ def _sql_date(expr: str) -> str:
     return f"to_char(timezone(%(tz)s, {expr}), 'YYYY-MM-DD')"
 
 
-_LEDGER_CLAIMS = """c.state IN (%(accepted)s, %(settled)s) AND c.approved_amount IS NOT NULL
-              AND c.accepted_at >= %(lo)s AND c.accepted_at < %(hi)s"""
+# The selection of ``ledger_claims`` in SQL, one clause per filter (the same filters, the same meaning).
+_LEDGER_STATES = {
+    "": "c.state IN (%(accepted)s, %(settled)s)",
+    "unpaid": "c.state = %(accepted)s",
+    "failed": "c.state = %(accepted)s",
+    "paid": "c.state = %(settled)s",
+}
+_LEDGER_FAILED = """EXISTS (SELECT 1 FROM settlements_settlementitem f
+                      WHERE f.claim_id = c.id AND f.status = %(failed)s)
+              AND NOT EXISTS (SELECT 1 FROM settlements_settlementitem p WHERE p.claim_id = c.id
+                              AND p.status IN (%(pending)s, %(paid)s))"""
 
-# The rules of ``ledger_rows`` in one statement (``test_ledger_csv_is_byte_identical`` holds the
-# two together): per claim its latest active settlement item, else its first failed one (for a
-# claim settled outside a batch only a paid item); amounts to the cent; then one TOTAL row per
-# currency, read in the same snapshot as the rows they add up. Items are picked set-based (one
-# pass over the items of the exported claims) rather than by a lookup per claim.
-_LEDGER_COPY = f"""
+
+def _ledger_where(status: str, merchant_id: int | None, currency: str) -> str:
+    clauses = [
+        _LEDGER_STATES[status],
+        "c.approved_amount IS NOT NULL AND c.accepted_at >= %(lo)s AND c.accepted_at < %(hi)s",
+    ]
+    if status == "failed":
+        clauses.append(_LEDGER_FAILED)
+    if merchant_id is not None:
+        clauses.append("c.merchant_id = %(merchant_id)s")
+    if currency:
+        clauses.append("c.currency = %(currency)s")
+    return " AND ".join(clauses)
+
+
+# The rules of ``ledger_rows`` in one statement (``test_ledger_csv_from_sql_is_byte_identical…``
+# holds the two together): per claim its latest active settlement item, else its first failed one
+# (for a claim settled outside a batch only a paid item); amounts to the cent; then the totals
+# per currency, read in the same snapshot as the rows they add up. Items are picked set-based (one
+# pass over the items of the exported claims) rather than by a lookup per claim. A total line is
+# marked by its first cell and rewritten to its own six columns by ``ledger_csv``.
+_LEDGER_COPY = """
 COPY (
     SELECT a, b, c, d, e, f, g, h, i, j, k, l, m, n FROM (
         SELECT 0 AS part, accepted_at, id, NULL AS total_currency,
-               {_sql_date("accepted_at")} AS a, id::text AS b, {_sql_text("code")} AS c,
-               {_sql_text("name")} AS d, {_sql_text("incident")} AS e, {_sql_text("currency")} AS f,
-               approved::text AS g, {_sql_text("state")} AS h, {_sql_text("batch", nullable=True)} AS i,
-               {_sql_text("CASE WHEN settled THEN %(paid)s ELSE item_status END", nullable=True)} AS j,
-               {_sql_text("CASE WHEN settled THEN payment_reference ELSE item_reference END", nullable=True)} AS k,
-               CASE WHEN settled THEN {_sql_date("coalesce(paid_at, settled_at)")} END AS l,
+               {accepted} AS a, id::text AS b, {code} AS c,
+               {name} AS d, {incident} AS e, {currency} AS f,
+               approved::text AS g, {state} AS h, {batch} AS i,
+               {item_status} AS j,
+               {reference} AS k,
+               CASE WHEN settled THEN {paid_on} END AS l,
                paid::text AS m, (approved - paid)::text AS n
         FROM (
             SELECT c.id, c.accepted_at, c.currency, c.state, c.state = %(settled)s AS settled,
@@ -287,32 +377,36 @@ COPY (
             LEFT JOIN (
                 SELECT DISTINCT ON (s.claim_id) s.claim_id, s.status, s.payment_reference, s.paid_at, s.batch_id
                 FROM settlements_settlementitem s
-                WHERE s.status <> %(removed)s AND s.claim_id IN (SELECT c.id FROM claims_claim c WHERE {_LEDGER_CLAIMS})
+                WHERE s.status <> %(removed)s AND s.claim_id IN (SELECT c.id FROM claims_claim c WHERE {where})
                 ORDER BY s.claim_id, s.status = %(failed)s, CASE WHEN s.status = %(failed)s THEN s.id ELSE -s.id END
             ) si ON si.claim_id = c.id AND (c.state <> %(settled)s OR si.status = %(paid)s)
             LEFT JOIN settlements_settlementbatch b ON b.id = si.batch_id
-            WHERE {_LEDGER_CLAIMS}
+            WHERE {where}
         ) ledger
         UNION ALL
-        SELECT 1, NULL, NULL, currency, 'TOTAL', count(*)::text, NULL, NULL, NULL, {_sql_text("currency")},
-               sum(approved)::text, NULL, NULL, NULL, NULL, NULL, sum(paid)::text, (sum(approved) - sum(paid))::text
+        SELECT 1, NULL, NULL, currency, %(total)s, {currency}, count(*)::text, sum(approved)::text,
+               sum(paid)::text, (sum(approved) - sum(paid))::text, NULL, NULL, NULL, NULL
         FROM (
             SELECT c.currency, round(c.approved_amount, 2) AS approved,
                    CASE WHEN c.state = %(settled)s THEN round(c.approved_amount, 2) ELSE 0.00 END AS paid
-            FROM claims_claim c WHERE {_LEDGER_CLAIMS}
+            FROM claims_claim c WHERE {where}
         ) totals GROUP BY currency
     ) lines
     ORDER BY part, accepted_at, id, total_currency COLLATE "C"
 ) TO STDOUT WITH (FORMAT csv)
-"""  # noqa: S608 - built once from constants; the values are bound parameters
+"""
+_TOTAL_MARK = "\x1eTOTAL"  # no text cell of a claim row can start with it (neutralised or not)
 
 
-def ledger_csv(start: date, end: date, bom: bool = True) -> Iterator[bytes]:
-    """The bytes of ``iter_csv(ledger_rows(start, end))``, written by PostgreSQL.
+def ledger_csv(
+    start: date, end: date, bom: bool = True, *, status: str = "", merchant_id: int | None = None, currency: str = ""
+) -> Iterator[bytes]:
+    """The bytes of ``iter_csv(ledger_rows(start, end, **filters))``, written by PostgreSQL.
 
     One ``COPY (SELECT …) TO STDOUT`` streams the finished CSV lines: no model, no ``Decimal``,
     no csv module per row (those were most of an export's time); Python only turns COPY's line
-    ends into the CRLF csv.writer writes and hands on blocks of about 64 KB.
+    ends into the CRLF csv.writer writes, puts the totals under their own header and hands on
+    blocks of about 64 KB.
     """
     lo, hi = _day_bounds(start, end)
     params = {
@@ -321,24 +415,90 @@ def ledger_csv(start: date, end: date, bom: bool = True) -> Iterator[bytes]:
         "hi": hi,
         "accepted": ClaimState.ACCEPTED.value,
         "settled": ClaimState.SETTLED.value,
+        "pending": ItemStatus.PENDING.value,
         "paid": ItemStatus.PAID.value,
         "failed": ItemStatus.FAILED.value,
         "removed": ItemStatus.REMOVED.value,
+        "merchant_id": merchant_id,
+        "currency": currency,
+        "total": _TOTAL_MARK,
     }
+    sql = _LEDGER_COPY.format(
+        where=_ledger_where(status, merchant_id, currency),
+        accepted=_sql_date("accepted_at"),
+        code=_sql_text("code"),
+        name=_sql_text("name"),
+        incident=_sql_text("incident"),
+        currency=_sql_text("currency"),
+        state=_sql_text("state"),
+        batch=_sql_text("batch", nullable=True),
+        item_status=_sql_text("CASE WHEN settled THEN %(paid)s ELSE item_status END", nullable=True),
+        reference=_sql_text("CASE WHEN settled THEN payment_reference ELSE item_reference END", nullable=True),
+        paid_on=_sql_date("coalesce(paid_at, settled_at)"),
+    )
+    mark = _TOTAL_MARK.encode() + b","
     yield from iter_csv([LEDGER_COLUMNS], bom=bom)
-    with connections[reports_db()].cursor() as cursor, cursor.cursor.copy(_LEDGER_COPY, params) as copy:
+    with connections[reports_db()].cursor() as cursor, cursor.cursor.copy(sql, params) as copy:
         block: list[bytes] = []
         size = 0
+        totals = False
         for line in copy:  # one COPY message per row, ending in the row's one unquoted "\n"
-            block.append(bytes(line[:-1]))
+            row = bytes(line[:-1])
+            if row.startswith(mark):
+                if not totals:
+                    totals = True
+                    block += [b"", b"".join(iter_csv([LEDGER_TOTAL_COLUMNS], bom=False))[:-2]]
+                row = b"TOTAL," + row[len(mark) :].rstrip(b",")
+            block.append(row)
             size += len(line)
             if size >= 1 << 16:
                 block.append(b"")
                 yield b"\r\n".join(block)
                 block, size = [], 0
-        if block:
-            block.append(b"")
-            yield b"\r\n".join(block)
+        if not totals:
+            block += [b"", b"".join(iter_csv([LEDGER_TOTAL_COLUMNS], bom=False))[:-2]]
+        block.append(b"")
+        yield b"\r\n".join(block)
+
+
+# --- Recovery report ----------------------------------------------------------------------
+
+RECOVERY_COLUMNS = [
+    "month",
+    "provider",
+    "currency",
+    "incidents",
+    "claims_paid",
+    "paid_to_merchants",
+    "credits_due",
+    "credits_filed",
+    "credits_received",
+    "credits_written_off",
+    "credits_still_due",
+    "net_cost",
+]
+RECOVERY_TOTAL_COLUMNS = ["totals", "currency", *RECOVERY_COLUMNS[5:]]
+
+
+def recovery_csv_rows(rows: list[dict], totals: list[dict]) -> Iterator[list]:
+    """The recovery report (``settlements.selectors.recovery_report``) as the page shows it,
+    then its totals per currency in a table of their own."""
+    from .selectors import RECOVERY_TOTAL_FIELDS
+
+    yield RECOVERY_COLUMNS
+    for r in rows:
+        yield [
+            r["month_label"],
+            r["provider"],
+            r["currency"],
+            len(r["incidents"]),
+            sum(i["claims"] for i in r["incidents"]),
+            *(r[f] for f in RECOVERY_TOTAL_FIELDS),
+        ]
+    yield []
+    yield RECOVERY_TOTAL_COLUMNS
+    for t in totals:
+        yield ["TOTAL", t["currency"], *(t[f] for f in RECOVERY_TOTAL_FIELDS)]
 
 
 # --- Writers ------------------------------------------------------------------------------
@@ -354,6 +514,10 @@ def _cell(value):
         return _money(value)
     if isinstance(value, str):
         return neutralise(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None:
+        return ""
     return value
 
 
@@ -408,7 +572,12 @@ def xlsx_file(rows: Iterable[list], title: str):
         for value in row:
             if isinstance(value, Decimal):
                 c = WriteOnlyCell(ws, value=cents(value))
-                c.number_format = "0.00"
+                c.number_format = "#,##0.00"
+                cells.append(c)
+            elif isinstance(value, date):
+                # A real date cell (a number with a date format), so the column sorts and filters by date.
+                c = WriteOnlyCell(ws, value=value)
+                c.number_format = "yyyy-mm-dd"
                 cells.append(c)
             elif isinstance(value, str) and value.startswith("="):
                 # openpyxl would store "=..." as a live formula; a merchant name or bank text stays text.

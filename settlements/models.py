@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from core.append_only import AppendOnlyModel
@@ -138,6 +139,9 @@ class PaymentImport(models.Model):
     paid = models.PositiveIntegerField(_("rows paid"), default=0)
     failed = models.PositiveIntegerField(_("rows failed"), default=0)
     unchanged = models.PositiveIntegerField(_("rows unchanged"), default=0)
+    # The batch CSV changes with each payment file (status, references): the hash of the version
+    # that downloads right after this file was applied, so every version can be checked.
+    result_sha256 = models.CharField(_("SHA-256 of the batch CSV after this file"), max_length=64, blank=True)
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("imported by")
     )
@@ -190,6 +194,18 @@ class SettlementEvent(AppendOnlyModel):
     from_state = models.CharField(_("from state"), max_length=20, blank=True)
     to_state = models.CharField(_("to state"), max_length=20, blank=True)
     message = models.TextField(_("message"), blank=True)
+    # How many claims a batch-wide event (claims added) covers: stored as a number so that the
+    # words are written in the reader's language when shown (``count_label``), not the writer's.
+    count = models.PositiveIntegerField(_("claims"), null=True, blank=True)
+    # A payment file's event shows that file's figures (rows paid, failed, unchanged) in words at display time.
+    payment_import = models.ForeignKey(
+        "PaymentImport",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("payment import"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -199,6 +215,12 @@ class SettlementEvent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.batch_id} {self.action}"
+
+    @property
+    def count_label(self) -> str:
+        if self.count is None:
+            return ""
+        return ngettext("%(n)s claim", "%(n)s claims", self.count) % {"n": self.count}
 
     @property
     def from_state_label(self):

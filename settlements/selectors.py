@@ -35,7 +35,7 @@ def batch_items(batch):
 
 def batch_events(batch):
     """The batch's audit trail, newest first (the page shows the latest and pages back)."""
-    return batch.events.select_related("actor", "item").order_by("-created_at", "-id")
+    return batch.events.select_related("actor", "item", "payment_import").order_by("-created_at", "-id")
 
 
 def _money_sum(**status):
@@ -136,15 +136,20 @@ def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
+RECOVERY_CREDIT_FIGURES = ("due", "filed", "received", "written_off", "still_due")
+
+
 def recovery_report(start: date | None = None, end: date | None = None) -> list[dict]:
-    """Per month and provider (with the incidents of its services): paid to merchants,
-    service credits claimed and received from the provider (``sla.ProviderCreditClaim``), net cost.
+    """Per month and provider (with the incidents of its services): paid to merchants, the
+    provider's service credits (``sla.ProviderCreditClaim``) as every SLA page counts them
+    (``sla.selectors.credit_status``: due, filed, received, written off, still due), net cost.
 
     Months are the incident's start month (project time zone); credit claims are per
     contract month. Net cost = paid to merchants - credits received, per currency.
     ``start``/``end`` choose the months that contain them, and everything between.
     """
-    from sla.models import CreditClaimState, ProviderCreditClaim
+    from sla.models import ProviderCreditClaim
+    from sla.selectors import claim_credit_status
 
     tz = timezone.get_current_timezone()
     # Paid = settled, through a batch or directly (workflow ``settle``): the claim is the record.
@@ -185,9 +190,7 @@ def recovery_report(start: date | None = None, end: date | None = None) -> list[
                 "currency": currency,
                 "incidents": [],
                 "paid": Decimal("0.00"),
-                "credit_claimed": Decimal("0.00"),
-                "credit_received": Decimal("0.00"),
-                "credit_outstanding": Decimal("0.00"),
+                **{f"credit_{k}": Decimal("0.00") for k in RECOVERY_CREDIT_FIGURES},
                 "credit_claims": [],
             }
         return groups[key]
@@ -211,15 +214,16 @@ def recovery_report(start: date | None = None, end: date | None = None) -> list[
         g["paid"] += cents(row["amount"])
     for cc in credit_claims:
         g = group(cc.period.replace(day=1), cc.provider_id, cc.provider.name, cc.currency)
-        g["credit_claimed"] += cc.amount_claimed if cc.state != CreditClaimState.REJECTED else Decimal("0.00")
-        g["credit_received"] += cc.amount_received or Decimal("0.00")
-        g["credit_outstanding"] += cc.outstanding
+        figures = claim_credit_status(cc)
+        for k in RECOVERY_CREDIT_FIGURES:
+            g[f"credit_{k}"] += getattr(figures, k)
         g["credit_claims"].append(
             {
                 "contract": cc.contract_code,
                 "state": cc.state,
                 "claimed": cc.amount_claimed,
                 "received": cc.amount_received,
+                **{k: getattr(figures, k) for k in RECOVERY_CREDIT_FIGURES},
             }
         )
     rows = []
@@ -232,10 +236,13 @@ def recovery_report(start: date | None = None, end: date | None = None) -> list[
     return rows
 
 
+RECOVERY_TOTAL_FIELDS = ("paid", *(f"credit_{k}" for k in RECOVERY_CREDIT_FIGURES), "net_cost")
+
+
 def recovery_totals(rows) -> list[dict]:
     totals: defaultdict[str, defaultdict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for r in rows:
-        for f in ("paid", "credit_claimed", "credit_received", "net_cost"):
+        for f in RECOVERY_TOTAL_FIELDS:
             totals[r["currency"]][f] += r[f]
     return [{"currency": c, **v} for c, v in sorted(totals.items())]
 

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,6 +22,7 @@ from core.errors import ApplicationError, InvalidInput
 from merchants.models import Merchant
 
 from . import actions, exports, selectors
+from .forms import LedgerFilterForm
 from .models import DocumentKind, SettlementBatch
 from .services import documents as document_services
 from .services import settlements as st
@@ -176,31 +178,63 @@ def batch_export(request, pk, fmt):
     return FileResponse(xlsx, content_type=XLSX, as_attachment=True, filename=f"{name}.xlsx")
 
 
+LEDGER_PER_PAGE = 50
+
+
 @finance_required
 def ledger(request):
-    start, end = _date(request.GET.get("start")), _date(request.GET.get("end"))
+    """The ledger on screen (keyset pages of 50, totals over the whole selection) and, with
+    ``format``, the same selection as CSV or XLSX."""
+    data = request.GET.copy()
+    if not data.get("start") and not data.get("end"):
+        today = timezone.localdate()
+        data.update({"start": today.replace(day=1).isoformat(), "end": today.isoformat()})
+    form = LedgerFilterForm(data)
     fmt = request.GET.get("format")
-    if start and end and start > end:
-        messages.error(request, _("The range ends before it starts."))
-    elif start and end and fmt in ("csv", "xlsx"):
+    context: dict = {"form": form, "page": None, "totals": []}
+    if not form.is_valid():
+        context["error_summary"] = form_error_list({"form": form}, None)
+        return render(request, "finance/ledger.html", context, status=400)
+    start, end, filters = form.cleaned_data["start"], form.cleaned_data["end"], form.filters()
+    if fmt in ("csv", "xlsx"):
         name = f"ledger-{start}-{end}"
+        rows = exports.ledger_rows(start, end, **filters)
         if fmt == "csv":
-            response = StreamingHttpResponse(exports.ledger_csv(start, end), content_type="text/csv")
+            response = StreamingHttpResponse(exports.ledger_csv(start, end, **filters), content_type="text/csv")
             response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
             return response
-        xlsx = exports.xlsx_file(exports.ledger_rows(start, end), "ledger")
-        return FileResponse(xlsx, content_type=XLSX, as_attachment=True, filename=f"{name}.xlsx")
-    return render(request, "finance/ledger.html", {"start": start, "end": end})
+        return FileResponse(
+            exports.xlsx_file(rows, "ledger"), content_type=XLSX, as_attachment=True, filename=f"{name}.xlsx"
+        )
+    after = request.GET.get("after", "")
+    context["page"] = exports.ledger_page(
+        start, end, after=int(after) if after.isdigit() else None, size=LEDGER_PER_PAGE, **filters
+    )
+    context["totals"] = exports.ledger_totals(start, end, **filters)
+    query = data.copy()
+    query.pop("after", None)
+    query.pop("format", None)
+    context["query"] = query.urlencode()
+    context["paged"] = bool(after)
+    return render(request, "finance/ledger.html", context)
 
 
 @finance_required
 def recovery(request):
     start, end = _date(request.GET.get("start")), _date(request.GET.get("end"))
     rows = selectors.recovery_report(start, end)
+    totals = selectors.recovery_totals(rows)
+    if request.GET.get("format") == "csv":
+        name = "recovery" + (f"-{start}" if start else "") + (f"-{end}" if end else "")
+        response = StreamingHttpResponse(
+            exports.iter_csv(exports.recovery_csv_rows(rows, totals)), content_type="text/csv"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
     return render(
         request,
         "finance/recovery.html",
-        {"rows": rows, "totals": selectors.recovery_totals(rows), "start": start, "end": end},
+        {"rows": rows, "totals": totals, "start": start, "end": end},
     )
 
 

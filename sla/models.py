@@ -333,10 +333,15 @@ class ProviderCreditClaim(ConcurrentTransitionMixin, models.Model):
         return self.state == CreditClaimState.DUE and self.days_to_deadline <= CLAIM_WARNING_DAYS
 
     @property
+    def credit_figures(self):
+        """Due / filed / received / written off / still due, as ``sla.selectors.credit_status`` defines them."""
+        from .selectors import claim_credit_status
+
+        return claim_credit_status(self)
+
+    @property
     def outstanding(self) -> Decimal:
-        if self.state == CreditClaimState.REJECTED:
-            return Decimal("0.00")
-        return self.amount_claimed - (self.amount_received or 0)
+        return self.credit_figures.still_due
 
     @transition(field=state, source=CreditClaimState.DUE, target=CreditClaimState.FILED)
     def file(self, at, reference=""):

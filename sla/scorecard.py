@@ -33,6 +33,7 @@ from . import telemetry_evaluation as tev
 from .models import ProviderCreditClaim, SLAContract, SLAEvaluation
 
 TREND_MONTHS = 12
+CREDIT_FIGURES = ("due", "filed", "received", "written_off", "still_due")
 QUALITY_FIELDS = ("join_p95_ms", "stall_rate_percent", "hd_share_percent")
 
 
@@ -200,14 +201,13 @@ def _record(provider: Provider, month: date, currency: str | None) -> dict:
     months = 0
     if first and first.effective_from <= ev.last_day(month.year, month.month):
         months = (month.year - first.effective_from.year) * 12 + month.month - first.effective_from.month + 1
-    claims = ProviderCreditClaim.objects.filter(provider=provider, period__lte=month)
-    if currency:
-        claims = claims.filter(currency=currency)
-    totals = claims.aggregate(claimed=Sum("amount_claimed"), received=Sum("amount_received"))
+    # Credits as every SLA page counts them (``selectors.credit_totals``), up to this month.
+    claims = ProviderCreditClaim.objects.filter(provider=provider, period__lte=month, currency=currency or "")
+    found = selectors.credit_totals(claims).get(None, [])
+    status = found[0] if found else selectors.CreditStatus(currency or "")
     return {
         "months_under_contract": months,
-        "credits_claimed": _q(totals["claimed"] or 0),
-        "credits_received": _q(totals["received"] or 0),
+        **{f"credits_{k}": getattr(status, k) for k in CREDIT_FIGURES},
         "currency": currency or "",
     }
 
@@ -373,8 +373,7 @@ CSV_COLUMNS = [
     "resolve_target",
     "postmortems",
     "months_under_contract",
-    "credits_claimed",
-    "credits_received",
+    *(f"credits_{k}" for k in CREDIT_FIGURES),
     "currency",
 ]
 
@@ -410,8 +409,7 @@ def scorecard_csv(cards: list[Card]) -> str:
                 r["resolve_target"] or "",
                 r["postmortems"],
                 t["months_under_contract"],
-                t["credits_claimed"],
-                t["credits_received"],
+                *(t[f"credits_{k}"] for k in CREDIT_FIGURES),
                 t["currency"],
             ]
         )

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +20,8 @@ from incidents.models import Cause, Incident, IncidentState, MaintenanceWindow, 
 from . import evaluation as ev
 from . import telemetry_evaluation as tev
 from .models import CreditClaimState, ProviderCreditClaim, SLAContract, SLAEvaluation
+
+ZERO = Decimal("0.00")
 
 
 class ContractNotFound(NotFound):
@@ -317,21 +319,103 @@ def facts_for_incident(incident) -> dict[str, str]:
 
 
 def providers_overview() -> list[dict]:
-    """Providers with SLA contracts, their number of contracts and credits due (not yet
-    credited or rejected) per currency, in two queries."""
+    """Providers with SLA contracts, their number of contracts and their credit status per
+    currency (``credit_totals``), in two queries."""
     providers = (
         Provider.objects.filter(sla_contracts__isnull=False)
         .distinct()
         .annotate(contracts=Count("sla_contracts__code", distinct=True))
         .order_by("name")
     )
-    open_claims = (
-        ProviderCreditClaim.objects.exclude(state__in=[CreditClaimState.CREDITED, CreditClaimState.REJECTED])
-        .values("provider_id", "currency")
-        .annotate(total=Sum("amount_claimed"))
-        .order_by("currency")
+    status = credit_totals(ProviderCreditClaim.objects.all(), key="provider_id")
+    return [{"provider": p, "credits": status.get(p.pk, [])} for p in providers]
+
+
+# --------------------------------------------------------------------------- credit status
+
+# A claim counts as filed from the moment it went to the provider, whatever happened next.
+FILED_STATES = frozenset(
+    {CreditClaimState.FILED, CreditClaimState.ACKNOWLEDGED, CreditClaimState.CREDITED, CreditClaimState.REJECTED}
+)
+CLOSED_STATES = frozenset({CreditClaimState.CREDITED, CreditClaimState.REJECTED})
+
+
+@dataclass(frozen=True)
+class CreditStatus:
+    """The one definition of where provider service credits stand, for every page and export.
+
+    ``due``: what the contracts entitle us to (every credit claim's amount, filed or not).
+    ``filed``: the part of it claimed from the provider (filed, acknowledged or closed).
+    ``received``: what the provider credited.
+    ``written_off``: what a closed claim did not bring in (all of a rejected claim, the
+    shortfall of one credited for less).
+    ``still_due`` = due - received - written off: open claims only, never a closed one.
+    """
+
+    currency: str
+    due: Decimal = ZERO
+    filed: Decimal = ZERO
+    received: Decimal = ZERO
+    written_off: Decimal = ZERO
+    claims: int = 0
+
+    @property
+    def still_due(self) -> Decimal:
+        return self.due - self.received - self.written_off
+
+    @property
+    def not_filed(self) -> Decimal:
+        return self.due - self.filed
+
+    def __add__(self, other: CreditStatus) -> CreditStatus:
+        if other.currency != self.currency:
+            raise ValueError("credit figures of different currencies do not add up")
+        return CreditStatus(
+            self.currency,
+            self.due + other.due,
+            self.filed + other.filed,
+            self.received + other.received,
+            self.written_off + other.written_off,
+            self.claims + other.claims,
+        )
+
+    def as_json(self) -> dict:
+        """Amounts as decimal strings, as in the API."""
+        return {
+            "currency": self.currency,
+            "claims": self.claims,
+            **{k: f"{getattr(self, k):.2f}" for k in ("due", "filed", "received", "written_off", "still_due")},
+        }
+
+
+def credit_status(state: str, currency: str, claimed: Decimal, received: Decimal | None) -> CreditStatus:
+    """One credit claim's figures (``CreditStatus``) from its state and amounts."""
+    got = received if received is not None else ZERO
+    return CreditStatus(
+        currency=currency,
+        due=claimed,
+        filed=claimed if state in FILED_STATES else ZERO,
+        received=got,
+        written_off=claimed - got if state in CLOSED_STATES else ZERO,
+        claims=1,
     )
-    due = defaultdict(list)
-    for row in open_claims:
-        due[row["provider_id"]].append((Decimal(row["total"]).quantize(Decimal("0.01")), row["currency"]))
-    return [{"provider": p, "due": due.get(p.pk, [])} for p in providers]
+
+
+def claim_credit_status(claim: ProviderCreditClaim) -> CreditStatus:
+    return credit_status(claim.state, claim.currency, claim.amount_claimed, claim.amount_received)
+
+
+CREDIT_FIELDS = ("state", "currency", "amount_claimed", "amount_received")
+
+
+def credit_totals(claims, key: str | None = None) -> dict:
+    """``CreditStatus`` summed per currency (sorted), per ``key`` (a field of the claim, or of
+    its relations) when given: ``{key value: [status, ...]}``, else ``{None: [...]}``.
+    One query; there is one credit claim per contract and month, so the rows are few."""
+    fields = (*CREDIT_FIELDS, key) if key else CREDIT_FIELDS
+    sums: dict = defaultdict(dict)
+    for row in claims.order_by().values_list(*fields):
+        status = credit_status(*row[:4])
+        group = sums[row[4] if key else None]
+        group[status.currency] = group[status.currency] + status if status.currency in group else status
+    return {k: [v[c] for c in sorted(v)] for k, v in sums.items()}

@@ -76,11 +76,27 @@ class CreditClaimEventSerializer(serializers.ModelSerializer):
         fields = ["at", "action", "from_state", "to_state", "by", "message", "reference", "amount"]
 
 
+class CreditStatusSerializer(serializers.Serializer):
+    """``sla.selectors.CreditStatus``: the figures every SLA page and export shows."""
+
+    currency = serializers.CharField()
+    due = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="the credit the contract gives")
+    filed = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="of which filed with the provider")
+    received = serializers.DecimalField(max_digits=14, decimal_places=2)
+    written_off = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="what a closed claim did not bring in"
+    )
+    still_due = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="due - received - written off")
+
+
 class ProviderCreditClaimSerializer(serializers.ModelSerializer):
     provider = serializers.CharField(source="provider.name", read_only=True)
     period = serializers.SerializerMethodField()
     deadline_warning = serializers.BooleanField(read_only=True)
-    outstanding = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    outstanding = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, help_text="the same as credit_figures.still_due"
+    )
+    credit_figures = CreditStatusSerializer(read_only=True)
 
     class Meta:
         model = ProviderCreditClaim
@@ -95,6 +111,7 @@ class ProviderCreditClaimSerializer(serializers.ModelSerializer):
             "amount_claimed",
             "amount_received",
             "outstanding",
+            "credit_figures",
             "claim_deadline",
             "deadline_warning",
             "provider_reference",

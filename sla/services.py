@@ -322,7 +322,14 @@ def acknowledge_claim(claim, by, reference: str = "", description: str = ""):
 def credit_claim(claim, by, amount: Decimal, description: str = ""):
     amount = Decimal(amount).quantize(Decimal("0.01"))
     if amount < 0:
-        raise InvalidInput(_("The amount received cannot be negative."))
+        raise InvalidInput(_("The amount received cannot be negative."), field="amount_received")
+    if amount > claim.amount_claimed:
+        # What a closed claim did not bring in is written off; more than claimed is a typing error.
+        raise InvalidInput(
+            _("The amount received cannot be more than the amount claimed (%(amount)s %(currency)s).")
+            % {"amount": claim.amount_claimed, "currency": claim.currency},
+            field="amount_received",
+        )
     return _transition(
         claim, "credit", by, description or _("Credit received: %(amount)s") % {"amount": amount}, amount=amount
     )

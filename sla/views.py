@@ -1,9 +1,6 @@
 """Staff pages: SLA overview, a dashboard per provider, the detail of one evaluation and of
 one credit claim. Support reads; finance moves credit claims (forms calling ``sla.services``)."""
 
-from collections import defaultdict
-from decimal import Decimal
-
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
@@ -18,8 +15,6 @@ from telemetry.selectors import prometheus_pull_status
 
 from . import actions, charts, forms, selectors
 from .models import ProviderCreditClaim, SLAEvaluation
-
-ZERO = Decimal("0.00")
 
 
 @staff_required
@@ -54,12 +49,7 @@ def provider_dashboard(request, pk):
             }
         )
     _attach_actions(request, claims)
-    totals = defaultdict(lambda: {"claimed": ZERO, "received": ZERO, "outstanding": ZERO})
-    for c in claims:
-        t = totals[c.currency]
-        t["claimed"] += c.amount_claimed
-        t["received"] += c.amount_received or 0
-        t["outstanding"] += c.outstanding
+    totals = selectors.credit_totals(ProviderCreditClaim.objects.filter(provider=provider)).get(None, [])
     return render(
         request,
         "sla/provider.html",
@@ -67,7 +57,7 @@ def provider_dashboard(request, pk):
             "provider": provider,
             "contracts": contracts,
             "claims": claims,
-            "totals": dict(totals),
+            "totals": totals,
             "warnings": [c for c in claims if c.deadline_warning],
             "telemetry_pulls": prometheus_pull_status(),
         },

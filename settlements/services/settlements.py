@@ -68,9 +68,17 @@ def eligible_claims(period_start: date | None = None, period_end: date | None = 
 # --- Helpers ------------------------------------------------------------------------------
 
 
-def _event(batch, by, action, *, item=None, from_state="", to_state="", message=""):
+def _event(batch, by, action, *, item=None, from_state="", to_state="", message="", count=None, payment_import=None):
     return SettlementEvent.objects.create(
-        batch=batch, item=item, action=action, actor=by, from_state=from_state, to_state=to_state, message=message
+        batch=batch,
+        item=item,
+        action=action,
+        actor=by,
+        from_state=from_state,
+        to_state=to_state,
+        message=message,
+        count=count,
+        payment_import=payment_import,
     )
 
 
@@ -222,7 +230,8 @@ def add_claims(batch, by, *, claim_ids=None, period_start=None, period_end=None,
                 "add_claims",
                 from_state=batch.state,
                 to_state=batch.state,
-                message=(message or "") + f" [{len(items)} claims]",
+                message=message or "",
+                count=len(items),
             )
     return items
 
@@ -502,10 +511,13 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
             _event(
                 batch, by, "payment", item=item, from_state=ItemStatus.PENDING, to_state=item.status, message=message
             )
-        PaymentImport.objects.create(
+        from .. import exports
+
+        applied = PaymentImport.objects.create(
             batch=batch,
             filename=filename[:255],
             sha256=digest,
+            result_sha256=exports.sha256(exports.csv_bytes(exports.batch_rows(batch))),
             rows=count,
             paid=result.paid,
             failed=result.failed,
@@ -518,9 +530,7 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
             "import",
             from_state=batch.state,
             to_state=batch.state,
-            message=(
-                f"{filename}: {result.paid} paid, {result.failed} failed, {result.unchanged} unchanged; sha256 {digest}"
-            ),
+            payment_import=applied,
         )
         if batch.state == BatchState.EXPORTED and not batch.items.filter(status=ItemStatus.PENDING).exists():
             all_paid = not batch.items.filter(status=ItemStatus.FAILED).exists()

@@ -49,5 +49,5 @@ def test_ledger_api_csv_and_xlsx(api_client, finance_user):
 def test_ledger_page_refuses_a_reversed_range(client, finance_user):
     client.force_login(finance_user)
     r = client.get("/finance/ledger/", {"start": "2026-11-30", "end": "2026-11-01", "format": "csv"})
-    assert r.status_code == 200 and not r.get("Content-Disposition")
+    assert r.status_code == 400 and not r.get("Content-Disposition")
     assert "The range ends before it starts." in r.content.decode()

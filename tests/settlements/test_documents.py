@@ -253,9 +253,9 @@ def test_provider_recovery_report(claims, finance):
     assert row["month_label"] == "2026-11" and row["provider"] == "RTC Co"
     assert row["paid"] == claim.approved_amount
     assert [i["key"] for i in row["incidents"]] == [claim.incident.key]
-    assert row["credit_claimed"] == Decimal("10000.00") and row["credit_received"] == Decimal("300.00")
+    assert row["credit_due"] == Decimal("10000.00") and row["credit_received"] == Decimal("300.00")
     assert row["net_cost"] == claim.approved_amount - Decimal("300.00")
-    assert row["credit_outstanding"] == cc.outstanding
+    assert row["credit_filed"] == 0 and row["credit_still_due"] == cc.outstanding == Decimal("9700.00")
 
     # The API gives the same figures as decimal strings, never JSON floats.
     from rest_framework.test import APIClient

@@ -86,16 +86,16 @@ def test_ledger_totals_per_currency_reconcile(claims, finance):
     today = timezone.localdate()
     rows = _parse_csv(exports.csv_bytes(exports.ledger_rows(today, today)))
     assert rows[0] == exports.LEDGER_COLUMNS
-    body = [r for r in rows[1:] if r[0] != "TOTAL"]
+    blank = rows.index([])
+    body = rows[1:blank]
     assert sorted(int(r[1]) for r in body) == sorted(c.pk for c in made)
-    totals = {r[5]: r for r in rows[1:] if r[0] == "TOTAL"}
-    assert Decimal(totals["CNY"][6]) == Decimal("30.15")  # approved
-    assert Decimal(totals["CNY"][12]) == Decimal("10.05")  # paid
-    assert Decimal(totals["CNY"][13]) == Decimal("20.10")  # outstanding, in its own column
-    assert totals["CNY"][9] == totals["CNY"][10] == ""  # nothing under payment_status / payment_reference
+    # The totals are a table of their own, under their own header: nothing sits in a claim column.
+    assert rows[blank + 1] == exports.LEDGER_TOTAL_COLUMNS
+    totals = {r[1]: r for r in rows[blank + 2 :]}
+    assert totals["CNY"] == ["TOTAL", "CNY", "2", "30.15", "10.05", "20.10"]  # claims, approved, paid, outstanding
     assert sum(Decimal(r[13]) for r in body if r[5] == "CNY") == Decimal("20.10")
-    assert Decimal(totals["USD"][12]) == Decimal("5.00")
-    assert sum(Decimal(r[6]) for r in body if r[5] == "CNY") == Decimal(totals["CNY"][6])
+    assert Decimal(totals["USD"][4]) == Decimal("5.00")
+    assert sum(Decimal(r[6]) for r in body if r[5] == "CNY") == Decimal(totals["CNY"][3])
     assert exports.csv_bytes(exports.ledger_rows(today, today)) == exports.csv_bytes(exports.ledger_rows(today, today))
 
 
@@ -127,11 +127,11 @@ def test_a_claim_settled_outside_a_batch_counts_as_paid(claims, finance, setting
     open_claim = claims.accepted("1.00", merchant=claims.merchant("m0"))
     today = timezone.localdate()
     rows = _parse_csv(exports.csv_bytes(exports.ledger_rows(today, today)))
-    by_claim = {int(r[1]): r for r in rows[1:] if r[0] != "TOTAL"}
+    by_claim = {int(r[1]): r for r in rows[1 : rows.index([])]}
     assert by_claim[direct.pk][9:] == ["paid", "WIRE-7", today.isoformat(), "20.10", "0.00"]
     assert by_claim[open_claim.pk][9:] == ["", "", "", "0.00", "1.00"]
-    (total,) = [r for r in rows if r[0] == "TOTAL"]
-    assert (total[6], total[13], total[12]) == ("31.15", "1.00", "30.15")  # approved, outstanding, paid
+    (total,) = [r for r in rows if r and r[0] == "TOTAL"]
+    assert (total[3], total[5], total[4]) == ("31.15", "1.00", "30.15")  # approved, outstanding, paid
 
     (row,) = selectors.recovery_report()
     assert row["paid"] == Decimal("30.15") and sum(i["claims"] for i in row["incidents"]) == 2

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 
 def _ledger(day):
     data = exports.csv_bytes(exports.ledger_rows(day, day))
-    return [r for r in list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[1:] if r[0] != "TOTAL"]
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    return rows[1 : rows.index([])]
 
 
 def test_accepting_stores_the_time_the_ledger_selects_by(claims):
@@ -49,12 +50,13 @@ def test_keyset_chunks_neither_skip_nor_repeat_claims_with_equal_times(claims, m
     with CaptureQueriesContext(connection) as ctx:
         rows = exports.csv_bytes(exports.ledger_rows(today, today))
     body = list(csv.reader(io.StringIO(rows.decode("utf-8-sig"))))[1:]
-    assert [r[1] for r in body if r[0] != "TOTAL"] == expected
-    assert Decimal([r for r in body if r[0] == "TOTAL"][0][6]) == sum(Decimal(f"{i + 1}.00") for i in range(11))
-    # 4 chunks of claims (3, 3, 3, 2), each with one query for its payments; no OFFSET anywhere
+    assert [r[1] for r in body[: body.index([])]] == expected
+    assert Decimal([r for r in body if r and r[0] == "TOTAL"][0][3]) == sum(Decimal(f"{i + 1}.00") for i in range(11))
+    # 4 chunks of claims (3, 3, 3, 2), each with one query for its payments, and one for the
+    # totals; no OFFSET anywhere
     sql = [q["sql"] for q in ctx.captured_queries]
     assert not any("OFFSET" in q for q in sql)
-    assert len(sql) == 8, "\n".join(q[:300] for q in sql)
+    assert len(sql) == 9, "\n".join(q[:300] for q in sql)
 
 
 def _rows(n):
@@ -137,6 +139,18 @@ def test_ledger_csv_from_sql_is_byte_identical_to_the_python_rows(claims, financ
     for start, end in ((day - timedelta(days=1), day + timedelta(days=1)), (day, day), (day + timedelta(days=5),) * 2):
         expected = exports.csv_bytes(exports.ledger_rows(start, end))
         assert b"".join(exports.ledger_csv(start, end)) == expected
+    wide_range = (day - timedelta(days=1), day + timedelta(days=1))
+    for filters in (
+        {"status": "paid"},
+        {"status": "failed"},
+        {"status": "unpaid"},
+        {"currency": "USD"},
+        {"merchant_id": made[1].merchant_id, "status": "unpaid"},
+    ):
+        filtered = exports.csv_bytes(exports.ledger_rows(*wide_range, **filters))
+        assert b"".join(exports.ledger_csv(*wide_range, **filters)) == filtered, filters
+        assert filtered.count(b"\r\nTOTAL,") >= 1, filters  # each filter keeps some claims
+    expected = exports.csv_bytes(exports.ledger_rows(day + timedelta(days=5), day + timedelta(days=5)))
     body = list(csv.reader(io.StringIO(expected.decode("utf-8-sig"))))
     assert sum(r[0] == "TOTAL" for r in body) == 0  # the last range is empty: the header alone
     wide = exports.csv_bytes(exports.ledger_rows(day - timedelta(days=1), day + timedelta(days=1))).decode("utf-8-sig")

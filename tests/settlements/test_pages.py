@@ -53,11 +53,11 @@ def test_page_flow_and_streaming_exports(client, claims, finance):
     page = client.get(reverse("finance:batch", args=[batch.pk])).content.decode()
     assert 'id="import-errors"' in page
     # The history speaks labels, not codes.
-    assert "<strong>Locked</strong> (Open → Locked)" in page and "<strong>Claim added</strong> #" in page
+    assert "<strong>Locked</strong> (Open → Locked)" in page and "<strong>Claim added</strong> <a href=" in page
     assert "add_claims" not in page and "(· → pending)" not in page
     led = client.get(reverse("finance:ledger"), {"start": "2026-01-01", "end": "2026-12-31", "format": "csv"})
     rows = list(csv.reader(io.StringIO(b"".join(led.streaming_content).decode("utf-8-sig"))))
-    assert rows[-1][0] == "TOTAL" and rows[-1][6] == "10.00"
+    assert rows[-1][0] == "TOTAL" and rows[-1][3] == "10.00"  # totals table: totals, currency, claims, approved
 
 
 @pytest.mark.django_db

@@ -67,7 +67,7 @@ def test_finance_moves_a_claim_through_its_states(api_client, finance_user, clai
     assert api_client.post(f"{base}/acknowledge/", {}).json()["state"] == "acknowledged"
     r = api_client.post(f"{base}/credit/", {"amount_received": "18000.00"}, format="json")
     body = r.json()
-    assert body["state"] == "credited" and body["amount_received"] == "18000.00" and body["outstanding"] == "2000.00"
+    assert body["state"] == "credited" and body["amount_received"] == "18000.00" and body["outstanding"] == "0.00"
     assert [(h["to_state"], h["by"]) for h in body["history"]] == [
         ("filed", "fay-finance"),
         ("acknowledged", "fay-finance"),

@@ -57,7 +57,8 @@ def test_finance_walks_a_claim_to_credited(client, finance_user, claim):
     assert response.redirect_chain[-1][0] == reverse("sla:claim", args=[claim.pk])
     claim.refresh_from_db()
     assert claim.state == CreditClaimState.CREDITED and claim.amount_received == Decimal("19500.00")
-    assert claim.outstanding == Decimal("500.00")
+    # Closed: the 500.00 the provider did not credit is written off, nothing is still due.
+    assert claim.outstanding == Decimal("0.00") and claim.credit_figures.written_off == Decimal("500.00")
 
     logs = history(claim)
     assert [(log.action, log.actor_id, log.message) for log in logs] == [
