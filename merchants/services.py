@@ -27,7 +27,7 @@ import re
 import zoneinfo
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from django.utils import timezone
 from core.csv import CsvReader, CsvRejected, CsvSource
 
 from .models import LiveSession, Merchant, SessionMinute
+from .selectors import METRIC_DEFAULT_PARTITION, metric_partition_name, metric_partitions
 
 MERCHANT_COLUMNS = ["code", "name", "timezone", "margin_rate", "currency"]
 SESSION_COLUMNS = ["merchant_code", "merchant_name", "session_id", "service", "region", "started_at", "ended_at"]
@@ -331,18 +332,22 @@ SELECT min(line) FROM (
 ) d WHERE n > 1
 """
 
-_UPSERT_SQL = """
-WITH up AS (
-    INSERT INTO merchants_sessionminute AS m (session_id, minute, viewers, orders, gmv, ad_spend)
-    SELECT l.id, s.minute, s.viewers, s.orders, s.gmv, s.ad_spend
-    FROM merchants_metric_stage s JOIN merchants_livesession l ON l.external_id = s.session_ext
-    ON CONFLICT (session_id, minute) DO UPDATE
-        SET viewers = EXCLUDED.viewers, orders = EXCLUDED.orders, gmv = EXCLUDED.gmv, ad_spend = EXCLUDED.ad_spend
-        WHERE (m.viewers, m.orders, m.gmv, m.ad_spend)
-            IS DISTINCT FROM (EXCLUDED.viewers, EXCLUDED.orders, EXCLUDED.gmv, EXCLUDED.ad_spend)
-    RETURNING (xmax = 0) AS inserted
-)
-SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+# The upsert in two statements, since a partitioned table cannot return ``xmax`` to tell an
+# inserted row from an updated one: new rows first (a row another import inserted meanwhile is
+# skipped here after waiting for it), then every stored row whose values differ from the file's.
+_CAREFUL_INSERT_SQL = """
+INSERT INTO merchants_sessionminute (session_id, minute, viewers, orders, gmv, ad_spend)
+SELECT l.id, s.minute, s.viewers, s.orders, s.gmv, s.ad_spend
+FROM merchants_metric_stage s JOIN merchants_livesession l ON l.external_id = s.session_ext
+ON CONFLICT (session_id, minute) DO NOTHING
+"""
+
+_CAREFUL_UPDATE_SQL = """
+UPDATE merchants_sessionminute m
+SET viewers = s.viewers, orders = s.orders, gmv = s.gmv, ad_spend = s.ad_spend
+FROM merchants_metric_stage s JOIN merchants_livesession l ON l.external_id = s.session_ext
+WHERE m.session_id = l.id AND m.minute = s.minute
+  AND (m.viewers, m.orders, m.gmv, m.ad_spend) IS DISTINCT FROM (s.viewers, s.orders, s.gmv, s.ad_spend)
 """
 
 
@@ -370,10 +375,12 @@ def _import_metrics_pg(reader, header) -> ImportResult:
         if dup is not None:
             raise CsvRejected.at(dup, "minute", "this session's minute appears twice in the file")
         try:
-            cursor.execute(_UPSERT_SQL)
+            cursor.execute(_CAREFUL_INSERT_SQL)
+            created = cursor.rowcount
+            cursor.execute(_CAREFUL_UPDATE_SQL)
+            updated = cursor.rowcount
         except (DataError, IntegrityError) as exc:  # pragma: no cover - validated above
             raise CsvRejected.at(0, "session_id", f"rejected by the database: {exc}") from exc
-        created, updated = cursor.fetchone()
         cursor.execute("DROP TABLE merchants_metric_stage")
     result.created, result.updated = created, updated
     result.unchanged = result.rows - created - updated
@@ -614,3 +621,84 @@ def write_csv(*, kind: str, rows: Iterable[Iterable]) -> str:
     writer.writerow(KINDS[kind])
     writer.writerows(rows)
     return out.getvalue()
+
+
+# --- metric partitions (PostgreSQL) ------------------------------------------------------
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+def create_metric_partitions(*, first: date, last: date) -> list[str]:
+    """Create the day partitions of the per-minute metrics from ``first`` to ``last`` (UTC days,
+    inclusive) that do not exist yet, and one for every day that has rows in the default
+    partition; returns the names created. Idempotent; a no-op without partitioning (SQLite).
+
+    A day's rows that landed in the default partition (imported before its partition existed)
+    move into the new partition in the same transaction, so nothing is lost and the default
+    partition, which every new partition must be checked against, stays empty.
+    """
+    if connection.vendor != "postgresql":
+        return []
+    existing = {day for _name, day in metric_partitions()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT (minute AT TIME ZONE 'UTC')::date FROM {METRIC_DEFAULT_PARTITION}"  # noqa: S608
+        )
+        stray = {r[0] for r in cursor.fetchall()}
+    wanted = {first + timedelta(days=i) for i in range((last - first).days + 1)} | stray
+    created = []
+    for day in sorted(wanted - existing):
+        _create_day_partition(day)
+        created.append(metric_partition_name(day))
+    return created
+
+
+def _create_day_partition(day: date) -> None:
+    name = metric_partition_name(day)
+    start, end = _day_bounds(day)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Imports keep writing to the other days meanwhile (ROW EXCLUSIVE does not conflict
+        # with SHARE UPDATE EXCLUSIVE); a write that would land in the default partition waits
+        # the few statements below, so no row of this day slips in between the move and the attach.
+        cursor.execute("SET LOCAL lock_timeout = '10s'")
+        cursor.execute("LOCK TABLE merchants_sessionminute IN SHARE UPDATE EXCLUSIVE MODE")
+        cursor.execute(f"LOCK TABLE {METRIC_DEFAULT_PARTITION} IN ACCESS EXCLUSIVE MODE")
+        cursor.execute("SELECT to_regclass(%s)", [name])
+        if cursor.fetchone()[0] is not None:  # another run created it meanwhile
+            return
+        cursor.execute(f"CREATE TABLE {name} (LIKE merchants_sessionminute INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM {METRIC_DEFAULT_PARTITION} WHERE minute >= %(start)s AND minute < %(end)s"  # noqa: S608
+            f" RETURNING {_METRIC_COLUMNS_SQL}) INSERT INTO {name} ({_METRIC_COLUMNS_SQL}) SELECT * FROM moved",
+            {"start": start, "end": end},
+        )
+        # The attach builds the partition's primary-key index once, after the rows are in.
+        cursor.execute(
+            f"ALTER TABLE merchants_sessionminute ATTACH PARTITION {name} FOR VALUES FROM (%s) TO (%s)", [start, end]
+        )
+
+
+_METRIC_COLUMNS_SQL = "session_id, minute, viewers, orders, gmv, ad_spend"
+
+
+def drop_metric_partitions(*, before: datetime) -> list[str]:
+    """Detach and drop every day partition whose day ends at or before ``before``; returns
+    the names dropped. The caller decides ``before`` (``claims.services.drop_expired_metrics``
+    keeps every minute an open claim window may still read)."""
+    if connection.vendor != "postgresql":
+        return []
+    dropped = []
+    for name, day in metric_partitions():
+        if _day_bounds(day)[1] > before:
+            break
+        with transaction.atomic(), connection.cursor() as cursor:
+            # A plain DETACH locks the whole table (CONCURRENTLY is not allowed beside a default
+            # partition): give up quickly rather than queue every reader behind a long estimate.
+            cursor.execute("SET LOCAL lock_timeout = '5s'")
+            cursor.execute(f"ALTER TABLE merchants_sessionminute DETACH PARTITION {name}")
+            cursor.execute(f"DROP TABLE {name}")
+        dropped.append(name)
+    return dropped
