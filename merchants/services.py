@@ -347,6 +347,8 @@ UPDATE merchants_sessionminute m
 SET viewers = s.viewers, orders = s.orders, gmv = s.gmv, ad_spend = s.ad_spend
 FROM merchants_metric_stage s JOIN merchants_livesession l ON l.external_id = s.session_ext
 WHERE m.session_id = l.id AND m.minute = s.minute
+  AND m.minute BETWEEN (SELECT min(minute) FROM merchants_metric_stage)
+                   AND (SELECT max(minute) FROM merchants_metric_stage)
   AND (m.viewers, m.orders, m.gmv, m.ad_spend) IS DISTINCT FROM (s.viewers, s.orders, s.gmv, s.ad_spend)
 """
 
@@ -439,12 +441,14 @@ _BULK_BAD_SQL = "SELECT 1 FROM merchants_metric_typed WHERE session_id IS NULL O
 _BULK_KEY_SQL = "CREATE UNIQUE INDEX ON merchants_metric_typed (session_id, minute)"
 
 # The anti-join: only rows that are new or whose values differ are kept, so an unchanged row
-# is neither locked nor rewritten.
+# is neither locked nor rewritten. The file's first and last minute bound the stored rows, so
+# the planner reads only the day partitions the file covers, however long the history.
 _BULK_CHANGES_SQL = """
 CREATE TEMPORARY TABLE merchants_metric_changes ON COMMIT DROP AS
 SELECT t.session_id, t.minute, t.viewers, t.orders, t.gmv, t.ad_spend, m.session_id IS NULL AS is_new
 FROM merchants_metric_typed t
 LEFT JOIN merchants_sessionminute m ON m.session_id = t.session_id AND m.minute = t.minute
+    AND m.minute BETWEEN %(first)s AND %(last)s
 WHERE m.session_id IS NULL
    OR (m.viewers, m.orders, m.gmv, m.ad_spend) IS DISTINCT FROM (t.viewers, t.orders, t.gmv, t.ad_spend)
 """
@@ -454,6 +458,7 @@ UPDATE merchants_sessionminute m
 SET viewers = c.viewers, orders = c.orders, gmv = c.gmv, ad_spend = c.ad_spend
 FROM merchants_metric_changes c
 WHERE NOT c.is_new AND m.session_id = c.session_id AND m.minute = c.minute
+  AND m.minute BETWEEN %(first)s AND %(last)s
 """
 
 # A plain INSERT (ON CONFLICT's speculative insertion doubled its cost): when another import
@@ -551,13 +556,16 @@ def _bulk(chunks: Iterator[bytes]) -> ImportResult:
             _BULK_BAD_SQL,
             _BULK_KEY_SQL,  # a duplicate raises IntegrityError
             "ANALYZE merchants_metric_typed",
-            _BULK_CHANGES_SQL,
-            "ANALYZE merchants_metric_changes",
         ):
             cursor.execute(sql)
             if cursor.description and cursor.fetchone():
                 raise _NotForBulk
-        cursor.execute(_BULK_UPDATE_SQL)
+        cursor.execute("SELECT min(minute), max(minute) FROM merchants_metric_minutes")
+        first, last = cursor.fetchone()
+        bounds = {"first": first, "last": last}
+        cursor.execute(_BULK_CHANGES_SQL, bounds)
+        cursor.execute("ANALYZE merchants_metric_changes")
+        cursor.execute(_BULK_UPDATE_SQL, bounds)
         result.updated = cursor.rowcount
         cursor.execute(_BULK_INSERT_SQL)
         result.created = cursor.rowcount
