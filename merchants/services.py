@@ -64,6 +64,9 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     bulk: bool = False  # imported by the PostgreSQL bulk path (not part of the answer)
+    # The file's first and last minute (metrics on PostgreSQL): which day partitions it touched.
+    first_minute: datetime | None = None
+    last_minute: datetime | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -83,8 +86,27 @@ def import_csv(*, kind: str, source: CsvSource) -> ImportResult:
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
     result = _import(kind, source)
-    transaction.on_commit(lambda: analyze(ANALYZED[kind]))
+    tables = _analyzed_tables(kind, result)
+    if tables:
+        transaction.on_commit(lambda: analyze(tables))
     return result
+
+
+def _analyzed_tables(kind: str, result: ImportResult) -> list[str]:
+    """The tables whose statistics the import changed: for metrics only the day partitions of
+    the file's minutes (analysing the partitioned table would sample every day of the history),
+    and none when nothing was written."""
+    if (
+        kind != "metrics"
+        or connection.vendor != "postgresql"
+        or result.first_minute is None
+        or result.last_minute is None
+    ):
+        return ANALYZED[kind]
+    if not (result.created or result.updated):
+        return []
+    first, last = result.first_minute.astimezone(UTC).date(), result.last_minute.astimezone(UTC).date()
+    return [name for name, day in metric_partitions() if first <= day <= last] + [METRIC_DEFAULT_PARTITION]
 
 
 def _import(kind: str, source) -> ImportResult:
@@ -376,6 +398,8 @@ def _import_metrics_pg(reader, header) -> ImportResult:
         dup = cursor.fetchone()[0]
         if dup is not None:
             raise CsvRejected.at(dup, "minute", "this session's minute appears twice in the file")
+        cursor.execute("SELECT min(minute), max(minute) FROM merchants_metric_stage")
+        result.first_minute, result.last_minute = cursor.fetchone()
         try:
             cursor.execute(_CAREFUL_INSERT_SQL)
             created = cursor.rowcount
@@ -538,17 +562,19 @@ def _bulk(chunks: Iterator[bytes]) -> ImportResult:
         result.rows = cursor.cursor.rowcount
         # Temporary tables are never analysed automatically; without statistics the planner
         # guesses sizes and picks sorts that spill. JIT compiles for longer than these run.
-        cursor.execute("ANALYZE merchants_metric_bulk")
         cursor.execute(
-            "SELECT current_setting('work_mem'), current_setting('maintenance_work_mem'), current_setting('jit')"
+            "SELECT current_setting('work_mem'), current_setting('maintenance_work_mem'), current_setting('jit'),"
+            " current_setting('default_statistics_target')"
         )
         saved = cursor.fetchone()
+        # The staging tables' statistics only steer this import's joins: a small sample does.
         cursor.execute(
             "SELECT set_config('work_mem', %s, true), set_config('maintenance_work_mem', %s, true),"
-            " set_config('jit', 'off', true)",
+            " set_config('jit', 'off', true), set_config('default_statistics_target', '10', true)",
             [_bulk_work_mem(result.rows)] * 2,
         )
         for sql in (
+            "ANALYZE merchants_metric_bulk",
             _BULK_MINUTES_SQL,
             "ANALYZE merchants_metric_minutes",
             _BULK_MINUTES_BAD_SQL,
@@ -561,8 +587,8 @@ def _bulk(chunks: Iterator[bytes]) -> ImportResult:
             if cursor.description and cursor.fetchone():
                 raise _NotForBulk
         cursor.execute("SELECT min(minute), max(minute) FROM merchants_metric_minutes")
-        first, last = cursor.fetchone()
-        bounds = {"first": first, "last": last}
+        result.first_minute, result.last_minute = cursor.fetchone()
+        bounds = {"first": result.first_minute, "last": result.last_minute}
         cursor.execute(_BULK_CHANGES_SQL, bounds)
         cursor.execute("ANALYZE merchants_metric_changes")
         cursor.execute(_BULK_UPDATE_SQL, bounds)
@@ -571,7 +597,7 @@ def _bulk(chunks: Iterator[bytes]) -> ImportResult:
         result.created = cursor.rowcount
         cursor.execute(
             "SELECT set_config('work_mem', %s, true), set_config('maintenance_work_mem', %s, true),"
-            " set_config('jit', %s, true)",
+            " set_config('jit', %s, true), set_config('default_statistics_target', %s, true)",
             saved,
         )
         cursor.execute(

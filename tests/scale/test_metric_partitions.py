@@ -211,3 +211,24 @@ def test_the_sqlite_demo_migrates_and_imports_without_partitions(tmp_path):
     )
     out = subprocess.run([*manage, "shell", "-c", script], env=env, check=True, capture_output=True, text=True)
     assert out.stdout.split("\n")[-6:] == ["1", "1", "2.50", "[]", "[]", ""]
+
+
+def _reltuples(name: str) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [name])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_an_import_refreshes_the_statistics_of_the_days_it_wrote_only(django_capture_on_commit_callbacks):
+    LiveSessionFactory(external_id="T-1")
+    create_metric_partitions(first=date(2026, 11, 2), last=date(2026, 11, 4))
+    text = HEADER + "".join(f"T-1,2026-11-0{d}T12:{m:02d}:00Z,1,0,1.00,0\n" for d in (2, 3) for m in range(30))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert import_csv(kind="metrics", source=text.encode()).created == 60
+    assert len(callbacks) == 1
+    assert _reltuples("merchants_sessionminute_p20261102") == _reltuples("merchants_sessionminute_p20261103") == 30
+    assert _reltuples("merchants_sessionminute_p20261104") == -1  # never analysed: not touched
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert import_csv(kind="metrics", source=text.encode()).unchanged == 60
+    assert callbacks == []  # nothing written, nothing to analyse
