@@ -443,17 +443,19 @@ _BULK_MINUTES_BAD_SQL = "SELECT 1 FROM merchants_metric_minutes WHERE minute IS 
 # Every row with its session's id, its minute and its typed values, and whether it is valid:
 # a NULL session is unknown (or not spelt as stored); a number must read back as written, which
 # refuses what PostgreSQL reads but the careful path does not ("+5", " 5", "1e3", "05"), and a
-# text no number at all fails the cast and so the statement.
+# text no number at all fails the cast and so the statement. Each value is cast once, in the
+# inner query (OFFSET 0 keeps the planner from inlining the casts into every use).
 _BULK_TYPED_SQL = """
 CREATE TEMPORARY TABLE merchants_metric_typed ON COMMIT DROP AS
-SELECT l.id AS session_id, n.minute, b.viewers::integer AS viewers, b.orders::integer AS orders,
-       b.gmv::numeric AS gmv, b.ad_spend::numeric AS ad_spend,
-       (b.viewers::integer::text = b.viewers AND b.viewers::integer <= 999999999
-        AND b.orders::integer::text = b.orders AND b.orders::integer <= 999999999
-        AND b.gmv::numeric::text = b.gmv AND b.gmv::numeric < 1e12 AND scale(b.gmv::numeric) <= 2
-        AND b.ad_spend::numeric::text = b.ad_spend AND b.ad_spend::numeric < 1e12
-        AND scale(b.ad_spend::numeric) <= 2) AS ok
-FROM merchants_metric_bulk b
+SELECT l.id AS session_id, n.minute, b.v AS viewers, b.o AS orders, b.g AS gmv, b.a AS ad_spend,
+       (b.v::text = b.viewers AND b.v <= 999999999 AND b.o::text = b.orders AND b.o <= 999999999
+        AND b.g::text = b.gmv AND b.g < 1e12 AND scale(b.g) <= 2
+        AND b.a::text = b.ad_spend AND b.a < 1e12 AND scale(b.a) <= 2) AS ok
+FROM (
+    SELECT session_ext, minute, viewers, orders, gmv, ad_spend, viewers::integer AS v, orders::integer AS o,
+           gmv::numeric AS g, ad_spend::numeric AS a
+    FROM merchants_metric_bulk OFFSET 0
+) b
 JOIN merchants_metric_minutes n ON n.txt = b.minute
 LEFT JOIN merchants_livesession l ON l.external_id = b.session_ext
 """
