@@ -174,7 +174,7 @@ chosen AS (
             ON own.session_id = p.id
     ) b
 ),
-baseline AS (
+baseline AS MATERIALIZED (  -- columns, not CASE expressions re-evaluated for every metric row below
     SELECT c.*,
            CASE WHEN c.pre_n >= %(pre_min)s THEN 'pre_incident'
                 WHEN c.hist_n >= %(hist_min)s THEN 'historical' ELSE 'insufficient_data' END AS method,
