@@ -20,7 +20,7 @@ import _setup  # noqa: F401
 from django.core.management import call_command
 from django.db import connection
 
-from merchants.services import import_csv
+from merchants.services import create_metric_partitions, import_csv
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 MINUTES = 240
@@ -71,6 +71,8 @@ def write_files(folder: Path, changed_share: float = 0.0) -> tuple[Path, Path]:
 
 def main():
     cleanup()
+    # As in production, the days of the file have their partitions (beat creates them ahead).
+    create_metric_partitions(first=T0.date(), last=(T0 + timedelta(hours=500, minutes=MINUTES)).date())
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sessions, metrics = write_files(folder)

@@ -2,18 +2,18 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, Max, Min, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from accounts import roles
-from claims.models import OPEN_STAFF_STATES, Claim, ClaimEvent, ClaimNotification, ClaimState
+from claims.models import OPEN_STAFF_STATES, TERMINAL_STATES, Claim, ClaimEvent, ClaimNotification, ClaimState
 from core.db import reports_db
 from incidents.models import Incident
 from merchants.models import Merchant
 from merchants.selectors import merchant_ids_for_user, merchants_for_user
 from sla.selectors import facts_for_incident
 
-from . import charts
+from . import charts, config
 
 
 def visible_claims(user):
@@ -343,3 +343,35 @@ def incidents_with_proposals(limit=50):
         .annotate(proposed=Count("claims", filter=Q(claims__state=ClaimState.PROPOSED)))
         .order_by("-started_at")[:limit]
     )
+
+
+def earliest_metric_minute_in_use(now=None):
+    """The earliest metric minute that a claim window still open at ``now`` may read, or None.
+
+    An incident's claim window is open while the incident is not voided and either it is
+    unresolved, its filing window (``CLAIMS_FILING_WINDOW_DAYS`` after resolution) has not
+    passed, or one of its claims is not final (accepted, settled, withdrawn, expired, or
+    rejected after its one dispute): each of those may still be (re)computed. A computation
+    reads from the incident's start back over the longest baseline any policy version uses
+    (its history days, the v2 calibration week, the pre-incident minutes), plus a day's margin.
+    """
+    from losses.model_v2 import CALIBRATION_DAYS
+    from losses.models import CompensationPolicy
+
+    now = now or timezone.now()
+    final = Q(state__in=TERMINAL_STATES) | Q(state=ClaimState.REJECTED, dispute_count__gt=0)
+    open_claims = Claim.objects.filter(incident=OuterRef("pk")).exclude(final)
+    earliest_start = (
+        Incident.objects.exclude(state="voided")
+        .filter(
+            Q(resolved_at__isnull=True)
+            | Q(resolved_at__gt=now - config.days("FILING_WINDOW_DAYS"))
+            | Exists(open_claims)
+        )
+        .aggregate(first=Min("started_at"))["first"]
+    )
+    if earliest_start is None:
+        return None
+    limits = CompensationPolicy.objects.aggregate(days=Max("historical_days"), pre=Max("pre_incident_window_minutes"))
+    days = max(limits["days"] or 0, CALIBRATION_DAYS) + 1
+    return earliest_start - timedelta(days=days, minutes=limits["pre"] or 0)

@@ -7,8 +7,10 @@ by ``ConcurrentTransitionMixin`` as a second guard), append a ``ClaimEvent`` and
 other side (notification rows now, email on commit).
 """
 
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
@@ -839,3 +841,22 @@ def add_evidence(claim, by, upload, _role=None):
             message=name,
         )
     return doc
+
+
+def drop_expired_metrics(*, now: datetime | None = None) -> list[str]:
+    """Drop the metric day partitions older than ``METRICS_RETENTION_DAYS`` that no open claim
+    window may still read (``selectors.earliest_metric_minute_in_use``); returns their names.
+
+    A partition is dropped whole (detach, drop) rather than deleted row by row, so retention
+    writes no WAL for the rows and leaves no dead tuples; a day one open claim window still
+    needs keeps it and every later day until that window closes.
+    """
+    from claims.selectors import earliest_metric_minute_in_use
+    from merchants.services import drop_metric_partitions
+
+    now = now or timezone.now()
+    before = now - timedelta(days=settings.METRICS_RETENTION_DAYS)
+    in_use = earliest_metric_minute_in_use(now)
+    if in_use is not None:
+        before = min(before, in_use)
+    return drop_metric_partitions(before=before)

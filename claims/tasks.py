@@ -84,3 +84,9 @@ def send_expiry_reminders() -> int:
         Q(state__in=EXPIRING), Q(reminder_sent_at__isnull=True), expires_at__gt=now, expires_at__lte=horizon
     )
     return sum(1 for claim in due if services.record_reminder(claim))
+
+
+@shared_task(name="claims.tasks.drop_expired_metrics")
+def drop_expired_metrics() -> list[str]:
+    """Daily: drop the metric day partitions past retention whose claim windows have all closed."""
+    return services.drop_expired_metrics()

@@ -327,6 +327,8 @@ CELERY_TASK_ROUTES = {
     "claims.tasks.send_expiry_reminders": {"queue": "beat"},
     "telemetry.pull_prometheus": {"queue": "beat"},
     "telemetry.pull_prometheus_source": {"queue": "beat"},
+    "merchants.create_metric_partitions": {"queue": "beat"},
+    "claims.tasks.drop_expired_metrics": {"queue": "beat"},
 }
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["sla-nightly-evaluate"] = {  # 02:30 every night, in CELERY_TIMEZONE
@@ -350,6 +352,20 @@ CELERY_BEAT_SCHEDULE["telemetry-prometheus-pull"] = {"task": "telemetry.pull_pro
 CELERY_BEAT_SCHEDULE["finance-sweep-orphan-documents"] = {
     "task": "settlements.sweep_orphan_documents",
     "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=4, minute=0),
+}
+
+# Per-minute metrics (docs/SCALING.md "Metric partitions"): day partitions are created this many
+# days ahead every 6 hours; a day is dropped once older than the retention and no open claim
+# window may still read it (claims.services.drop_expired_metrics), daily at 04:30.
+METRICS_PARTITION_DAYS_AHEAD = int(os.environ.get("METRICS_PARTITION_DAYS_AHEAD", 7))
+METRICS_RETENTION_DAYS = int(os.environ.get("METRICS_RETENTION_DAYS", 90))
+CELERY_BEAT_SCHEDULE["metrics-create-partitions"] = {
+    "task": "merchants.create_metric_partitions",
+    "schedule": 6 * 60 * 60,
+}
+CELERY_BEAT_SCHEDULE["metrics-drop-expired-partitions"] = {
+    "task": "claims.tasks.drop_expired_metrics",
+    "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=4, minute=30),
 }
 
 # Claim workflow rules (claims/config.py has the defaults). The demo widens the

@@ -115,7 +115,11 @@ hit AS (
 """
     + CLAIMED_CTES
     + """pre AS (
-    SELECT h.id AS session_id, p.n, p.s
+    -- One row per hit session (a LATERAL aggregate returns exactly one), carrying what the
+    -- later steps need, so no step joins a session back to itself: the planner, which has no
+    -- statistics for a CTE's output, misjudged each such join by its default 1/200 selectivity
+    -- and their product grew with the square of the hit sessions (10^8 rows estimated at 5,000).
+    SELECT h.id, h.external_id, h.merchant_id, h.w_start, h.w_end, p.n AS pre_n, p.s AS pre_s
     FROM hit h
     CROSS JOIN LATERAL (
         SELECT count(*) AS n, coalesce(sum(sm.gmv), 0) AS s FROM merchants_sessionminute sm
@@ -123,7 +127,7 @@ hit AS (
     ) p
 ),
 needs_history AS (
-    SELECT DISTINCT h.merchant_id FROM hit h JOIN pre ON pre.session_id = h.id WHERE pre.n < %(pre_min)s
+    SELECT DISTINCT merchant_id FROM pre WHERE pre_n < %(pre_min)s
 ),
 incident_ranges AS (
     SELECT sv.code AS service_code, r.code AS region_code,
@@ -141,7 +145,11 @@ hist_sessions AS (
       AND s.started_at < %(start_minute)s AND (s.ended_at IS NULL OR s.ended_at > %(hist_start)s)
 ),
 history AS (
-    SELECT hs.merchant_id, hs.id AS session_id, x.n, x.s
+    -- Each history session's minutes, with its merchant's totals beside them (a window sum),
+    -- so a hit session finds both in one join.
+    SELECT hs.merchant_id, hs.id AS session_id, x.n, x.s,
+           sum(x.n) OVER (PARTITION BY hs.merchant_id) AS merchant_n,
+           sum(x.s) OVER (PARTITION BY hs.merchant_id) AS merchant_s
     FROM hist_sessions hs
     CROSS JOIN LATERAL (
         SELECT count(*) AS n, coalesce(sum(sm.gmv), 0) AS s FROM merchants_sessionminute sm
@@ -153,55 +161,55 @@ history AS (
           )
     ) x
 ),
-hist_merchant AS (SELECT merchant_id, sum(n) AS n, sum(s) AS s FROM history GROUP BY merchant_id),
-hist_session AS (
-    SELECT session_id, n, s FROM history WHERE session_id IN (SELECT id FROM hit)
-),
-base AS (
-    SELECT h.id, h.external_id, h.merchant_id, h.w_start, h.w_end,
-           coalesce(pre.n, 0) AS pre_n, coalesce(pre.s, 0) AS pre_s,
-           coalesce(hm.n, 0) - coalesce(hs.n, 0) AS hist_n, coalesce(hm.s, 0) - coalesce(hs.s, 0) AS hist_s
-    FROM hit h
-    LEFT JOIN pre ON pre.session_id = h.id
-    LEFT JOIN hist_merchant hm ON hm.merchant_id = h.merchant_id
-    LEFT JOIN hist_session hs ON hs.session_id = h.id
-),
+hist_merchant AS (SELECT DISTINCT merchant_id, merchant_n AS n, merchant_s AS s FROM history),
 chosen AS (
-    SELECT b.*,
-           CASE WHEN b.pre_n >= %(pre_min)s THEN 'pre_incident'
-                WHEN b.hist_n >= %(hist_min)s THEN 'historical' ELSE 'insufficient_data' END AS method,
-           CASE WHEN b.pre_n >= %(pre_min)s THEN b.pre_n WHEN b.hist_n >= %(hist_min)s THEN b.hist_n ELSE 0 END AS b_n,
-           CASE WHEN b.pre_n >= %(pre_min)s THEN b.pre_s WHEN b.hist_n >= %(hist_min)s THEN b.hist_s ELSE 0 END AS b_s
-    FROM base b
+    SELECT b.*, b.hm_n - b.own_n AS hist_n, b.hm_s - b.own_s AS hist_s
+    FROM (
+        SELECT p.*, coalesce(hm.n, 0) AS hm_n, coalesce(hm.s, 0) AS hm_s,
+               coalesce(own.n, 0) AS own_n, coalesce(own.s, 0) AS own_s
+        FROM pre p
+        LEFT JOIN hist_merchant hm ON hm.merchant_id = p.merchant_id
+        -- (grouped, though a session has one history row: the planner then knows it is unique)
+        LEFT JOIN (SELECT session_id, sum(n) AS n, sum(s) AS s FROM history GROUP BY session_id) own
+            ON own.session_id = p.id
+    ) b
 ),
-sums AS (
-    -- Per session: the affected minutes are the window's minutes minus those already claimed;
-    -- a minute without a metric row counts 0 actual GMV and 0 ad spend, so it adds S to lost_num
-    -- (max(0, S - n*0)) and nothing to wasted_num: one index range scan per session suffices.
-    SELECT c.id AS session_id,
-           (extract(epoch FROM c.w_end - c.w_start) / 60)::integer AS window_minutes,
+baseline AS MATERIALIZED (  -- columns, not CASE expressions re-evaluated for every metric row below
+    SELECT c.*,
+           CASE WHEN c.pre_n >= %(pre_min)s THEN 'pre_incident'
+                WHEN c.hist_n >= %(hist_min)s THEN 'historical' ELSE 'insufficient_data' END AS method,
+           CASE WHEN c.pre_n >= %(pre_min)s THEN c.pre_n WHEN c.hist_n >= %(hist_min)s THEN c.hist_n ELSE 0 END AS b_n,
+           CASE WHEN c.pre_n >= %(pre_min)s THEN c.pre_s WHEN c.hist_n >= %(hist_min)s THEN c.hist_s ELSE 0 END AS b_s
+    FROM chosen c
+)
+-- Per session: the affected minutes are the window's minutes minus those already claimed;
+-- a minute without a metric row counts 0 actual GMV and 0 ad spend, so it adds S to lost_num
+-- (max(0, S - n*0)) and nothing to wasted_num: one index range scan per session suffices. The
+-- constant bounds repeat what every window lies within, so the planner prunes the metrics'
+-- day partitions when it plans instead of keeping all of them for run time.
+SELECT c.id, c.external_id, c.merchant_id, c.w_start, c.w_end, c.method, c.b_n, c.b_s,
+       e.window_minutes - e.excluded AS affected, e.excluded, x.with_data, x.actual, x.ad_spend,
+       x.lost_rows + (e.window_minutes - e.excluded - x.with_data) * c.b_s AS lost_num, x.wasted_num,
+       c.pre_n, c.hist_n
+FROM baseline c
+LEFT JOIN claimed_ranges cr ON cr.session_id = c.id
+CROSS JOIN LATERAL (
+    SELECT (extract(epoch FROM c.w_end - c.w_start) / 60)::integer AS window_minutes,
            coalesce((
                SELECT sum(extract(epoch FROM upper(r) - lower(r)) / 60)
                FROM unnest(cr.ranges * tstzmultirange(tstzrange(c.w_start, c.w_end))) AS r
-           ), 0)::integer AS excluded,
-           x.with_data, x.actual, x.ad_spend, x.lost_rows, x.wasted_num
-    FROM chosen c
-    LEFT JOIN claimed_ranges cr ON cr.session_id = c.id
-    CROSS JOIN LATERAL (
-        SELECT count(*) AS with_data, coalesce(sum(sm.gmv), 0) AS actual,
-               coalesce(sum(sm.ad_spend), 0) AS ad_spend,
-               coalesce(sum(greatest(0, c.b_s - c.b_n * sm.gmv)), 0) AS lost_rows,
-               coalesce(sum(sm.ad_spend * greatest(0, c.b_s - c.b_n * sm.gmv)), 0) AS wasted_num
-        FROM merchants_sessionminute sm
-        WHERE sm.session_id = c.id AND sm.minute >= c.w_start AND sm.minute < c.w_end
-          AND NOT coalesce(cr.ranges @> sm.minute, false)
-    ) x
-)
-SELECT c.id, c.external_id, c.merchant_id, c.w_start, c.w_end, c.method, c.b_n, c.b_s,
-       x.window_minutes - x.excluded AS affected, x.excluded, x.with_data, x.actual, x.ad_spend,
-       x.lost_rows + (x.window_minutes - x.excluded - x.with_data) * c.b_s AS lost_num, x.wasted_num,
-       c.pre_n, c.hist_n
-FROM chosen c JOIN sums x ON x.session_id = c.id
+           ), 0)::integer AS excluded
+) e
+CROSS JOIN LATERAL (
+    SELECT count(*) AS with_data, coalesce(sum(sm.gmv), 0) AS actual,
+           coalesce(sum(sm.ad_spend), 0) AS ad_spend,
+           coalesce(sum(greatest(0, c.b_s - c.b_n * sm.gmv)), 0) AS lost_rows,
+           coalesce(sum(sm.ad_spend * greatest(0, c.b_s - c.b_n * sm.gmv)), 0) AS wasted_num
+    FROM merchants_sessionminute sm
+    WHERE sm.session_id = c.id AND sm.minute >= c.w_start AND sm.minute < c.w_end
+      AND sm.minute >= %(start_minute)s AND sm.minute < %(end)s + interval '1 minute'
+      AND NOT coalesce(cr.ranges @> sm.minute, false)
+) x
 ORDER BY c.merchant_id, c.w_start, c.id
 """
 )

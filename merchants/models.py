@@ -95,11 +95,18 @@ class SessionMinute(models.Model):
     """The metrics of one session in one UTC minute (``minute`` = the minute's start).
 
     The platform's largest table (10⁸ rows a day), so it carries no index and no check that
-    does not pay for itself: the (session, minute) key serves every lookup by session, and the
-    session reference is not a database foreign key, whose per-row check doubled the cost of
-    a bulk import. Only the importer writes rows, and only for sessions it has just looked up;
-    deleting a session through Django still deletes its minutes.
+    does not pay for itself: the (session, minute) primary key is the only index and serves
+    every lookup by session (a surrogate ``id`` would be a second index on every insert), and
+    the session reference is not a database foreign key, whose per-row check doubled the cost
+    of a bulk import. Only the importer writes rows, and only for sessions it has just looked
+    up; deleting a session through Django still deletes its minutes.
+
+    On PostgreSQL the table is partitioned by day on ``minute`` (``merchants.partitions``), so
+    a loss estimate reads only the days it needs and old days are dropped whole; a partitioned
+    table's primary key must contain the partition key, which this one does.
     """
+
+    pk = models.CompositePrimaryKey("session", "minute")
 
     session = models.ForeignKey(
         LiveSession,
@@ -120,7 +127,6 @@ class SessionMinute(models.Model):
         verbose_name = _("session minute")
         verbose_name_plural = _("session minutes")
         constraints = [
-            models.UniqueConstraint(fields=["session", "minute"], name="session_minute_unique"),
             models.CheckConstraint(condition=Q(gmv__gte=0) & Q(ad_spend__gte=0), name="session_minute_non_negative"),
         ]
 

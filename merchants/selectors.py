@@ -1,6 +1,15 @@
-"""Reads about merchants and who may act for them."""
+"""Reads about merchants and who may act for them, and the metrics table's partitions."""
+
+from datetime import date, datetime
+
+from django.db import connection
 
 from .models import Merchant
+
+# Day partitions of merchants_sessionminute are named <prefix>YYYYMMDD (UTC day); the default
+# partition catches any minute whose day has none.
+METRIC_PARTITION_PREFIX = "merchants_sessionminute_p"
+METRIC_DEFAULT_PARTITION = "merchants_sessionminute_default"
 
 
 def merchant_ids_for_user(user) -> set[int]:
@@ -16,3 +25,28 @@ def merchant_ids_for_user(user) -> set[int]:
 
 def merchants_for_user(user):
     return Merchant.objects.filter(id__in=merchant_ids_for_user(user))
+
+
+def metric_partitions() -> list[tuple[str, date]]:
+    """The day partitions of the per-minute metrics (name, UTC day), oldest first; empty
+    on a database without partitioning (SQLite)."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'merchants_sessionminute'::regclass AND c.relname LIKE %s",
+            [METRIC_PARTITION_PREFIX + "%"],
+        )
+        names = [r[0] for r in cursor.fetchall()]
+    days = []
+    for name in names:
+        try:
+            days.append((name, datetime.strptime(name.removeprefix(METRIC_PARTITION_PREFIX), "%Y%m%d").date()))
+        except ValueError:  # not one of ours
+            continue
+    return sorted(days, key=lambda item: item[1])
+
+
+def metric_partition_name(day: date) -> str:
+    return f"{METRIC_PARTITION_PREFIX}{day:%Y%m%d}"

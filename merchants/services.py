@@ -27,7 +27,7 @@ import re
 import zoneinfo
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from django.utils import timezone
 from core.csv import CsvReader, CsvRejected, CsvSource
 
 from .models import LiveSession, Merchant, SessionMinute
+from .selectors import METRIC_DEFAULT_PARTITION, metric_partition_name, metric_partitions
 
 MERCHANT_COLUMNS = ["code", "name", "timezone", "margin_rate", "currency"]
 SESSION_COLUMNS = ["merchant_code", "merchant_name", "session_id", "service", "region", "started_at", "ended_at"]
@@ -63,6 +64,9 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     bulk: bool = False  # imported by the PostgreSQL bulk path (not part of the answer)
+    # The file's first and last minute (metrics on PostgreSQL): which day partitions it touched.
+    first_minute: datetime | None = None
+    last_minute: datetime | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -82,8 +86,27 @@ def import_csv(*, kind: str, source: CsvSource) -> ImportResult:
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
     result = _import(kind, source)
-    transaction.on_commit(lambda: analyze(ANALYZED[kind]))
+    tables = _analyzed_tables(kind, result)
+    if tables:
+        transaction.on_commit(lambda: analyze(tables))
     return result
+
+
+def _analyzed_tables(kind: str, result: ImportResult) -> list[str]:
+    """The tables whose statistics the import changed: for metrics only the day partitions of
+    the file's minutes (analysing the partitioned table would sample every day of the history),
+    and none when nothing was written."""
+    if (
+        kind != "metrics"
+        or connection.vendor != "postgresql"
+        or result.first_minute is None
+        or result.last_minute is None
+    ):
+        return ANALYZED[kind]
+    if not (result.created or result.updated):
+        return []
+    first, last = result.first_minute.astimezone(UTC).date(), result.last_minute.astimezone(UTC).date()
+    return [name for name, day in metric_partitions() if first <= day <= last] + [METRIC_DEFAULT_PARTITION]
 
 
 def _import(kind: str, source) -> ImportResult:
@@ -331,18 +354,24 @@ SELECT min(line) FROM (
 ) d WHERE n > 1
 """
 
-_UPSERT_SQL = """
-WITH up AS (
-    INSERT INTO merchants_sessionminute AS m (session_id, minute, viewers, orders, gmv, ad_spend)
-    SELECT l.id, s.minute, s.viewers, s.orders, s.gmv, s.ad_spend
-    FROM merchants_metric_stage s JOIN merchants_livesession l ON l.external_id = s.session_ext
-    ON CONFLICT (session_id, minute) DO UPDATE
-        SET viewers = EXCLUDED.viewers, orders = EXCLUDED.orders, gmv = EXCLUDED.gmv, ad_spend = EXCLUDED.ad_spend
-        WHERE (m.viewers, m.orders, m.gmv, m.ad_spend)
-            IS DISTINCT FROM (EXCLUDED.viewers, EXCLUDED.orders, EXCLUDED.gmv, EXCLUDED.ad_spend)
-    RETURNING (xmax = 0) AS inserted
-)
-SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+# The upsert in two statements, since a partitioned table cannot return ``xmax`` to tell an
+# inserted row from an updated one: new rows first (a row another import inserted meanwhile is
+# skipped here after waiting for it), then every stored row whose values differ from the file's.
+_CAREFUL_INSERT_SQL = """
+INSERT INTO merchants_sessionminute (session_id, minute, viewers, orders, gmv, ad_spend)
+SELECT l.id, s.minute, s.viewers, s.orders, s.gmv, s.ad_spend
+FROM merchants_metric_stage s JOIN merchants_livesession l ON l.external_id = s.session_ext
+ON CONFLICT (session_id, minute) DO NOTHING
+"""
+
+_CAREFUL_UPDATE_SQL = """
+UPDATE merchants_sessionminute m
+SET viewers = s.viewers, orders = s.orders, gmv = s.gmv, ad_spend = s.ad_spend
+FROM merchants_metric_stage s JOIN merchants_livesession l ON l.external_id = s.session_ext
+WHERE m.session_id = l.id AND m.minute = s.minute
+  AND m.minute BETWEEN (SELECT min(minute) FROM merchants_metric_stage)
+                   AND (SELECT max(minute) FROM merchants_metric_stage)
+  AND (m.viewers, m.orders, m.gmv, m.ad_spend) IS DISTINCT FROM (s.viewers, s.orders, s.gmv, s.ad_spend)
 """
 
 
@@ -369,11 +398,15 @@ def _import_metrics_pg(reader, header) -> ImportResult:
         dup = cursor.fetchone()[0]
         if dup is not None:
             raise CsvRejected.at(dup, "minute", "this session's minute appears twice in the file")
+        cursor.execute("SELECT min(minute), max(minute) FROM merchants_metric_stage")
+        result.first_minute, result.last_minute = cursor.fetchone()
         try:
-            cursor.execute(_UPSERT_SQL)
+            cursor.execute(_CAREFUL_INSERT_SQL)
+            created = cursor.rowcount
+            cursor.execute(_CAREFUL_UPDATE_SQL)
+            updated = cursor.rowcount
         except (DataError, IntegrityError) as exc:  # pragma: no cover - validated above
             raise CsvRejected.at(0, "session_id", f"rejected by the database: {exc}") from exc
-        created, updated = cursor.fetchone()
         cursor.execute("DROP TABLE merchants_metric_stage")
     result.created, result.updated = created, updated
     result.unchanged = result.rows - created - updated
@@ -410,17 +443,19 @@ _BULK_MINUTES_BAD_SQL = "SELECT 1 FROM merchants_metric_minutes WHERE minute IS 
 # Every row with its session's id, its minute and its typed values, and whether it is valid:
 # a NULL session is unknown (or not spelt as stored); a number must read back as written, which
 # refuses what PostgreSQL reads but the careful path does not ("+5", " 5", "1e3", "05"), and a
-# text no number at all fails the cast and so the statement.
+# text no number at all fails the cast and so the statement. Each value is cast once, in the
+# inner query (OFFSET 0 keeps the planner from inlining the casts into every use).
 _BULK_TYPED_SQL = """
 CREATE TEMPORARY TABLE merchants_metric_typed ON COMMIT DROP AS
-SELECT l.id AS session_id, n.minute, b.viewers::integer AS viewers, b.orders::integer AS orders,
-       b.gmv::numeric AS gmv, b.ad_spend::numeric AS ad_spend,
-       (b.viewers::integer::text = b.viewers AND b.viewers::integer <= 999999999
-        AND b.orders::integer::text = b.orders AND b.orders::integer <= 999999999
-        AND b.gmv::numeric::text = b.gmv AND b.gmv::numeric < 1e12 AND scale(b.gmv::numeric) <= 2
-        AND b.ad_spend::numeric::text = b.ad_spend AND b.ad_spend::numeric < 1e12
-        AND scale(b.ad_spend::numeric) <= 2) AS ok
-FROM merchants_metric_bulk b
+SELECT l.id AS session_id, n.minute, b.v AS viewers, b.o AS orders, b.g AS gmv, b.a AS ad_spend,
+       (b.v::text = b.viewers AND b.v <= 999999999 AND b.o::text = b.orders AND b.o <= 999999999
+        AND b.g::text = b.gmv AND b.g < 1e12 AND scale(b.g) <= 2
+        AND b.a::text = b.ad_spend AND b.a < 1e12 AND scale(b.a) <= 2) AS ok
+FROM (
+    SELECT session_ext, minute, viewers, orders, gmv, ad_spend, viewers::integer AS v, orders::integer AS o,
+           gmv::numeric AS g, ad_spend::numeric AS a
+    FROM merchants_metric_bulk OFFSET 0
+) b
 JOIN merchants_metric_minutes n ON n.txt = b.minute
 LEFT JOIN merchants_livesession l ON l.external_id = b.session_ext
 """
@@ -432,12 +467,14 @@ _BULK_BAD_SQL = "SELECT 1 FROM merchants_metric_typed WHERE session_id IS NULL O
 _BULK_KEY_SQL = "CREATE UNIQUE INDEX ON merchants_metric_typed (session_id, minute)"
 
 # The anti-join: only rows that are new or whose values differ are kept, so an unchanged row
-# is neither locked nor rewritten.
+# is neither locked nor rewritten. The file's first and last minute bound the stored rows, so
+# the planner reads only the day partitions the file covers, however long the history.
 _BULK_CHANGES_SQL = """
 CREATE TEMPORARY TABLE merchants_metric_changes ON COMMIT DROP AS
 SELECT t.session_id, t.minute, t.viewers, t.orders, t.gmv, t.ad_spend, m.session_id IS NULL AS is_new
 FROM merchants_metric_typed t
 LEFT JOIN merchants_sessionminute m ON m.session_id = t.session_id AND m.minute = t.minute
+    AND m.minute BETWEEN %(first)s AND %(last)s
 WHERE m.session_id IS NULL
    OR (m.viewers, m.orders, m.gmv, m.ad_spend) IS DISTINCT FROM (t.viewers, t.orders, t.gmv, t.ad_spend)
 """
@@ -447,6 +484,7 @@ UPDATE merchants_sessionminute m
 SET viewers = c.viewers, orders = c.orders, gmv = c.gmv, ad_spend = c.ad_spend
 FROM merchants_metric_changes c
 WHERE NOT c.is_new AND m.session_id = c.session_id AND m.minute = c.minute
+  AND m.minute BETWEEN %(first)s AND %(last)s
 """
 
 # A plain INSERT (ON CONFLICT's speculative insertion doubled its cost): when another import
@@ -526,17 +564,19 @@ def _bulk(chunks: Iterator[bytes]) -> ImportResult:
         result.rows = cursor.cursor.rowcount
         # Temporary tables are never analysed automatically; without statistics the planner
         # guesses sizes and picks sorts that spill. JIT compiles for longer than these run.
-        cursor.execute("ANALYZE merchants_metric_bulk")
         cursor.execute(
-            "SELECT current_setting('work_mem'), current_setting('maintenance_work_mem'), current_setting('jit')"
+            "SELECT current_setting('work_mem'), current_setting('maintenance_work_mem'), current_setting('jit'),"
+            " current_setting('default_statistics_target')"
         )
         saved = cursor.fetchone()
+        # The staging tables' statistics only steer this import's joins: a small sample does.
         cursor.execute(
             "SELECT set_config('work_mem', %s, true), set_config('maintenance_work_mem', %s, true),"
-            " set_config('jit', 'off', true)",
+            " set_config('jit', 'off', true), set_config('default_statistics_target', '10', true)",
             [_bulk_work_mem(result.rows)] * 2,
         )
         for sql in (
+            "ANALYZE merchants_metric_bulk",
             _BULK_MINUTES_SQL,
             "ANALYZE merchants_metric_minutes",
             _BULK_MINUTES_BAD_SQL,
@@ -544,19 +584,22 @@ def _bulk(chunks: Iterator[bytes]) -> ImportResult:
             _BULK_BAD_SQL,
             _BULK_KEY_SQL,  # a duplicate raises IntegrityError
             "ANALYZE merchants_metric_typed",
-            _BULK_CHANGES_SQL,
-            "ANALYZE merchants_metric_changes",
         ):
             cursor.execute(sql)
             if cursor.description and cursor.fetchone():
                 raise _NotForBulk
-        cursor.execute(_BULK_UPDATE_SQL)
+        cursor.execute("SELECT min(minute), max(minute) FROM merchants_metric_minutes")
+        result.first_minute, result.last_minute = cursor.fetchone()
+        bounds = {"first": result.first_minute, "last": result.last_minute}
+        cursor.execute(_BULK_CHANGES_SQL, bounds)
+        cursor.execute("ANALYZE merchants_metric_changes")
+        cursor.execute(_BULK_UPDATE_SQL, bounds)
         result.updated = cursor.rowcount
         cursor.execute(_BULK_INSERT_SQL)
         result.created = cursor.rowcount
         cursor.execute(
             "SELECT set_config('work_mem', %s, true), set_config('maintenance_work_mem', %s, true),"
-            " set_config('jit', %s, true)",
+            " set_config('jit', %s, true), set_config('default_statistics_target', %s, true)",
             saved,
         )
         cursor.execute(
@@ -614,3 +657,84 @@ def write_csv(*, kind: str, rows: Iterable[Iterable]) -> str:
     writer.writerow(KINDS[kind])
     writer.writerows(rows)
     return out.getvalue()
+
+
+# --- metric partitions (PostgreSQL) ------------------------------------------------------
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+def create_metric_partitions(*, first: date, last: date) -> list[str]:
+    """Create the day partitions of the per-minute metrics from ``first`` to ``last`` (UTC days,
+    inclusive) that do not exist yet, and one for every day that has rows in the default
+    partition; returns the names created. Idempotent; a no-op without partitioning (SQLite).
+
+    A day's rows that landed in the default partition (imported before its partition existed)
+    move into the new partition in the same transaction, so nothing is lost and the default
+    partition, which every new partition must be checked against, stays empty.
+    """
+    if connection.vendor != "postgresql":
+        return []
+    existing = {day for _name, day in metric_partitions()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT (minute AT TIME ZONE 'UTC')::date FROM {METRIC_DEFAULT_PARTITION}"  # noqa: S608
+        )
+        stray = {r[0] for r in cursor.fetchall()}
+    wanted = {first + timedelta(days=i) for i in range((last - first).days + 1)} | stray
+    created = []
+    for day in sorted(wanted - existing):
+        _create_day_partition(day)
+        created.append(metric_partition_name(day))
+    return created
+
+
+def _create_day_partition(day: date) -> None:
+    name = metric_partition_name(day)
+    start, end = _day_bounds(day)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Imports keep writing to the other days meanwhile (ROW EXCLUSIVE does not conflict
+        # with SHARE UPDATE EXCLUSIVE); a write that would land in the default partition waits
+        # the few statements below, so no row of this day slips in between the move and the attach.
+        cursor.execute("SET LOCAL lock_timeout = '10s'")
+        cursor.execute("LOCK TABLE merchants_sessionminute IN SHARE UPDATE EXCLUSIVE MODE")
+        cursor.execute(f"LOCK TABLE {METRIC_DEFAULT_PARTITION} IN ACCESS EXCLUSIVE MODE")
+        cursor.execute("SELECT to_regclass(%s)", [name])
+        if cursor.fetchone()[0] is not None:  # another run created it meanwhile
+            return
+        cursor.execute(f"CREATE TABLE {name} (LIKE merchants_sessionminute INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM {METRIC_DEFAULT_PARTITION} WHERE minute >= %(start)s AND minute < %(end)s"  # noqa: S608
+            f" RETURNING {_METRIC_COLUMNS_SQL}) INSERT INTO {name} ({_METRIC_COLUMNS_SQL}) SELECT * FROM moved",
+            {"start": start, "end": end},
+        )
+        # The attach builds the partition's primary-key index once, after the rows are in.
+        cursor.execute(
+            f"ALTER TABLE merchants_sessionminute ATTACH PARTITION {name} FOR VALUES FROM (%s) TO (%s)", [start, end]
+        )
+
+
+_METRIC_COLUMNS_SQL = "session_id, minute, viewers, orders, gmv, ad_spend"
+
+
+def drop_metric_partitions(*, before: datetime) -> list[str]:
+    """Detach and drop every day partition whose day ends at or before ``before``; returns
+    the names dropped. The caller decides ``before`` (``claims.services.drop_expired_metrics``
+    keeps every minute an open claim window may still read)."""
+    if connection.vendor != "postgresql":
+        return []
+    dropped = []
+    for name, day in metric_partitions():
+        if _day_bounds(day)[1] > before:
+            break
+        with transaction.atomic(), connection.cursor() as cursor:
+            # A plain DETACH locks the whole table (CONCURRENTLY is not allowed beside a default
+            # partition): give up quickly rather than queue every reader behind a long estimate.
+            cursor.execute("SET LOCAL lock_timeout = '5s'")
+            cursor.execute(f"ALTER TABLE merchants_sessionminute DETACH PARTITION {name}")
+            cursor.execute(f"DROP TABLE {name}")
+        dropped.append(name)
+    return dropped

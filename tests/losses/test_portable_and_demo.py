@@ -66,10 +66,10 @@ def test_merchant_demo_is_idempotent_and_small(db):
     assert services == {"rtc-video", "cdn-live"} and regions == {"cn-east", "cn-north", "cn-south"}
     first = LiveSession.objects.order_by("started_at").first().started_at
     assert (first.year, first.month) == (2026, 10)
-    snapshot = list(SessionMinute.objects.order_by("id").values_list("gmv", flat=True)[:500])
+    snapshot = list(SessionMinute.objects.order_by("session_id", "minute").values_list("gmv", flat=True)[:500])
     merchants_demo.seed(out)
     assert (LiveSession.objects.count(), SessionMinute.objects.count()) == (sessions, minutes)
-    assert list(SessionMinute.objects.order_by("id").values_list("gmv", flat=True)[:500]) == snapshot
+    assert list(SessionMinute.objects.order_by("session_id", "minute").values_list("gmv", flat=True)[:500]) == snapshot
     session = LiveSession.objects.order_by("started_at").first()
     start = session.started_at + 60 * MIN
     changed = merchants_demo.apply_outage(

@@ -33,8 +33,8 @@ def _stored():
 def _versions():
     """Each row's xmin: it changes exactly when the row is rewritten."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, xmin::text FROM merchants_sessionminute ORDER BY id")
-        return dict(cursor.fetchall())
+        cursor.execute("SELECT session_id, minute, xmin::text FROM merchants_sessionminute")
+        return {(sid, minute): version for sid, minute, version in cursor.fetchall()}
 
 
 def test_every_minute_spelling_is_read_as_the_careful_path_reads_it(sessions):

@@ -61,10 +61,10 @@ def test_sessions_create_unknown_merchants_and_store_utc(loaded):
 
 def test_metrics_upsert_is_idempotent(loaded):
     assert (loaded.rows, loaded.created, loaded.updated, loaded.unchanged) == (3, 3, 0, 0)
-    snapshot = list(SessionMinute.objects.order_by("id").values())
+    snapshot = list(SessionMinute.objects.order_by("session_id", "minute").values())
     again = import_csv(kind="metrics", source=METRICS.encode())
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
-    assert list(SessionMinute.objects.order_by("id").values()) == snapshot
+    assert list(SessionMinute.objects.order_by("session_id", "minute").values()) == snapshot
     changed = import_csv(kind="metrics", source=METRICS.replace("299.85", "300.00").encode())
     assert (changed.created, changed.updated, changed.unchanged) == (0, 1, 2)
     assert SessionMinute.objects.get(session__external_id="T-1", minute__minute=1).gmv == Decimal("300.00")
@@ -163,11 +163,11 @@ def test_bytes_not_in_utf8_deep_in_a_metrics_file_are_located(loaded):
     rows = [f"T-1,{(start + timedelta(minutes=i)).isoformat()},1,1,1.00,0" for i in range(5000)]
     text = "session_id,minute,viewers,orders,gmv,ad_spend\n" + "\n".join(rows) + "\n"
     data = text.encode() + "T-1,2026-11-05T00:00:00Z,1,1,£5,0\n".encode("latin-1")
-    before = list(SessionMinute.objects.order_by("id").values())
+    before = list(SessionMinute.objects.order_by("session_id", "minute").values())
     with pytest.raises(CsvRejected) as exc:
         import_csv(kind="metrics", source=data)
     assert (exc.value.line, exc.value.column) == (5002, "gmv")
-    assert list(SessionMinute.objects.order_by("id").values()) == before
+    assert list(SessionMinute.objects.order_by("session_id", "minute").values()) == before
 
 
 def test_utf8_bom_and_any_line_ending(db):
