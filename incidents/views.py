@@ -54,7 +54,7 @@ def incident_detail(request, pk):
 
 def _detail_page(request, incident, *, bound_forms=None, error=None, status=200, failed_action=""):
     """The incident page; after a refused action it is drawn again with the bound form and its errors."""
-    incident = selectors.incident_detail(incident.pk)
+    incident = selectors.incident_detail(pk=incident.pk)
     page_forms = {**empty_forms(actions.INCIDENT), **(bound_forms or {})}
     transition_form = page_forms.get("transition_form")
     if transition_form is not None:
@@ -66,7 +66,7 @@ def _detail_page(request, incident, *, bound_forms=None, error=None, status=200,
         "incidents/detail.html",
         {
             "incident": incident,
-            "bar": selectors.timeline_bar(incident),
+            "bar": selectors.timeline_bar(incident=incident),
             **page_forms,
             "failed_action": failed_action,
             "error_summary": form_error_list(bound_forms or {}, error),

@@ -12,7 +12,7 @@ from .services import settlements as st
 
 def _export(batch, user, data):
     payload = exports.csv_bytes(exports.batch_rows(batch))
-    return st.mark_exported(batch, user, exports.sha256(payload), data.get("message", ""))
+    return st.mark_exported(batch=batch, by=user, sha256=exports.sha256(payload), message=data.get("message", ""))
 
 
 def _added(items) -> str:
@@ -22,21 +22,21 @@ def _added(items) -> str:
 
 BATCH = {
     "add": Action(
-        run=lambda b, u, d: st.add_claims(b, u, claim_ids=d.get("claim_ids"), message=d.get("message", "")),
+        run=lambda b, u, d: st.add_claims(batch=b, by=u, claim_ids=d.get("claim_ids"), message=d.get("message", "")),
         form=forms.AddForm,
         serializer=ActionSerializer,
         success=_added,
         summary="Add claims (the given ids, or every eligible claim of the period)",
     ),
     "remove": Action(
-        run=lambda b, u, d: st.remove_item(b, u, d.get("item"), d.get("message", "")),
+        run=lambda b, u, d: st.remove_item(batch=b, by=u, item_id=d.get("item"), reason=d.get("message", "")),
         form=forms.RemoveForm,
         serializer=ActionSerializer,
         success=_("Claim removed from the batch."),
         summary="Remove an item (message = reason)",
     ),
     "lock": Action(
-        run=lambda b, u, d: st.lock(b, u, d.get("message", "")),
+        run=lambda b, u, d: st.lock(batch=b, by=u, message=d.get("message", "")),
         form=forms.MessageForm,
         serializer=ActionSerializer,
         success=_("Batch locked."),

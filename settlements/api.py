@@ -124,9 +124,9 @@ def _batch_detail(request, pk, view) -> dict:
     batch = selectors.batch_summaries().filter(pk=pk).first()
     if batch is None:
         raise Http404
-    selectors.attach_totals([batch])
+    selectors.attach_totals(batches=[batch])
     pager = ItemPagination()
-    results: list[Any] = pager.paginate_queryset(selectors.batch_items(batch), request, view=view) or []
+    results: list[Any] = pager.paginate_queryset(selectors.batch_items(batch=batch), request, view=view) or []
     assert pager.page is not None  # paginate_queryset always pages: the page size is fixed
     batch.items_page = {
         "count": pager.page.paginator.count,
@@ -245,7 +245,7 @@ class BatchList(generics.ListCreateAPIView):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        selectors.attach_totals(page)
+        selectors.attach_totals(batches=page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=BatchSerializer, responses={201: BatchDetailSerializer, 400: ErrorSerializer})
@@ -253,7 +253,7 @@ class BatchList(generics.ListCreateAPIView):
         s = BatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         batch = st.create_batch(
-            request.user,
+            by=request.user,
             **{k: s.validated_data.get(k) for k in ("period_start", "period_end")},
             note=s.validated_data.get("note", ""),
         )
@@ -325,7 +325,9 @@ class PaymentImportView(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             return Response({"detail": "Send the payment file as 'file'."}, status=400)
-        result = st.import_payments(batch, request.user, st.read_upload(upload), upload.name)
+        result = st.import_payments(
+            batch=batch, by=request.user, data=st.read_upload(upload=upload), filename=upload.name
+        )
         return Response(result.as_dict(), status=200 if result.ok else 400)
 
 
@@ -382,10 +384,10 @@ class Recovery(APIView):
         dates = {k: _date(v) for k, v in raw.items()}
         if any(raw[k] and dates[k] is None for k in raw):
             return Response({"detail": "start and end are dates (YYYY-MM-DD)."}, status=400)
-        rows = selectors.recovery_report(dates["start"], dates["end"])
+        rows = selectors.recovery_report(start=dates["start"], end=dates["end"])
         for r in rows:
             r["month"] = r.pop("month_label")
-        return Response(RecoverySerializer({"rows": rows, "totals": selectors.recovery_totals(rows)}).data)
+        return Response(RecoverySerializer({"rows": rows, "totals": selectors.recovery_totals(rows=rows)}).data)
 
 
 class Documents(APIView):
@@ -396,7 +398,7 @@ class Documents(APIView):
         responses=DocumentSerializer(many=True),
     )
     def get(self, request):
-        qs = selectors.visible_documents(request.user).order_by("-issued_at", "-id")
+        qs = selectors.visible_documents(user=request.user).order_by("-issued_at", "-id")
         claim = request.query_params.get("claim")
         if claim:
             if not claim.isdigit():
@@ -423,7 +425,7 @@ class Documents(APIView):
             "merchant_id": d.get("merchant"),
             "period": d["period"].isoformat() if d.get("period") else None,
         }
-        latest = document_services.check_request(d["kind"], by=request.user, reason=d["reason"], **subject)
+        latest = document_services.check_request(kind=d["kind"], by=request.user, reason=d["reason"], **subject)
         if latest is not None:
             return Response(DocumentSerializer(latest).data, status=200)
         result = issue_document.delay(
@@ -437,7 +439,7 @@ class DocumentDownload(APIView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="Not found")}
     )
     def get(self, request, pk):
-        doc = selectors.visible_documents(request.user).filter(pk=pk).first()
+        doc = selectors.visible_documents(user=request.user).filter(pk=pk).first()
         if doc is None:
             raise Http404
         return FileResponse(

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts import roles
+from accounts.types import AnyUser
 from claims.models import Claim, ClaimState
 from core.db import reports_db
+from core.money import cents
 from merchants.selectors import merchant_ids_for_user
 
-from .models import IssuedDocument, ItemStatus, SettlementBatch, SettlementItem
-from .services import cents
+from .models import IssuedDocument, ItemStatus, SettlementBatch, SettlementEvent, SettlementItem
 from .services.settlements import eligible_claims
 
 
-def batches():
+def batches() -> QuerySet[SettlementBatch]:
     return (
         SettlementBatch.objects.select_related("created_by")
         .annotate(n_items=Count("items"))
@@ -28,12 +30,12 @@ def batches():
     )
 
 
-def batch_items(batch):
+def batch_items(*, batch: SettlementBatch) -> QuerySet[SettlementItem]:
     """The batch's items in claim order, with what the batch page shows of each (page it: thousands of rows)."""
     return batch.items.select_related("merchant", "claim__incident").order_by("claim_id", "pk")
 
 
-def batch_events(batch):
+def batch_events(*, batch: SettlementBatch) -> QuerySet[SettlementEvent]:
     """The batch's audit trail, newest first (the page shows the latest and pages back)."""
     return batch.events.select_related("actor", "item").order_by("-created_at", "-id")
 
@@ -70,12 +72,12 @@ def _total_row(row) -> dict:
     }
 
 
-def batch_totals(batch) -> list[dict]:
+def batch_totals(*, batch: SettlementBatch) -> list[dict]:
     """Per currency: claims and amount in the batch (removed ones left out), and how much of it was paid / failed."""
     return [_total_row(row) for row in _totals(batch.items.all())]
 
 
-def batch_summaries():
+def batch_summaries() -> QuerySet[SettlementBatch]:
     """Batches, newest first, with their item counts per status counted in the database (page it)."""
 
     def count(status):
@@ -89,7 +91,7 @@ def batch_summaries():
     ).order_by("-created_at", "-id")
 
 
-def attach_totals(batches) -> None:
+def attach_totals(*, batches: Iterable[SettlementBatch]) -> None:
     """Set ``totals`` (per currency, as ``batch_totals``) on each batch of a page: one grouped query for all."""
     by_batch = defaultdict(list)
     ids = [b.pk for b in batches]
@@ -99,9 +101,9 @@ def attach_totals(batches) -> None:
         b.totals = by_batch[b.pk]
 
 
-def eligible_summary(period_start=None, period_end=None) -> list[dict]:
+def eligible_summary(*, period_start: date | None = None, period_end: date | None = None) -> list[dict]:
     rows = (
-        eligible_claims(period_start, period_end)
+        eligible_claims(period_start=period_start, period_end=period_end)
         .order_by()
         .values("currency")
         .annotate(count=Count("pk"), amount=Sum("approved_amount"))
@@ -110,20 +112,20 @@ def eligible_summary(period_start=None, period_end=None) -> list[dict]:
     return [{**row, "amount": cents(row["amount"])} for row in rows]
 
 
-def visible_documents(user):
+def visible_documents(*, user: AnyUser) -> QuerySet[IssuedDocument]:
     """Issued documents the user may download: staff all, merchant users their merchants' only."""
     qs = IssuedDocument.objects.select_related("merchant")
     if roles.is_staff_role(user):
         return qs
     if roles.is_merchant_user(user):
-        return qs.filter(merchant_id__in=merchant_ids_for_user(user))
+        return qs.filter(merchant_id__in=merchant_ids_for_user(user=user))
     return qs.none()
 
 
-def documents_for_claim(user, claim) -> list[dict]:
+def documents_for_claim(*, user: AnyUser, claim: Claim) -> list[dict]:
     """Per kind: the latest version and its history, for ``templates/documents/_list.html``."""
     groups: dict[str, dict] = {}
-    for doc in visible_documents(user).filter(claim=claim).order_by("kind", "-version"):
+    for doc in visible_documents(user=user).filter(claim=claim).order_by("kind", "-version"):
         g = groups.setdefault(
             doc.kind, {"kind": doc.kind, "label": doc.get_kind_display(), "latest": doc, "history": []}
         )
@@ -136,7 +138,7 @@ def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
-def recovery_report(start: date | None = None, end: date | None = None) -> list[dict]:
+def recovery_report(*, start: date | None = None, end: date | None = None) -> list[dict]:
     """Per month and provider (with the incidents of its services): paid to merchants,
     service credits claimed and received from the provider (``sla.ProviderCreditClaim``), net cost.
 
@@ -232,7 +234,7 @@ def recovery_report(start: date | None = None, end: date | None = None) -> list[
     return rows
 
 
-def recovery_totals(rows) -> list[dict]:
+def recovery_totals(*, rows: Iterable[dict]) -> list[dict]:
     totals: defaultdict[str, defaultdict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for r in rows:
         for f in ("paid", "credit_claimed", "credit_received", "net_cost"):
@@ -240,7 +242,7 @@ def recovery_totals(rows) -> list[dict]:
     return [{"currency": c, **v} for c, v in sorted(totals.items())]
 
 
-def payment_status(claim) -> dict | None:
+def payment_status(*, claim: Claim) -> dict | None:
     """Where an accepted claim's money is, for the claim pages: waiting for a batch, in a batch
     being prepared, sent for payment, paid, or failed with the bank's reason (the latest item
     decides: a failed claim joins the next batch as a new item)."""

@@ -46,7 +46,7 @@ def home(request):
     if request.method == "POST":
         try:
             batch = st.create_batch(
-                request.user,
+                by=request.user,
                 period_start=_date(request.POST.get("period_start")),
                 period_end=_date(request.POST.get("period_end")),
                 note=request.POST.get("note", ""),
@@ -75,7 +75,7 @@ def _home_page(request, *, error=None, status=200):
 def _eligible(batch) -> dict:
     if batch.state != "open":
         return {"eligible": [], "eligible_total": 0}
-    qs = st.eligible_claims(batch.period_start, batch.period_end)
+    qs = st.eligible_claims(period_start=batch.period_start, period_end=batch.period_end)
     shown = list(qs[:ELIGIBLE_SHOWN])
     total = len(shown) if len(shown) < ELIGIBLE_SHOWN else qs.order_by().count()
     return {"eligible": shown, "eligible_total": total}
@@ -101,10 +101,12 @@ def _batch_page(request, batch, *, bound_forms=None, error=None, status=200, fai
         "finance/batch.html",
         {
             "batch": batch,
-            "items": Paginator(selectors.batch_items(batch), ITEMS_PER_PAGE).get_page(request.GET.get("page")),
-            "totals": selectors.batch_totals(batch),
+            "items": Paginator(selectors.batch_items(batch=batch), ITEMS_PER_PAGE).get_page(request.GET.get("page")),
+            "totals": selectors.batch_totals(batch=batch),
             **_eligible(batch),
-            "events": Paginator(selectors.batch_events(batch), EVENTS_PER_PAGE).get_page(request.GET.get("events")),
+            "events": Paginator(selectors.batch_events(batch=batch), EVENTS_PER_PAGE).get_page(
+                request.GET.get("events")
+            ),
             "imports": batch.imports.select_related("imported_by"),
             "current_sha256": _current_sha256(batch),
             "import_result": request.session.pop(f"import-{batch.pk}", None),
@@ -142,7 +144,9 @@ def _import_payments(request, batch, url):
         error = InvalidInput(_("Choose the payment result file."), field="file")
         return _batch_page(request, batch, error=error, status=400, failed_action="import")
     try:
-        result = st.import_payments(batch, request.user, st.read_upload(upload), upload.name)
+        result = st.import_payments(
+            batch=batch, by=request.user, data=st.read_upload(upload=upload), filename=upload.name
+        )
     except ApplicationError as exc:
         return _batch_page(request, batch, error=exc, status=exc.status, failed_action="import")
     request.session[f"import-{batch.pk}"] = result.as_dict()
@@ -196,11 +200,11 @@ def ledger(request):
 @finance_required
 def recovery(request):
     start, end = _date(request.GET.get("start")), _date(request.GET.get("end"))
-    rows = selectors.recovery_report(start, end)
+    rows = selectors.recovery_report(start=start, end=end)
     return render(
         request,
         "finance/recovery.html",
-        {"rows": rows, "totals": selectors.recovery_totals(rows), "start": start, "end": end},
+        {"rows": rows, "totals": selectors.recovery_totals(rows=rows), "start": start, "end": end},
     )
 
 
@@ -210,7 +214,7 @@ def documents(request):
         request,
         "finance/documents.html",
         {
-            "documents": selectors.visible_documents(request.user).order_by("-issued_at", "-id")[:200],
+            "documents": selectors.visible_documents(user=request.user).order_by("-issued_at", "-id")[:200],
             "kinds": DocumentKind.choices,
             "merchants": Merchant.objects.order_by("name").only("pk", "code", "name"),
         },
@@ -229,7 +233,7 @@ def issue(request):
         subject = {"claim_id": post.get("claim")}
     reason = post.get("reason", "").strip()
     try:
-        latest = document_services.check_request(kind, by=request.user, reason=reason, **subject)
+        latest = document_services.check_request(kind=kind, by=request.user, reason=reason, **subject)
     except ApplicationError as exc:
         # Issued from several pages (``next``): the error travels with the redirect.
         messages.error(request, exc.message)
@@ -252,7 +256,7 @@ def issue(request):
 @login_required
 def download(request, pk):
     """Merchants download their own merchants' documents; staff and finance any."""
-    doc = selectors.visible_documents(request.user).filter(pk=pk).first()
+    doc = selectors.visible_documents(user=request.user).filter(pk=pk).first()
     if doc is None:
         raise Http404
     return FileResponse(doc.file.open("rb"), as_attachment=True, filename=doc.filename, content_type="application/pdf")

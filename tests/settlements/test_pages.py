@@ -64,8 +64,8 @@ def test_page_flow_and_streaming_exports(client, claims, finance):
 def test_document_download_checks_ownership(client, claims, finance):
     mine = claims.accepted("10.00")
     other = claims.accepted("20.00", merchant=claims.merchant("silk"))
-    d_mine = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=mine.pk)
-    d_other = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=other.pk)
+    d_mine = ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=mine.pk)
+    d_other = ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=other.pk)
     client.force_login(claims.user_of(mine.merchant))
     r = client.get(reverse("finance:download", args=[d_mine.pk]))
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
@@ -77,7 +77,7 @@ def test_document_download_checks_ownership(client, claims, finance):
     client.force_login(claims.support)
     assert client.get(reverse("finance:download", args=[d_other.pk])).status_code == 200
     # The include for the portal's claim page: latest with history.
-    ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=mine.pk, reason="更正")
+    ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=mine.pk, reason="更正")
     from django.template import RequestContext, Template
     from django.test import RequestFactory
 
@@ -159,10 +159,10 @@ def test_payment_upload_checked_on_page_and_api(client, api_client, claims, fina
     from settlements import exports
 
     a = claims.accepted("10.00")
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)
-    st.lock(batch, finance)
-    st.mark_exported(batch, finance, "a" * 64)
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)
+    st.lock(batch=batch, by=finance)
+    st.mark_exported(batch=batch, by=finance, sha256="a" * 64)
     client.force_login(finance)
     url = reverse("finance:batch_action", args=[batch.pk, "import"])
     sheet = io.BytesIO(exports.xlsx_bytes(exports.batch_rows(batch), batch.reference))
@@ -254,9 +254,9 @@ def test_finance_list_pages_run_a_constant_number_of_queries(client, claims, fin
         for i in range(n):
             claims.accepted("10.00", merchant=claims.merchant(f"q{start + i}"))
         # Each batch created by another finance user, so the creator is not the cached request user.
-        batch = st.create_batch(make_user(f"fin-{start}", "finance"))
-        st.add_claims(batch, finance)
-        ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=batch.items.first().claim_id)
+        batch = st.create_batch(by=make_user(f"fin-{start}", "finance"))
+        st.add_claims(batch=batch, by=finance)
+        ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=batch.items.first().claim_id)
         return batch
 
     small = counts(batch_of(1, 0))
@@ -269,8 +269,8 @@ def test_finance_list_pages_run_a_constant_number_of_queries(client, claims, fin
     merchants = [claims.merchant("many-a"), claims.merchant("many-b"), claims.merchant("many-u", currency="USD")]
     for i in range(230):
         claims.accepted(f"{i + 1}.01", merchant=merchants[i % 3])
-    many = st.create_batch(finance)
-    st.add_claims(many, finance)
+    many = st.create_batch(by=finance)
+    st.add_claims(batch=many, by=finance)
     assert many.items.count() == 230 and many.events.count() == 232
     url = reverse("finance:batch", args=[many.pk])
     for query in ["", "?page=2", "?page=3&events=5", "?page=oops&events=99"]:
@@ -288,14 +288,14 @@ def test_batch_page_totals_per_currency_reconcile_to_the_cent(client, claims, fi
         claims.accepted(amount, merchant=claims.merchant(f"t{i}", f"T{i}", currency))
         for i, (amount, currency) in enumerate([("0.10", "CNY"), ("0.20", "CNY"), ("1234.57", "CNY"), ("0.01", "USD")])
     ]
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)
-    st.lock(batch, finance)
-    st.mark_exported(batch, finance, "b" * 64)
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)
+    st.lock(batch=batch, by=finance)
+    st.mark_exported(batch=batch, by=finance, sha256="b" * 64)
     rows = [f"{c.pk},{c.approved_amount},{c.currency},paid,P-{c.pk}," for c in made[1:]]
     rows.insert(0, f"{made[0].pk},0.10,CNY,failed,,")
     header = "claim_id,amount,currency,status,payment_reference,failure_reason\n"
-    result = st.import_payments(batch, finance, (header + "\n".join(rows)).encode())
+    result = st.import_payments(batch=batch, by=finance, data=(header + "\n".join(rows)).encode())
     assert result.ok
     client.force_login(finance)
     page = client.get(reverse("finance:batch", args=[batch.pk])).content.decode()
@@ -336,14 +336,14 @@ def _partially_paid_batch(finance):
     claims = Claims()
     paid = claims.accepted("1200.00")
     failed = claims.accepted("80.55", merchant=claims.merchant("silk", "丝绸之路"))
-    batch = st.create_batch(finance, note="十一月")
-    st.add_claims(batch, finance)
-    st.lock(batch, finance)
-    st.mark_exported(batch, finance, "9" * 64)
+    batch = st.create_batch(by=finance, note="十一月")
+    st.add_claims(batch=batch, by=finance)
+    st.lock(batch=batch, by=finance)
+    st.mark_exported(batch=batch, by=finance, sha256="9" * 64)
     st.import_payments(
-        batch,
-        finance,
-        (
+        batch=batch,
+        by=finance,
+        data=(
             "claim_id,amount,currency,status,payment_reference,failure_reason\n"
             f"{paid.pk},1200.00,CNY,paid,BANK-1,\n{failed.pk},80.55,CNY,failed,,账户冻结\n"
         ).encode(),
@@ -387,8 +387,8 @@ def test_batch_page_pages_items_and_history_with_totals_over_the_whole_batch(cli
     monkeypatch.setattr(views, "EVENTS_PER_PAGE", 8)
     cny, usd = claims.merchant("pa"), claims.merchant("pu", currency="USD")
     made = [claims.accepted(f"{i}.10", merchant=usd if i % 4 == 0 else cny) for i in range(1, 26)]
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)  # 1 create + 25 add + 1 add_claims = 27 events
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)  # 1 create + 25 add + 1 add_claims = 27 events
     client.force_login(finance)
     url = reverse("finance:batch", args=[batch.pk])
 
@@ -431,7 +431,7 @@ def test_add_selected_list_says_how_many_eligible_claims_it_leaves_out(client, c
 
     monkeypatch.setattr(views, "ELIGIBLE_SHOWN", 3)
     made = [claims.accepted(f"{i}.00", merchant=claims.merchant(f"e{i}")) for i in range(1, 6)]
-    batch = st.create_batch(finance)
+    batch = st.create_batch(by=finance)
     client.force_login(finance)
     url = reverse("finance:batch", args=[batch.pk])
     page = client.get(url).content.decode()
@@ -439,7 +439,7 @@ def test_add_selected_list_says_how_many_eligible_claims_it_leaves_out(client, c
     assert "Showing the oldest 3 of 5 eligible claims." in page
     more = page.split('id="eligible-more"')[1].split("</p>")[0]
     assert 'href="#add-all"' in more and "Add all eligible claims of the period" in more
-    st.add_claims(batch, finance, claim_ids=[made[0].pk, made[1].pk])
+    st.add_claims(batch=batch, by=finance, claim_ids=[made[0].pk, made[1].pk])
     page = client.get(url).content.decode()
     assert page.count('name="claim"') == 3 and 'id="eligible-more"' not in page  # all 3 left are shown
     client.post(reverse("set_language"), {"language": "zh-hans", "next": url})
