@@ -20,7 +20,7 @@ from claims.views.common import (
 )
 from core.actions import empty_forms, form_error_list, run_page_action
 from core.errors import ApplicationError
-from core.pages import bad_request
+from core.pages import invalid_filters
 from incidents.models import Incident
 
 
@@ -29,7 +29,7 @@ def queue(request):
     now = timezone.now()
     form = forms.QueueFilterForm(request.GET)
     if not form.is_valid():
-        return bad_request(request, form)
+        raise invalid_filters(form)
     f = form.filters()
     qs = selectors.staff_queue(user=request.user, now=now, **f)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
