@@ -1,6 +1,5 @@
 """REST API of the finance app (finance role; documents: owners and staff)."""
 
-import uuid
 from typing import Any
 
 from django.http import FileResponse, Http404, StreamingHttpResponse
@@ -21,11 +20,9 @@ from core.api import ErrorSerializer
 from core.parsers import JSONParser
 
 from . import actions, exports, selectors
-from .models import BatchState, DocumentKind, IssuedDocument, SettlementBatch, SettlementItem
-from .serializers import ActionSerializer
-from .services import documents as document_services
+from .models import BatchState, IssuedDocument, SettlementBatch, SettlementItem
+from .serializers import ActionSerializer, IssueSerializer
 from .services import settlements as st
-from .tasks import issue_document
 from .views import ITEMS_PER_PAGE, XLSX
 
 
@@ -158,14 +155,6 @@ class DocumentSerializer(serializers.ModelSerializer):
             "pages",
             "issued_at",
         ]
-
-
-class IssueSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=DocumentKind.choices)
-    claim = serializers.IntegerField(required=False)
-    merchant = serializers.IntegerField(required=False)
-    period = serializers.DateField(required=False)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class IssueQueuedSerializer(serializers.Serializer):
@@ -417,21 +406,10 @@ class Documents(APIView):
     def post(self, request):
         if not IsStaffRole().has_permission(request, self):
             return Response({"detail": IsStaffRole.message}, status=403)
-        s = IssueSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        d = s.validated_data
-        subject = {
-            "claim_id": d.get("claim"),
-            "merchant_id": d.get("merchant"),
-            "period": d["period"].isoformat() if d.get("period") else None,
-        }
-        latest = document_services.check_request(kind=d["kind"], by=request.user, reason=d["reason"], **subject)
-        if latest is not None:
-            return Response(DocumentSerializer(latest).data, status=200)
-        result = issue_document.delay(
-            d["kind"], user_id=request.user.pk, reason=d["reason"], request_id=str(uuid.uuid4()), **subject
-        )
-        return Response({"task_id": result.id}, status=202)
+        result: actions.IssueRequest = run_api_action(actions.DOCUMENTS, "issue", None, request)
+        if result.existing is not None:
+            return Response(DocumentSerializer(result.existing).data, status=200)
+        return Response({"task_id": result.task_id}, status=202)
 
 
 class DocumentDownload(APIView):

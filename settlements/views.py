@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from django.contrib import messages
@@ -18,13 +17,10 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import finance_required, staff_required
 from core.actions import empty_forms, form_error_list, run_page_action
 from core.errors import ApplicationError, InvalidInput
-from merchants.models import Merchant
 
 from . import actions, exports, selectors
-from .models import DocumentKind, SettlementBatch
-from .services import documents as document_services
+from .models import SettlementBatch
 from .services import settlements as st
-from .tasks import issue_document
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The batch page pages its items (totals are over the whole batch) and its history (latest first).
@@ -208,49 +204,35 @@ def recovery(request):
     )
 
 
-@finance_required
-def documents(request):
+def _documents_page(request, _obj=None, *, bound_forms=None, error=None, status=200, failed_action=""):
+    """The documents page; after a refused request it is drawn again with the bound form and its errors."""
     return render(
         request,
         "finance/documents.html",
         {
             "documents": selectors.visible_documents(user=request.user).order_by("-issued_at", "-id")[:200],
-            "kinds": DocumentKind.choices,
-            "merchants": Merchant.objects.order_by("name").only("pk", "code", "name"),
+            **empty_forms(actions.DOCUMENTS),
+            **(bound_forms or {}),
+            "failed_action": failed_action,
+            "error_summary": form_error_list(bound_forms or {}, error),
         },
+        status=status,
     )
+
+
+@finance_required
+def documents(request):
+    return _documents_page(request)
 
 
 @staff_required
 @require_POST
 def issue(request):
     """Queue a document (a reason makes it a reissue, version n+1); the request is checked first."""
-    post = request.POST
-    kind = post.get("kind")
-    if kind == DocumentKind.MONTHLY_STATEMENT:
-        subject = {"merchant_id": post.get("merchant"), "period": post.get("period")}
-    else:
-        subject = {"claim_id": post.get("claim")}
-    reason = post.get("reason", "").strip()
-    try:
-        latest = document_services.check_request(kind=kind, by=request.user, reason=reason, **subject)
-    except ApplicationError as exc:
-        # Issued from several pages (``next``): the error travels with the redirect.
-        messages.error(request, exc.message)
-        latest = False
-    if latest:
-        messages.info(
-            request,
-            _("Version %(version)s of this document exists already; give a reason to issue a new version.")
-            % {"version": latest.version},
-        )
-    elif latest is None:
-        issue_document.delay(kind, user_id=request.user.pk, reason=reason, request_id=str(uuid.uuid4()), **subject)
-        messages.success(request, _("The document is being generated."))
-    nxt = post.get("next", "")
-    if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}, require_https=request.is_secure()):
-        return redirect(nxt)
-    return redirect("finance:documents")
+    nxt = request.POST.get("next", "")
+    if not (nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}, require_https=request.is_secure())):
+        nxt = reverse("finance:documents")
+    return run_page_action(request, actions.DOCUMENTS, "issue", None, render_page=_documents_page, redirect_to=nxt)
 
 
 @login_required

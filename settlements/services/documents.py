@@ -52,14 +52,18 @@ STATEMENT_STATES = (
 def subject_for(
     *, kind: str, claim_id: int | str | None = None, merchant_id: int | str | None = None, period: Period = None
 ) -> tuple[str, Claim | None, Merchant, date | None]:
-    """(subject_key, claim, merchant, period) for a document request."""
+    """(subject_key, claim, merchant, period) for a document request.
+
+    Each refusal names the request's field (``claim``, ``merchant``, ``period``, ``kind``: the
+    page form's and the API body's names), so the page marks the field that was wrong.
+    """
     if kind in (DocumentKind.CLAIM_STATEMENT, DocumentKind.EVIDENCE_PACK):
+        if claim_id is None or str(claim_id).strip() == "":
+            raise InvalidInput(_("Enter the claim number."), code="claim_required", field="claim")
         try:
-            if claim_id is None:
-                raise Claim.DoesNotExist
             claim = Claim.objects.select_related("merchant").get(pk=claim_id)
         except (Claim.DoesNotExist, ValueError, TypeError):
-            raise InvalidInput(_("Unknown claim."), code="unknown_claim") from None
+            raise InvalidInput(_("No claim with this number."), code="unknown_claim", field="claim") from None
         if kind == DocumentKind.CLAIM_STATEMENT and claim.state not in STATEMENT_STATES:
             # A statement states an amount payable: for a proposal or a claim under review
             # there is none yet, and a disputed decision is not final.
@@ -67,6 +71,7 @@ def subject_for(
                 _("A settlement statement is issued only for a decided claim; claim #%(id)s is “%(state)s”.")
                 % {"id": claim.pk, "state": claim.get_state_display()},
                 code="not_decided",
+                field="claim",
             )
         return f"claim:{claim.pk}", claim, claim.merchant, None
     if kind == DocumentKind.MONTHLY_STATEMENT:
@@ -75,17 +80,17 @@ def subject_for(
                 raise Merchant.DoesNotExist
             merchant = Merchant.objects.get(pk=merchant_id)
         except (Merchant.DoesNotExist, ValueError, TypeError):
-            raise InvalidInput(_("Unknown merchant."), code="unknown_merchant") from None
+            raise InvalidInput(_("Unknown merchant."), code="unknown_merchant", field="merchant") from None
         if isinstance(period, str):
             try:
                 period = date.fromisoformat(period[:7] + "-01")
             except ValueError:
                 period = None
         if not isinstance(period, date):
-            raise InvalidInput(_("Choose a month."), code="bad_period")
+            raise InvalidInput(_("Choose a month."), code="bad_period", field="period")
         period = period.replace(day=1)
         return f"merchant:{merchant.pk}:{period:%Y-%m}", None, merchant, period
-    raise InvalidInput(_("Unknown document kind."), code="bad_kind")
+    raise InvalidInput(_("Unknown document kind."), code="bad_kind", field="kind")
 
 
 def _build_context(kind: str, claim: Claim | None, merchant: Merchant, period: date | None) -> dict:

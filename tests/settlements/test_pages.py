@@ -186,17 +186,17 @@ def test_payment_upload_checked_on_page_and_api(client, api_client, claims, fina
 def test_document_requests_are_checked_before_queueing(
     client, api_client, claims, finance, monkeypatch, settings, tmp_path
 ):
-    from settlements import views
     from settlements.models import IssuedDocument
+    from settlements.tasks import issue_document
 
     settings.MEDIA_ROOT = tmp_path
     queued = []
 
     def run_now(*args, **kwargs):
         queued.append((args, kwargs))
-        return views.issue_document.apply(args, kwargs, throw=True)
+        return issue_document.apply(args, kwargs, throw=True)
 
-    monkeypatch.setattr(views.issue_document, "delay", run_now)
+    monkeypatch.setattr(issue_document, "delay", run_now)
     claim = claims.accepted("10.00")
     client.force_login(finance)
     url = reverse("finance:issue")
@@ -206,8 +206,8 @@ def test_document_requests_are_checked_before_queueing(
 
     assert "Unknown merchant." in post(kind="monthly_statement", merchant="", period="2026-11")
     assert "Choose a month." in post(kind="monthly_statement", merchant=claim.merchant_id, period="")
-    assert "Unknown claim." in post(kind="claim_statement", claim="999999")
-    assert "Unknown claim." in post(kind="claim_statement", claim="")
+    assert "No claim with this number." in post(kind="claim_statement", claim="999999")
+    assert "Enter the claim number." in post(kind="claim_statement", claim="")
     assert "Unknown document kind." in post(kind="nonsense", claim=claim.pk)
     assert queued == []
     assert "being generated" in post(kind="claim_statement", claim=claim.pk)
@@ -221,7 +221,9 @@ def test_document_requests_are_checked_before_queueing(
 
     api_client.force_authenticate(finance)
     r = api_client.post("/api/finance/documents/", {"kind": "claim_statement", "claim": 999999}, format="json")
-    assert r.status_code == 400 and r.json()["code"] == "unknown_claim"
+    assert r.status_code == 400 and r.json()["code"] == "unknown_claim" and r.json()["field"] == "claim"
+    r = api_client.post("/api/finance/documents/", {"kind": "claim_statement"}, format="json")
+    assert r.status_code == 400 and r.json()["code"] == "claim_required" and r.json()["field"] == "claim"
     r = api_client.post("/api/finance/documents/", {"kind": "claim_statement", "claim": claim.pk}, format="json")
     assert r.status_code == 200 and r.json()["version"] == 2
     assert api_client.get("/api/finance/documents/?claim=abc").status_code == 400
@@ -446,3 +448,49 @@ def test_add_selected_list_says_how_many_eligible_claims_it_leaves_out(client, c
     claims.accepted("9.00", merchant=claims.merchant("e9"))
     page = client.get(url).content.decode()
     assert "仅显示最早的 3 条，共 4 条符合条件的理赔。" in page and "添加该期间所有符合条件的理赔" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "unknown", "missing"),
+    [
+        ("en", "No claim with this number.", "Enter the claim number."),
+        ("zh-hans", "没有这个编号的理赔。", "请输入理赔编号。"),
+    ],
+)
+def test_a_bad_claim_number_is_marked_on_its_field_and_the_form_keeps_what_was_typed(
+    client, claims, finance, monkeypatch, language, unknown, missing
+):
+    """The document form is an action like the others: refused, the page is drawn again (400) with
+    the bound form, the error on the claim number field and in the focused summary; nothing queued."""
+    from types import SimpleNamespace
+
+    from settlements.models import IssuedDocument
+    from settlements.tasks import issue_document
+
+    queued = []
+    monkeypatch.setattr(issue_document, "delay", lambda *a, **k: queued.append((a, k)) or SimpleNamespace(id="t1"))
+    client.force_login(finance)
+    url = reverse("finance:issue")
+    headers = {"HTTP_ACCEPT_LANGUAGE": language}
+
+    response = client.post(url, {"kind": "evidence_pack", "claim": "987654", "reason": "typed"}, **headers)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert f'<p class="error" id="id_issue_claim_error">{unknown}</p>' in page
+    assert 'id="error-summary" role="alert"' in page and 'href="#id_issue_claim">' in page
+    assert 'value="987654"' in page and 'value="typed"' in page  # what was typed is kept
+    assert '<option value="evidence_pack" selected>' in page
+
+    response = client.post(url, {"kind": "claim_statement", "claim": ""}, **headers)
+    assert response.status_code == 400
+    assert f'<p class="error" id="id_issue_claim_error">{missing}</p>' in response.content.decode()
+
+    response = client.post(url, {"kind": "claim_statement", "claim": "abc"}, **headers)
+    assert response.status_code == 400 and 'id="id_issue_claim_error"' in response.content.decode()
+    assert queued == [] and not IssuedDocument.objects.exists()
+
+    claim = claims.accepted("10.00")
+    response = client.post(url, {"kind": "claim_statement", "claim": claim.pk}, **headers)
+    assert response.status_code == 302 and response["Location"] == reverse("finance:documents")
+    assert len(queued) == 1 and queued[0][1]["claim_id"] == claim.pk
