@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
@@ -146,7 +147,23 @@ def recovery_report(*, start: date | None = None, end: date | None = None) -> li
     contract month. Net cost = paid to merchants - credits received, per currency.
     ``start``/``end`` choose the months that contain them, and everything between.
     """
-    from sla.models import CreditClaimState, ProviderCreditClaim
+    paid, credit_claims = _recovery_sources(start, end)
+    groups: dict[tuple, dict] = {}
+    _add_paid(groups, paid)
+    _add_credit_claims(groups, credit_claims)
+    rows = []
+    for key in sorted(groups, key=lambda k: (k[0], groups[k]["provider"], k[2])):
+        g = groups[key]
+        g["incidents"].sort(key=lambda i: i["key"])
+        g["net_cost"] = g["paid"] - g["credit_received"]
+        g["month_label"] = f"{g['month']:%Y-%m}"
+        rows.append(g)
+    return rows
+
+
+def _recovery_sources(start: date | None, end: date | None) -> tuple[Iterable[dict], Iterable[Any]]:
+    """What was paid per incident and currency, and the provider credit claims, of the chosen months."""
+    from sla.models import ProviderCreditClaim
 
     tz = timezone.get_current_timezone()
     # Paid = settled, through a batch or directly (workflow ``settle``): the claim is the record.
@@ -176,27 +193,34 @@ def recovery_report(*, start: date | None = None, end: date | None = None) -> li
         .annotate(amount=Sum("approved_amount"), claims=Count("pk"))
         .order_by()
     )
-    groups: dict[tuple, dict] = {}
+    return paid, credit_claims
 
-    def group(month, provider_id, provider_name, currency):
-        key = (month, provider_id, currency)
-        if key not in groups:
-            groups[key] = {
-                "month": month,
-                "provider": provider_name,
-                "currency": currency,
-                "incidents": [],
-                "paid": Decimal("0.00"),
-                "credit_claimed": Decimal("0.00"),
-                "credit_received": Decimal("0.00"),
-                "credit_outstanding": Decimal("0.00"),
-                "credit_claims": [],
-            }
-        return groups[key]
 
+def _recovery_group(
+    groups: dict[tuple, dict], month: date, provider_id: int, provider_name: str, currency: str
+) -> dict:
+    """The report row of (month, provider, currency), started empty the first time it is asked for."""
+    key = (month, provider_id, currency)
+    if key not in groups:
+        groups[key] = {
+            "month": month,
+            "provider": provider_name,
+            "currency": currency,
+            "incidents": [],
+            "paid": Decimal("0.00"),
+            "credit_claimed": Decimal("0.00"),
+            "credit_received": Decimal("0.00"),
+            "credit_outstanding": Decimal("0.00"),
+            "credit_claims": [],
+        }
+    return groups[key]
+
+
+def _add_paid(groups: dict[tuple, dict], paid: Iterable[dict]) -> None:
     for row in paid:
         month = row["month"].date() if hasattr(row["month"], "date") else row["month"]
-        g = group(
+        g = _recovery_group(
+            groups,
             month,
             row["incident__service__provider_id"],
             row["incident__service__provider__name"],
@@ -211,8 +235,13 @@ def recovery_report(*, start: date | None = None, end: date | None = None) -> li
             }
         )
         g["paid"] += cents(row["amount"])
+
+
+def _add_credit_claims(groups: dict[tuple, dict], credit_claims: Iterable[Any]) -> None:
+    from sla.models import CreditClaimState
+
     for cc in credit_claims:
-        g = group(cc.period.replace(day=1), cc.provider_id, cc.provider.name, cc.currency)
+        g = _recovery_group(groups, cc.period.replace(day=1), cc.provider_id, cc.provider.name, cc.currency)
         g["credit_claimed"] += cc.amount_claimed if cc.state != CreditClaimState.REJECTED else Decimal("0.00")
         g["credit_received"] += cc.amount_received or Decimal("0.00")
         g["credit_outstanding"] += cc.outstanding
@@ -224,14 +253,6 @@ def recovery_report(*, start: date | None = None, end: date | None = None) -> li
                 "received": cc.amount_received,
             }
         )
-    rows = []
-    for key in sorted(groups, key=lambda k: (k[0], groups[k]["provider"], k[2])):
-        g = groups[key]
-        g["incidents"].sort(key=lambda i: i["key"])
-        g["net_cost"] = g["paid"] - g["credit_received"]
-        g["month_label"] = f"{g['month']:%Y-%m}"
-        rows.append(g)
-    return rows
 
 
 def recovery_totals(*, rows: Iterable[dict]) -> list[dict]:
