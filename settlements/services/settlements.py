@@ -11,7 +11,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import cast
 
@@ -487,41 +487,7 @@ def import_payments(*, batch: SettlementBatch, by: Actor, data: bytes, filename:
             return result
         now = timezone.now()
         for row in rows:
-            item = SettlementItem.objects.select_for_update().get(pk=row.item.pk)
-            if item.status != ItemStatus.PENDING:
-                result.unchanged += 1
-                continue
-            if row.status == "paid":
-                item.status = ItemStatus.PAID
-                item.payment_reference = row.reference
-                item.paid_at = item.resolved_at = now
-                item.save()
-                workflow.settle(claim=item.claim_id, by=by, payment_reference=row.reference)
-                result.paid += 1
-                message = _("Paid, reference %(r)s (%(f)s line %(l)s)") % {
-                    "r": row.reference,
-                    "f": filename,
-                    "l": row.line,
-                }
-            else:
-                item.status = ItemStatus.FAILED
-                item.is_active = False
-                item.failure_reason = (row.reason or _("Payment failed"))[:255]
-                item.payment_reference = row.reference
-                item.resolved_at = now
-                item.save()
-                result.failed += 1
-                message = _("Failed: %(why)s (%(f)s line %(l)s); the claim goes to the next batch") % {
-                    "why": item.failure_reason,
-                    "f": filename,
-                    "l": row.line,
-                }
-                workflow.record_payment_failure(
-                    claim_id=item.claim_id, by=by, amount=item.amount, reason=item.failure_reason, batch=batch.reference
-                )
-            _event(
-                batch, by, "payment", item=item, from_state=ItemStatus.PENDING, to_state=item.status, message=message
-            )
+            _apply_payment_row(batch, by, row, filename=filename, now=now, result=result)
         PaymentImport.objects.create(
             batch=batch,
             filename=filename[:255],
@@ -542,12 +508,57 @@ def import_payments(*, batch: SettlementBatch, by: Actor, data: bytes, filename:
                 f"{filename}: {result.paid} paid, {result.failed} failed, {result.unchanged} unchanged; sha256 {digest}"
             ),
         )
-        if batch.state == BatchState.EXPORTED and not batch.items.filter(status=ItemStatus.PENDING).exists():
-            all_paid = not batch.items.filter(status=ItemStatus.FAILED).exists()
-            none_paid = not batch.items.filter(status=ItemStatus.PAID).exists()
-            before = _transition(batch, by, "complete", filename, all_paid, none_paid)
-            batch.completed_at = now
-            _save(batch)
-            _event(batch, by, "complete", from_state=before, to_state=batch.state, message=filename)
+        _complete_if_settled(batch, by, filename=filename, now=now)
         result.batch_state = batch.state
     return result
+
+
+def _apply_payment_row(
+    batch: SettlementBatch, by: Actor, row: _Row, *, filename: str, now: datetime, result: ImportResult
+) -> None:
+    """One row of a payment file: a pending item becomes paid (the claim is settled) or failed
+    (the claim goes to the next batch); an item already resolved is left as it is."""
+    item = SettlementItem.objects.select_for_update().get(pk=row.item.pk)
+    if item.status != ItemStatus.PENDING:
+        result.unchanged += 1
+        return
+    if row.status == "paid":
+        item.status = ItemStatus.PAID
+        item.payment_reference = row.reference
+        item.paid_at = item.resolved_at = now
+        item.save()
+        workflow.settle(claim=item.claim_id, by=by, payment_reference=row.reference)
+        result.paid += 1
+        message = _("Paid, reference %(r)s (%(f)s line %(l)s)") % {
+            "r": row.reference,
+            "f": filename,
+            "l": row.line,
+        }
+    else:
+        item.status = ItemStatus.FAILED
+        item.is_active = False
+        item.failure_reason = (row.reason or _("Payment failed"))[:255]
+        item.payment_reference = row.reference
+        item.resolved_at = now
+        item.save()
+        result.failed += 1
+        message = _("Failed: %(why)s (%(f)s line %(l)s); the claim goes to the next batch") % {
+            "why": item.failure_reason,
+            "f": filename,
+            "l": row.line,
+        }
+        workflow.record_payment_failure(
+            claim_id=item.claim_id, by=by, amount=item.amount, reason=item.failure_reason, batch=batch.reference
+        )
+    _event(batch, by, "payment", item=item, from_state=ItemStatus.PENDING, to_state=item.status, message=message)
+
+
+def _complete_if_settled(batch: SettlementBatch, by: Actor, *, filename: str, now: datetime) -> None:
+    """An exported batch with no pending item left is complete: paid, partially paid or failed."""
+    if batch.state == BatchState.EXPORTED and not batch.items.filter(status=ItemStatus.PENDING).exists():
+        all_paid = not batch.items.filter(status=ItemStatus.FAILED).exists()
+        none_paid = not batch.items.filter(status=ItemStatus.PAID).exists()
+        before = _transition(batch, by, "complete", filename, all_paid, none_paid)
+        batch.completed_at = now
+        _save(batch)
+        _event(batch, by, "complete", from_state=before, to_state=batch.state, message=filename)
