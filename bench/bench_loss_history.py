@@ -60,7 +60,7 @@ def add_history(copies) -> int:
                 """,
                 {"prefix": f"{bl.PREFIX}h{k}-", "shift": shift, "like": bl.PREFIX + "%", "copies": bl.PREFIX + "h%"},
             )
-        analyze(["merchants_livesession", "merchants_sessionminute"])
+        analyze(tables=["merchants_livesession", "merchants_sessionminute"])
         c.execute("SELECT count(*) FROM merchants_sessionminute")
         return c.fetchone()[0]
 
@@ -125,7 +125,7 @@ def copy_partitions(copies) -> list[tuple[str, str, str]]:
     out = []
     for k in copies:
         day = (bl.T0 - timedelta(days=FIRST_COPY_DAYS + k)).date()
-        out.append((metric_partition_name(day), f"{day}T00:00:00Z", f"{day + timedelta(days=1)}T00:00:00Z"))
+        out.append((metric_partition_name(day=day), f"{day}T00:00:00Z", f"{day + timedelta(days=1)}T00:00:00Z"))
     return out
 
 

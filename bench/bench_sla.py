@@ -120,17 +120,17 @@ def main():
     now = datetime(2026, 12, 5, tzinfo=SHANGHAI)
     pairs = [(f"BENCH-{i:03d}", "2026-10") for i in range(CONTRACTS)]
     print(f"{CONTRACTS} contracts, {INCIDENTS} incidents, {MAINTENANCE} maintenance windows, month 2026-10")
-    computed = measure("compute 100 evaluations (read only)", lambda: selectors.compute(pairs, now=now))
-    measure("recompute + store (insert, finalize, claims)", lambda: services.recompute(pairs, now=now))
-    measure("recompute again (finalized: compare only)", lambda: services.recompute(pairs, now=now))
+    computed = measure("compute 100 evaluations (read only)", lambda: selectors.compute(pairs=pairs, now=now))
+    measure("recompute + store (insert, finalize, claims)", lambda: services.recompute(pairs=pairs, now=now))
+    measure("recompute again (finalized: compare only)", lambda: services.recompute(pairs=pairs, now=now))
     provisional = datetime(2026, 10, 20, tzinfo=SHANGHAI)
     measure(
         "recompute a running month (update in place)",
-        lambda: services.recompute([(c, "2026-11") for c, _ in pairs], now=provisional),
+        lambda: services.recompute(pairs=[(c, "2026-11") for c, _ in pairs], now=provisional),
     )
     measure(
         "recompute a running month again (update)",
-        lambda: services.recompute([(c, "2026-11") for c, _ in pairs], now=provisional + timedelta(hours=1)),
+        lambda: services.recompute(pairs=[(c, "2026-11") for c, _ in pairs], now=provisional + timedelta(hours=1)),
     )
     counted = sum(len(c.result.incidents) for c in computed)
     breaching = sum(1 for c in computed if c.result.tier_credit_percent > 0)
@@ -154,7 +154,7 @@ def against_plain_union(pairs, now):
 
     ev.evaluate = record
     try:
-        selectors.compute(pairs, now=now)
+        selectors.compute(pairs=pairs, now=now)
     finally:
         ev.evaluate = original
 

@@ -148,8 +148,8 @@ def load(runs, merchant_count):
             CROSS JOIN generate_series(s.started_at, s.ended_at - interval '1 minute', interval '1 minute') g
             """
         )
-    analyze(["merchants_merchant", "merchants_membership", "auth_user", "merchants_livesession"])
-    analyze(["merchants_sessionminute"])
+    analyze(tables=["merchants_merchant", "merchants_membership", "auth_user", "merchants_livesession"])
+    analyze(tables=["merchants_sessionminute"])
     return service, region, incidents
 
 

@@ -111,7 +111,7 @@ def main():
 
         for label, file in (("fresh (inserts)", path), ("re-import (no change)", path), ("1% changed", changed)):
             started = time.perf_counter()
-            result = import_csv(str(file))
+            result = import_csv(path_or_file=str(file))
             elapsed = time.perf_counter() - started
             print(
                 f"import_telemetry {label:<22} {elapsed:6.1f}s  ({elapsed / baseline:.1f}× raw COPY)  "

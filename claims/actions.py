@@ -11,35 +11,37 @@ from .models import ClaimState
 
 MERCHANT = {
     "submit": Action(
-        run=lambda c, u, d: services.submit(c, u, d.get("message", "")),
+        run=lambda c, u, d: services.submit(claim=c, by=u, message=d.get("message", "")),
         form=forms.MessageForm,
         serializer=s.MessageSerializer,
         success=_("Claim submitted."),
         summary="Submit a proposed or draft claim (merchant)",
     ),
     "answer": Action(
-        run=lambda c, u, d: services.answer(c, u, d["message"], d["documents"]),
+        run=lambda c, u, d: services.answer(claim=c, by=u, message=d["message"], documents=d["documents"]),
         form=forms.AnswerForm,
         serializer=s.AnswerSerializer,
         success=_("Your answer was sent; the claim is back under review."),
         summary="Answer an information request (merchant)",
     ),
     "accept": Action(
-        run=lambda c, u, d: services.accept(c, u, d.get("message", "")),
+        run=lambda c, u, d: services.accept(claim=c, by=u, message=d.get("message", "")),
         form=forms.MessageForm,
         serializer=s.MessageSerializer,
         success=_("You accepted the decision."),
         summary="Accept the decision (merchant)",
     ),
     "dispute": Action(
-        run=lambda c, u, d: services.dispute(c, u, d["reason"], d["statement"], d["documents"]),
+        run=lambda c, u, d: services.dispute(
+            claim=c, by=u, reason=d["reason"], statement=d["statement"], documents=d["documents"]
+        ),
         form=forms.DisputeForm,
         serializer=s.DisputeSerializer,
         success=_("Your dispute was filed; another staff member will review it."),
         summary="Dispute the decision once (merchant)",
     ),
     "withdraw": Action(
-        run=lambda c, u, d: services.withdraw(c, u, d.get("message", "")),
+        run=lambda c, u, d: services.withdraw(claim=c, by=u, message=d.get("message", "")),
         form=forms.MessageForm,
         serializer=s.MessageSerializer,
         success=_("Claim withdrawn."),
@@ -49,26 +51,28 @@ MERCHANT = {
 
 STAFF = {
     "start_review": Action(
-        run=lambda c, u, d: services.start_review(c, u),
+        run=lambda c, u, d: services.start_review(claim=c, by=u),
         success=_("You took the claim into review."),
         summary="Take the claim into review (support)",
     ),
     "request_info": Action(
-        run=lambda c, u, d: services.request_info(c, u, d["reason"], d["message"]),
+        run=lambda c, u, d: services.request_info(claim=c, by=u, reason=d["reason"], message=d["message"]),
         form=forms.InfoRequestForm,
         serializer=s.ReasonMessageSerializer,
         success=_("Information requested from the merchant."),
         summary="Ask the merchant for information (support)",
     ),
     "approve": Action(
-        run=lambda c, u, d: services.approve(c, u, d["reason"], d["message"]),
+        run=lambda c, u, d: services.approve(claim=c, by=u, reason=d["reason"], message=d["message"]),
         form=forms.DecisionForm,
         serializer=s.DecisionSerializer,
         success=_("Claim approved."),
         summary="Approve the computed amount (support)",
     ),
     "partially_approve": Action(
-        run=lambda c, u, d: services.partially_approve(c, u, d["amount"], d["reason"], d["message"]),
+        run=lambda c, u, d: services.partially_approve(
+            claim=c, by=u, amount=d["amount"], reason=d["reason"], message=d["message"]
+        ),
         form=forms.PartialDecisionForm,
         serializer=s.PartialDecisionSerializer,
         success=lambda claim: (
@@ -81,19 +85,19 @@ STAFF = {
         summary="Approve an adjusted amount (support; above the computed maximum a second approval is needed)",
     ),
     "confirm_approval": Action(
-        run=lambda c, u, d: services.confirm_approval(c, u),
+        run=lambda c, u, d: services.confirm_approval(claim=c, by=u),
         success=_("Second approval given."),
         summary="Confirm a pending approval above the computed maximum (another support user)",
     ),
     "reject": Action(
-        run=lambda c, u, d: services.reject(c, u, d["reason"], d["message"]),
+        run=lambda c, u, d: services.reject(claim=c, by=u, reason=d["reason"], message=d["message"]),
         form=forms.DecisionForm,
         serializer=s.DecisionSerializer,
         success=_("Claim rejected."),
         summary="Reject (support)",
     ),
     "settle": Action(
-        run=lambda c, u, d: services.settle(c, u, d["payment_reference"]),
+        run=lambda c, u, d: services.settle(claim=c, by=u, payment_reference=d["payment_reference"]),
         form=forms.SettleForm,
         serializer=s.SettleSerializer,
         success=_("Claim marked as paid."),
@@ -102,7 +106,7 @@ STAFF = {
 }
 
 _UPLOAD = Action(
-    run=lambda c, u, d: services.add_evidence(c, u, d["file"]),
+    run=lambda c, u, d: services.add_evidence(claim=c, by=u, upload=d["file"]),
     form=forms.UploadForm,
     success=_("Document added."),
 )

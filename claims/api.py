@@ -37,7 +37,7 @@ def _transition(name):
 
     def view(self, request, pk=None):
         claim = run_api_action(actions.ALL, name, self.get_object(), request)
-        claim = selectors.claim_detail(request.user, claim.pk)
+        claim = selectors.claim_detail(user=request.user, pk=claim.pk)
         return Response(
             s.claim_serializer_class(request.user, detail=True)(claim, context=self.get_serializer_context()).data
         )
@@ -73,10 +73,10 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         if self.action == "list":
             qs = selectors.claim_list(
-                self.request.user, overdue=self.request.query_params.get("overdue") in ("1", "true")
+                user=self.request.user, overdue=self.request.query_params.get("overdue") in ("1", "true")
             )
             return qs  # ordered by the paginator, in the index's order
-        return selectors.visible_claims(self.request.user).select_related("merchant", "incident", "assignee")
+        return selectors.visible_claims(user=self.request.user).select_related("merchant", "incident", "assignee")
 
     def get_serializer_class(self):
         if getattr(self, "swagger_fake_view", False):  # the schema documents the staff view
@@ -88,7 +88,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def retrieve(self, request, pk=None):
         try:
-            claim = selectors.claim_detail(request.user, pk)
+            claim = selectors.claim_detail(user=request.user, pk=pk)
         except (Claim.DoesNotExist, ValueError):
             raise Http404 from None
         return Response(
@@ -110,7 +110,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         ser = s.FileClaimSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        merchant = get_object_or_404(selectors.visible_merchants(request.user), pk=d["merchant"])
+        merchant = get_object_or_404(selectors.visible_merchants(user=request.user), pk=d["merchant"])
         incident = get_object_or_404(Incident, pk=d["incident"])
         claim = services.file_claim(
             merchant=merchant,
@@ -121,7 +121,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             session_reference=d["session_reference"],
             documents=d["documents"],
         )
-        claim = selectors.claim_detail(request.user, claim.pk)
+        claim = selectors.claim_detail(user=request.user, pk=claim.pk)
         return Response(
             s.claim_serializer_class(request.user, detail=True)(claim, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,
@@ -157,7 +157,7 @@ class ClaimViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         claim = self.get_object()
         ser = s.UploadSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        doc = services.add_evidence(claim, request.user, ser.validated_data["file"])
+        doc = services.add_evidence(claim=claim, by=request.user, upload=ser.validated_data["file"])
         return Response(s.ClaimDocumentSerializer(doc).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Download one document", responses={(200, "application/octet-stream"): bytes})
@@ -180,7 +180,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ClaimNotification.objects.none()
-        qs = selectors.notifications_for(self.request.user)
+        qs = selectors.notifications_for(user=self.request.user)
         if self.request.query_params.get("unread") in ("1", "true"):
             qs = qs.filter(read_at__isnull=True)
         return qs
@@ -211,7 +211,9 @@ class BulkApproveView(APIView):
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
         incident = get_object_or_404(Incident, pk=d["incident"])
-        claims = services.bulk_approve(incident, request.user, d["threshold"], d["reason"], d["message"])
+        claims = services.bulk_approve(
+            incident=incident, by=request.user, threshold=d["threshold"], reason=d["reason"], message=d["message"]
+        )
         qs = Claim.objects.filter(pk__in=[c.pk for c in claims]).select_related("merchant", "incident", "assignee")
         return Response(s.ClaimSerializer(qs, many=True, context={"request": request}).data)
 

@@ -138,56 +138,73 @@ def _walk(claim, target, merchant_user, support, support2, finance):  # noqa: C9
     if target == S.PROPOSED:
         return
     if target == S.EXPIRED:
-        services.expire(claim, force=True)  # a fresh proposal, expired on purpose for the demo
+        services.expire(claim=claim, force=True)  # a fresh proposal, expired on purpose for the demo
         return
     if target == S.WITHDRAWN:
-        services.withdraw(claim, merchant_user, "We settled this with the viewer directly.")
+        services.withdraw(claim=claim, by=merchant_user, message="We settled this with the viewer directly.")
         return
     if target == "overdue":
         # Submitted 26 hours ago, so its 24-hour first response is overdue. The clock is moved
         # back (not the rules), so deadlines and the audit trail stay consistent.
         submitted_at = timezone.now() - OVERDUE_BY
         with mock.patch("django.utils.timezone.now", return_value=submitted_at):
-            services.submit(claim, merchant_user)
+            services.submit(claim=claim, by=merchant_user)
         return
-    claim = services.submit(claim, merchant_user, "Submitted from the proposal.")
+    claim = services.submit(claim=claim, by=merchant_user, message="Submitted from the proposal.")
     if target == S.SUBMITTED:
         return
-    claim = services.start_review(claim, support)
+    claim = services.start_review(claim=claim, by=support)
     if target == S.UNDER_REVIEW:
         return
     if target == "pending_second_approval":
         services.partially_approve(
-            claim,
-            support,
-            claim.computed_amount + Decimal("120.00"),
-            "partial_evidence",
-            "The merchant's order export shows lost orders beyond the estimate.",
+            claim=claim,
+            by=support,
+            amount=claim.computed_amount + Decimal("120.00"),
+            reason="partial_evidence",
+            message="The merchant's order export shows lost orders beyond the estimate.",
         )
         return
     if target == S.INFO_REQUESTED:
-        services.request_info(claim, support, "missing_information", "Please upload the order export of the session.")
+        services.request_info(
+            claim=claim,
+            by=support,
+            reason="missing_information",
+            message="Please upload the order export of the session.",
+        )
         return
     if target == S.REJECTED:
-        services.reject(claim, support, "not_platform_caused", "The stream failed on the merchant's encoder.")
+        services.reject(
+            claim=claim,
+            by=support,
+            reason="not_platform_caused",
+            message="The stream failed on the merchant's encoder.",
+        )
         return
     if target in (S.PARTIALLY_APPROVED, S.DISPUTED, "final_decision"):
         amount = (claim.computed_amount * Decimal("0.7")).quantize(Decimal("0.01"))
-        claim = services.partially_approve(claim, support, amount, "baseline_adjusted", "Weekday baseline is lower.")
+        claim = services.partially_approve(
+            claim=claim, by=support, amount=amount, reason="baseline_adjusted", message="Weekday baseline is lower."
+        )
         if target == S.PARTIALLY_APPROVED:
             return
         claim = services.dispute(
-            claim, merchant_user, "amount_disagreement", "Our weekday sessions sell as much as weekend ones."
+            claim=claim,
+            by=merchant_user,
+            reason="amount_disagreement",
+            statement="Our weekday sessions sell as much as weekend ones.",
         )
         if target == S.DISPUTED:
             return
-        claim = services.start_review(claim, support2)
-        services.approve(claim, support2, "loss_confirmed", "After the dispute: the full computed amount.")
+        claim = services.start_review(claim=claim, by=support2)
+        services.approve(
+            claim=claim, by=support2, reason="loss_confirmed", message="After the dispute: the full computed amount."
+        )
         return
-    claim = services.approve(claim, support, "loss_confirmed", "Matches the session metrics.")
+    claim = services.approve(claim=claim, by=support, reason="loss_confirmed", message="Matches the session metrics.")
     if target == S.APPROVED:
         return
-    claim = services.accept(claim, merchant_user, "Thank you.")
+    claim = services.accept(claim=claim, by=merchant_user, message="Thank you.")
     if target == S.ACCEPTED:
         return
-    services.settle(claim, finance, "PAY-2026-11-0001")
+    services.settle(claim=claim, by=finance, payment_reference="PAY-2026-11-0001")

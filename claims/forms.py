@@ -96,11 +96,12 @@ class SettleForm(forms.Form):
 class QueueFilterForm(forms.Form):
     """The staff queue's filters; a value that cannot be one (a NUL byte, no number) is a 400."""
 
-    state = forms.CharField(required=False, max_length=30)
-    incident = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    merchant = forms.CharField(required=False, max_length=60)
-    overdue = forms.CharField(required=False, max_length=5)
-    q = forms.CharField(required=False, max_length=100)
+    # Labelled as on the queue page: a bad value is named by its label on the error page.
+    state = forms.CharField(label=_("State"), required=False, max_length=30)
+    incident = forms.IntegerField(label=_("Incident"), required=False, min_value=1, max_value=2**63 - 1)
+    merchant = forms.CharField(label=_("Merchant"), required=False, max_length=60)
+    overdue = forms.CharField(label=_("Overdue"), required=False, max_length=5)
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
     def filters(self) -> dict:
         d = self.cleaned_data

@@ -334,6 +334,30 @@ def state_label(value: str) -> str:
         return value
 
 
+# What each action does to a claim, completing "A claim in state … cannot be %(action)s."
+# (English past participles; other languages may use the plain verb).
+ACTION_LABELS = {
+    "submit": pgettext_lazy("claim action", "submitted"),
+    "answer": pgettext_lazy("claim action", "answered"),
+    "accept": pgettext_lazy("claim action", "accepted"),
+    "dispute": pgettext_lazy("claim action", "disputed"),
+    "withdraw": pgettext_lazy("claim action", "withdrawn"),
+    "start_review": pgettext_lazy("claim action", "taken into review"),
+    "request_info": pgettext_lazy("claim action", "returned to the merchant for information"),
+    "approve": pgettext_lazy("claim action", "approved"),
+    "approve_proposal": pgettext_lazy("claim action", "approved"),
+    "partially_approve": pgettext_lazy("claim action", "partially approved"),
+    "reject": pgettext_lazy("claim action", "rejected"),
+    "settle": pgettext_lazy("claim action", "settled"),
+    "expire": pgettext_lazy("claim action", "marked as expired"),
+}
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action.replace("_", " ")
+
+
 # ``ClaimEvent.actor_role`` values (accounts.roles plus "system"), as shown in the audit trail.
 ACTOR_ROLE_LABELS = {
     "merchant": pgettext_lazy("actor role", "merchant"),

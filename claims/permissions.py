@@ -28,7 +28,7 @@ FIRST_DECIDER_EXCLUDED = {"start_review", "request_info", "approve", "partially_
 
 
 def is_member(user, merchant_id) -> bool:
-    return merchant_id in merchant_ids_for_user(user)
+    return merchant_id in merchant_ids_for_user(user=user)
 
 
 def can_view(user, claim) -> bool:
@@ -37,7 +37,7 @@ def can_view(user, claim) -> bool:
     return roles.is_merchant_user(user) and is_member(user, claim.merchant_id)
 
 
-def check(user, action: str, merchant_id: int) -> str:
+def check(user, action: str, merchant_id: int | None) -> str:
     """Raise NotPermitted unless ``user`` may do ``action`` on a claim of ``merchant_id``; return the role used."""
     if not getattr(user, "is_authenticated", False):
         raise NotPermitted(_("Sign in first."))

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims.models import Claim, ClaimEvent, ClaimState
+from core.money import parse_amount
 
 from . import notify, services
 
@@ -53,7 +54,7 @@ def sync_incident_claims(incident, *, now=None, batch_size: int | None = None) -
             assessment = assessments.get(claim.merchant_id)
             summary[_apply_estimate(claim, assessment.compensation if assessment else ZERO, now)] += 1
         to_propose = sorted(mid for mid, a in assessments.items() if mid not in have and a.compensation > 0)
-    if not to_propose or not services.may_propose(incident, now):
+    if not to_propose or not services.may_propose(incident=incident, now=now):
         return summary
     recipients = notify.merchant_recipients_by_merchant(to_propose)
     start, step = 0, min(size, FIRST_BATCH_SIZE)
@@ -67,7 +68,7 @@ def sync_incident_claims(incident, *, now=None, batch_size: int | None = None) -
 
 
 def _apply_estimate(claim, amount: Decimal, now) -> str:
-    amount = services.money(amount)
+    amount = parse_amount(amount)
     if claim.state in UNDECIDED and not claim.is_decided:
         if amount == claim.computed_amount:
             return "unchanged"

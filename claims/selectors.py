@@ -1,11 +1,28 @@
 """Reads of the claim workflow: scoped lists, the staff queue, the dashboard, the loss breakdown."""
 
-from datetime import timedelta
+from __future__ import annotations
 
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, Max, Min, OuterRef, Prefetch, Q
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import User
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 
 from accounts import roles
+from accounts.types import AnyUser
 from claims.models import OPEN_STAFF_STATES, TERMINAL_STATES, Claim, ClaimEvent, ClaimNotification, ClaimState
 from core.db import reports_db
 from incidents.models import Incident
@@ -15,18 +32,21 @@ from sla.selectors import facts_for_incident
 
 from . import charts, config
 
+if TYPE_CHECKING:
+    from losses.models import LossAssessment
 
-def visible_claims(user):
+
+def visible_claims(*, user: AnyUser) -> QuerySet[Claim]:
     """Claims a user may see: staff all of them, a merchant user only its merchants' claims."""
     qs = Claim.objects.all()
     if roles.is_staff_role(user):
         return qs
     if roles.is_merchant_user(user):
-        return qs.filter(merchant_id__in=merchant_ids_for_user(user))
+        return qs.filter(merchant_id__in=merchant_ids_for_user(user=user))
     return qs.none()
 
 
-def visible_merchants(user):
+def visible_merchants(*, user: AnyUser) -> QuerySet[Merchant]:
     """Merchants a user may see: staff all of them, a merchant user only its own.
 
     Filing a claim for a merchant outside the set is answered like for an unknown one (404), as
@@ -34,15 +54,24 @@ def visible_merchants(user):
     """
     if roles.is_staff_role(user):
         return Merchant.objects.all()
-    return merchants_for_user(user)
+    return merchants_for_user(user=user)
 
 
-def claim_list(user, *, state=None, incident=None, merchant=None, overdue=None, q="", now=None):
+def claim_list(
+    *,
+    user: AnyUser,
+    state: str | None = None,
+    incident: int | str | None = None,
+    merchant: int | str | None = None,
+    overdue: bool | None = None,
+    q: str = "",
+    now: datetime | None = None,
+) -> QuerySet[Claim]:
     """A list with what a row shows (merchant, incident, assignee), in a constant number of queries."""
     now = now or timezone.now()
-    qs = visible_claims(user).select_related("merchant", "incident", "assignee")
+    qs = visible_claims(user=user).select_related("merchant", "incident", "assignee")
     if q:
-        qs = qs.filter(search_filter(q))
+        qs = qs.filter(search_filter(q=q))
     if state:
         qs = qs.filter(state=state)
     if incident:
@@ -57,7 +86,7 @@ def claim_list(user, *, state=None, incident=None, merchant=None, overdue=None, 
     return qs
 
 
-def search_filter(q: str) -> Q:
+def search_filter(*, q: str) -> Q:
     """One box for what staff have at hand: a claim number (``123``, ``#123``, ``C-000123``), a
     merchant's name or code, an incident's reference (``SW-20261003``) or title."""
     text = q.strip()
@@ -75,15 +104,15 @@ def search_filter(q: str) -> Q:
     return match
 
 
-def staff_queue(user, **filters):
+def staff_queue(*, user: AnyUser, **filters: Any) -> QuerySet[Claim]:
     """Open claims ordered by the nearest staff deadline (overdue first), then the rest."""
-    qs = claim_list(user, **filters)
+    qs = claim_list(user=user, **filters)
     if not filters.get("state"):
         qs = qs.filter(state__in=OPEN_STAFF_STATES)  # read in this order from ``claim_queue_idx``
     return qs.order_by(F("due_at").asc(nulls_last=True), "created_at", "id")
 
 
-def incidents_with_claims(limit=50):
+def incidents_with_claims(*, limit: int = 50) -> QuerySet[Incident]:
     """The newest incidents that have claims, for the queue's incident filter.
 
     Newest by id (the primary key's order), each checked by an EXISTS probe of the claims'
@@ -97,7 +126,7 @@ def incidents_with_claims(limit=50):
     )
 
 
-def merchant_suggestions(query: str, limit=20):
+def merchant_suggestions(*, query: str, limit: int = 20) -> QuerySet[Merchant]:
     """Merchants whose code starts with, or whose name contains, ``query`` (the queue's filter)."""
     query = query.strip()
     if not query:
@@ -109,14 +138,14 @@ def merchant_suggestions(query: str, limit=20):
     )
 
 
-def dashboard(now=None):
+def dashboard(*, now: datetime | None = None) -> dict[str, Any]:
     """Counts per state, overdue claims, median staff time from submission to first decision (last 90 days)."""
     now = now or timezone.now()
     claims = Claim.objects.using(reports_db())  # a read-only report: the replica when there is one
     counts = dict(claims.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
     per_state = [(value, label, counts.get(value, 0)) for value, label in ClaimState.choices]
     overdue = claims.filter(due_at__lt=now).count()
-    median, decided = median_time_to_decision(now)
+    median, decided = median_time_to_decision(now=now)
     return {
         "per_state": per_state,
         "overdue": overdue,
@@ -125,7 +154,7 @@ def dashboard(now=None):
     }
 
 
-def median_time_to_decision(now, days=90):
+def median_time_to_decision(*, now: datetime, days: int = 90) -> tuple[timedelta | None, int]:
     """(median submission -> first decision, number of claims) over claims first decided in the last ``days``.
 
     The time the claim waited for the merchant's answers (``merchant_wait``) is left out, as it
@@ -155,13 +184,13 @@ def median_time_to_decision(now, days=90):
 STAFF_ONLY_EVENT_KINDS = (ClaimEvent.Kind.APPROVAL_REQUESTED, ClaimEvent.Kind.RECOMPUTED, ClaimEvent.Kind.NOTE)
 
 
-def claim_detail(user, pk):
+def claim_detail(*, user: AnyUser, pk: int) -> Claim:
     """The claim with its events and documents; a merchant user's copy leaves the staff-internal events out."""
     events = ClaimEvent.objects.select_related("actor").order_by("created_at", "id")
     if not roles.is_staff_role(user):
         events = events.exclude(kind__in=STAFF_ONLY_EVENT_KINDS)
     return (
-        visible_claims(user)
+        visible_claims(user=user)
         .select_related(
             "merchant",
             "incident__service__provider",
@@ -176,7 +205,7 @@ def claim_detail(user, pk):
     )
 
 
-def open_info_request(claim):
+def open_info_request(*, claim: Claim) -> ClaimEvent | None:
     """The staff question the merchant has to answer (the latest ``request_info`` event), or None."""
     if claim.state != ClaimState.INFO_REQUESTED:
         return None
@@ -184,7 +213,7 @@ def open_info_request(claim):
     return asked[-1] if asked else None
 
 
-def current_assessment(claim):
+def current_assessment(*, claim: Claim) -> LossAssessment | None:
     """The loss engine's current assessment of this claim's merchant and incident, with its lines."""
     from losses.models import LossAssessment, LossAssessmentLine
 
@@ -197,17 +226,17 @@ def current_assessment(claim):
     )
 
 
-def breakdown(claim):
+def breakdown(*, claim: Claim) -> dict[str, Any]:
     """The loss per hit session, each with its chart (actual GMV per minute, baseline, outage shaded)."""
     from losses.selectors import explanation, gmv_chart_series
 
-    assessment = current_assessment(claim)
+    assessment = current_assessment(claim=claim)
     if assessment is None:
         return {"assessment": None, "lines": []}
-    explain = explanation(assessment)
+    explain = explanation(assessment=assessment)
     lines = []
     for row in explain["lines"]:
-        series = gmv_chart_series(row["line"], claim.incident)
+        series = gmv_chart_series(line_or_session=row["line"], incident=claim.incident)
         # Drawn twice: at 640 px wide for a desktop, and narrower and taller for a phone, where the
         # wide one would be scaled down to half-size, unreadable labels (CSS shows one of them).
         lines.append(
@@ -221,23 +250,25 @@ def breakdown(claim):
     return {"assessment": assessment, "lines": lines, "explain": explain}
 
 
-def incident_facts(incident) -> dict[str, str]:
+def incident_facts(*, incident: Incident) -> dict[str, str]:
     """SLA facts of the incident's month (label -> value), from the SLA app."""
-    return facts_for_incident(incident)
+    return facts_for_incident(incident=incident)
 
 
-def notifications_for(user):
+def notifications_for(*, user: AnyUser) -> QuerySet[ClaimNotification]:
+    if not isinstance(user, User):  # anonymous: nobody's notifications
+        return ClaimNotification.objects.none()
     return ClaimNotification.objects.filter(recipient=user).select_related("claim__merchant", "event")
 
 
 HOME_ROWS = 20
 
 
-def home_for_merchant(user):
+def home_for_merchant(*, user: AnyUser) -> dict[str, Any]:
     """Incidents that hit the merchant's sessions, and the claims waiting for the merchant (bounded lists)."""
     from losses.models import LossAssessment
 
-    ids = merchant_ids_for_user(user)
+    ids = merchant_ids_for_user(user=user)
     hits = list(
         LossAssessment.objects.filter(merchant_id__in=ids, is_current=True)
         .select_related("incident__service", "merchant")
@@ -253,7 +284,7 @@ def home_for_merchant(user):
         {
             "assessment": a,
             "claim": claims_by_key.get((a.incident_id, a.merchant_id)),
-            "covered_by": covering_claims(a) if not a.compensation else [],
+            "covered_by": covering_claims(assessment=a) if not a.compensation else [],
         }
         for a in hits
     ]
@@ -279,7 +310,7 @@ def home_for_merchant(user):
     return {"incidents": incidents, "waiting": waiting, "action_needed": action_needed}
 
 
-def covering_claims(assessment) -> list[Claim]:
+def covering_claims(*, assessment: LossAssessment) -> list[Claim]:
     """The merchant's claims on other incidents that already counted this assessment's minutes.
 
     An incident whose minutes were all compensated under an overlapping, earlier-assessed
@@ -317,24 +348,18 @@ def covering_claims(assessment) -> list[Claim]:
     )
 
 
-def second_reviewers(claim) -> list:
+def second_reviewers(*, claim: Claim) -> list[User]:
     """Who may decide a disputed claim: support users other than the first decider who do not
     belong to the claim's merchant (the first decider sees no actions, so the page names them)."""
-    from django.contrib.auth import get_user_model
-
-    from accounts import roles
-
-    return list(
-        get_user_model()
-        .objects.filter(groups__name=roles.SUPPORT, is_active=True)
-        .exclude(pk=claim.first_decided_by_id)
-        .exclude(memberships__merchant_id=claim.merchant_id)
-        .distinct()
-        .order_by("username")
+    reviewers = User.objects.filter(groups__name=roles.SUPPORT, is_active=True).exclude(
+        memberships__merchant_id=claim.merchant_id
     )
+    if claim.first_decided_by_id is not None:
+        reviewers = reviewers.exclude(pk=claim.first_decided_by_id)
+    return list(reviewers.distinct().order_by("username"))
 
 
-def incidents_with_proposals(limit=50):
+def incidents_with_proposals(*, limit: int = 50) -> list[Incident]:
     """Incidents with proposed claims waiting, and how many: bulk approval starts from these."""
     from incidents.models import Incident
 

@@ -160,8 +160,8 @@ class ClaimDetailSerializer(ClaimSerializer):
 
         from .selectors import current_assessment
 
-        assessment = current_assessment(obj)
-        return explanation_json(assessment) if assessment is not None else None
+        assessment = current_assessment(claim=obj)
+        return explanation_json(assessment=assessment) if assessment is not None else None
 
 
 # What merchants never see: an approval waiting for its second approver, the engine's

@@ -7,19 +7,21 @@ by ``ConcurrentTransitionMixin`` as a second guard), append a ``ClaimEvent`` and
 other side (notification rows now, email on commit).
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
 from accounts import roles
+from accounts.types import Actor
 from claims.models import (
     DECISION_REASONS,
     DISPUTE_REASONS,
@@ -29,64 +31,32 @@ from claims.models import (
     ClaimOrigin,
     ClaimState,
     ReasonCode,
+    action_label,
 )
 from core.errors import InvalidInput, NotPermitted, StateConflict
-from incidents.models import IncidentState
+from core.money import parse_amount
+from incidents.models import Incident, IncidentState
+from merchants.models import Merchant
 
 from . import config, evidence, notify, permissions
 
-CENT = Decimal("0.01")
 SYSTEM = "system"
-
-# What each action does to a claim, completing "A claim in state … cannot be %(action)s."
-# (English past participles; other languages may use the plain verb).
-ACTION_LABELS = {
-    "submit": pgettext_lazy("claim action", "submitted"),
-    "answer": pgettext_lazy("claim action", "answered"),
-    "accept": pgettext_lazy("claim action", "accepted"),
-    "dispute": pgettext_lazy("claim action", "disputed"),
-    "withdraw": pgettext_lazy("claim action", "withdrawn"),
-    "start_review": pgettext_lazy("claim action", "taken into review"),
-    "request_info": pgettext_lazy("claim action", "returned to the merchant for information"),
-    "approve": pgettext_lazy("claim action", "approved"),
-    "approve_proposal": pgettext_lazy("claim action", "approved"),
-    "partially_approve": pgettext_lazy("claim action", "partially approved"),
-    "reject": pgettext_lazy("claim action", "rejected"),
-    "settle": pgettext_lazy("claim action", "settled"),
-    "expire": pgettext_lazy("claim action", "marked as expired"),
-}
-
-
-def action_label(action: str) -> str:
-    label = ACTION_LABELS.get(action)
-    return str(label) if label is not None else action.replace("_", " ")
-
-
-def money(value) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        raise InvalidInput(_("Enter a valid amount."), code="bad_amount") from None
-    if not amount.is_finite() or amount < 0 or amount.adjusted() >= 12:
-        raise InvalidInput(_("Enter a valid amount."), code="bad_amount")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
 
 # --- Filing window -------------------------------------------------------------------------
 
 
-def filing_deadline(incident):
+def filing_deadline(*, incident: Incident) -> datetime | None:
     """The last moment a claim may be filed for ``incident`` (None while it is still open)."""
     if incident.resolved_at is None:
         return None
     return incident.resolved_at + config.days("FILING_WINDOW_DAYS")
 
 
-def check_filing_window(incident, now=None):
+def check_filing_window(*, incident: Incident, now: datetime | None = None) -> None:
     now = now or timezone.now()
     if incident.state == IncidentState.VOIDED:
         raise InvalidInput(_("This incident was voided: no claim can be filed."), code="incident_voided")
-    deadline = filing_deadline(incident)
+    deadline = filing_deadline(incident=incident)
     if deadline is not None and now > deadline:
         raise InvalidInput(
             _("The filing window closed on %(date)s.") % {"date": timezone.localtime(deadline).strftime("%Y-%m-%d")},
@@ -207,15 +177,24 @@ def _step(claim, by, action, *, apply=None, before=None, reason="", message="", 
 
 def _store_documents(claim, by, uploads, role):
     for upload in uploads or ():
-        add_evidence(claim, by, upload, _role=role)
+        add_evidence(claim=claim, by=by, upload=upload, _role=role)
 
 
-def file_claim(*, merchant, incident, by, claimed_amount, statement, session_reference="", documents=()):
+def file_claim(
+    *,
+    merchant: Merchant,
+    incident: Incident,
+    by: Actor,
+    claimed_amount: Decimal | str,
+    statement: str,
+    session_reference: str = "",
+    documents: Iterable[UploadedFile] = (),
+) -> Claim:
     """A merchant files a claim (state ``draft``) for a session the system did not detect."""
     role = permissions.check(by, "file", merchant.pk)
-    check_filing_window(incident)
+    check_filing_window(incident=incident)
     statement = _message(statement)
-    amount = money(claimed_amount)
+    amount = parse_amount(claimed_amount)
     if amount <= 0:
         raise InvalidInput(_("Enter the amount you claim."), code="bad_amount")
     if not documents:
@@ -254,7 +233,7 @@ def file_claim(*, merchant, incident, by, claimed_amount, statement, session_ref
     return claim
 
 
-def propose(*, incident, merchant, amount, currency):
+def propose(*, incident: Incident, merchant: Merchant, amount: Decimal, currency: str) -> Claim:
     """The system proposes a claim for a hit merchant (state ``proposed``)."""
     now = timezone.now()
     expires = _proposal_expiry(incident, now)
@@ -263,7 +242,7 @@ def propose(*, incident, merchant, amount, currency):
         merchant=merchant,
         origin=ClaimOrigin.SYSTEM,
         currency=currency,
-        computed_amount=money(amount),
+        computed_amount=parse_amount(amount),
         expires_at=expires,
     )
     event = _event(claim, kind=ClaimEvent.Kind.CREATED, actor=None, role=SYSTEM, action="propose", to_state=claim.state)
@@ -273,15 +252,15 @@ def propose(*, incident, merchant, amount, currency):
 
 def _proposal_expiry(incident, now):
     expires = now + config.days("PROPOSAL_EXPIRY_DAYS")
-    deadline = filing_deadline(incident)
+    deadline = filing_deadline(incident=incident)
     if deadline is not None:
         expires = min(expires, max(deadline, now))
     return expires
 
 
-def may_propose(incident, now) -> bool:
+def may_propose(*, incident: Incident, now: datetime) -> bool:
     """Proposals are made for a resolved incident inside its filing window."""
-    deadline = filing_deadline(incident)
+    deadline = filing_deadline(incident=incident)
     return incident.state == IncidentState.RESOLVED and (deadline is None or now <= deadline)
 
 
@@ -307,7 +286,9 @@ def _insert_new_claims(claims: list[Claim]) -> dict[int, int]:
         return {merchant_id: pk for pk, merchant_id in cursor.fetchall()}
 
 
-def propose_batch(*, incident, merchant_ids: list[int], recipients: dict[int, list], now=None) -> list[Claim]:
+def propose_batch(
+    *, incident: Incident, merchant_ids: list[int], recipients: dict[int, list], now: datetime | None = None
+) -> list[Claim]:
     """Propose, in one transaction and a few statements, a claim to each of ``merchant_ids``
     that has a current assessment with compensation and no claim yet for ``incident``.
 
@@ -325,7 +306,7 @@ def propose_batch(*, incident, merchant_ids: list[int], recipients: dict[int, li
     now = now or timezone.now()
     with transaction.atomic():
         locked = Incident.objects.select_for_update(no_key=True).filter(pk=incident.pk).first()
-        if locked is None or not may_propose(locked, now):
+        if locked is None or not may_propose(incident=locked, now=now):
             return []
         amounts = dict(
             LossAssessment.objects.filter(
@@ -340,7 +321,7 @@ def propose_batch(*, incident, merchant_ids: list[int], recipients: dict[int, li
                 merchant=merchants[mid],
                 origin=ClaimOrigin.SYSTEM,
                 currency=merchants[mid].currency,
-                computed_amount=money(amounts[mid]),
+                computed_amount=parse_amount(amounts[mid]),
                 expires_at=expires,
             )
             for mid in sorted(amounts)
@@ -374,9 +355,9 @@ def propose_batch(*, incident, merchant_ids: list[int], recipients: dict[int, li
 # --- Merchant actions ----------------------------------------------------------------------
 
 
-def submit(claim, by, message=""):
+def submit(*, claim: Claim, by: Actor, message: str = "") -> Claim:
     def before(c):
-        check_filing_window(c.incident)
+        check_filing_window(incident=c.incident)
         if c.state == ClaimState.DRAFT and not c.documents.exists():
             raise InvalidInput(_("Attach at least one document as evidence."), code="evidence_required")
 
@@ -393,7 +374,7 @@ def submit(claim, by, message=""):
     return _step(claim, by, "submit", before=before, apply=apply, message=_message(message, required=False))
 
 
-def answer(claim, by, message, documents=()):
+def answer(*, claim: Claim, by: Actor, message: str, documents: Iterable[UploadedFile] = ()) -> Claim:
     message = _message(message)
     for upload in documents or ():
         _inspect(upload)
@@ -413,7 +394,7 @@ def answer(claim, by, message, documents=()):
     return claim
 
 
-def accept(claim, by, message=""):
+def accept(*, claim: Claim, by: Actor, message: str = "") -> Claim:
     def apply(c, now):
         c.accepted_at = now
 
@@ -424,7 +405,7 @@ def _approved(c):
     return c.approved_amount
 
 
-def dispute(claim, by, reason, statement, documents=()):
+def dispute(*, claim: Claim, by: Actor, reason: str, statement: str, documents: Iterable[UploadedFile] = ()) -> Claim:
     reason = _reason(reason, DISPUTE_REASONS)
     statement = _message(statement)
     for upload in documents or ():
@@ -450,7 +431,7 @@ def dispute(claim, by, reason, statement, documents=()):
     return claim
 
 
-def withdraw(claim, by, message=""):
+def withdraw(*, claim: Claim, by: Actor, message: str = "") -> Claim:
     def apply(c, now):
         c.due_at = None
         c.expires_at = None
@@ -468,7 +449,7 @@ def _not_first_decider(c, by):
         raise NotPermitted(_("A disputed claim must be reviewed by someone other than the first decider."))
 
 
-def start_review(claim, by):
+def start_review(*, claim: Claim, by: Actor) -> Claim:
     def before(c):
         _not_first_decider(c, by)
 
@@ -481,7 +462,7 @@ def start_review(claim, by):
     return _step(claim, by, "start_review", before=before, apply=apply)
 
 
-def request_info(claim, by, reason, message):
+def request_info(*, claim: Claim, by: Actor, reason: str, message: str) -> Claim:
     reason = _reason(reason, ReasonCode.values)
     message = _message(message)
 
@@ -530,18 +511,18 @@ def _decide(claim, by, action, reason, message, amount_for):
     return _step(claim, by, action, before=before, apply=apply, reason=reason, message=message, amount=_approved)
 
 
-def approve(claim, by, reason, message):
+def approve(*, claim: Claim, by: Actor, reason: str, message: str) -> Claim:
     """Approve the computed amount (or, for a claim the system did not compute, nothing above it)."""
     return _decide(claim, by, "approve", reason, message, lambda c: c.computed_amount)
 
 
-def reject(claim, by, reason, message):
+def reject(*, claim: Claim, by: Actor, reason: str, message: str) -> Claim:
     return _decide(claim, by, "reject", reason, message, lambda c: Decimal("0.00"))
 
 
-def partially_approve(claim, by, amount, reason, message):
+def partially_approve(*, claim: Claim, by: Actor, amount: Decimal | str, reason: str, message: str) -> Claim:
     """Approve an adjusted amount. Above the computed maximum it waits for a second staff member."""
-    amount = money(amount)
+    amount = parse_amount(amount)
     reason = _reason(reason, DECISION_REASONS)
     message = _message(message)
     current = _load(claim.pk, lock=False)
@@ -585,7 +566,7 @@ def _decision_action(claim, amount) -> str:
     return "approve" if amount >= asked else "partially_approve"
 
 
-def confirm_approval(claim, by):
+def confirm_approval(*, claim: Claim, by: Actor) -> Claim:
     """A second staff member confirms a pending partial approval above the computed maximum."""
 
     def check(c):
@@ -622,7 +603,7 @@ def confirm_approval(claim, by):
         )
 
 
-def settle(claim, by, payment_reference):
+def settle(*, claim: Claim | int, by: Actor, payment_reference: str) -> Claim:
     """Record the payment of an accepted claim.
 
     A claim waiting in a settlement batch is paid by that batch's payment file (which marks
@@ -649,14 +630,21 @@ def settle(claim, by, payment_reference):
     )
 
 
-def bulk_approve(incident, by, threshold, reason=ReasonCode.LOSS_CONFIRMED, message=""):
+def bulk_approve(
+    *,
+    incident: Incident,
+    by: Actor,
+    threshold: Decimal | str,
+    reason: str = ReasonCode.LOSS_CONFIRMED,
+    message: str = "",
+) -> list[Claim]:
     """Approve, in one action, every proposed claim of ``incident`` whose computed amount is below ``threshold``.
 
     Each claim goes ``proposed -> approved`` (transition ``approve_proposal``) at its computed
     amount, with one audit record per claim; the merchant then accepts or disputes as usual.
     Returns the approved claims.
     """
-    threshold = money(threshold)
+    threshold = parse_amount(threshold)
     reason = _reason(reason, DECISION_REASONS)
     message = _message(message, required=False) or _("Bulk approval of proposed claims below %(t)s.") % {"t": threshold}
     permissions.check(by, "bulk_approve", None)
@@ -695,12 +683,12 @@ def bulk_approve(incident, by, threshold, reason=ReasonCode.LOSS_CONFIRMED, mess
 EXPIRING_STATES = (ClaimState.PROPOSED, ClaimState.INFO_REQUESTED)
 
 
-def is_due_to_expire(claim, now) -> bool:
+def is_due_to_expire(*, claim: Claim, now: datetime) -> bool:
     """The merchant side's deadline has passed and the claim still waits on the merchant."""
     return claim.state in EXPIRING_STATES and claim.expires_at is not None and claim.expires_at <= now
 
 
-def expire(claim, *, force=False):
+def expire(*, claim: Claim | int, force: bool = False) -> Claim:
     """The system expires an unanswered proposal or information request (``claim``: a Claim or its pk).
 
     The task selects due claims a moment before expiring them, and the merchant may submit
@@ -713,7 +701,7 @@ def expire(claim, *, force=False):
     return _expire(claim, force=force)[0]
 
 
-def expire_if_due(claim) -> bool:
+def expire_if_due(*, claim: Claim | int) -> bool:
     """Expire ``claim`` (or pk) if still due under the row lock; False if the merchant acted meanwhile."""
     return _expire(claim, force=False)[1]
 
@@ -725,7 +713,7 @@ def _expire(claim, *, force):
             locked = Claim.objects.select_for_update().get(pk=pk)
         except Claim.DoesNotExist:
             raise StateConflict(_("This claim no longer exists.")) from None
-        if not force and not is_due_to_expire(locked, timezone.now()):
+        if not force and not is_due_to_expire(claim=locked, now=timezone.now()):
             return locked, False
 
         def apply(c, now):
@@ -736,7 +724,7 @@ def _expire(claim, *, force):
         return expired, True
 
 
-def record_reminder(claim):
+def record_reminder(*, claim: Claim) -> bool:
     """Remind the merchant once before the claim expires; False if already reminded or no longer expiring."""
     with transaction.atomic():
         locked = Claim.objects.select_for_update().get(pk=claim.pk)
@@ -752,7 +740,7 @@ def record_reminder(claim):
     return True
 
 
-def record_payment_failure(claim_id: int, *, by, amount: Decimal, reason: str, batch: str) -> ClaimEvent:
+def record_payment_failure(*, claim_id: int, by: Actor, amount: Decimal, reason: str, batch: str) -> ClaimEvent:
     """A failed payment leaves the claim ``accepted`` (it waits for the next batch), so no
     transition would tell the merchant: record it on the timeline and ask them to check
     their payout details, which is what usually failed."""
@@ -808,7 +796,7 @@ def _inspect(upload) -> dict:
         raise InvalidInput(_("“%(name)s”: %(problem)s") % problem, code=exc.code, field=exc.field) from None
 
 
-def add_evidence(claim, by, upload, _role=None):
+def add_evidence(*, claim: Claim, by: Actor, upload: UploadedFile, _role: str | None = None) -> ClaimDocument:
     role = _role or permissions.check(by, "upload", claim.merchant_id)
     if claim.state in (ClaimState.SETTLED, ClaimState.WITHDRAWN, ClaimState.EXPIRED):
         raise StateConflict(_("No documents can be added to a closed claim."))

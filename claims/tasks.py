@@ -68,7 +68,7 @@ def expire_claims() -> int:
     for pk in Claim.objects.filter(state__in=EXPIRING, expires_at__lte=now).values_list("pk", flat=True):
         try:
             # Checks the deadline again under the row lock: the merchant may have acted meanwhile.
-            if services.expire_if_due(pk):
+            if services.expire_if_due(claim=pk):
                 expired += 1
         except ApplicationError:
             continue  # the claim is gone or was changed meanwhile
@@ -83,7 +83,7 @@ def send_expiry_reminders() -> int:
     due = Claim.objects.filter(
         Q(state__in=EXPIRING), Q(reminder_sent_at__isnull=True), expires_at__gt=now, expires_at__lte=horizon
     )
-    return sum(1 for claim in due if services.record_reminder(claim))
+    return sum(1 for claim in due if services.record_reminder(claim=claim))
 
 
 @shared_task(name="claims.tasks.drop_expired_metrics")

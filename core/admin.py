@@ -36,7 +36,7 @@ class SettingHistoryMixin:
         return [*super().get_readonly_fields(request, obj), "setting_history"]
 
     def save_model(self, request, obj, form, change):
-        before = services.snapshot(obj, self.history_fields) if change else {}
+        before = services.snapshot(obj=obj, fields=self.history_fields) if change else {}
         super().save_model(request, obj, form, change)
         services.record_setting_changes(
             obj=obj, by=request.user, before=before, fields=self.history_fields, secret_fields=self.secret_fields

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from django.contrib.auth.models import User
 from django.db import models
 
 from .models import SettingChange
@@ -20,7 +21,7 @@ def _text(value) -> str:
     return str(value)
 
 
-def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, str]:
+def snapshot(*, obj: models.Model, fields: Iterable[str]) -> dict[str, str]:
     """The stored values of ``fields`` of ``obj`` (empty for an object not saved yet)."""
     if obj.pk is None:
         return {}
@@ -29,11 +30,16 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, str]:
 
 
 def record_setting_changes(
-    *, obj: models.Model, by, before: dict[str, str], fields: Iterable[str], secret_fields: Iterable[str] = ()
+    *,
+    obj: models.Model,
+    by: User | None,
+    before: dict[str, str],
+    fields: Iterable[str],
+    secret_fields: Iterable[str] = (),
 ) -> list[SettingChange]:
     """Append one ``SettingChange`` per field whose value differs from ``before``."""
     secret = set(secret_fields)
-    after = snapshot(obj, fields)
+    after = snapshot(obj=obj, fields=fields)
     rows = []
     for name in fields:
         old, new = before.get(name, ""), after.get(name, "")

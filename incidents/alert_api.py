@@ -171,7 +171,7 @@ class AlertSourceViewSet(
 
     def perform_update(self, serializer):
         fields = AlertSource.HISTORY_FIELDS
-        before = setting_services.snapshot(serializer.instance, fields)
+        before = setting_services.snapshot(obj=serializer.instance, fields=fields)
         source = serializer.save()
         setting_services.record_setting_changes(
             obj=source, by=self.request.user, before=before, fields=fields, secret_fields=AlertSource.SECRET_FIELDS

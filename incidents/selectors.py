@@ -1,5 +1,8 @@
 """Reads of the incident registry."""
 
+from datetime import datetime
+from typing import Any
+
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -18,7 +21,7 @@ def incident_list() -> QuerySet[Incident]:
     )
 
 
-def incident_detail(pk):
+def incident_detail(*, pk: int) -> Incident:
     updates = IncidentUpdate.objects.select_related("actor").order_by("created_at", "id")
     return (
         Incident.objects.select_related("service__provider")
@@ -27,17 +30,16 @@ def incident_detail(pk):
     )
 
 
-def timeline_bar(incident, *, now=None):
+def timeline_bar(*, incident: Incident, now: datetime | None = None) -> dict[str, Any]:
     """Segments of the outage for a simple SVG bar: each phase as x/width in percent."""
-    now = now or timezone.now()
-    end = incident.resolved_at or now
-    marks = [
+    end = incident.resolved_at or now or timezone.now()
+    candidates = [
         ("started", incident.started_at),
         ("detected", incident.detected_at),
         ("acknowledged", incident.acknowledged_at),
         ("mitigated", incident.mitigated_at),
     ]
-    marks = [(name, at) for name, at in marks if at is not None and at <= end]
+    marks = [(name, at) for name, at in candidates if at is not None and at <= end]
     total = max((end - incident.started_at).total_seconds(), 1)
     segments = []
     for i, (name, at) in enumerate(marks):
@@ -48,7 +50,7 @@ def timeline_bar(incident, *, now=None):
     return {"segments": segments, "ongoing": incident.resolved_at is None, "minutes": round(total / 60)}
 
 
-def received_alerts(*, source: str | None = None, unmapped: bool = False):
+def received_alerts(*, source: str | None = None, unmapped: bool = False) -> QuerySet[ReceivedAlert]:
     """Alerts as received, newest first; ``unmapped`` keeps those no mapping could place."""
     qs = ReceivedAlert.objects.select_related("source", "incident")
     if source:
@@ -58,7 +60,7 @@ def received_alerts(*, source: str | None = None, unmapped: bool = False):
     return qs
 
 
-def alert_sources_overview():
+def alert_sources_overview() -> QuerySet[AlertSource]:
     """Each alert source with how many of its alerts are waiting for a mapping."""
     return AlertSource.objects.annotate(
         unmapped=Count("alerts", filter=Q(alerts__incident__isnull=True)),

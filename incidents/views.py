@@ -60,7 +60,7 @@ def incident_detail(request, pk):
 
 def _detail_page(request, incident, *, bound_forms=None, error=None, status=200, failed_action=""):
     """The incident page; after a refused action it is drawn again with the bound form and its errors."""
-    incident = selectors.incident_detail(incident.pk)
+    incident = selectors.incident_detail(pk=incident.pk)
     # Its claims through the reverse relation (incidents does not import claims): from the
     # incident straight to who was compensated for it.
     claims = list(incident.claims.select_related("merchant").order_by("-id")[: CLAIMS_SHOWN + 1])
@@ -75,7 +75,7 @@ def _detail_page(request, incident, *, bound_forms=None, error=None, status=200,
         "incidents/detail.html",
         {
             "incident": incident,
-            "bar": selectors.timeline_bar(incident),
+            "bar": selectors.timeline_bar(incident=incident),
             "claims": claims[:CLAIMS_SHOWN],
             "claims_more": len(claims) > CLAIMS_SHOWN,
             **page_forms,

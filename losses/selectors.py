@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from incidents.models import Incident
 from losses.models import LossAssessment, LossAssessmentLine
-from merchants.models import LiveSession, SessionMinute
+from merchants.models import LiveSession, Merchant, SessionMinute
 
 from .aggregates import MINUTE, floor_minute
 
@@ -63,7 +67,9 @@ def _expected_curve(line, session, start, end):
     return curve, relative
 
 
-def current_assessments(incident=None, merchant=None):
+def current_assessments(
+    *, incident: Incident | None = None, merchant: Merchant | None = None
+) -> QuerySet[LossAssessment]:
     qs = LossAssessment.objects.filter(is_current=True).select_related("merchant", "policy", "incident")
     if incident is not None:
         qs = qs.filter(incident=incident)
@@ -72,12 +78,14 @@ def current_assessments(incident=None, merchant=None):
     return qs.order_by("merchant__code")
 
 
-def assessment_history(incident, merchant):
+def assessment_history(*, incident: Incident, merchant: Merchant) -> QuerySet[LossAssessment]:
     """Every computation for (incident, merchant), newest first."""
     return LossAssessment.objects.filter(incident=incident, merchant=merchant).order_by("-computed_at", "-id")
 
 
-def gmv_chart_series(line_or_session, incident, *, pad_minutes: int = 30) -> dict:
+def gmv_chart_series(
+    *, line_or_session: LossAssessmentLine | LiveSession, incident: Incident, pad_minutes: int = 30
+) -> dict[str, Any]:
     """Per-minute actual GMV against the baseline for one hit session, with the outage shaded.
 
     ``line_or_session`` is a ``LossAssessmentLine`` (its stored baseline and window are used)
@@ -205,18 +213,18 @@ def _cents(value) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(SHOWN, ROUND_HALF_UP)
 
 
-def flag_sentences(flags) -> list[str]:
+def flag_sentences(*, flags: Iterable[str]) -> list[str]:
     return [str(FLAG_SENTENCES.get(f, f)) for f in flags]
 
 
-def margin_source(assessment) -> str:
+def _margin_source(assessment: LossAssessment) -> str:
     declared = assessment.inputs.get("declared_margin_rate")
     if declared is None:
         return "default"
     return "capped" if Decimal(declared) > assessment.margin_rate else "declared"
 
 
-def explanation(assessment) -> dict:
+def explanation(*, assessment: LossAssessment) -> dict[str, Any]:
     """The figures of one assessment in the order a merchant checks them with a calculator.
 
     Per session: expected GMV − actual GMV = net shortfall (with its 90 % interval); the shortfall
@@ -255,7 +263,7 @@ def explanation(assessment) -> dict:
     loss = assessment.lost_profit + assessment.wasted_ad_spend
     after_responsibility = loss * assessment.responsibility_percent / 100
     before, after = assessment.compensation_before_pool, assessment.compensation
-    source = margin_source(assessment)
+    source = _margin_source(assessment)
     return {
         "assessment": assessment,
         "model": assessment.policy.loss_model,
@@ -279,13 +287,13 @@ def explanation(assessment) -> dict:
         "before_pool": before,
         "pool_factor": (after / before).quantize(Decimal("0.000001"), ROUND_HALF_UP) if before else Decimal(1),
         "compensation": after,
-        "flags": flag_sentences(assessment.flags),
+        "flags": flag_sentences(flags=assessment.flags),
     }
 
 
-def explanation_json(assessment) -> dict:
+def explanation_json(*, assessment: LossAssessment) -> dict[str, Any]:
     """:func:`explanation` for the API: decimals as strings, no model objects."""
-    data = explanation(assessment)
+    data = explanation(assessment=assessment)
 
     def text(value):
         if isinstance(value, Decimal):

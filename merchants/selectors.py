@@ -2,7 +2,11 @@
 
 from datetime import date, datetime
 
+from django.contrib.auth.models import User
 from django.db import connection
+from django.db.models import QuerySet
+
+from accounts.types import AnyUser
 
 from .models import Merchant
 
@@ -11,20 +15,23 @@ from .models import Merchant
 METRIC_PARTITION_PREFIX = "merchants_sessionminute_p"
 METRIC_DEFAULT_PARTITION = "merchants_sessionminute_default"
 
+CACHE = "_merchant_ids"
 
-def merchant_ids_for_user(user) -> set[int]:
+
+def merchant_ids_for_user(*, user: AnyUser) -> set[int]:
     """The ids of the merchants a user belongs to (empty for anonymous users)."""
-    if not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User) or not user.is_authenticated:
         return set()
-    cached = getattr(user, "_merchant_ids", None)
+    # Cached on the user object: one request asks several times.
+    cached: set[int] | None = getattr(user, CACHE, None)
     if cached is None:
         cached = set(user.memberships.values_list("merchant_id", flat=True))
-        user._merchant_ids = cached
+        setattr(user, CACHE, cached)
     return cached
 
 
-def merchants_for_user(user):
-    return Merchant.objects.filter(id__in=merchant_ids_for_user(user))
+def merchants_for_user(*, user: AnyUser) -> QuerySet[Merchant]:
+    return Merchant.objects.filter(id__in=merchant_ids_for_user(user=user))
 
 
 def metric_partitions() -> list[tuple[str, date]]:
@@ -48,5 +55,5 @@ def metric_partitions() -> list[tuple[str, date]]:
     return sorted(days, key=lambda item: item[1])
 
 
-def metric_partition_name(day: date) -> str:
+def metric_partition_name(*, day: date) -> str:
     return f"{METRIC_PARTITION_PREFIX}{day:%Y%m%d}"

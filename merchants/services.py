@@ -88,7 +88,7 @@ def import_csv(*, kind: str, source: CsvSource) -> ImportResult:
     result = _import(kind, source)
     tables = _analyzed_tables(kind, result)
     if tables:
-        transaction.on_commit(lambda: analyze(tables))
+        transaction.on_commit(lambda: analyze(tables=tables))
     return result
 
 
@@ -132,7 +132,7 @@ ANALYZED = {
 }
 
 
-def analyze(tables: list[str]) -> None:
+def analyze(*, tables: list[str]) -> None:
     """Refresh the planner statistics of ``tables`` right after a bulk import (PostgreSQL only).
 
     Autovacuum analyses a table only after enough changes and some time: until then the planner
@@ -152,7 +152,7 @@ def analyze(tables: list[str]) -> None:
 _dt_cache: dict[str, datetime] = {}
 
 
-def parse_datetime_utc(value: str, line: int, column: str, *, minute: bool = False) -> datetime:
+def _parse_datetime_utc(value: str, line: int, column: str, *, minute: bool = False) -> datetime:
     """ISO 8601; a time without offset is taken as UTC. ``minute``: must be a whole minute."""
     cached = _dt_cache.get(value)
     if cached is None:
@@ -260,8 +260,8 @@ def _import_sessions(reader: CsvReader) -> ImportResult:
         sid = _session_id(sid, line)
         if sid in parsed:
             raise CsvRejected.at(line, "session_id", f"session {sid!r} appears twice in the file")
-        started_at = parse_datetime_utc(started, line, "started_at")
-        ended_at = parse_datetime_utc(ended, line, "ended_at") if ended.strip() else None
+        started_at = _parse_datetime_utc(started, line, "started_at")
+        ended_at = _parse_datetime_utc(ended, line, "ended_at") if ended.strip() else None
         if ended_at is not None and ended_at <= started_at:
             raise CsvRejected.at(line, "ended_at", "must be after started_at")
         region = _slug(region, line, "region")
@@ -327,7 +327,7 @@ def _metric_rows(reader, header) -> Iterator[tuple[int, str, datetime, str, str,
         yield (
             line,
             _session_id(sid, line),
-            parse_datetime_utc(minute, line, "minute", minute=True),
+            _parse_datetime_utc(minute, line, "minute", minute=True),
             _int(viewers, line, "viewers"),
             _int(orders, line, "orders"),
             _money(gmv, line, "gmv"),
@@ -418,7 +418,7 @@ class _NotForBulk(Exception):
 
 
 _BULK_CHUNK = 1 << 20
-# Strict subset of what ``parse_datetime_utc(minute=True)`` accepts; others take the careful path.
+# Strict subset of what ``_parse_datetime_utc(minute=True)`` accepts; others take the careful path.
 _BULK_MINUTE_RE = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:00(\.0{1,6})?)?"
     r"(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$"
@@ -688,12 +688,12 @@ def create_metric_partitions(*, first: date, last: date) -> list[str]:
     created = []
     for day in sorted(wanted - existing):
         _create_day_partition(day)
-        created.append(metric_partition_name(day))
+        created.append(metric_partition_name(day=day))
     return created
 
 
 def _create_day_partition(day: date) -> None:
-    name = metric_partition_name(day)
+    name = metric_partition_name(day=day)
     start, end = _day_bounds(day)
     with transaction.atomic(), connection.cursor() as cursor:
         # Imports keep writing to the other days meanwhile (ROW EXCLUSIVE does not conflict

@@ -1,6 +1,5 @@
 """REST API of the finance app (finance role; documents: owners and staff)."""
 
-import uuid
 from typing import Any
 
 from django.http import FileResponse, Http404, StreamingHttpResponse
@@ -21,11 +20,9 @@ from core.api import ErrorSerializer
 from core.parsers import JSONParser
 
 from . import actions, exports, selectors
-from .models import BatchState, DocumentKind, IssuedDocument, SettlementBatch, SettlementItem
-from .serializers import ActionSerializer
-from .services import documents as document_services
+from .models import BatchState, IssuedDocument, SettlementBatch, SettlementItem
+from .serializers import ActionSerializer, IssueSerializer
 from .services import settlements as st
-from .tasks import issue_document
 from .views import ITEMS_PER_PAGE, XLSX
 
 
@@ -124,9 +121,9 @@ def _batch_detail(request, pk, view) -> dict:
     batch = selectors.batch_summaries().filter(pk=pk).first()
     if batch is None:
         raise Http404
-    selectors.attach_totals([batch])
+    selectors.attach_totals(batches=[batch])
     pager = ItemPagination()
-    results: list[Any] = pager.paginate_queryset(selectors.batch_items(batch), request, view=view) or []
+    results: list[Any] = pager.paginate_queryset(selectors.batch_items(batch=batch), request, view=view) or []
     assert pager.page is not None  # paginate_queryset always pages: the page size is fixed
     batch.items_page = {
         "count": pager.page.paginator.count,
@@ -158,14 +155,6 @@ class DocumentSerializer(serializers.ModelSerializer):
             "pages",
             "issued_at",
         ]
-
-
-class IssueSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=DocumentKind.choices)
-    claim = serializers.IntegerField(required=False)
-    merchant = serializers.IntegerField(required=False)
-    period = serializers.DateField(required=False)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class IssueQueuedSerializer(serializers.Serializer):
@@ -254,7 +243,7 @@ class BatchList(generics.ListCreateAPIView):
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        selectors.attach_totals(page)
+        selectors.attach_totals(batches=page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=BatchSerializer, responses={201: BatchDetailSerializer, 400: ErrorSerializer})
@@ -262,7 +251,7 @@ class BatchList(generics.ListCreateAPIView):
         s = BatchSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         batch = st.create_batch(
-            request.user,
+            by=request.user,
             **{k: s.validated_data.get(k) for k in ("period_start", "period_end")},
             note=s.validated_data.get("note", ""),
         )
@@ -334,7 +323,9 @@ class PaymentImportView(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             return Response({"detail": "Send the payment file as 'file'."}, status=400)
-        result = st.import_payments(batch, request.user, st.read_upload(upload), upload.name)
+        result = st.import_payments(
+            batch=batch, by=request.user, data=st.read_upload(upload=upload), filename=upload.name
+        )
         return Response(result.as_dict(), status=200 if result.ok else 400)
 
 
@@ -404,10 +395,10 @@ class Recovery(APIView):
         dates = {k: _date(v) for k, v in raw.items()}
         if any(raw[k] and dates[k] is None for k in raw):
             return Response({"detail": "start and end are dates (YYYY-MM-DD)."}, status=400)
-        rows = selectors.recovery_report(dates["start"], dates["end"])
+        rows = selectors.recovery_report(start=dates["start"], end=dates["end"])
         for r in rows:
             r["month"] = r.pop("month_label")
-        return Response(RecoverySerializer({"rows": rows, "totals": selectors.recovery_totals(rows)}).data)
+        return Response(RecoverySerializer({"rows": rows, "totals": selectors.recovery_totals(rows=rows)}).data)
 
 
 class Documents(APIView):
@@ -418,7 +409,7 @@ class Documents(APIView):
         responses=DocumentSerializer(many=True),
     )
     def get(self, request):
-        qs = selectors.visible_documents(request.user).order_by("-issued_at", "-id")
+        qs = selectors.visible_documents(user=request.user).order_by("-issued_at", "-id")
         claim = request.query_params.get("claim")
         if claim:
             if not claim.isdigit():
@@ -437,21 +428,10 @@ class Documents(APIView):
     def post(self, request):
         if not IsStaffRole().has_permission(request, self):
             return Response({"detail": IsStaffRole.message}, status=403)
-        s = IssueSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        d = s.validated_data
-        subject = {
-            "claim_id": d.get("claim"),
-            "merchant_id": d.get("merchant"),
-            "period": d["period"].isoformat() if d.get("period") else None,
-        }
-        latest = document_services.check_request(d["kind"], by=request.user, reason=d["reason"], **subject)
-        if latest is not None:
-            return Response(DocumentSerializer(latest).data, status=200)
-        result = issue_document.delay(
-            d["kind"], user_id=request.user.pk, reason=d["reason"], request_id=str(uuid.uuid4()), **subject
-        )
-        return Response({"task_id": result.id}, status=202)
+        result: actions.IssueRequest = run_api_action(actions.DOCUMENTS, "issue", None, request)
+        if result.existing is not None:
+            return Response(DocumentSerializer(result.existing).data, status=200)
+        return Response({"task_id": result.task_id}, status=202)
 
 
 class DocumentDownload(APIView):
@@ -459,7 +439,7 @@ class DocumentDownload(APIView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: OpenApiResponse(description="Not found")}
     )
     def get(self, request, pk):
-        doc = selectors.visible_documents(request.user).filter(pk=pk).first()
+        doc = selectors.visible_documents(user=request.user).filter(pk=pk).first()
         if doc is None:
             raise Http404
         return FileResponse(

@@ -50,19 +50,21 @@ def seed(stdout):
     if approved is None or not waiting:
         stdout.write("  finance: skipped (no approved and accepted demo claims)")
         return
-    workflow.accept(approved, _merchant_user(approved), "Accepted, thank you.")
+    workflow.accept(claim=approved, by=_merchant_user(approved), message="Accepted, thank you.")
 
-    paid = st.create_batch(finance, note=PAID_NOTE)
-    st.add_claims(paid, finance, claim_ids=[approved.pk], message="Demo payment run")
-    st.lock(paid, finance, "Checked against the ledger.")
+    paid = st.create_batch(by=finance, note=PAID_NOTE)
+    st.add_claims(batch=paid, by=finance, claim_ids=[approved.pk], message="Demo payment run")
+    st.lock(batch=paid, by=finance, message="Checked against the ledger.")
     csv = exports.csv_bytes(exports.batch_rows(paid))
-    st.mark_exported(paid, finance, exports.sha256(csv))
-    result = st.import_payments(paid, finance, _payment_file(paid), f"{paid.reference}-result.csv")
+    st.mark_exported(batch=paid, by=finance, sha256=exports.sha256(csv))
+    result = st.import_payments(
+        batch=paid, by=finance, data=_payment_file(paid), filename=f"{paid.reference}-result.csv"
+    )
     if not result.ok:
         raise RuntimeError(f"demo payment import failed: {[str(e) for e in result.errors]}")
 
-    open_batch = st.create_batch(finance, note=OPEN_NOTE)
-    st.add_claims(open_batch, finance, claim_ids=waiting, message="Next payment run")
+    open_batch = st.create_batch(by=finance, note=OPEN_NOTE)
+    st.add_claims(batch=open_batch, by=finance, claim_ids=waiting, message="Next payment run")
 
     try:
         import weasyprint  # noqa: F401  (needs the system's Pango; fonts: Noto CJK for Chinese text)

@@ -21,8 +21,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from claims.charts import svg_chart
-from claims.models import Claim, ClaimDocument, ClaimEvent, ClaimState, ReasonCode
-from claims.services import action_label
+from claims.models import Claim, ClaimDocument, ClaimEvent, ClaimState, ReasonCode, action_label
 from incidents.models import IncidentUpdate
 from incidents.models import state_label as incident_state_label
 from losses.models import LossAssessment
@@ -34,7 +33,7 @@ from . import pdf_fonts
 from .models import DocumentKind, ItemStatus, SettlementItem
 
 # Bump when a template changes what a document shows; stored with every issued version.
-TEMPLATE_VERSIONS = {
+TEMPLATE_VERSIONS: dict[str, str] = {
     DocumentKind.CLAIM_STATEMENT: "statement-3",
     DocumentKind.EVIDENCE_PACK: "evidence-4",
     DocumentKind.MONTHLY_STATEMENT: "monthly-3",
@@ -97,7 +96,7 @@ def _sla_facts(incident) -> list[dict]:
             "credit_percent": num(ev.credit_percent),
             "final": ev.is_final,
         }
-        for ev in evaluations_for_incident(incident)
+        for ev in evaluations_for_incident(incident=incident)
     ]
 
 
@@ -110,13 +109,15 @@ def _assessment(claim, clock, with_charts=True) -> dict | None:
     if assessment is None:
         return None
     cur = assessment.currency
-    explain = explanation(assessment)
+    explain = explanation(assessment=assessment)
     lines = []
     for row in explain["lines"]:
         line = row["line"]
         chart = None
         if with_charts:
-            chart = svg_chart(gmv_chart_series(line, claim.incident), tz=clock.tz, width=660, height=190)
+            chart = svg_chart(
+                gmv_chart_series(line_or_session=line, incident=claim.incident), tz=clock.tz, width=660, height=190
+            )
             chart = None if chart["empty"] else chart
         lines.append(
             {
@@ -147,11 +148,11 @@ def _assessment(claim, clock, with_charts=True) -> dict | None:
     scale = (after / before) if before else Decimal(1)
     flags = [_label(LossAssessment.Flag.choices, f) for f in assessment.flags]
     with translation.override("zh-hans"):
-        flags_zh = flag_sentences(assessment.flags)
+        flags_zh = flag_sentences(flags=assessment.flags)
         cause_zh = str(CAUSE_SENTENCES.get(assessment.cause, ""))
         margin_zh = str(MARGIN_SOURCES[explain["margin_source"]])
     with translation.override("en"):
-        flags_en = flag_sentences(assessment.flags)
+        flags_en = flag_sentences(flags=assessment.flags)
         cause_en = str(CAUSE_SENTENCES.get(assessment.cause, ""))
         margin_en = str(MARGIN_SOURCES[explain["margin_source"]])
     return {

@@ -26,9 +26,9 @@ from django.utils import timezone
 
 from claims.models import Claim, ClaimState
 from core.db import reports_db
+from core.money import cents
 
 from .models import ItemStatus, SettlementBatch, SettlementItem
-from .services import cents
 from .spreadsheet import FORMULA_PREFIXES, neutralise
 
 FIXED_TIME = datetime(2000, 1, 1)  # noqa: DTZ001 (written as the XLSX created/modified time and zip entry time)

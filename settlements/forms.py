@@ -4,6 +4,10 @@ action table (``settlements.actions``) serves both."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from merchants.models import Merchant
+
+from .models import DocumentKind
+
 
 class MessageForm(forms.Form):
     message = forms.CharField(label=_("Note"), required=False, max_length=500)
@@ -74,3 +78,35 @@ class LedgerFilterForm(forms.Form):
         """The keyword arguments of ``exports.ledger_claims`` (after ``is_valid``)."""
         d = self.cleaned_data
         return {"status": d["status"], "merchant_id": d["merchant"], "currency": d["currency"]}
+
+
+class MerchantChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.code})"
+
+
+class IssueDocumentForm(forms.Form):
+    """Generate a document: a claim's statement or evidence pack, or a merchant's monthly statement.
+
+    Cleans to the API body's keys (``kind``, ``claim``, ``merchant`` as an id, ``period``, ``reason``);
+    whether the claim, merchant or month fits the kind is the service's check, with the field named.
+    """
+
+    kind = forms.CharField(label=_("Document"), widget=forms.Select(choices=DocumentKind.choices))
+    claim = forms.IntegerField(label=_("Claim number"), required=False, min_value=1, max_value=2**63 - 1)
+    merchant = MerchantChoice(
+        label=_("Merchant (monthly)"),
+        queryset=Merchant.objects.order_by("name").only("pk", "code", "name"),
+        required=False,
+        empty_label="—",
+    )
+    period = forms.CharField(
+        label=_("Month (monthly)"), required=False, max_length=10, widget=forms.TextInput(attrs={"type": "month"})
+    )
+    reason = forms.CharField(label=_("Reason (reissue)"), required=False, max_length=500)
+
+    def clean(self):
+        data = super().clean()
+        merchant = data.get("merchant")
+        data["merchant"] = merchant.pk if merchant is not None else None
+        return data

@@ -30,6 +30,11 @@ class BatchState(models.TextChoices):
 
 
 class SettlementBatch(ConcurrentTransitionMixin, models.Model):
+    # Set by readers for one response, never stored: per-currency totals
+    # (``selectors.attach_totals``) and one page of items (the API's batch detail).
+    totals: list[dict]
+    items_page: dict
+
     reference = models.CharField(_("reference"), max_length=40, unique=True)
     period_start = models.DateField(_("period start"), null=True, blank=True)
     period_end = models.DateField(_("period end"), null=True, blank=True)

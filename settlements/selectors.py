@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts import roles
+from accounts.types import AnyUser
 from claims.models import Claim, ClaimState
 from core.db import reports_db
+from core.money import cents
 from merchants.selectors import merchant_ids_for_user
 
-from .models import IssuedDocument, ItemStatus, SettlementBatch, SettlementItem
-from .services import cents
+from .models import IssuedDocument, ItemStatus, SettlementBatch, SettlementEvent, SettlementItem
 from .services.settlements import eligible_claims
 
 
-def batches():
+def batches() -> QuerySet[SettlementBatch]:
     return (
         SettlementBatch.objects.select_related("created_by")
         .annotate(n_items=Count("items"))
@@ -28,12 +31,12 @@ def batches():
     )
 
 
-def batch_items(batch):
+def batch_items(*, batch: SettlementBatch) -> QuerySet[SettlementItem]:
     """The batch's items in claim order, with what the batch page shows of each (page it: thousands of rows)."""
     return batch.items.select_related("merchant", "claim__incident").order_by("claim_id", "pk")
 
 
-def batch_events(batch):
+def batch_events(*, batch: SettlementBatch) -> QuerySet[SettlementEvent]:
     """The batch's audit trail, newest first (the page shows the latest and pages back)."""
     return batch.events.select_related("actor", "item", "payment_import").order_by("-created_at", "-id")
 
@@ -70,12 +73,12 @@ def _total_row(row) -> dict:
     }
 
 
-def batch_totals(batch) -> list[dict]:
+def batch_totals(*, batch: SettlementBatch) -> list[dict]:
     """Per currency: claims and amount in the batch (removed ones left out), and how much of it was paid / failed."""
     return [_total_row(row) for row in _totals(batch.items.all())]
 
 
-def batch_summaries():
+def batch_summaries() -> QuerySet[SettlementBatch]:
     """Batches, newest first, with their item counts per status counted in the database (page it)."""
 
     def count(status):
@@ -89,7 +92,7 @@ def batch_summaries():
     ).order_by("-created_at", "-id")
 
 
-def attach_totals(batches) -> None:
+def attach_totals(*, batches: Iterable[SettlementBatch]) -> None:
     """Set ``totals`` (per currency, as ``batch_totals``) on each batch of a page: one grouped query for all."""
     by_batch = defaultdict(list)
     ids = [b.pk for b in batches]
@@ -99,9 +102,9 @@ def attach_totals(batches) -> None:
         b.totals = by_batch[b.pk]
 
 
-def eligible_summary(period_start=None, period_end=None) -> list[dict]:
+def eligible_summary(*, period_start: date | None = None, period_end: date | None = None) -> list[dict]:
     rows = (
-        eligible_claims(period_start, period_end)
+        eligible_claims(period_start=period_start, period_end=period_end)
         .order_by()
         .values("currency")
         .annotate(count=Count("pk"), amount=Sum("approved_amount"))
@@ -110,20 +113,20 @@ def eligible_summary(period_start=None, period_end=None) -> list[dict]:
     return [{**row, "amount": cents(row["amount"])} for row in rows]
 
 
-def visible_documents(user):
+def visible_documents(*, user: AnyUser) -> QuerySet[IssuedDocument]:
     """Issued documents the user may download: staff all, merchant users their merchants' only."""
     qs = IssuedDocument.objects.select_related("merchant")
     if roles.is_staff_role(user):
         return qs
     if roles.is_merchant_user(user):
-        return qs.filter(merchant_id__in=merchant_ids_for_user(user))
+        return qs.filter(merchant_id__in=merchant_ids_for_user(user=user))
     return qs.none()
 
 
-def documents_for_claim(user, claim) -> list[dict]:
+def documents_for_claim(*, user: AnyUser, claim: Claim) -> list[dict]:
     """Per kind: the latest version and its history, for ``templates/documents/_list.html``."""
     groups: dict[str, dict] = {}
-    for doc in visible_documents(user).filter(claim=claim).order_by("kind", "-version"):
+    for doc in visible_documents(user=user).filter(claim=claim).order_by("kind", "-version"):
         g = groups.setdefault(
             doc.kind, {"kind": doc.kind, "label": doc.get_kind_display(), "latest": doc, "history": []}
         )
@@ -139,7 +142,7 @@ def _next_month(day: date) -> date:
 RECOVERY_CREDIT_FIGURES = ("due", "filed", "received", "written_off", "still_due")
 
 
-def recovery_report(start: date | None = None, end: date | None = None) -> list[dict]:
+def recovery_report(*, start: date | None = None, end: date | None = None) -> list[dict]:
     """Per month and provider (with the incidents of its services): paid to merchants, the
     provider's service credits (``sla.ProviderCreditClaim``) as every SLA page counts them
     (``sla.selectors.credit_status``: due, filed, received, written off, still due), net cost.
@@ -148,8 +151,23 @@ def recovery_report(start: date | None = None, end: date | None = None) -> list[
     contract month. Net cost = paid to merchants - credits received, per currency.
     ``start``/``end`` choose the months that contain them, and everything between.
     """
+    paid, credit_claims = _recovery_sources(start, end)
+    groups: dict[tuple, dict] = {}
+    _add_paid(groups, paid)
+    _add_credit_claims(groups, credit_claims)
+    rows = []
+    for key in sorted(groups, key=lambda k: (k[0], groups[k]["provider"], k[2])):
+        g = groups[key]
+        g["incidents"].sort(key=lambda i: i["key"])
+        g["net_cost"] = g["paid"] - g["credit_received"]
+        g["month_label"] = f"{g['month']:%Y-%m}"
+        rows.append(g)
+    return rows
+
+
+def _recovery_sources(start: date | None, end: date | None) -> tuple[Iterable[dict], Iterable[Any]]:
+    """What was paid per incident and currency, and the provider credit claims, of the chosen months."""
     from sla.models import ProviderCreditClaim
-    from sla.selectors import claim_credit_status
 
     tz = timezone.get_current_timezone()
     # Paid = settled, through a batch or directly (workflow ``settle``): the claim is the record.
@@ -179,25 +197,32 @@ def recovery_report(start: date | None = None, end: date | None = None) -> list[
         .annotate(amount=Sum("approved_amount"), claims=Count("pk"))
         .order_by()
     )
-    groups: dict[tuple, dict] = {}
+    return paid, credit_claims
 
-    def group(month, provider_id, provider_name, currency):
-        key = (month, provider_id, currency)
-        if key not in groups:
-            groups[key] = {
-                "month": month,
-                "provider": provider_name,
-                "currency": currency,
-                "incidents": [],
-                "paid": Decimal("0.00"),
-                **{f"credit_{k}": Decimal("0.00") for k in RECOVERY_CREDIT_FIGURES},
-                "credit_claims": [],
-            }
-        return groups[key]
 
+def _recovery_group(
+    groups: dict[tuple, dict], month: date, provider_id: int, provider_name: str, currency: str
+) -> dict:
+    """The report row of (month, provider, currency), started empty the first time it is asked for."""
+    key = (month, provider_id, currency)
+    if key not in groups:
+        groups[key] = {
+            "month": month,
+            "provider": provider_name,
+            "currency": currency,
+            "incidents": [],
+            "paid": Decimal("0.00"),
+            **{f"credit_{k}": Decimal("0.00") for k in RECOVERY_CREDIT_FIGURES},
+            "credit_claims": [],
+        }
+    return groups[key]
+
+
+def _add_paid(groups: dict[tuple, dict], paid: Iterable[dict]) -> None:
     for row in paid:
         month = row["month"].date() if hasattr(row["month"], "date") else row["month"]
-        g = group(
+        g = _recovery_group(
+            groups,
             month,
             row["incident__service__provider_id"],
             row["incident__service__provider__name"],
@@ -212,8 +237,13 @@ def recovery_report(start: date | None = None, end: date | None = None) -> list[
             }
         )
         g["paid"] += cents(row["amount"])
+
+
+def _add_credit_claims(groups: dict[tuple, dict], credit_claims: Iterable[Any]) -> None:
+    from sla.selectors import claim_credit_status
+
     for cc in credit_claims:
-        g = group(cc.period.replace(day=1), cc.provider_id, cc.provider.name, cc.currency)
+        g = _recovery_group(groups, cc.period.replace(day=1), cc.provider_id, cc.provider.name, cc.currency)
         figures = claim_credit_status(cc)
         for k in RECOVERY_CREDIT_FIGURES:
             g[f"credit_{k}"] += getattr(figures, k)
@@ -226,20 +256,12 @@ def recovery_report(start: date | None = None, end: date | None = None) -> list[
                 **{k: getattr(figures, k) for k in RECOVERY_CREDIT_FIGURES},
             }
         )
-    rows = []
-    for key in sorted(groups, key=lambda k: (k[0], groups[k]["provider"], k[2])):
-        g = groups[key]
-        g["incidents"].sort(key=lambda i: i["key"])
-        g["net_cost"] = g["paid"] - g["credit_received"]
-        g["month_label"] = f"{g['month']:%Y-%m}"
-        rows.append(g)
-    return rows
 
 
 RECOVERY_TOTAL_FIELDS = ("paid", *(f"credit_{k}" for k in RECOVERY_CREDIT_FIGURES), "net_cost")
 
 
-def recovery_totals(rows) -> list[dict]:
+def recovery_totals(*, rows: Iterable[dict]) -> list[dict]:
     totals: defaultdict[str, defaultdict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for r in rows:
         for f in RECOVERY_TOTAL_FIELDS:
@@ -247,7 +269,7 @@ def recovery_totals(rows) -> list[dict]:
     return [{"currency": c, **v} for c, v in sorted(totals.items())]
 
 
-def payment_status(claim) -> dict | None:
+def payment_status(*, claim: Claim) -> dict | None:
     """Where an accepted claim's money is, for the claim pages: waiting for a batch, in a batch
     being prepared, sent for payment, paid, or failed with the bank's reason (the latest item
     decides: a failed claim joins the next batch as a new item)."""

@@ -28,7 +28,7 @@ def issue_document(self, kind, claim_id=None, merchant_id=None, period=None, use
 
     by = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     doc = issue(
-        kind,
+        kind=kind,
         claim_id=claim_id,
         merchant_id=merchant_id,
         period=period,
@@ -49,7 +49,7 @@ def issue_monthly_statements(now=None):
 
     from .services.documents import issue_monthly_statements as run
 
-    return run(datetime.fromisoformat(now) if now else None)
+    return run(now=datetime.fromisoformat(now) if now else None)
 
 
 @shared_task(name="settlements.sweep_orphan_documents", acks_late=True)

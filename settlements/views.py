@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from django.contrib import messages
@@ -19,14 +18,11 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import finance_required, staff_required
 from core.actions import empty_forms, form_error_list, run_page_action
 from core.errors import ApplicationError, InvalidInput
-from merchants.models import Merchant
 
 from . import actions, exports, selectors
 from .forms import LedgerFilterForm
-from .models import DocumentKind, SettlementBatch
-from .services import documents as document_services
+from .models import SettlementBatch
 from .services import settlements as st
-from .tasks import issue_document
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The batch page pages its items (totals are over the whole batch) and its history (latest first).
@@ -48,7 +44,7 @@ def home(request):
     if request.method == "POST":
         try:
             batch = st.create_batch(
-                request.user,
+                by=request.user,
                 period_start=_date(request.POST.get("period_start")),
                 period_end=_date(request.POST.get("period_end")),
                 note=request.POST.get("note", ""),
@@ -77,7 +73,7 @@ def _home_page(request, *, error=None, status=200):
 def _eligible(batch) -> dict:
     if batch.state != "open":
         return {"eligible": [], "eligible_total": 0}
-    qs = st.eligible_claims(batch.period_start, batch.period_end)
+    qs = st.eligible_claims(period_start=batch.period_start, period_end=batch.period_end)
     shown = list(qs[:ELIGIBLE_SHOWN])
     total = len(shown) if len(shown) < ELIGIBLE_SHOWN else qs.order_by().count()
     return {"eligible": shown, "eligible_total": total}
@@ -103,10 +99,12 @@ def _batch_page(request, batch, *, bound_forms=None, error=None, status=200, fai
         "finance/batch.html",
         {
             "batch": batch,
-            "items": Paginator(selectors.batch_items(batch), ITEMS_PER_PAGE).get_page(request.GET.get("page")),
-            "totals": selectors.batch_totals(batch),
+            "items": Paginator(selectors.batch_items(batch=batch), ITEMS_PER_PAGE).get_page(request.GET.get("page")),
+            "totals": selectors.batch_totals(batch=batch),
             **_eligible(batch),
-            "events": Paginator(selectors.batch_events(batch), EVENTS_PER_PAGE).get_page(request.GET.get("events")),
+            "events": Paginator(selectors.batch_events(batch=batch), EVENTS_PER_PAGE).get_page(
+                request.GET.get("events")
+            ),
             "imports": batch.imports.select_related("imported_by"),
             "current_sha256": _current_sha256(batch),
             "import_result": request.session.pop(f"import-{batch.pk}", None),
@@ -144,7 +142,9 @@ def _import_payments(request, batch, url):
         error = InvalidInput(_("Choose the payment result file."), field="file")
         return _batch_page(request, batch, error=error, status=400, failed_action="import")
     try:
-        result = st.import_payments(batch, request.user, st.read_upload(upload), upload.name)
+        result = st.import_payments(
+            batch=batch, by=request.user, data=st.read_upload(upload=upload), filename=upload.name
+        )
     except ApplicationError as exc:
         return _batch_page(request, batch, error=exc, status=exc.status, failed_action="import")
     request.session[f"import-{batch.pk}"] = result.as_dict()
@@ -222,8 +222,8 @@ def ledger(request):
 @finance_required
 def recovery(request):
     start, end = _date(request.GET.get("start")), _date(request.GET.get("end"))
-    rows = selectors.recovery_report(start, end)
-    totals = selectors.recovery_totals(rows)
+    rows = selectors.recovery_report(start=start, end=end)
+    totals = selectors.recovery_totals(rows=rows)
     if request.GET.get("format") == "csv":
         name = "recovery" + (f"-{start}" if start else "") + (f"-{end}" if end else "")
         response = StreamingHttpResponse(
@@ -238,55 +238,41 @@ def recovery(request):
     )
 
 
-@finance_required
-def documents(request):
+def _documents_page(request, _obj=None, *, bound_forms=None, error=None, status=200, failed_action=""):
+    """The documents page; after a refused request it is drawn again with the bound form and its errors."""
     return render(
         request,
         "finance/documents.html",
         {
-            "documents": selectors.visible_documents(request.user).order_by("-issued_at", "-id")[:200],
-            "kinds": DocumentKind.choices,
-            "merchants": Merchant.objects.order_by("name").only("pk", "code", "name"),
+            "documents": selectors.visible_documents(user=request.user).order_by("-issued_at", "-id")[:200],
+            **empty_forms(actions.DOCUMENTS),
+            **(bound_forms or {}),
+            "failed_action": failed_action,
+            "error_summary": form_error_list(bound_forms or {}, error),
         },
+        status=status,
     )
+
+
+@finance_required
+def documents(request):
+    return _documents_page(request)
 
 
 @staff_required
 @require_POST
 def issue(request):
     """Queue a document (a reason makes it a reissue, version n+1); the request is checked first."""
-    post = request.POST
-    kind = post.get("kind")
-    if kind == DocumentKind.MONTHLY_STATEMENT:
-        subject = {"merchant_id": post.get("merchant"), "period": post.get("period")}
-    else:
-        subject = {"claim_id": post.get("claim")}
-    reason = post.get("reason", "").strip()
-    try:
-        latest = document_services.check_request(kind, by=request.user, reason=reason, **subject)
-    except ApplicationError as exc:
-        # Issued from several pages (``next``): the error travels with the redirect.
-        messages.error(request, exc.message)
-        latest = False
-    if latest:
-        messages.info(
-            request,
-            _("Version %(version)s of this document exists already; give a reason to issue a new version.")
-            % {"version": latest.version},
-        )
-    elif latest is None:
-        issue_document.delay(kind, user_id=request.user.pk, reason=reason, request_id=str(uuid.uuid4()), **subject)
-        messages.success(request, _("The document is being generated."))
-    nxt = post.get("next", "")
-    if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}, require_https=request.is_secure()):
-        return redirect(nxt)
-    return redirect("finance:documents")
+    nxt = request.POST.get("next", "")
+    if not (nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}, require_https=request.is_secure())):
+        nxt = reverse("finance:documents")
+    return run_page_action(request, actions.DOCUMENTS, "issue", None, render_page=_documents_page, redirect_to=nxt)
 
 
 @login_required
 def download(request, pk):
     """Merchants download their own merchants' documents; staff and finance any."""
-    doc = selectors.visible_documents(request.user).filter(pk=pk).first()
+    doc = selectors.visible_documents(user=request.user).filter(pk=pk).first()
     if doc is None:
         raise Http404
     return FileResponse(doc.file.open("rb"), as_attachment=True, filename=doc.filename, content_type="application/pdf")

@@ -19,7 +19,11 @@ def moved(claim) -> str:
 CREDIT_CLAIM = {
     "file": Action(
         run=lambda c, u, d: services.file_claim(
-            c, u, d["provider_reference"], d.get("message", ""), amount_claimed=d["amount_claimed"]
+            claim=c,
+            by=u,
+            reference=d["provider_reference"],
+            description=d.get("message", ""),
+            amount_claimed=d["amount_claimed"],
         ),
         form=forms.FileClaimForm,
         serializer=s.FileSerializer,
@@ -27,21 +31,25 @@ CREDIT_CLAIM = {
         summary="File the credit claim with the provider",
     ),
     "acknowledge": Action(
-        run=lambda c, u, d: services.acknowledge_claim(c, u, d.get("provider_reference", ""), d.get("message", "")),
+        run=lambda c, u, d: services.acknowledge_claim(
+            claim=c, by=u, reference=d.get("provider_reference", ""), description=d.get("message", "")
+        ),
         form=forms.AcknowledgeClaimForm,
         serializer=s.AcknowledgeSerializer,
         success=moved,
         summary="Record the provider's acknowledgement",
     ),
     "credit": Action(
-        run=lambda c, u, d: services.credit_claim(c, u, d["amount_received"], d.get("message", "")),
+        run=lambda c, u, d: services.credit_claim(
+            claim=c, by=u, amount=d["amount_received"], description=d.get("message", "")
+        ),
         form=forms.CreditClaimForm,
         serializer=s.CreditSerializer,
         success=moved,
         summary="Record the credit received",
     ),
     "reject": Action(
-        run=lambda c, u, d: services.reject_claim(c, u, d["message"]),
+        run=lambda c, u, d: services.reject_claim(claim=c, by=u, reason=d["message"]),
         form=forms.RejectClaimForm,
         serializer=s.RejectSerializer,
         success=moved,

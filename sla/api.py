@@ -52,7 +52,9 @@ class SLAEvaluationViewSet(StaffReadFinanceWrite, viewsets.ReadOnlyModelViewSet)
         """Replace a finalized evaluation by a new revision computed from today's data, with a reason."""
         data = s.CorrectionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        new = services.correct_evaluation(self.get_object(), data.validated_data["reason"], by=request.user)
+        new = services.correct_evaluation(
+            evaluation=self.get_object(), reason=data.validated_data["reason"], by=request.user
+        )
         return Response(s.SLAEvaluationDetailSerializer(new).data, status=status.HTTP_201_CREATED)
 
 

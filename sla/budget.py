@@ -29,7 +29,7 @@ from accounts import roles
 from incidents.models import Cause, Incident, IncidentState, MaintenanceWindow
 
 from . import evaluation as ev
-from . import selectors
+from . import periods, selectors
 from .models import BudgetAlert, SLAContract
 
 FAST = (timedelta(hours=1), timedelta(minutes=5), Decimal("14.4"))
@@ -97,7 +97,9 @@ def window_result(contract: SLAContract, start: datetime, end: datetime, now: da
     ]
     result = ev.evaluate(contract.terms(), start, end, incidents, maintenance, now=now, claim_deadline=end.date())
     # Runs are measured on the day before as well: a run is as long as it is, not as the window.
-    result, _figures = selectors.with_telemetry(contract, result, start, end, maintenance, lookback=timedelta(days=1))
+    result, _figures = selectors.with_telemetry(
+        contract=contract, result=result, ws=start, we=end, maintenance=maintenance, lookback=timedelta(days=1)
+    )
     return result
 
 
@@ -112,7 +114,9 @@ def _burn(contract: SLAContract, span: timedelta, now: datetime) -> Decimal:
 def budget_for(contract_code: str, *, now: datetime | None = None) -> Budget:
     """The budget of the month (in the contract's time zone) that contains ``now``."""
     now = now or timezone.now()
-    computed = selectors.compute_one(contract_code, selectors.period_date(_local_month(contract_code, now)), now=now)
+    computed = selectors.compute_one(
+        code=contract_code, period=periods.period_date(_local_month(contract_code, now)), now=now
+    )
     contract, r = computed.contract, computed.result
     allowed = 100 - Fraction(contract.availability_target)
     budget_us = allowed * r.eligible_us / 100

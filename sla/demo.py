@@ -174,20 +174,24 @@ def seed(stdout):
     pairs = [
         (code, f"2026-{m:02d}") for code in ("RTC-2026", "CDN-LIVE-2026", "NIMBUS-2026") for m in (7, 8, 9, 10, 11)
     ]
-    services.recompute(pairs)
+    services.recompute(pairs=pairs)
     finance = User.objects.filter(username="finance").first()
     # September's Acme credit went through the whole cycle; October's is still to file.
     september = ProviderCreditClaim.objects.filter(contract_code="RTC-2026", period="2026-09-01").first()
     if september is not None and september.state == CreditClaimState.DUE:
         september = services.file_claim(
-            september,
-            finance,
+            claim=september,
+            by=finance,
             reference="ACME-SLA-2026-09",
             description="Sent to Acme",
             amount_claimed=september.amount_claimed,
         )
-        september = services.acknowledge_claim(september, finance, description="Acme account manager confirmed")
-        services.credit_claim(september, finance, september.amount_claimed, description="Credit note on invoice")
+        september = services.acknowledge_claim(
+            claim=september, by=finance, description="Acme account manager confirmed"
+        )
+        services.credit_claim(
+            claim=september, by=finance, amount=september.amount_claimed, description="Credit note on invoice"
+        )
     stdout.write(
         f"SLA: {len(report.created)} contract versions created, "
         f"{ProviderCreditClaim.objects.count()} provider credit claims; "

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -452,43 +452,11 @@ def evaluate(
     cause and not voided; ``maintenance`` to its covered services.
     """
     ws, we, now_us = to_us(window_start), to_us(window_end), to_us(now)
-    zone = window_start.tzinfo
-
-    def local(moment: datetime | None) -> str | None:
-        return moment.astimezone(zone).isoformat() if moment else None
-
-    provisional = now_us < we
 
     # 1. Clip every incident to the window; an ongoing one runs to ``now``. In the same pass,
     # the recovery and first-response breaches (of incidents that started in the window).
-    items: list = []
-    weights: dict[str, Any] = {}
-    targets = {t.impact: t for t in terms.recovery_targets}
-    response_us = None if terms.first_response_minutes is None else terms.first_response_minutes * MINUTE_US
-    recovery, response = [], []
-    for inc in incidents:
-        start = inc.started_us
-        resolved = inc.resolved_us
-        ongoing = resolved is None
-        end = now_us if resolved is None else resolved
-        cs, ce = (start if start > ws else ws), (end if end < we else we)
-        scaled = weights.get(inc.impact)
-        if scaled is None:
-            scaled = terms.weight(inc.impact) * WEIGHT_SCALE  # integer arithmetic in the sweep whenever exact
-            scaled = weights[inc.impact] = int(scaled) if scaled.denominator == 1 else scaled
-        if ongoing and ce > cs:
-            provisional = True
-        items.append((cs, ce, scaled))
-        if not ws <= start < we:
-            continue  # a breach belongs to the month in which the incident started
-        target = targets.get(inc.impact)
-        if target is not None and end - start > target.max_minutes * MINUTE_US:
-            recovery.append((start, inc.id, inc, target, end - start))
-        if response_us is not None:
-            responded = inc.responded_us
-            took = (now_us if responded is None else responded) - inc.detected_us
-            if took > response_us:
-                response.append((start, inc.id, inc, responded, took))
+    items, recovery, response, ongoing = _clip_incidents(terms, incidents, ws, we, now_us)
+    provisional = now_us < we or ongoing
 
     # 2.-3. Weighted union (largest weight wins) with the minimum downtime period, and without
     # maintenance announced in time, which leaves both the downtime and the month's total.
@@ -505,89 +473,16 @@ def evaluate(
     eligible_us = window_us - excluded_us
     downtime = Fraction(weighted) / WEIGHT_SCALE
 
-    def details() -> tuple[list[dict], list[dict], list[dict]]:
-        segments = subtract(drop_short_stretches(weighted_segments(items), min_us)[0], holes)
-        counted: list[int | Fraction] = [0] * len(items)
-        for seg in segments:
-            counted[seg.owner] += seg.weight * seg.length
-        rows = [
-            {
-                "id": inc.id,
-                "external_id": inc.external_id,
-                "title": inc.title,
-                "service": inc.service,
-                "impact": inc.impact,
-                "weight": str(round_half_up(Fraction(scaled, WEIGHT_SCALE), 4)),
-                "started_at": local(inc.started_at),
-                "resolved_at": local(inc.resolved_at),
-                "ongoing": inc.resolved_at is None,
-                "clipped_minutes": str(minutes(max(0, ce - cs))),
-                "downtime_minutes": str(minutes(Fraction(part) / WEIGHT_SCALE)),
-            }
-            for inc, (cs, ce, scaled), part in zip(incidents, items, counted, strict=True)
-        ]
-        mrows = []
-        for mw in maintenance:
-            ms, me, announced = to_us(mw.starts_at), to_us(mw.ends_at), to_us(mw.announced_at)
-            in_time = announced <= ms - notice_us
-            mrows.append(
-                {
-                    "id": mw.id,
-                    "service": mw.service,
-                    "description": mw.description,
-                    "starts_at": local(mw.starts_at),
-                    "ends_at": local(mw.ends_at),
-                    "announced_at": local(mw.announced_at),
-                    "notice_hours": str(round_half_up(Fraction(ms - announced, 3600 * US), 2)),
-                    "announced_in_time": in_time,
-                    "excluded_minutes": str(minutes(max(0, min(me, we) - max(ms, ws))) if in_time else Decimal("0.00")),
-                }
-            )
-        stretches = [
-            {"start": local(from_us(s)), "end": local(from_us(e)), "minutes": str(minutes(e - s))} for s, e in dropped
-        ]
-        return rows, mrows, stretches
-
     # 4. Availability, exact.
     availability = HUNDRED if eligible_us <= 0 else (eligible_us - downtime) * HUNDRED / eligible_us
 
     # 5. Credits: the worst tier plus every recovery breach, capped.
     tier_pct = tier_credit(availability, terms.credit_tiers)
-
-    def breaches() -> tuple[list[dict], list[dict]]:
-        recovery_rows: list[dict[str, Any]] = [
-            {
-                "incident": inc.external_id,
-                "id": inc.id,
-                "impact": inc.impact,
-                "minutes": str(minutes(took)),
-                "max_minutes": target.max_minutes,
-                "credit_percent": str(target.credit_percent),
-                "ongoing": inc.resolved_at is None,
-            }
-            for _, _, inc, target, took in sorted(recovery, key=lambda b: b[:2])
-        ]
-        response_rows = [
-            {
-                "incident": inc.external_id,
-                "id": inc.id,
-                "minutes": str(minutes(took)),
-                "max_minutes": terms.first_response_minutes,
-                "credit_percent": str(terms.first_response_credit_percent),
-                "acknowledged": responded is not None,
-            }
-            for _, _, inc, responded, took in sorted(response, key=lambda b: b[:2])
-        ]
-        return recovery_rows, response_rows
-
     recovery_pct = sum((b[3].credit_percent for b in recovery), Decimal("0"))
     response_pct = terms.first_response_credit_percent * len(response)
     uncapped = tier_pct + recovery_pct + response_pct
     credit_pct = min(uncapped, terms.credit_cap_percent)
-    amount = round_half_up(Fraction(credit_pct) * Fraction(terms.monthly_fee) / 100, 2)
-    below_minimum = Decimal("0") < amount < terms.min_credit_amount
-    if below_minimum:
-        amount = Decimal("0.00")
+    amount, below_minimum = _credit_amount(terms, credit_pct)
 
     return Result(
         window_start=window_start,
@@ -609,9 +504,161 @@ def evaluate(
         below_minimum_credit=below_minimum,
         claim_deadline=claim_deadline,
         provisional=provisional,
-        _details=details,
-        _breaches=breaches,
+        # The rows are built only when a caller reads them: the figures above do not need them.
+        _details=partial(
+            _detail_rows, incidents, items, maintenance, dropped, min_us, notice_us, holes, ws, we, window_start.tzinfo
+        ),
+        _breaches=lambda: (_recovery_rows(recovery), _response_rows(terms, response)),
     )
+
+
+def _credit_amount(terms: Terms, credit_pct: Decimal) -> tuple[Decimal, bool]:
+    """The credit in money, rounded once; below the contract's minimum it is not paid (0, True)."""
+    amount = round_half_up(Fraction(credit_pct) * Fraction(terms.monthly_fee) / 100, 2)
+    if Decimal("0") < amount < terms.min_credit_amount:
+        return Decimal("0.00"), True
+    return amount, False
+
+
+def _local(moment: datetime | None, zone: Any) -> str | None:
+    return moment.astimezone(zone).isoformat() if moment else None
+
+
+def _clip_incidents(
+    terms: Terms, incidents: list[IncidentIn], ws: int, we: int, now_us: int
+) -> tuple[list, list, list, bool]:
+    """Step 1: each incident as (clipped start, clipped end, scaled weight), in input order; the
+    recovery and first-response breaches of those that started in the window; and whether an
+    incident still open overlaps the window (the month then stays provisional)."""
+    items: list = []
+    weights: dict[str, Any] = {}
+    targets = {t.impact: t for t in terms.recovery_targets}
+    response_us = None if terms.first_response_minutes is None else terms.first_response_minutes * MINUTE_US
+    recovery, response = [], []
+    ongoing_in_window = False
+    for inc in incidents:
+        start = inc.started_us
+        resolved = inc.resolved_us
+        ongoing = resolved is None
+        end = now_us if resolved is None else resolved
+        cs, ce = (start if start > ws else ws), (end if end < we else we)
+        scaled = weights.get(inc.impact)
+        if scaled is None:
+            scaled = terms.weight(inc.impact) * WEIGHT_SCALE  # integer arithmetic in the sweep whenever exact
+            scaled = weights[inc.impact] = int(scaled) if scaled.denominator == 1 else scaled
+        if ongoing and ce > cs:
+            ongoing_in_window = True
+        items.append((cs, ce, scaled))
+        if not ws <= start < we:
+            continue  # a breach belongs to the month in which the incident started
+        target = targets.get(inc.impact)
+        if target is not None and end - start > target.max_minutes * MINUTE_US:
+            recovery.append((start, inc.id, inc, target, end - start))
+        if response_us is not None:
+            responded = inc.responded_us
+            took = (now_us if responded is None else responded) - inc.detected_us
+            if took > response_us:
+                response.append((start, inc.id, inc, responded, took))
+    return items, recovery, response, ongoing_in_window
+
+
+def _recovery_rows(recovery: list) -> list[dict[str, Any]]:
+    return [
+        {
+            "incident": inc.external_id,
+            "id": inc.id,
+            "impact": inc.impact,
+            "minutes": str(minutes(took)),
+            "max_minutes": target.max_minutes,
+            "credit_percent": str(target.credit_percent),
+            "ongoing": inc.resolved_at is None,
+        }
+        for _, _, inc, target, took in sorted(recovery, key=lambda b: b[:2])
+    ]
+
+
+def _response_rows(terms: Terms, response: list) -> list[dict[str, Any]]:
+    return [
+        {
+            "incident": inc.external_id,
+            "id": inc.id,
+            "minutes": str(minutes(took)),
+            "max_minutes": terms.first_response_minutes,
+            "credit_percent": str(terms.first_response_credit_percent),
+            "acknowledged": responded is not None,
+        }
+        for _, _, inc, responded, took in sorted(response, key=lambda b: b[:2])
+    ]
+
+
+def _detail_rows(
+    incidents: list[IncidentIn],
+    items: list,
+    maintenance: list[MaintenanceIn],
+    dropped: list,
+    min_us: int,
+    notice_us: int,
+    holes: list,
+    ws: int,
+    we: int,
+    zone: Any,
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """The evaluation's incidents, maintenance windows and dropped short stretches, as shown."""
+    stretches = [
+        {"start": _local(from_us(s), zone), "end": _local(from_us(e), zone), "minutes": str(minutes(e - s))}
+        for s, e in dropped
+    ]
+    return (
+        _incident_rows(incidents, items, min_us, holes, zone),
+        _maintenance_rows(maintenance, notice_us, ws, we, zone),
+        stretches,
+    )
+
+
+def _incident_rows(incidents: list[IncidentIn], items: list, min_us: int, holes: list, zone: Any) -> list[dict]:
+    """Each incident with the downtime it contributed after the union, short stretches and holes."""
+    segments = subtract(drop_short_stretches(weighted_segments(items), min_us)[0], holes)
+    counted: list[int | Fraction] = [0] * len(items)
+    for seg in segments:
+        counted[seg.owner] += seg.weight * seg.length
+    return [
+        {
+            "id": inc.id,
+            "external_id": inc.external_id,
+            "title": inc.title,
+            "service": inc.service,
+            "impact": inc.impact,
+            "weight": str(round_half_up(Fraction(scaled, WEIGHT_SCALE), 4)),
+            "started_at": _local(inc.started_at, zone),
+            "resolved_at": _local(inc.resolved_at, zone),
+            "ongoing": inc.resolved_at is None,
+            "clipped_minutes": str(minutes(max(0, ce - cs))),
+            "downtime_minutes": str(minutes(Fraction(part) / WEIGHT_SCALE)),
+        }
+        for inc, (cs, ce, scaled), part in zip(incidents, items, counted, strict=True)
+    ]
+
+
+def _maintenance_rows(maintenance: list[MaintenanceIn], notice_us: int, ws: int, we: int, zone: Any) -> list[dict]:
+    """Each maintenance window, whether it was announced in time and the minutes it excluded."""
+    rows = []
+    for mw in maintenance:
+        ms, me, announced = to_us(mw.starts_at), to_us(mw.ends_at), to_us(mw.announced_at)
+        in_time = announced <= ms - notice_us
+        rows.append(
+            {
+                "id": mw.id,
+                "service": mw.service,
+                "description": mw.description,
+                "starts_at": _local(mw.starts_at, zone),
+                "ends_at": _local(mw.ends_at, zone),
+                "announced_at": _local(mw.announced_at, zone),
+                "notice_hours": str(round_half_up(Fraction(ms - announced, 3600 * US), 2)),
+                "announced_in_time": in_time,
+                "excluded_minutes": str(minutes(max(0, min(me, we) - max(ms, ws))) if in_time else Decimal("0.00")),
+            }
+        )
+    return rows
 
 
 def _pct(value: Decimal) -> Decimal:

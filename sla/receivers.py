@@ -23,12 +23,14 @@ def on_incident_changed(sender, incident, fields=(), previous=None, **kwargs):
     # they must drop it, and the task only sees the incident as it is now.
     also = []
     if previous:
-        pairs = pairs_for_span(previous["service_id"], previous["started_at"], previous["resolved_at"])
+        pairs = pairs_for_span(
+            service_id=previous["service_id"], started_at=previous["started_at"], resolved_at=previous["resolved_at"]
+        )
         also = [(code, f"{period:%Y-%m}") for code, period in pairs]
 
     def schedule():
         current = Incident.objects.filter(pk=incident_id).first()
-        now = [(code, f"{period:%Y-%m}") for code, period in pairs_for_incident(current)] if current else []
+        now = [(code, f"{period:%Y-%m}") for code, period in pairs_for_incident(incident=current)] if current else []
         schedule_recompute(now + also)
 
     transaction.on_commit(schedule)
@@ -45,9 +47,11 @@ def on_windows_ingested(sender, spans, **kwargs):
     pairs = set()
     for service_id, (start, end) in spans.items():
         codes = set(readers.filter(services=service_id).values_list("code", flat=True))
-        pairs.update(p for p in pairs_for_span(service_id, start, end) if p[0] in codes)
+        pairs.update(
+            p for p in pairs_for_span(service_id=service_id, started_at=start, resolved_at=end) if p[0] in codes
+        )
     if pairs:
-        recompute(sorted(pairs))
+        recompute(pairs=sorted(pairs))
         from .budget import check_budgets
 
         check_budgets(codes={code for code, _period in pairs})

@@ -28,7 +28,7 @@ from telemetry.models import TelemetryWindow
 from telemetry.selectors import summed_windows
 
 from . import evaluation as ev
-from . import selectors
+from . import periods, selectors
 from . import telemetry_evaluation as tev
 from .models import ProviderCreditClaim, SLAContract, SLAEvaluation
 
@@ -64,10 +64,10 @@ def month_bounds(month: date, tz: str) -> tuple[datetime, datetime]:
 
 def _contract_for(provider: Provider, month: date) -> SLAContract | None:
     versions = selectors.versions_by_code(
-        SLAContract.objects.filter(provider=provider).values_list("code", flat=True).distinct()
+        codes=SLAContract.objects.filter(provider=provider).values_list("code", flat=True).distinct()
     )
     for code in sorted(versions):
-        picked = selectors.version_for_month(versions[code], month)
+        picked = periods.version_for_month(versions[code], month)
         if picked is not None:
             return picked[0]
     return None
@@ -283,7 +283,7 @@ def scorecard(kind: str, month: date, *, now: datetime | None = None) -> list[Ca
         )
         rows = TelemetryWindow.objects.filter(service_id__in=service_ids, window_start__gte=ws, window_start__lt=we)
         card = Card(provider=provider, contract=contract, month=month, window_start=ws, window_end=we)
-        computed = selectors.compute_one(contract.code, month, now=now) if contract else None
+        computed = selectors.compute_one(code=contract.code, period=month, now=now) if contract else None
         card.stability = {
             "availability": _availability_by_method(contract, computed, service_ids, ws, we, now),
             "peak_concurrent": _peak_concurrent(rows),
@@ -446,4 +446,4 @@ def parse_month(value: str | None, now: datetime | None = None) -> date:
     if not value:
         today = timezone.localdate(now or timezone.now())
         return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-    return selectors.period_date(value)
+    return periods.period_date(value)

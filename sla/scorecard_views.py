@@ -16,8 +16,8 @@ from incidents.models import Provider, Service
 from telemetry.detection import DetectionSettings
 from telemetry.models import TelemetryWindow
 
+from . import periods
 from . import scorecard as sc
-from . import selectors
 
 
 def _params(request):
@@ -126,7 +126,7 @@ def windows(request):
     start = end = None
     if request.GET.get("month"):
         try:
-            month = selectors.period_date(request.GET["month"])
+            month = periods.period_date(request.GET["month"])
         except ValueError:
             month = sc.parse_month(None)
         contract = sc._contract_for(provider, month) if provider else None

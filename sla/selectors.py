@@ -4,9 +4,11 @@ in a constant number of queries (however many contracts), and evaluate them."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
@@ -19,7 +21,8 @@ from incidents.models import Cause, Incident, IncidentState, MaintenanceWindow, 
 
 from . import evaluation as ev
 from . import telemetry_evaluation as tev
-from .models import CreditClaimState, ProviderCreditClaim, SLAContract, SLAEvaluation
+from .models import CreditClaimState, ProviderCreditClaim, ProviderCreditClaimEvent, SLAContract, SLAEvaluation
+from .periods import Period, claim_deadline, period_date, version_for_month, window_for
 
 ZERO = Decimal("0.00")
 
@@ -40,54 +43,13 @@ class Computed:
         return self.contract.code
 
 
-def period_date(period: str | date | tuple[int, int]) -> date:
-    if isinstance(period, date):
-        return period.replace(day=1)
-    if isinstance(period, tuple):
-        return date(period[0], period[1], 1)
-    year, month = ev.parse_period(period)
-    return date(year, month, 1)
-
-
-def versions_by_code(codes) -> dict[str, list[SLAContract]]:
+def versions_by_code(*, codes: Iterable[str]) -> dict[str, list[SLAContract]]:
     """Every version of the given contract codes, services prefetched (2 queries)."""
     found: dict[str, list[SLAContract]] = defaultdict(list)
     qs = SLAContract.objects.filter(code__in=set(codes)).select_related("provider").prefetch_related("services")
     for contract in qs.order_by("code", "effective_from", "version"):
         found[contract.code].append(contract)
     return found
-
-
-def version_for_month(versions: list[SLAContract], period: date) -> tuple[SLAContract, date, date] | None:
-    """The version of a month and the days of the month the lineage covers.
-
-    The version in effect on the month's first day applies to the whole month (an
-    amendment starting mid-month applies from the next month); a contract that starts
-    mid-month applies from its start. Returns (version, first covered day, last covered day).
-    """
-    first, last = period, ev.last_day(period.year, period.month)
-    overlapping = [
-        c for c in versions if c.effective_from <= last and (c.effective_to is None or c.effective_to >= first)
-    ]
-    if not overlapping:
-        return None
-    on_first = [c for c in overlapping if c.effective_from <= first]
-    chosen = max(on_first, key=lambda c: (c.effective_from, c.version)) if on_first else overlapping[0]
-    start = max(first, min(c.effective_from for c in overlapping))
-    ends = [c.effective_to for c in overlapping if c.effective_to is not None]
-    end = last if len(ends) < len(overlapping) else min(last, max(ends))
-    return chosen, start, end
-
-
-def window_for(contract: SLAContract, first_day: date, last_day: date) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(contract.timezone)
-    start = datetime.combine(first_day, time(0), tzinfo=zone)
-    end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone)
-    return start, end
-
-
-def claim_deadline(contract: SLAContract, period: date) -> date:
-    return ev.last_day(period.year, period.month) + timedelta(days=contract.claim_window_days)
 
 
 INCIDENT_FIELDS = (
@@ -105,15 +67,15 @@ INCIDENT_FIELDS = (
 MAINTENANCE_FIELDS = ("id", "starts_at", "ends_at", "announced_at", "description", "service__code")
 
 
-def compute(pairs, now: datetime | None = None) -> list[Computed]:
+def compute(*, pairs: Iterable[tuple[str, Period]], now: datetime | None = None) -> list[Computed]:
     """Evaluate ``(code, period)`` pairs. Queries: 2 for contracts, 1 incidents, 1 maintenance."""
     now = now or timezone.now()
-    pairs = [(code, period_date(p)) for code, p in pairs]
-    if not pairs:
+    months = [(code, period_date(p)) for code, p in pairs]
+    if not months:
         return []
-    versions = versions_by_code(code for code, _ in pairs)
+    versions = versions_by_code(codes=(code for code, _ in months))
     jobs = []
-    for code, period in pairs:
+    for code, period in months:
         if code not in versions:
             raise ContractNotFound(_("unknown contract %(code)r") % {"code": code})
         picked = version_for_month(versions[code], period)
@@ -165,12 +127,20 @@ def compute(pairs, now: datetime | None = None) -> list[Computed]:
         result = ev.evaluate(
             contract.terms(), ws, we, incidents, maintenance, now=now, claim_deadline=claim_deadline(contract, period)
         )
-        result, telemetry = with_telemetry(contract, result, ws, we, maintenance)
+        result, telemetry = with_telemetry(contract=contract, result=result, ws=ws, we=we, maintenance=maintenance)
         out.append(Computed(contract, period, result, telemetry))
     return out
 
 
-def with_telemetry(contract, result, ws, we, maintenance, lookback=None):
+def with_telemetry(
+    *,
+    contract: SLAContract,
+    result: ev.Result,
+    ws: datetime,
+    we: datetime,
+    maintenance: list[ev.MaintenanceIn],
+    lookback: timedelta | None = None,
+) -> tuple[ev.Result, tev.TelemetryFigures | None]:
     """Availability by error rate and quality credits, for contracts that use them (2 queries each)."""
     tterms = contract.telemetry_terms()
     if not tterms.needed:
@@ -179,8 +149,8 @@ def with_telemetry(contract, result, ws, we, maintenance, lookback=None):
     return tev.apply_telemetry(result, contract.terms(), tterms, windows, counts, maintenance)
 
 
-def compute_one(code: str, period, now=None) -> Computed:
-    found = compute([(code, period)], now=now)
+def compute_one(*, code: str, period: Period, now: datetime | None = None) -> Computed:
+    found = compute(pairs=[(code, period)], now=now)
     if not found:
         raise ContractNotFound(
             _("contract %(code)r is not in effect in %(period)s")
@@ -189,7 +159,7 @@ def compute_one(code: str, period, now=None) -> Computed:
     return found[0]
 
 
-def result_json(computed: Computed, details: bool = True) -> dict:
+def result_json(*, computed: Computed, details: bool = True) -> dict[str, Any]:
     """The figures of an evaluation as JSON (numbers as decimal strings, as in the API)."""
     c, r = computed.contract, computed.result
     data = {
@@ -241,7 +211,9 @@ def result_json(computed: Computed, details: bool = True) -> dict:
 # --------------------------------------------------------------------------- pages
 
 
-def provider_dashboard(provider, months: int = 12):
+def provider_dashboard(
+    *, provider: Provider, months: int = 12
+) -> tuple[dict[str, list[SLAEvaluation]], list[ProviderCreditClaim]]:
     """Current evaluations of a provider's contracts (last ``months``), claims and totals,
     in a constant number of queries."""
     evaluations = list(
@@ -264,7 +236,7 @@ def provider_dashboard(provider, months: int = 12):
     return by_code, claims
 
 
-def warning_claims():
+def warning_claims() -> list[ProviderCreditClaim]:
     """Claims not filed whose deadline is within 7 days (or passed)."""
     from .models import CLAIM_WARNING_DAYS, CreditClaimState
 
@@ -276,12 +248,12 @@ def warning_claims():
     )
 
 
-def claim_history(claim):
+def claim_history(*, claim: ProviderCreditClaim) -> list[ProviderCreditClaimEvent]:
     """The transitions of a credit claim (who, when, why), oldest first."""
     return list(claim.events.select_related("actor").order_by("at", "id"))
 
 
-def evaluations_for_incident(incident) -> list[SLAEvaluation]:
+def evaluations_for_incident(*, incident: Incident) -> list[SLAEvaluation]:
     """The current evaluations of the contracts covering the incident's service, for the
     month the incident started in, that month taken in each contract's own time zone."""
     evaluations = (
@@ -300,10 +272,10 @@ def evaluations_for_incident(incident) -> list[SLAEvaluation]:
     return wanted
 
 
-def facts_for_incident(incident) -> dict[str, str]:
+def facts_for_incident(*, incident: Incident) -> dict[str, str]:
     """SLA facts of the incident's month for the staff claim page: label -> value."""
     facts = {}
-    for evaluation in evaluations_for_incident(incident):
+    for evaluation in evaluations_for_incident(incident=incident):
         prefix = f"{evaluation.contract_code} {evaluation.period_label}"
         status = _("final") if evaluation.is_final else _("provisional")
         facts[_("%(p)s availability") % {"p": prefix}] = _("%(a)s %% (target %(t)s %%), %(s)s") % {

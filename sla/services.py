@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -13,12 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from accounts.types import Actor
 from core.errors import InvalidInput, StateConflict
 from incidents.models import Incident
 
 from . import evaluation as ev
-from . import selectors
+from . import periods, selectors
 from .models import CreditClaimState, ProviderCreditClaim, ProviderCreditClaimEvent, SLAContract, SLAEvaluation, grace
+from .periods import Period
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +65,7 @@ def _figures(computed: selectors.Computed, *, details: bool = True) -> dict:
         "claim_deadline": r.claim_deadline,
         "recovery_breaches": r.recovery_breaches if details else None,
         "response_breaches": r.response_breaches if details else None,
-        "details": selectors.result_json(computed) if details else None,
+        "details": selectors.result_json(computed=computed) if details else None,
     }
 
 
@@ -77,7 +80,7 @@ def _same_figures(evaluation: SLAEvaluation, figures: dict) -> bool:
 
 
 @transaction.atomic
-def recompute(pairs, now: datetime | None = None) -> list[SLAEvaluation]:
+def recompute(*, pairs: Iterable[tuple[str, Period]], now: datetime | None = None) -> list[SLAEvaluation]:
     """Recompute the current evaluation of each ``(code, period)``.
 
     A missing evaluation is created; an open one is updated in place and finalized once
@@ -86,7 +89,7 @@ def recompute(pairs, now: datetime | None = None) -> list[SLAEvaluation]:
     ``outdated`` so that staff can correct it with a reason. Constant number of queries.
     """
     now = now or timezone.now()
-    computed = selectors.compute(pairs, now=now)
+    computed = selectors.compute(pairs=pairs, now=now)
     if not computed:
         return []
     codes = {c.code for c in computed}
@@ -154,7 +157,9 @@ def _open_claims(evaluations: list[SLAEvaluation]) -> None:
 
 
 @transaction.atomic
-def correct_evaluation(evaluation: SLAEvaluation, reason: str, by=None, now=None) -> SLAEvaluation:
+def correct_evaluation(
+    *, evaluation: SLAEvaluation, reason: str, by: Actor | None = None, now: datetime | None = None
+) -> SLAEvaluation:
     """Replace a finalized evaluation by a new revision computed from today's data."""
     now = now or timezone.now()
     if not reason.strip():
@@ -164,7 +169,7 @@ def correct_evaluation(evaluation: SLAEvaluation, reason: str, by=None, now=None
         raise InvalidInput(_("Only the current revision can be corrected."))
     if not evaluation.is_final:
         raise InvalidInput(_("An open evaluation is recomputed automatically; only finalized ones are corrected."))
-    computed = selectors.compute_one(evaluation.contract_code, evaluation.period, now=now)
+    computed = selectors.compute_one(code=evaluation.contract_code, period=evaluation.period, now=now)
     last = SLAEvaluation.objects.filter(contract_code=evaluation.contract_code, period=evaluation.period).aggregate(
         m=Max("revision")
     )["m"]
@@ -197,14 +202,14 @@ def correct_evaluation(evaluation: SLAEvaluation, reason: str, by=None, now=None
 # --------------------------------------------------------------------------- triggers
 
 
-def months_between(start: date, end: date):
-    y, m = start.year, start.month
-    while (y, m) <= (end.year, end.month):
-        yield date(y, m, 1)
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-
-
-def pairs_for_span(service_id, started_at, resolved_at, now=None, max_months: int = 13) -> list[tuple[str, date]]:
+def pairs_for_span(
+    *,
+    service_id: int,
+    started_at: datetime,
+    resolved_at: datetime | None,
+    now: datetime | None = None,
+    max_months: int = 13,
+) -> list[tuple[str, date]]:
     """Every (contract code, month) an outage of ``service_id`` from ``started_at`` to
     ``resolved_at`` (``None``: ongoing, until now) falls in, each in its contract's time zone."""
     now = now or timezone.now()
@@ -214,26 +219,36 @@ def pairs_for_span(service_id, started_at, resolved_at, now=None, max_months: in
         zone = ZoneInfo(contract.timezone)
         first = started_at.astimezone(zone).date()
         last = max(end_at, started_at).astimezone(zone).date()
-        months = list(months_between(first, last))[:max_months]
+        months = list(periods.months_between(start=first, end=last))[:max_months]
         pairs.update((contract.code, p) for p in months)
     return sorted(pairs)
 
 
-def pairs_for_incident(incident: Incident, now=None, max_months: int = 13) -> list[tuple[str, date]]:
+def pairs_for_incident(
+    *, incident: Incident, now: datetime | None = None, max_months: int = 13
+) -> list[tuple[str, date]]:
     """Every (contract code, month) whose evaluation an incident can change."""
-    return pairs_for_span(incident.service_id, incident.started_at, incident.resolved_at, now, max_months)
+    return pairs_for_span(
+        service_id=incident.service_id,
+        started_at=incident.started_at,
+        resolved_at=incident.resolved_at,
+        now=now,
+        max_months=max_months,
+    )
 
 
-def recompute_for_incident(incident_id: int, now=None, also=()) -> list[SLAEvaluation]:
+def recompute_for_incident(
+    *, incident_id: int, now: datetime | None = None, also: Iterable[tuple[str, Period]] = ()
+) -> list[SLAEvaluation]:
     """Recompute the evaluations the incident falls in, plus ``also`` (``(code, "YYYY-MM")``
     pairs it fell in before an edit moved it to another service or month)."""
     incident = Incident.objects.filter(pk=incident_id).first()
-    pairs = set(pairs_for_incident(incident, now=now)) if incident is not None else set()
-    pairs.update((code, selectors.period_date(period)) for code, period in also)
-    return recompute(sorted(pairs), now=now)
+    pairs = set(pairs_for_incident(incident=incident, now=now)) if incident is not None else set()
+    pairs.update((code, periods.period_date(period)) for code, period in also)
+    return recompute(pairs=sorted(pairs), now=now)
 
 
-def nightly(now=None) -> list[SLAEvaluation]:
+def nightly(*, now: datetime | None = None) -> list[SLAEvaluation]:
     """Recompute this and last month of every contract, plus any older month still open."""
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -251,7 +266,7 @@ def nightly(now=None) -> list[SLAEvaluation]:
         "contract_code", "period"
     ):
         pairs.add((code, period))
-    return recompute(sorted(pairs), now=now)
+    return recompute(pairs=sorted(pairs), now=now)
 
 
 # --------------------------------------------------------------------------- credit claims
@@ -295,7 +310,9 @@ def _transition(
     return claim
 
 
-def file_claim(claim, by, reference: str, description: str = "", *, amount_claimed: Decimal):
+def file_claim(
+    *, claim: ProviderCreditClaim, by: Actor, reference: str, description: str = "", amount_claimed: Decimal
+) -> ProviderCreditClaim:
     """File with the provider: the page and the API follow the same rule.
 
     The provider's reference is what later letters are matched on, so it is required.
@@ -315,11 +332,15 @@ def file_claim(claim, by, reference: str, description: str = "", *, amount_claim
     )
 
 
-def acknowledge_claim(claim, by, reference: str = "", description: str = ""):
+def acknowledge_claim(
+    *, claim: ProviderCreditClaim, by: Actor, reference: str = "", description: str = ""
+) -> ProviderCreditClaim:
     return _transition(claim, "acknowledge", by, description or _("Provider acknowledged"), reference=reference)
 
 
-def credit_claim(claim, by, amount: Decimal, description: str = ""):
+def credit_claim(
+    *, claim: ProviderCreditClaim, by: Actor, amount: Decimal, description: str = ""
+) -> ProviderCreditClaim:
     amount = Decimal(amount).quantize(Decimal("0.01"))
     if amount < 0:
         raise InvalidInput(_("The amount received cannot be negative."), field="amount_received")
@@ -335,7 +356,7 @@ def credit_claim(claim, by, amount: Decimal, description: str = ""):
     )
 
 
-def reject_claim(claim, by, reason: str):
+def reject_claim(*, claim: ProviderCreditClaim, by: Actor, reason: str) -> ProviderCreditClaim:
     if not reason.strip():
         raise InvalidInput(_("A rejection needs the provider's reason."))
     return _transition(claim, "reject", by, reason, reason=reason)

@@ -3,7 +3,7 @@
 from celery import current_app, shared_task
 from django.conf import settings
 
-from . import selectors, services
+from . import periods, services
 
 PENDING_TTL = 300  # s; a pending mark outlives any normal wait for the worker, and expires if the task is lost
 
@@ -46,13 +46,13 @@ def recompute_pairs(pairs) -> int:
     change committed from then on schedules a new run rather than being missed."""
     if not current_app.conf.task_always_eager:
         _redis().delete(*[_pending_key(code, period) for code, period in pairs])
-    return len(services.recompute(sorted({(code, selectors.period_date(period)) for code, period in pairs})))
+    return len(services.recompute(pairs=sorted({(code, periods.period_date(period)) for code, period in pairs})))
 
 
 @shared_task(name="sla.recompute_for_incident", acks_late=True)
 def recompute_for_incident(incident_id: int, also=()) -> int:
     """``also``: ``[code, "YYYY-MM"]`` pairs the incident belonged to before the change."""
-    return len(services.recompute_for_incident(incident_id, also=[tuple(pair) for pair in also]))
+    return len(services.recompute_for_incident(incident_id=incident_id, also=[tuple(pair) for pair in also]))
 
 
 @shared_task(name="sla.nightly_evaluate")

@@ -13,6 +13,7 @@ Exact arithmetic throughout (``Fraction``), rounded half-up only when shown.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -290,7 +291,8 @@ def telemetry_inputs(
             meets = {f"{target.metric}__{'lte' if target.is_max else 'gte'}": target.limit}
             annotations[f"n{i}"] = Count("id", filter=Q(**{f"{target.metric}__isnull": False}))
             annotations[f"ok{i}"] = Count("id", filter=Q(**meets))
-        rows = (
+        # The annotations are built at run time, so the row type is a plain dict.
+        rows: Iterable[Mapping[str, Any]] = (
             windows_qs(service_ids=service_ids, start=ws, end=we)
             .values("window_start")
             .annotate(**annotations)

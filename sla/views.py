@@ -33,7 +33,7 @@ def index(request):
 @staff_required
 def provider_dashboard(request, pk):
     provider = get_object_or_404(Provider, pk=pk)
-    by_code, claims = selectors.provider_dashboard(provider)
+    by_code, claims = selectors.provider_dashboard(provider=provider)
     claims_by_key = {(c.contract_code, c.period): c for c in claims}
     contracts = []
     for code, evaluations in sorted(by_code.items()):
@@ -96,7 +96,7 @@ def evaluation_detail(request, pk):
             "dropped": details.get("dropped_stretches", []),
             "revisions": revisions,
             "claim": claim,
-            "history": selectors.claim_history(claim) if claim else [],
+            "history": selectors.claim_history(claim=claim) if claim else [],
         },
     )
 
@@ -126,7 +126,7 @@ def _claim_page(request, claim, *, bound_forms=None, error=None, status=200, fai
         "sla/claim.html",
         {
             "claim": claim,
-            "history": selectors.claim_history(claim),
+            "history": selectors.claim_history(claim=claim),
             "error_summary": form_error_list(bound_forms or {}, error),
         },
         status=status,

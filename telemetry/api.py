@@ -16,6 +16,7 @@ from incidents.services import WebhookRejected, verify_webhook
 
 from . import selectors
 from .models import TelemetryWindow
+from .rules import error_rate_percent
 from .services import TelemetryInputError, import_csv, ingest_windows
 
 # Largest CSV the API takes (about 1.2 M rows); a larger file: ``manage.py import_telemetry``.
@@ -62,7 +63,7 @@ class TelemetryWindowSerializer(serializers.ModelSerializer):
         ]
 
     def get_error_rate_percent(self, obj) -> str | None:
-        return str(selectors.error_rate_percent(obj.failed_requests, obj.requests))
+        return str(error_rate_percent(obj.failed_requests, obj.requests))
 
 
 class CsvParser(BaseParser):
@@ -146,7 +147,7 @@ class TelemetryCsvImport(APIView):
             error = TelemetryInputError(0, "file", "larger than 100 MB; use manage.py import_telemetry")
             return Response(error.as_dict(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         try:
-            result = import_csv(io.BytesIO(body), source=f"api:{request.user.username}")
+            result = import_csv(path_or_file=io.BytesIO(body), source=f"api:{request.user.username}")
         except TelemetryInputError as exc:
             return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
         return Response(result.as_dict())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 
@@ -80,3 +80,10 @@ def down_runs(
         else:
             current = None
     return [run for run in runs if run.minutes >= min_run_minutes]
+
+
+def error_rate_percent(failed: int, requests: int) -> Decimal:
+    """Failed share of requests in percent, half-up to 4 decimals (0 without requests)."""
+    if not requests:
+        return Decimal("0.0000")
+    return (Decimal(failed * 100) / Decimal(requests)).quantize(Decimal("0.0001"), ROUND_HALF_UP)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Max, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -14,7 +13,9 @@ from .models import TelemetryWindow
 from .rules import Window
 
 
-def windows_qs(*, service_ids: Iterable[int], start: datetime, end: datetime, region_ids: Iterable[int] | None = None):
+def windows_qs(
+    *, service_ids: Iterable[int], start: datetime, end: datetime, region_ids: Iterable[int] | None = None
+) -> QuerySet[TelemetryWindow]:
     """Rows of the services (and regions) whose window starts in ``[start, end)``."""
     qs = TelemetryWindow.objects.filter(service_id__in=list(service_ids), window_start__gte=start, window_start__lt=end)
     if region_ids is not None:
@@ -40,13 +41,6 @@ def latest_window_end(*, service_id: int) -> datetime | None:
     return last.window_end if last else None
 
 
-def error_rate_percent(failed: int, requests: int) -> Decimal:
-    """Failed share of requests in percent, half-up to 4 decimals (0 without requests)."""
-    if not requests:
-        return Decimal("0.0000")
-    return (Decimal(failed * 100) / Decimal(requests)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-
-
 def _moment(text: str | None, name: str) -> datetime | None:
     if not text:
         return None
@@ -56,7 +50,13 @@ def _moment(text: str | None, name: str) -> datetime | None:
     return value if timezone.is_aware(value) else timezone.make_aware(value)
 
 
-def filtered_windows(*, service: str | None = None, region: str | None = None, start=None, end=None):
+def filtered_windows(
+    *,
+    service: str | None = None,
+    region: str | None = None,
+    start: str | datetime | None = None,
+    end: str | datetime | None = None,
+) -> QuerySet[TelemetryWindow]:
     """Rows for lists and links: by service and region code, window start in ``[start, end)``."""
     qs = TelemetryWindow.objects.select_related("service", "region").order_by(
         "window_start", "service__code", "region__code"

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import psycopg
 from django.db import DataError, ProgrammingError, connection, transaction
@@ -128,11 +128,11 @@ def ingest_windows(*, rows: Iterable[Mapping[str, Any]], source: str) -> IngestR
     return _ingest_texts(texts, source=source, line_offset=0)
 
 
-def import_csv(path_or_file, *, source: str = "csv") -> IngestResult:
+def import_csv(*, path_or_file: str | Path | BinaryIO, source: str = "csv") -> IngestResult:
     """Import one CSV file (a path or a binary file object) with the header :data:`COLUMNS`."""
     if isinstance(path_or_file, str | Path):
         with open(path_or_file, "rb") as handle:
-            return import_csv(handle, source=source)
+            return import_csv(path_or_file=handle, source=source)
     stream = path_or_file
     header_line = stream.readline()
     if header_line.startswith(codecs.BOM_UTF8):

@@ -273,31 +273,42 @@ class Flow:
         self.m, self.s, self.s2 = merchant_user, staff, staff_2
 
     def submitted(self, claim):
-        return workflow.submit(claim, self.m)
+        return workflow.submit(claim=claim, by=self.m)
 
     def under_review(self, claim):
-        return workflow.start_review(self.submitted(claim), self.s)
+        return workflow.start_review(claim=self.submitted(claim), by=self.s)
 
     def info_requested(self, claim):
-        return workflow.request_info(self.under_review(claim), self.s, "missing_information", "Send the order export.")
+        return workflow.request_info(
+            claim=self.under_review(claim), by=self.s, reason="missing_information", message="Send the order export."
+        )
 
     def approved(self, claim, message="Matches the metrics."):
-        return workflow.approve(self.under_review(claim), self.s, "loss_confirmed", message)
+        return workflow.approve(claim=self.under_review(claim), by=self.s, reason="loss_confirmed", message=message)
 
     def partially_approved(self, claim, amount="800.00"):
-        return workflow.partially_approve(self.under_review(claim), self.s, amount, "baseline_adjusted", "Adjusted.")
+        return workflow.partially_approve(
+            claim=self.under_review(claim), by=self.s, amount=amount, reason="baseline_adjusted", message="Adjusted."
+        )
 
     def rejected(self, claim):
-        return workflow.reject(self.under_review(claim), self.s, "not_platform_caused", "Your encoder failed.")
+        return workflow.reject(
+            claim=self.under_review(claim), by=self.s, reason="not_platform_caused", message="Your encoder failed."
+        )
 
     def accepted(self, claim, *, message="Matches the metrics."):
-        return workflow.accept(self.approved(claim, message), self.m)
+        return workflow.accept(claim=self.approved(claim, message), by=self.m)
 
     def disputed(self, claim):
-        return workflow.dispute(self.partially_approved(claim), self.m, "amount_disagreement", "Sales were higher.")
+        return workflow.dispute(
+            claim=self.partially_approved(claim),
+            by=self.m,
+            reason="amount_disagreement",
+            statement="Sales were higher.",
+        )
 
     def settled(self, claim, finance):
-        return workflow.settle(self.accepted(claim), finance, "PAY-0001")
+        return workflow.settle(claim=self.accepted(claim), by=finance, payment_reference="PAY-0001")
 
 
 class Claims:
@@ -336,4 +347,4 @@ class Claims:
 
     def accepted(self, amount="1200.00", merchant=None, incident=None):
         claim = self.approved(amount, merchant, incident)
-        return workflow.accept(claim, self.user_of(claim.merchant), "OK")
+        return workflow.accept(claim=claim, by=self.user_of(claim.merchant), message="OK")

@@ -13,7 +13,7 @@ from claims.models import Claim, ClaimDocument
 def claim_or_404(request, pk):
     """The claim with what its page shows, if the user may see it (another merchant's claim: 404)."""
     try:
-        return selectors.claim_detail(request.user, pk)
+        return selectors.claim_detail(user=request.user, pk=pk)
     except Claim.DoesNotExist:
         raise Http404 from None
 
@@ -43,7 +43,7 @@ def notifications_page(request, url_name, claim_url):
     if request.method == "POST":
         notify.mark_read(request.user)
         return redirect(url_name)
-    page = Paginator(selectors.notifications_for(request.user), 30).get_page(request.GET.get("page"))
+    page = Paginator(selectors.notifications_for(user=request.user), 30).get_page(request.GET.get("page"))
     open_url = claim_url.split(":")[0] + ":notification"
     return render(request, "claims/notifications.html", {"page": page, "claim_url": claim_url, "open_url": open_url})
 

@@ -20,7 +20,7 @@ from claims.views.common import (
 )
 from core.actions import empty_forms, form_error_list, run_page_action
 from core.errors import ApplicationError
-from core.pages import bad_request
+from core.pages import invalid_filters
 from incidents.models import Incident
 
 
@@ -29,9 +29,9 @@ def queue(request):
     now = timezone.now()
     form = forms.QueueFilterForm(request.GET)
     if not form.is_valid():
-        return bad_request(request, form)
+        raise invalid_filters(form)
     f = form.filters()
-    qs = selectors.staff_queue(request.user, now=now, **f)
+    qs = selectors.staff_queue(user=request.user, now=now, **f)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     incident = Incident.objects.filter(pk=f["incident"]).first() if f["incident"] else None
     bulk_form = forms.BulkApproveForm(
@@ -60,7 +60,7 @@ def queue(request):
 @staff_required
 def merchant_suggestions(request):
     """The merchant filter's autocomplete: at most 20 matches, never the whole list."""
-    found = selectors.merchant_suggestions(request.GET.get("q", ""))
+    found = selectors.merchant_suggestions(query=request.GET.get("q", ""))
     return JsonResponse({"results": [{"code": m.code, "name": m.name} for m in found]})
 
 
@@ -88,8 +88,8 @@ def _claim_page(request, claim, *, bound_forms=None, error=None, status=200, fai
             "claim": claim,
             "now": timezone.now(),
             "actions": permissions.allowed_actions(request.user, claim),
-            "breakdown": selectors.breakdown(claim),
-            "sla_facts": selectors.incident_facts(claim.incident),
+            "breakdown": selectors.breakdown(claim=claim),
+            "sla_facts": selectors.incident_facts(incident=claim.incident),
             "own_merchant": permissions.is_member(request.user, claim.merchant_id),
             "failed_action": failed_action,
             "error_summary": form_error_list(bound_forms or {}, error),
@@ -97,7 +97,7 @@ def _claim_page(request, claim, *, bound_forms=None, error=None, status=200, fai
             "first_decider_of_dispute": claim.is_final_round
             and claim.first_decided_by_id == request.user.pk
             and claim.state in (ClaimState.DISPUTED, ClaimState.UNDER_REVIEW, ClaimState.INFO_REQUESTED),
-            "second_reviewers": selectors.second_reviewers(claim) if claim.is_final_round else [],
+            "second_reviewers": selectors.second_reviewers(claim=claim) if claim.is_final_round else [],
         },
         status=status,
     )
@@ -129,7 +129,9 @@ def bulk_approve(request):
     target = f"{redirect('claims_console:queue').url}?incident={incident.pk}&state=approved"
 
     try:
-        approved = services.bulk_approve(incident, request.user, d["threshold"], message=d.get("message") or "")
+        approved = services.bulk_approve(
+            incident=incident, by=request.user, threshold=d["threshold"], message=d.get("message") or ""
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

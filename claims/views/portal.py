@@ -25,13 +25,13 @@ from settlements.selectors import payment_status
 
 @merchant_required
 def home(request):
-    return render(request, "portal/home.html", selectors.home_for_merchant(request.user))
+    return render(request, "portal/home.html", selectors.home_for_merchant(user=request.user))
 
 
 @merchant_required
 def claim_list(request):
     state = request.GET.get("state") or None
-    qs = selectors.claim_list(request.user, state=state).order_by("-created_at", "-id")
+    qs = selectors.claim_list(user=request.user, state=state).order_by("-created_at", "-id")
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     return render(request, "portal/claim_list.html", {"page": page, "states": ClaimState.choices, "state": state or ""})
 
@@ -48,11 +48,11 @@ def _claim_page(request, claim, *, bound_forms=None, error=None, status=200, fai
     context = {
         "claim": claim,
         "actions": permissions.allowed_actions(request.user, claim),
-        "breakdown": selectors.breakdown(claim),
-        "info_request": selectors.open_info_request(claim),
-        "deadline": services.filing_deadline(claim.incident),
+        "breakdown": selectors.breakdown(claim=claim),
+        "info_request": selectors.open_info_request(claim=claim),
+        "deadline": services.filing_deadline(incident=claim.incident),
         "now": timezone.now(),
-        "payment": payment_status(claim),
+        "payment": payment_status(claim=claim),
         "can_upload": claim.state not in (ClaimState.SETTLED, ClaimState.WITHDRAWN, ClaimState.EXPIRED),
         "failed_action": failed_action,
         "error_summary": form_error_list(bound_forms or {}, error),
@@ -78,7 +78,7 @@ def claim_action(request, pk, action):
 @merchant_required
 def file_claim(request, incident_pk):
     incident = get_object_or_404(Incident, pk=incident_pk)
-    merchants = list(merchants_for_user(request.user))
+    merchants = list(merchants_for_user(user=request.user))
     form = forms.FileClaimForm(request.POST or None, request.FILES or None, merchants=merchants)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -101,7 +101,7 @@ def file_claim(request, incident_pk):
     return render(
         request,
         "portal/file_claim.html",
-        {"form": form, "incident": incident, "deadline": services.filing_deadline(incident)},
+        {"form": form, "incident": incident, "deadline": services.filing_deadline(incident=incident)},
     )
 
 

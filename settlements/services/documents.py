@@ -13,15 +13,17 @@ import hashlib
 import logging
 import uuid
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
+from accounts.types import Actor, AnyUser
 from claims.models import Claim, ClaimState
 from merchants.models import Merchant
 
@@ -30,7 +32,8 @@ from ..models import DocumentKind, IssuedDocument
 from . import InvalidInput, NotPermitted
 
 log = logging.getLogger(__name__)
-PREFIX = {
+Period = date | str | None  # a monthly statement's month: a date in it or "YYYY-MM"
+PREFIX: dict[str, str] = {
     DocumentKind.CLAIM_STATEMENT: "ST",
     DocumentKind.EVIDENCE_PACK: "EP",
     DocumentKind.MONTHLY_STATEMENT: "MS",
@@ -46,13 +49,21 @@ STATEMENT_STATES = (
 )
 
 
-def subject_for(kind, *, claim_id=None, merchant_id=None, period=None):
-    """(subject_key, claim, merchant, period) for a document request."""
+def subject_for(
+    *, kind: str, claim_id: int | str | None = None, merchant_id: int | str | None = None, period: Period = None
+) -> tuple[str, Claim | None, Merchant, date | None]:
+    """(subject_key, claim, merchant, period) for a document request.
+
+    Each refusal names the request's field (``claim``, ``merchant``, ``period``, ``kind``: the
+    page form's and the API body's names), so the page marks the field that was wrong.
+    """
     if kind in (DocumentKind.CLAIM_STATEMENT, DocumentKind.EVIDENCE_PACK):
+        if claim_id is None or str(claim_id).strip() == "":
+            raise InvalidInput(_("Enter the claim number."), code="claim_required", field="claim")
         try:
             claim = Claim.objects.select_related("merchant").get(pk=claim_id)
         except (Claim.DoesNotExist, ValueError, TypeError):
-            raise InvalidInput(_("Unknown claim."), code="unknown_claim") from None
+            raise InvalidInput(_("No claim with this number."), code="unknown_claim", field="claim") from None
         if kind == DocumentKind.CLAIM_STATEMENT and claim.state not in STATEMENT_STATES:
             # A statement states an amount payable: for a proposal or a claim under review
             # there is none yet, and a disputed decision is not final.
@@ -60,43 +71,54 @@ def subject_for(kind, *, claim_id=None, merchant_id=None, period=None):
                 _("A settlement statement is issued only for a decided claim; claim #%(id)s is “%(state)s”.")
                 % {"id": claim.pk, "state": claim.get_state_display()},
                 code="not_decided",
+                field="claim",
             )
         return f"claim:{claim.pk}", claim, claim.merchant, None
     if kind == DocumentKind.MONTHLY_STATEMENT:
         try:
+            if merchant_id is None:
+                raise Merchant.DoesNotExist
             merchant = Merchant.objects.get(pk=merchant_id)
         except (Merchant.DoesNotExist, ValueError, TypeError):
-            raise InvalidInput(_("Unknown merchant."), code="unknown_merchant") from None
+            raise InvalidInput(_("Unknown merchant."), code="unknown_merchant", field="merchant") from None
         if isinstance(period, str):
             try:
                 period = date.fromisoformat(period[:7] + "-01")
             except ValueError:
                 period = None
         if not isinstance(period, date):
-            raise InvalidInput(_("Choose a month."), code="bad_period")
+            raise InvalidInput(_("Choose a month."), code="bad_period", field="period")
         period = period.replace(day=1)
         return f"merchant:{merchant.pk}:{period:%Y-%m}", None, merchant, period
-    raise InvalidInput(_("Unknown document kind."), code="bad_kind")
+    raise InvalidInput(_("Unknown document kind."), code="bad_kind", field="kind")
 
 
-def build_context(kind, claim, merchant, period) -> dict:
-    if kind == DocumentKind.CLAIM_STATEMENT:
-        return docs.claim_context(claim)
-    if kind == DocumentKind.EVIDENCE_PACK:
-        return docs.claim_context(claim, evidence=True)
+def _build_context(kind: str, claim: Claim | None, merchant: Merchant, period: date | None) -> dict:
+    # ``subject_for`` gives a claim for the claim documents and a month for the monthly one.
+    if claim is not None:
+        return docs.claim_context(claim, evidence=kind == DocumentKind.EVIDENCE_PACK)
+    assert period is not None
     return docs.monthly_context(merchant, period)
 
 
-def document_number(kind, claim, merchant, period) -> str:
+def _document_number(kind: str, claim: Claim | None, merchant: Merchant, period: date | None) -> str:
     if claim is not None:
         return f"{PREFIX[kind]}-C{claim.pk:06d}"
     return f"{PREFIX[kind]}-{merchant.code}-{period:%Y-%m}"
 
 
-def render(kind, claim, merchant, period, *, version: int, issued_at) -> tuple[bytes, int]:
+def render(
+    *,
+    kind: str,
+    claim: Claim | None,
+    merchant: Merchant,
+    period: date | None,
+    version: int,
+    issued_at: datetime,
+) -> tuple[bytes, int]:
     """The PDF of one version: a pure function of the database rows, the version and its issue time."""
-    ctx = build_context(kind, claim, merchant, period)
-    number = document_number(kind, claim, merchant, period)
+    ctx = _build_context(kind, claim, merchant, period)
+    number = _document_number(kind, claim, merchant, period)
     ctx["issue"] = {
         "number": number,
         "version": version,
@@ -106,25 +128,33 @@ def render(kind, claim, merchant, period, *, version: int, issued_at) -> tuple[b
     return docs.render_pdf(kind, ctx, identifier=f"{number}/v{version}")
 
 
-def check_can_issue(by):
+def _check_can_issue(by: AnyUser | None) -> None:
     if by is not None and not roles.is_staff_role(by):
         raise NotPermitted(_("Only staff may issue documents."))
 
 
-def check_request(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason=""):
+def check_request(
+    *,
+    kind: str,
+    claim_id: int | str | None = None,
+    merchant_id: int | str | None = None,
+    period: Period = None,
+    by: AnyUser | None = None,
+    reason: str = "",
+) -> IssuedDocument | None:
     """Validate a request before it is queued (raises InvalidInput / NotPermitted).
 
     Returns the latest version when the request would issue nothing new (no reason given
     and the document exists), else None.
     """
-    check_can_issue(by)
-    key, _claim, _merchant, _period = subject_for(kind, claim_id=claim_id, merchant_id=merchant_id, period=period)
+    _check_can_issue(by)
+    key, _claim, _merchant, _period = subject_for(kind=kind, claim_id=claim_id, merchant_id=merchant_id, period=period)
     if (reason or "").strip():
         return None
     return IssuedDocument.objects.filter(kind=kind, subject_key=key).order_by("-version").first()
 
 
-def issued_for_request(request_id, kind, key) -> IssuedDocument | None:
+def issued_for_request(*, request_id: uuid.UUID | None, kind: str, key: str) -> IssuedDocument | None:
     """The version an earlier run of this request issued, if any (the id must name the same document)."""
     if request_id is None:
         return None
@@ -134,14 +164,23 @@ def issued_for_request(request_id, kind, key) -> IssuedDocument | None:
     return doc
 
 
-def issue(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason="", request_id=None) -> IssuedDocument:
+def issue(
+    *,
+    kind: str,
+    claim_id: int | str | None = None,
+    merchant_id: int | str | None = None,
+    period: Period = None,
+    by: Actor | None = None,
+    reason: str = "",
+    request_id: uuid.UUID | str | None = None,
+) -> IssuedDocument:
     """Issue a version (see the module docstring); ``request_id`` (a UUID) makes a re-run return it."""
-    check_can_issue(by)
+    _check_can_issue(by)
     reason = (reason or "").strip()
     request_id = uuid.UUID(str(request_id)) if request_id else None
-    key, claim, merchant, period = subject_for(kind, claim_id=claim_id, merchant_id=merchant_id, period=period)
+    key, claim, merchant, period = subject_for(kind=kind, claim_id=claim_id, merchant_id=merchant_id, period=period)
     for _attempt in range(3):
-        done = issued_for_request(request_id, kind, key)
+        done = issued_for_request(request_id=request_id, kind=kind, key=key)
         if done is not None:
             return done
         latest = IssuedDocument.objects.filter(kind=kind, subject_key=key).order_by("-version").first()
@@ -149,7 +188,9 @@ def issue(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason
             return latest
         version = latest.version + 1 if latest else 1
         issued_at = timezone.now().replace(microsecond=0)
-        pdf, pages = render(kind, claim, merchant, period, version=version, issued_at=issued_at)
+        pdf, pages = render(
+            kind=kind, claim=claim, merchant=merchant, period=period, version=version, issued_at=issued_at
+        )
         digest = hashlib.sha256(pdf).hexdigest()
         doc = IssuedDocument(
             kind=kind,
@@ -188,7 +229,7 @@ def issue(kind, *, claim_id=None, merchant_id=None, period=None, by=None, reason
 ORPHAN_GRACE = timedelta(hours=1)  # longer than any transaction that issues a document
 
 
-def sweep_orphan_files(*, now=None, grace: timedelta = ORPHAN_GRACE) -> list[str]:
+def sweep_orphan_files(*, now: datetime | None = None, grace: timedelta = ORPHAN_GRACE) -> list[str]:
     """Delete stored PDF files that no issued document refers to, once older than ``grace``.
 
     A worker killed between writing a file and committing its row, or an outer transaction
@@ -216,16 +257,16 @@ def sweep_orphan_files(*, now=None, grace: timedelta = ORPHAN_GRACE) -> list[str
     return removed
 
 
-def history(kind, key):
+def history(*, kind: str, key: str) -> QuerySet[IssuedDocument]:
     return IssuedDocument.objects.filter(kind=kind, subject_key=key).order_by("-version")
 
 
-def last_month(now, tz) -> date:
+def _last_month(now: datetime, tz: tzinfo) -> date:
     """First day of the month before the current one in the time zone ``tz``."""
     return (now.astimezone(tz).date().replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
-def monthly_statement_due(now=None) -> list[tuple[int, date]]:
+def monthly_statement_due(*, now: datetime | None = None) -> list[tuple[int, date]]:
     """(merchant id, period) of every merchant with a claim decided or settled in its last month.
 
     "Last month" is the month before the current one in the merchant's time zone, so a
@@ -237,7 +278,7 @@ def monthly_statement_due(now=None) -> list[tuple[int, date]]:
         by_zone[docs.Clock(tzname).tz].append(pk)
     due: list[tuple] = []
     for tz, merchant_ids in by_zone.items():
-        period = last_month(now, tz)
+        period = _last_month(now, tz)
         lo, hi = docs.month_bounds(period, tz)
         ids = (
             Claim.objects.filter(merchant_id__in=merchant_ids)
@@ -249,20 +290,20 @@ def monthly_statement_due(now=None) -> list[tuple[int, date]]:
     return sorted(due)
 
 
-def issue_monthly_statements(now=None) -> dict:
+def issue_monthly_statements(*, now: datetime | None = None) -> dict[str, Any]:
     """Issue last month's statement of every merchant that had claims decided or settled in it.
 
     Idempotent: a statement that exists already is left alone (no new version). One merchant's
     failure is logged and does not stop the others.
     """
     issued, existing, failed = [], 0, []
-    for merchant_id, period in monthly_statement_due(now):
+    for merchant_id, period in monthly_statement_due(now=now):
         key = f"merchant:{merchant_id}:{period:%Y-%m}"
         if IssuedDocument.objects.filter(kind=DocumentKind.MONTHLY_STATEMENT, subject_key=key).exists():
             existing += 1
             continue
         try:
-            doc = issue(DocumentKind.MONTHLY_STATEMENT, merchant_id=merchant_id, period=period)
+            doc = issue(kind=DocumentKind.MONTHLY_STATEMENT, merchant_id=merchant_id, period=period)
         except Exception:
             log.exception("Monthly statement %s could not be issued", key)
             failed.append(key)

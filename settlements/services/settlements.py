@@ -9,21 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
+from accounts.types import Actor
 from claims import services as workflow
 from claims.models import Claim, ClaimState
 from core.csv import CsvReader, CsvRejected, FileTooLarge, NotCsvText, check_upload
 from core.errors import RowError
+from core.money import cents
 from merchants.selectors import merchant_ids_for_user
 
 from ..models import (
@@ -35,7 +41,7 @@ from ..models import (
     SettlementItem,
 )
 from ..spreadsheet import unneutralise
-from . import InvalidInput, NotPermitted, StateConflict, cents, require_finance
+from . import InvalidInput, NotPermitted, StateConflict, require_finance
 
 PAYMENT_STATUSES = {"paid", "failed"}
 MAX_PAYMENT_FILE_MB = 5
@@ -47,7 +53,7 @@ OPTIONAL_COLUMNS = ["failure_reason", "batch"]
 # --- Reads used by the writes -------------------------------------------------------------
 
 
-def eligible_claims(period_start: date | None = None, period_end: date | None = None):
+def eligible_claims(*, period_start: date | None = None, period_end: date | None = None) -> QuerySet[Claim]:
     """Accepted claims with an amount to pay that are in no active batch item, oldest first.
 
     The period is the day (in the project time zone) the merchant accepted the decision.
@@ -119,8 +125,10 @@ def _save(batch):
 # --- Batch lifecycle ----------------------------------------------------------------------
 
 
-def create_batch(by, *, period_start=None, period_end=None, note="") -> SettlementBatch:
-    require_finance(by)
+def create_batch(
+    *, by: Actor, period_start: date | None = None, period_end: date | None = None, note: str = ""
+) -> SettlementBatch:
+    require_finance(user=by)
     if period_start and period_end and period_end < period_start:
         raise InvalidInput(_("The period ends before it starts."), code="bad_period")
     with transaction.atomic():
@@ -143,7 +151,7 @@ def _refuse_own_merchants(by, claims) -> None:
     Checked at every step (not only when the claim is finally settled) so that such a claim
     never reaches a payment file, where it would block the whole import.
     """
-    own = merchant_ids_for_user(by)
+    own = merchant_ids_for_user(user=by)
     mine = sorted(pk for pk, merchant_id in claims if merchant_id in own)
     if mine:
         raise NotPermitted(
@@ -153,19 +161,27 @@ def _refuse_own_merchants(by, claims) -> None:
         )
 
 
-def add_claims(batch, by, *, claim_ids=None, period_start=None, period_end=None, message="") -> list[SettlementItem]:
+def add_claims(
+    *,
+    batch: SettlementBatch,
+    by: Actor,
+    claim_ids: Iterable[int | str] | None = None,
+    period_start: date | None = None,
+    period_end: date | None = None,
+    message: str = "",
+) -> list[SettlementItem]:
     """Add eligible claims (the given ids, or all eligible of the period) to an open batch.
 
     The claims are locked first and their eligibility is read after the lock: a concurrent add
     that won a claim has committed its item by then, so it is seen, and a request naming that
     claim is refused with 409 (all or nothing) instead of answering 200 with nothing added.
     """
-    require_finance(by)
+    require_finance(user=by)
     with transaction.atomic():
         batch = _locked(batch)
         if batch.state != BatchState.OPEN:
             raise StateConflict(_("Claims can be added to an open batch only."))
-        period = (period_start or batch.period_start, period_end or batch.period_end)
+        period_start, period_end = period_start or batch.period_start, period_end or batch.period_end
         if claim_ids is not None:
             try:
                 ids = {int(i) for i in claim_ids}
@@ -176,13 +192,15 @@ def add_claims(batch, by, *, claim_ids=None, period_start=None, period_end=None,
             _refuse_own_merchants(by, Claim.objects.filter(pk__in=ids).values_list("pk", "merchant_id"))
         else:
             ids = set(
-                eligible_claims(*period).exclude(merchant_id__in=merchant_ids_for_user(by)).values_list("pk", flat=True)
+                eligible_claims(period_start=period_start, period_end=period_end)
+                .exclude(merchant_id__in=merchant_ids_for_user(user=by))
+                .values_list("pk", flat=True)
             )
         # Lock the claims, then read what is eligible now; the partial unique constraint stays the
         # last guard against a claim joining two active batches at once.
         list(Claim.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
         claims = list(
-            eligible_claims(*period)
+            eligible_claims(period_start=period_start, period_end=period_end)
             .filter(pk__in=ids)
             .select_related(None)
             .values_list("pk", "merchant_id", "currency", "approved_amount")
@@ -203,7 +221,7 @@ def add_claims(batch, by, *, claim_ids=None, period_start=None, period_end=None,
                             claim_id=pk,
                             merchant_id=merchant_id,
                             currency=currency,
-                            amount=cents(amount),
+                            amount=cents(cast(Decimal, amount)),  # eligible: approved amount > 0
                             added_by=by,
                         )
                         for pk, merchant_id, currency, amount in sorted(claims)
@@ -236,8 +254,8 @@ def add_claims(batch, by, *, claim_ids=None, period_start=None, period_end=None,
     return items
 
 
-def remove_item(batch, by, item_id, reason) -> SettlementItem:
-    require_finance(by)
+def remove_item(*, batch: SettlementBatch, by: Actor, item_id: int | str | None, reason: str) -> SettlementItem:
+    require_finance(user=by)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Say why the claim leaves the batch."), code="reason_required")
@@ -246,6 +264,8 @@ def remove_item(batch, by, item_id, reason) -> SettlementItem:
         if batch.state != BatchState.OPEN:
             raise StateConflict(_("Claims can be removed from an open batch only."))
         try:
+            if item_id is None:
+                raise SettlementItem.DoesNotExist
             item = batch.items.select_for_update().get(pk=int(item_id), status=ItemStatus.PENDING)
         except (SettlementItem.DoesNotExist, TypeError, ValueError):
             raise StateConflict(_("This claim is not pending in the batch.")) from None
@@ -260,9 +280,9 @@ def remove_item(batch, by, item_id, reason) -> SettlementItem:
     return item
 
 
-def lock(batch, by, message="") -> SettlementBatch:
+def lock(*, batch: SettlementBatch, by: Actor, message: str = "") -> SettlementBatch:
     """Freeze the batch: no claim joins or leaves; each claim must still be accepted at the same amount."""
-    require_finance(by)
+    require_finance(user=by)
     with transaction.atomic():
         batch = _locked(batch)
         items = list(batch.items.filter(status=ItemStatus.PENDING).select_related("claim"))
@@ -287,9 +307,9 @@ def lock(batch, by, message="") -> SettlementBatch:
     return batch
 
 
-def mark_exported(batch, by, sha256: str, message="") -> SettlementBatch:
+def mark_exported(*, batch: SettlementBatch, by: Actor, sha256: str, message: str = "") -> SettlementBatch:
     """Locked -> exported, once; later exports of the same batch give the same file and change nothing."""
-    require_finance(by)
+    require_finance(user=by)
     with transaction.atomic():
         batch = _locked(batch)
         if batch.state == BatchState.OPEN:
@@ -344,7 +364,7 @@ class _Row:
     reason: str
 
 
-def read_upload(upload) -> bytes:
+def read_upload(*, upload: UploadedFile) -> bytes:
     """The bytes of an uploaded payment file; a file over the size limit is refused before it is read."""
     if upload.size is None or upload.size > MAX_PAYMENT_FILE_BYTES:
         raise InvalidInput(
@@ -448,13 +468,13 @@ def _parse_row(line_no: int, cell: dict[str, str], items, seen: dict[int, int]) 
     return _Row(line_no, item, status, reference, cell["failure_reason"]), []
 
 
-def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportResult:
+def import_payments(*, batch: SettlementBatch, by: Actor, data: bytes, filename: str = "payments.csv") -> ImportResult:
     """Apply a payment result file. All or nothing: any bad row and nothing changes.
 
     The same file applied twice changes nothing (recognised by its hash; rows already
     recorded with the same outcome are unchanged anyway).
     """
-    require_finance(by)
+    require_finance(user=by)
     digest = hashlib.sha256(data).hexdigest()
     _check_file(data)
     with transaction.atomic():
@@ -476,41 +496,7 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
             return result
         now = timezone.now()
         for row in rows:
-            item = SettlementItem.objects.select_for_update().get(pk=row.item.pk)
-            if item.status != ItemStatus.PENDING:
-                result.unchanged += 1
-                continue
-            if row.status == "paid":
-                item.status = ItemStatus.PAID
-                item.payment_reference = row.reference
-                item.paid_at = item.resolved_at = now
-                item.save()
-                workflow.settle(item.claim_id, by, row.reference)
-                result.paid += 1
-                message = _("Paid, reference %(r)s (%(f)s line %(l)s)") % {
-                    "r": row.reference,
-                    "f": filename,
-                    "l": row.line,
-                }
-            else:
-                item.status = ItemStatus.FAILED
-                item.is_active = False
-                item.failure_reason = (row.reason or _("Payment failed"))[:255]
-                item.payment_reference = row.reference
-                item.resolved_at = now
-                item.save()
-                result.failed += 1
-                message = _("Failed: %(why)s (%(f)s line %(l)s); the claim goes to the next batch") % {
-                    "why": item.failure_reason,
-                    "f": filename,
-                    "l": row.line,
-                }
-                workflow.record_payment_failure(
-                    item.claim_id, by=by, amount=item.amount, reason=item.failure_reason, batch=batch.reference
-                )
-            _event(
-                batch, by, "payment", item=item, from_state=ItemStatus.PENDING, to_state=item.status, message=message
-            )
+            _apply_payment_row(batch, by, row, filename=filename, now=now, result=result)
         from .. import exports
 
         applied = PaymentImport.objects.create(
@@ -532,12 +518,57 @@ def import_payments(batch, by, data: bytes, filename="payments.csv") -> ImportRe
             to_state=batch.state,
             payment_import=applied,
         )
-        if batch.state == BatchState.EXPORTED and not batch.items.filter(status=ItemStatus.PENDING).exists():
-            all_paid = not batch.items.filter(status=ItemStatus.FAILED).exists()
-            none_paid = not batch.items.filter(status=ItemStatus.PAID).exists()
-            before = _transition(batch, by, "complete", filename, all_paid, none_paid)
-            batch.completed_at = now
-            _save(batch)
-            _event(batch, by, "complete", from_state=before, to_state=batch.state, message=filename)
+        _complete_if_settled(batch, by, filename=filename, now=now)
         result.batch_state = batch.state
     return result
+
+
+def _apply_payment_row(
+    batch: SettlementBatch, by: Actor, row: _Row, *, filename: str, now: datetime, result: ImportResult
+) -> None:
+    """One row of a payment file: a pending item becomes paid (the claim is settled) or failed
+    (the claim goes to the next batch); an item already resolved is left as it is."""
+    item = SettlementItem.objects.select_for_update().get(pk=row.item.pk)
+    if item.status != ItemStatus.PENDING:
+        result.unchanged += 1
+        return
+    if row.status == "paid":
+        item.status = ItemStatus.PAID
+        item.payment_reference = row.reference
+        item.paid_at = item.resolved_at = now
+        item.save()
+        workflow.settle(claim=item.claim_id, by=by, payment_reference=row.reference)
+        result.paid += 1
+        message = _("Paid, reference %(r)s (%(f)s line %(l)s)") % {
+            "r": row.reference,
+            "f": filename,
+            "l": row.line,
+        }
+    else:
+        item.status = ItemStatus.FAILED
+        item.is_active = False
+        item.failure_reason = (row.reason or _("Payment failed"))[:255]
+        item.payment_reference = row.reference
+        item.resolved_at = now
+        item.save()
+        result.failed += 1
+        message = _("Failed: %(why)s (%(f)s line %(l)s); the claim goes to the next batch") % {
+            "why": item.failure_reason,
+            "f": filename,
+            "l": row.line,
+        }
+        workflow.record_payment_failure(
+            claim_id=item.claim_id, by=by, amount=item.amount, reason=item.failure_reason, batch=batch.reference
+        )
+    _event(batch, by, "payment", item=item, from_state=ItemStatus.PENDING, to_state=item.status, message=message)
+
+
+def _complete_if_settled(batch: SettlementBatch, by: Actor, *, filename: str, now: datetime) -> None:
+    """An exported batch with no pending item left is complete: paid, partially paid or failed."""
+    if batch.state == BatchState.EXPORTED and not batch.items.filter(status=ItemStatus.PENDING).exists():
+        all_paid = not batch.items.filter(status=ItemStatus.FAILED).exists()
+        none_paid = not batch.items.filter(status=ItemStatus.PAID).exists()
+        before = _transition(batch, by, "complete", filename, all_paid, none_paid)
+        batch.completed_at = now
+        _save(batch)
+        _event(batch, by, "complete", from_state=before, to_state=batch.state, message=filename)

@@ -11,7 +11,7 @@ def claim_documents(context, claim):
     request = context.get("request")
     if request is None or claim is None:
         return []
-    return documents_for_claim(request.user, claim)
+    return documents_for_claim(user=request.user, claim=claim)
 
 
 @register.simple_tag
@@ -19,4 +19,4 @@ def claim_payment_status(claim):
     """Where the claim's payment is (``settlements.selectors.payment_status``), or None before acceptance."""
     from settlements.selectors import payment_status
 
-    return payment_status(claim) if claim is not None else None
+    return payment_status(claim=claim) if claim is not None else None

@@ -134,7 +134,7 @@ def test_file_claim_and_evidence_over_the_api(api_client, incident, merchant, me
 
 
 def test_evidence_invisible_to_other_merchants(api_client, proposed, merchant_user, other_merchant_user):
-    doc = services.add_evidence(proposed, merchant_user, SimpleUploadedFile("s.png", PNG))
+    doc = services.add_evidence(claim=proposed, by=merchant_user, upload=SimpleUploadedFile("s.png", PNG))
     api_client.force_authenticate(other_merchant_user)
     assert api_client.get(f"{BASE}{proposed.pk}/documents/{doc.pk}/download/").status_code == 404
     assert api_client.get(f"{BASE}{proposed.pk}/documents/").status_code == 404
@@ -168,7 +168,7 @@ def _many_claims(n, merchants, staff, prefix):
         for m in merchants:
             claim = services.propose(incident=inc, merchant=m, amount=Decimal("10") + i, currency="CNY")
             if i % 2:
-                services.start_review(services.submit(claim, m._user), staff)
+                services.start_review(claim=services.submit(claim=claim, by=m._user), by=staff)
 
 
 @pytest.mark.parametrize("role", ["merchant", "support"])

@@ -34,11 +34,19 @@ def test_concurrent_decisions_exactly_one_wins(make_user, merchant, merchant_use
     threads = [
         threading.Thread(
             target=decide,
-            args=("approve", lambda: services.approve(claim, support_user, "loss_confirmed", "Full amount.")),
+            args=(
+                "approve",
+                lambda: services.approve(claim=claim, by=support_user, reason="loss_confirmed", message="Full amount."),
+            ),
         ),
         threading.Thread(
             target=decide,
-            args=("reject", lambda: services.reject(claim, support_user_2, "not_platform_caused", "Not ours.")),
+            args=(
+                "reject",
+                lambda: services.reject(
+                    claim=claim, by=support_user_2, reason="not_platform_caused", message="Not ours."
+                ),
+            ),
         ),
     ]
     for t in threads:

@@ -66,7 +66,7 @@ def test_accept_dispute_and_reject_ask_first(browser, live_server, proposed, flo
     other = Claim.objects.get(pk=claim.pk)
     from claims import services
 
-    other = services.start_review(other, flow.s2)
+    other = services.start_review(claim=other, by=flow.s2)
     context, page = open_as(browser, live_server, flow.s2.username, width=1366)
     page.goto(f"{live_server.url}/console/claims/{other.pk}/")
     form = page.locator("#reject-form")

@@ -24,8 +24,8 @@ def test_zero_estimate_names_the_claim_that_covered_it(client, merchant, merchan
     zero = LossAssessment.objects.get(incident=second, is_current=True)
     assert zero.compensation == 0 and zero.lines.get().excluded_minutes > 0
     assert not Claim.objects.filter(incident=second).exists()
-    assert covering_claims(zero) == [covering]
-    assert covering_claims(LossAssessment.objects.get(incident=first, is_current=True)) == []
+    assert covering_claims(assessment=zero) == [covering]
+    assert covering_claims(assessment=LossAssessment.objects.get(incident=first, is_current=True)) == []
 
     client.force_login(merchant_user)
     html = client.get(reverse("portal:home")).content.decode()

@@ -59,10 +59,10 @@ def test_size_limit():
 
 
 def test_stored_through_storage_api_and_audited(proposed, merchant_user, other_merchant_user):
-    doc = services.add_evidence(proposed, merchant_user, SimpleUploadedFile("screen.png", PNG))
+    doc = services.add_evidence(claim=proposed, by=merchant_user, upload=SimpleUploadedFile("screen.png", PNG))
     assert default_storage.exists(doc.file.name)
     assert doc.file.name.startswith(f"claims/evidence/{proposed.pk}/") and doc.file.name.endswith(".png")
     assert doc.original_name == "screen.png" and doc.size == len(PNG) and len(doc.sha256) == 64
     assert proposed.events.filter(kind="evidence").count() == 1
     with pytest.raises(NotPermitted):
-        services.add_evidence(proposed, other_merchant_user, SimpleUploadedFile("x.png", PNG))
+        services.add_evidence(claim=proposed, by=other_merchant_user, upload=SimpleUploadedFile("x.png", PNG))

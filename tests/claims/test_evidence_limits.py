@@ -39,9 +39,9 @@ def test_a_csv_with_a_less_than_sign_is_still_a_csv():
 def test_documents_per_claim_are_capped(proposed, merchant_user, settings, api_client):
     settings.CLAIMS_MAX_DOCUMENTS_PER_CLAIM = 3
     for n in range(3):
-        services.add_evidence(proposed, merchant_user, png_upload(f"s{n}.png"))
+        services.add_evidence(claim=proposed, by=merchant_user, upload=png_upload(f"s{n}.png"))
     with pytest.raises(InvalidInput) as exc:
-        services.add_evidence(proposed, merchant_user, png_upload("s4.png"))
+        services.add_evidence(claim=proposed, by=merchant_user, upload=png_upload("s4.png"))
     assert exc.value.code == "too_many_documents"
     api_client.force_authenticate(merchant_user)
     response = api_client.post(
@@ -54,8 +54,12 @@ def test_documents_per_claim_are_capped(proposed, merchant_user, settings, api_c
 def test_total_evidence_size_per_claim_is_capped(proposed, merchant_user, settings):
     settings.CLAIMS_MAX_EVIDENCE_MB_PER_CLAIM = 1
     big = PNG + b"\x00" * (600 * 1024)
-    services.add_evidence(proposed, merchant_user, SimpleUploadedFile("a.png", big, content_type="image/png"))
+    services.add_evidence(
+        claim=proposed, by=merchant_user, upload=SimpleUploadedFile("a.png", big, content_type="image/png")
+    )
     with pytest.raises(InvalidInput) as exc:
-        services.add_evidence(proposed, merchant_user, SimpleUploadedFile("b.png", big, content_type="image/png"))
+        services.add_evidence(
+            claim=proposed, by=merchant_user, upload=SimpleUploadedFile("b.png", big, content_type="image/png")
+        )
     assert exc.value.code == "too_much_evidence"
     assert proposed.documents.count() == 1

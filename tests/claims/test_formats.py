@@ -33,13 +33,13 @@ def test_a_filed_claim_is_not_computed_rather_than_worth_nothing(client, merchan
     computed = page.split('id="computed-amount">', 1)[1].split("</dd>", 1)[0]
     assert "Not computed" in computed and "0.00" not in computed
     assert "12,345.60 CNY" in page  # the claimed amount, grouped
-    services.submit(claim, merchant_user)
+    services.submit(claim=claim, by=merchant_user)
     client.force_login(support_user)
     queue = client.get(reverse("claims_console:queue")).content.decode()
     row = queue.split(f'href="/console/claims/{claim.pk}/"', 1)[1].split("</tr>", 1)[0]
     assert "0.00 CNY" not in row
     # Under review it is decided with an amount: no "Approve 0.00 CNY" button.
-    claim = services.start_review(claim, support_user)
+    claim = services.start_review(claim=claim, by=support_user)
     offered = permissions.allowed_actions(support_user, claim)
     assert "approve" not in offered and "partially_approve" in offered
     page = client.get(reverse("claims_console:claim", args=[claim.pk])).content.decode()
@@ -60,7 +60,7 @@ def test_batch_period_in_words(client, finance_user):
         ((None, None), "claims accepted on any date"),
     ]
     for (start, end), words in cases:
-        batch = st.create_batch(finance_user, period_start=start, period_end=end)
+        batch = st.create_batch(by=finance_user, period_start=start, period_end=end)
         page = client.get(reverse("finance:batch", args=[batch.pk])).content.decode()
         assert f"Period: {words}" in page and "…" not in page.split("Period", 1)[1][:120]
     home = client.get(reverse("finance:home"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()

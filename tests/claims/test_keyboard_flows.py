@@ -47,8 +47,10 @@ def test_merchant_submits_disputes_and_accepts_by_keyboard(
         page.keyboard.press("Enter")
     assert state_of(proposed) == ClaimState.SUBMITTED
 
-    claim = services.start_review(proposed, support_user)
-    claim = services.partially_approve(claim, support_user, "800.00", "baseline_adjusted", "Adjusted.")
+    claim = services.start_review(claim=proposed, by=support_user)
+    claim = services.partially_approve(
+        claim=claim, by=support_user, amount="800.00", reason="baseline_adjusted", message="Adjusted."
+    )
     page.goto(f"{live_server.url}/portal/claims/{claim.pk}/")
     tab_to(page, "details.dispute summary")
     page.keyboard.press("Enter")  # opens the dispute form
@@ -87,8 +89,8 @@ def test_merchant_submits_disputes_and_accepts_by_keyboard(
     confirm_with_keyboard(page)
     assert state_of(claim) == ClaimState.DISPUTED
 
-    claim = services.start_review(claim, support_user_2)
-    claim = services.approve(claim, support_user_2, "loss_confirmed", "Matches the metrics.")
+    claim = services.start_review(claim=claim, by=support_user_2)
+    claim = services.approve(claim=claim, by=support_user_2, reason="loss_confirmed", message="Matches the metrics.")
     page.goto(f"{live_server.url}/portal/claims/{claim.pk}/")
     tab_to(page, "#accept-form button[type=submit]")
     page.keyboard.press("Enter")

@@ -57,7 +57,9 @@ EVENT_FIELDS_MERCHANT = {
 @pytest.fixture
 def pending_claim(proposed, flow, support_user):
     """Above the computed maximum: waits for a second approver, with the staff's internal message."""
-    claim = services.partially_approve(flow.under_review(proposed), support_user, "1500.00", "other", INTERNAL)
+    claim = services.partially_approve(
+        claim=flow.under_review(proposed), by=support_user, amount="1500.00", reason="other", message=INTERNAL
+    )
     Claim.objects.filter(pk=claim.pk).update(recomputed_amount=Decimal("1111.11"))
     return claim
 

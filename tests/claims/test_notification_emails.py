@@ -52,7 +52,7 @@ def test_staff_email_links_the_console(
 ):
     settings.SITE_URL = "https://claims.example.com"
     with django_capture_on_commit_callbacks(execute=True):
-        services.submit(proposed, merchant_user)
+        services.submit(claim=proposed, by=merchant_user)
     (message,) = [m for m in mail.outbox if m.to == [support_user.email]]
     assert f"https://claims.example.com/console/claims/{proposed.pk}/" in message.body
     assert "Take the claim into review before" in message.body

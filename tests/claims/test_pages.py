@@ -142,8 +142,8 @@ def test_portal_file_claim_and_dispute(client, merchant, merchant_user, support_
     assert r.status_code == 302 and claim.state == ClaimState.DRAFT
     client.post(f"/portal/claims/{claim.pk}/submit/")
     flow = Flow(merchant_user, support_user, support_user_2)
-    services.start_review(Claim.objects.get(pk=claim.pk), support_user)
-    services.reject(claim, support_user, "insufficient_evidence", "Not enough.")
+    services.start_review(claim=Claim.objects.get(pk=claim.pk), by=support_user)
+    services.reject(claim=claim, by=support_user, reason="insufficient_evidence", message="Not enough.")
     r = client.post(
         f"/portal/claims/{claim.pk}/dispute/",
         {
@@ -178,14 +178,16 @@ def test_console_queue_orders_by_due_and_filters(client, support_user, merchant,
     html = client.get(f"/console/claims/?incident={a.incident_id}").content.decode()
     assert f"#{a.pk}<" in html and f"#{b.pk}<" not in html
     # A partial approval above the computed maximum is flagged for the second approver.
-    services.partially_approve(b, support_user, "20", "partial_evidence", "Receipts show more.")
+    services.partially_approve(
+        claim=b, by=support_user, amount="20", reason="partial_evidence", message="Receipts show more."
+    )
     html = client.get("/console/claims/").content.decode()
     row = html[html.index(f"#{b.pk}<") :].split("</tr>")[0]
     assert "second approval needed" in row and "second approval needed" not in html.split(f"#{b.pk}<")[0]
 
 
 def test_console_detail_decision_forms_and_partial(client, support_user, merchant_user, hit_claim, support_user_2):
-    services.submit(hit_claim, merchant_user)
+    services.submit(claim=hit_claim, by=merchant_user)
     client.force_login(support_user)
     client.post(f"/console/claims/{hit_claim.pk}/start_review/")
     html = client.get(f"/console/claims/{hit_claim.pk}/").content.decode()
@@ -206,7 +208,7 @@ def test_console_refuses_merchants_and_own_merchant_staff(client, merchant_user,
     client.force_login(merchant_user)
     assert client.get("/console/claims/").status_code == 403
     insider = make_user("ina", "support", merchants=[merchant])
-    services.submit(hit_claim, merchant_user)
+    services.submit(claim=hit_claim, by=merchant_user)
     client.force_login(insider)
     html = client.get(f"/console/claims/{hit_claim.pk}/").content.decode()
     assert "You belong to this merchant" in html and "Take into review" not in html
@@ -266,13 +268,13 @@ def test_median_time_to_decision(support_user, merchant, other_merchant, merchan
         )
     bulk = IncidentFactory(external_id="M-BULK")
     services.propose(incident=bulk, merchant=other_merchant, amount="5", currency="CNY")
-    assert len(services.bulk_approve(bulk, support_user, "100")) == 1
+    assert len(services.bulk_approve(incident=bulk, by=support_user, threshold="100")) == 1
 
     # 2, 4, 10, 30 hours (the one decided 100 days ago and the bulk approval do not count).
-    assert selectors.median_time_to_decision(now) == (timedelta(hours=7), 4)
+    assert selectors.median_time_to_decision(now=now) == (timedelta(hours=7), 4)
     Claim.objects.filter(pk=decided[3].pk).update(first_decided_at=now - timedelta(days=91))
-    assert selectors.median_time_to_decision(now) == (timedelta(hours=4), 3)
-    assert selectors.dashboard(now)["median_hours_to_decision"] == 4.0
+    assert selectors.median_time_to_decision(now=now) == (timedelta(hours=4), 3)
+    assert selectors.dashboard(now=now)["median_hours_to_decision"] == 4.0
 
 
 def test_median_time_to_decision_leaves_out_the_merchant_wait(support_user, merchant, merchant_user, support_user_2):
@@ -284,19 +286,19 @@ def test_median_time_to_decision_leaves_out_the_merchant_wait(support_user, merc
         services.propose(incident=IncidentFactory(external_id="MW-1"), merchant=merchant, amount="10", currency="CNY")
     )
     Claim.objects.filter(pk=claim.pk).update(info_requested_at=claim.info_requested_at - timedelta(hours=5))
-    claim = services.answer(claim, merchant_user, "Here is the export.")
-    claim = services.approve(claim, support_user, "loss_confirmed", "Matches the metrics.")
+    claim = services.answer(claim=claim, by=merchant_user, message="Here is the export.")
+    claim = services.approve(claim=claim, by=support_user, reason="loss_confirmed", message="Matches the metrics.")
     Claim.objects.filter(pk=claim.pk).update(submitted_at=claim.first_decided_at - timedelta(hours=10))
     wait = Claim.objects.get(pk=claim.pk).merchant_wait
     assert timedelta(hours=5) <= wait < timedelta(hours=5, minutes=1)
 
-    assert selectors.median_time_to_decision(timezone.now()) == (timedelta(hours=10) - wait, 1)
+    assert selectors.median_time_to_decision(now=timezone.now()) == (timedelta(hours=10) - wait, 1)
     # With a claim decided in 2 hours without waiting, the median is the mean of 2 and 5 hours.
     other = flow.approved(
         services.propose(incident=IncidentFactory(external_id="MW-2"), merchant=merchant, amount="10", currency="CNY")
     )
     Claim.objects.filter(pk=other.pk).update(submitted_at=other.first_decided_at - timedelta(hours=2))
-    median, n = selectors.median_time_to_decision(timezone.now())
+    median, n = selectors.median_time_to_decision(now=timezone.now())
     assert n == 2 and median == (timedelta(hours=12) - wait) / 2
     assert selectors.dashboard()["median_hours_to_decision"] == 3.5
 
@@ -332,7 +334,7 @@ def test_portal_list_pages_query_count_is_constant(client, merchant, merchant_us
             hit_session(incident, merchant, sid=f"LS-PL-{i}")
             sync_incident_claims(incident)
             if i % 2:
-                services.submit(Claim.objects.get(incident=incident), merchant_user)
+                services.submit(claim=Claim.objects.get(incident=incident), by=merchant_user)
 
     add(0, 2)
     client.force_login(merchant_user)

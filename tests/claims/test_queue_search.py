@@ -22,9 +22,12 @@ def test_search_box_finds_by_number_merchant_and_reference(
 ):
     first = make_incident("SW-20261003")
     second = make_incident("SW-20261107")
-    a = services.submit(services.propose(incident=first, merchant=merchant, amount=10, currency="CNY"), merchant_user)
+    a = services.submit(
+        claim=services.propose(incident=first, merchant=merchant, amount=10, currency="CNY"), by=merchant_user
+    )
     b = services.submit(
-        services.propose(incident=second, merchant=other_merchant, amount=20, currency="CNY"), other_merchant_user
+        claim=services.propose(incident=second, merchant=other_merchant, amount=20, currency="CNY"),
+        by=other_merchant_user,
     )
     client.force_login(support_user)
     queue = reverse("claims_console:queue")

@@ -25,7 +25,7 @@ def theirs(merchant, merchant_user):
     hit_session(incident, merchant, sid="LS-SECRET")
     sync_incident_claims(incident)
     claim = Claim.objects.get(incident=incident, merchant=merchant)
-    doc = services.add_evidence(claim, merchant_user, SimpleUploadedFile("secret.png", PNG))
+    doc = services.add_evidence(claim=claim, by=merchant_user, upload=SimpleUploadedFile("secret.png", PNG))
     return claim, doc
 
 

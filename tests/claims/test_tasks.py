@@ -70,18 +70,20 @@ def test_merchant_who_acted_after_the_selection_is_not_expired(flow, proposed, m
     """The task holds the pk of a due claim; the merchant submits (or answers and is asked again) first."""
     past = timezone.now() - timedelta(minutes=1)
     Claim.objects.filter(pk=proposed.pk).update(expires_at=past)
-    services.submit(proposed, merchant_user)
-    assert services.expire_if_due(proposed.pk) is False
-    assert services.expire(proposed).state == ClaimState.SUBMITTED  # no StateConflict either
+    services.submit(claim=proposed, by=merchant_user)
+    assert services.expire_if_due(claim=proposed.pk) is False
+    assert services.expire(claim=proposed).state == ClaimState.SUBMITTED  # no StateConflict either
     assert _events(proposed) == 0
 
     asked = flow.info_requested(
         services.propose(incident=IncidentFactory(external_id="T-4"), merchant=merchant, amount="1", currency="CNY")
     )
     Claim.objects.filter(pk=asked.pk).update(expires_at=past)
-    answered = services.answer(asked, merchant_user, "Here.")
-    asked_again = services.request_info(answered, flow.s, "missing_information", "And the ad invoices.")
-    assert services.expire_if_due(asked.pk) is False
+    answered = services.answer(claim=asked, by=merchant_user, message="Here.")
+    asked_again = services.request_info(
+        claim=answered, by=flow.s, reason="missing_information", message="And the ad invoices."
+    )
+    assert services.expire_if_due(claim=asked.pk) is False
     assert Claim.objects.get(pk=asked.pk).state == ClaimState.INFO_REQUESTED and _events(asked) == 0
     assert asked_again.expires_at > timezone.now()
 
@@ -101,7 +103,7 @@ def test_reminder_three_days_before_once(proposed, merchant_user, django_capture
 @pytest.mark.django_db
 def test_answered_request_does_not_expire(flow, proposed, merchant_user):
     claim = flow.info_requested(proposed)
-    claim = services.answer(claim, merchant_user, "Here.")
+    claim = services.answer(claim=claim, by=merchant_user, message="Here.")
     assert claim.expires_at is None
     assert tasks.expire_claims() == 0
 
@@ -122,6 +124,6 @@ def test_recompute_task_on_a_real_worker(celery_worker_thread, merchant, merchan
 def test_no_reminder_once_the_merchant_has_answered(flow, proposed, merchant_user):
     """The task picked the claim, then the merchant answered before the reminder was recorded."""
     asked = flow.info_requested(proposed)
-    services.answer(asked, merchant_user, "Here.")
-    assert services.record_reminder(asked) is False  # asked is the stale instance the task would hold
+    services.answer(claim=asked, by=merchant_user, message="Here.")
+    assert services.record_reminder(claim=asked) is False  # asked is the stale instance the task would hold
     assert not ClaimEvent.objects.filter(claim=proposed, kind="reminder").exists()

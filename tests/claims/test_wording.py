@@ -57,8 +57,10 @@ def test_an_amount_between_computed_and_claimed_is_partial(proposed, flow, suppo
     claim = flow.under_review(proposed)
     Claim.objects.filter(pk=claim.pk).update(claimed_amount=claim.computed_amount + 1000)
     above = claim.computed_amount + 500
-    services.partially_approve(claim, support_user, above, "partial_evidence", "Part of the receipts.")
-    claim = services.confirm_approval(claim, support_user_2)
+    services.partially_approve(
+        claim=claim, by=support_user, amount=above, reason="partial_evidence", message="Part of the receipts."
+    )
+    claim = services.confirm_approval(claim=claim, by=support_user_2)
     assert claim.state == "partially_approved" and claim.approved_amount == above
 
 

@@ -37,7 +37,7 @@ def test_submit_proposed_one_click_sets_deadlines_and_notifies_staff(
     proposed, merchant_user, support_user, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        claim = services.submit(proposed, merchant_user)
+        claim = services.submit(claim=proposed, by=merchant_user)
     assert claim.state == S.SUBMITTED
     assert claim.claimed_amount == Decimal("1200.00")
     assert claim.due_at == claim.first_response_due_at == claim.submitted_at + timedelta(hours=24)
@@ -70,7 +70,7 @@ def test_file_claim_for_undetected_session_as_draft_then_submit(incident, mercha
     assert claim.state == S.DRAFT and claim.origin == "merchant"
     assert claim.claimed_amount == Decimal("350.50") and claim.computed_amount == Decimal("0.00")
     assert claim.documents.get().kind == "png"
-    claim = services.submit(claim, merchant_user)
+    claim = services.submit(claim=claim, by=merchant_user)
     assert claim.state == S.SUBMITTED
 
 
@@ -79,13 +79,15 @@ def test_review_info_answer_cycle_pauses_decision_clock(flow, proposed, merchant
     assert claim.state == S.UNDER_REVIEW and claim.assignee == support_user
     assert claim.first_responded_at is not None and claim.due_at == claim.decision_due_at
     due_before = claim.decision_due_at
-    claim = services.request_info(claim, support_user, "missing_information", "Please send the order export.")
+    claim = services.request_info(
+        claim=claim, by=support_user, reason="missing_information", message="Please send the order export."
+    )
     assert claim.state == S.INFO_REQUESTED and claim.due_at is None
     assert claim.expires_at == claim.info_requested_at + timedelta(days=14)
     assert ClaimNotification.objects.filter(recipient=merchant_user, subject__contains="more information").exists()
     # The merchant takes five hours to answer: the decision deadline moves by those five hours.
     Claim.objects.filter(pk=claim.pk).update(info_requested_at=claim.info_requested_at - timedelta(hours=5))
-    claim = services.answer(claim, merchant_user, "Attached.", documents=[pdf_upload()])
+    claim = services.answer(claim=claim, by=merchant_user, message="Attached.", documents=[pdf_upload()])
     assert claim.state == S.UNDER_REVIEW and claim.expires_at is None
     paused = claim.decision_due_at - due_before
     assert timedelta(hours=5) <= paused < timedelta(hours=5, minutes=1)
@@ -98,9 +100,11 @@ def test_merchant_wait_adds_up_answers_until_the_first_decision(
     flow, proposed, merchant_user, support_user, support_user_2
 ):
     def ask_and_answer(claim, staff, hours):
-        claim = services.request_info(claim, staff, "missing_information", "Send the order export.")
+        claim = services.request_info(
+            claim=claim, by=staff, reason="missing_information", message="Send the order export."
+        )
         Claim.objects.filter(pk=claim.pk).update(info_requested_at=claim.info_requested_at - timedelta(hours=hours))
-        return services.answer(claim, merchant_user, "Attached.")
+        return services.answer(claim=claim, by=merchant_user, message="Attached.")
 
     claim = flow.under_review(proposed)
     assert claim.merchant_wait == timedelta(0)
@@ -108,9 +112,13 @@ def test_merchant_wait_adds_up_answers_until_the_first_decision(
     claim = ask_and_answer(claim, support_user, 2)
     assert timedelta(hours=7) <= claim.merchant_wait < timedelta(hours=7, minutes=1)
     first_round = claim.merchant_wait
-    claim = services.partially_approve(claim, support_user, "800.00", "baseline_adjusted", "Adjusted.")
-    claim = services.dispute(claim, merchant_user, "amount_disagreement", "Sales were higher.")
-    claim = services.start_review(claim, support_user_2)
+    claim = services.partially_approve(
+        claim=claim, by=support_user, amount="800.00", reason="baseline_adjusted", message="Adjusted."
+    )
+    claim = services.dispute(
+        claim=claim, by=merchant_user, reason="amount_disagreement", statement="Sales were higher."
+    )
+    claim = services.start_review(claim=claim, by=support_user_2)
     due_before = claim.decision_due_at
     claim = ask_and_answer(claim, support_user_2, 3)
     # The second round's deadline still pauses; the wait after the first decision is not added.
@@ -139,12 +147,14 @@ def test_partial_approval_within_maximum(flow, proposed):
 
 def test_partial_approval_above_maximum_needs_second_staff(flow, proposed, support_user, support_user_2):
     claim = flow.under_review(proposed)
-    claim = services.partially_approve(claim, support_user, "1500", "partial_evidence", "Receipts show more.")
+    claim = services.partially_approve(
+        claim=claim, by=support_user, amount="1500", reason="partial_evidence", message="Receipts show more."
+    )
     assert claim.state == S.UNDER_REVIEW and claim.pending_amount == Decimal("1500.00")
     assert last_event(claim).kind == "approval_requested"
     with pytest.raises(NotPermitted):
-        services.confirm_approval(claim, support_user)  # not by the same person
-    claim = services.confirm_approval(claim, support_user_2)
+        services.confirm_approval(claim=claim, by=support_user)  # not by the same person
+    claim = services.confirm_approval(claim=claim, by=support_user_2)
     # More than the merchant asked for is no partial approval.
     assert claim.state == S.APPROVED and claim.approved_amount == Decimal("1500.00")
     assert claim.decided_by == support_user and claim.second_approver == support_user_2
@@ -154,15 +164,15 @@ def test_reject_then_accept_refused(flow, proposed, merchant_user):
     claim = flow.rejected(proposed)
     assert claim.state == S.REJECTED and claim.approved_amount == Decimal("0.00")
     with pytest.raises(StateConflict):
-        services.accept(claim, merchant_user)
+        services.accept(claim=claim, by=merchant_user)
 
 
 def test_accept_and_settle_by_finance(flow, proposed, finance_user, support_user):
     claim = flow.accepted(proposed)
     assert claim.state == S.ACCEPTED
     with pytest.raises(NotPermitted):
-        services.settle(claim, support_user, "PAY-1")
-    claim = services.settle(claim, finance_user, "PAY-1")
+        services.settle(claim=claim, by=support_user, payment_reference="PAY-1")
+    claim = services.settle(claim=claim, by=finance_user, payment_reference="PAY-1")
     assert claim.state == S.SETTLED and claim.payment_reference == "PAY-1"
     assert last_event(claim).amount == Decimal("1200.00")
 
@@ -174,16 +184,18 @@ def test_dispute_goes_to_another_staff_and_second_decision_is_final(
     assert claim.state == S.DISPUTED and claim.dispute_count == 1 and claim.assignee is None
     assert claim.due_at == claim.first_response_due_at
     with pytest.raises(NotPermitted):
-        services.start_review(claim, support_user)  # the first decider
-    claim = services.start_review(claim, support_user_2)
+        services.start_review(claim=claim, by=support_user)  # the first decider
+    claim = services.start_review(claim=claim, by=support_user_2)
     with pytest.raises(NotPermitted):
-        services.approve(claim, support_user, "loss_confirmed", "Fine.")
-    claim = services.approve(claim, support_user_2, "loss_confirmed", "Full amount after review.")
+        services.approve(claim=claim, by=support_user, reason="loss_confirmed", message="Fine.")
+    claim = services.approve(
+        claim=claim, by=support_user_2, reason="loss_confirmed", message="Full amount after review."
+    )
     assert claim.state == S.APPROVED and claim.approved_amount == Decimal("1200.00")
     assert claim.first_decided_by == support_user and claim.decided_by == support_user_2
     with pytest.raises(StateConflict):
-        services.dispute(claim, merchant_user, "amount_disagreement", "Again.")
-    assert services.accept(claim, merchant_user).state == S.ACCEPTED
+        services.dispute(claim=claim, by=merchant_user, reason="amount_disagreement", statement="Again.")
+    assert services.accept(claim=claim, by=merchant_user).state == S.ACCEPTED
 
 
 def test_withdraw_from_every_open_state(flow, incident, merchant, merchant_user, make_user):
@@ -192,22 +204,22 @@ def test_withdraw_from_every_open_state(flow, incident, merchant, merchant_user,
         claim = services.propose(incident=inc, merchant=merchant, amount="10", currency="CNY")
         if step != "proposed":
             claim = getattr(flow, step)(claim)
-        claim = services.withdraw(claim, merchant_user, "Not needed.")
+        claim = services.withdraw(claim=claim, by=merchant_user, message="Not needed.")
         assert claim.state == S.WITHDRAWN
         assert last_event(claim).reason_code == "merchant_request"
 
 
 def test_expire_proposal_and_info_request(flow, proposed, incident, merchant):
-    assert services.expire(proposed).state == S.PROPOSED  # not due yet: left as it is
-    assert services.expire(proposed, force=True).state == S.EXPIRED  # staff/demo: on purpose
+    assert services.expire(claim=proposed).state == S.PROPOSED  # not due yet: left as it is
+    assert services.expire(claim=proposed, force=True).state == S.EXPIRED  # staff/demo: on purpose
     other = services.propose(incident=IncidentFactory(external_id="E-2"), merchant=merchant, amount="5", currency="CNY")
     other = flow.info_requested(other)
     Claim.objects.filter(pk=other.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert services.expire(other).state == S.EXPIRED
+    assert services.expire(claim=other).state == S.EXPIRED
     assert last_event(other).actor is None and last_event(other).actor_role == "system"
     with pytest.raises(StateConflict):
         services.expire(
-            flow.submitted(
+            claim=flow.submitted(
                 services.propose(
                     incident=IncidentFactory(external_id="E-3"), merchant=merchant, amount="5", currency="CNY"
                 )
@@ -223,7 +235,7 @@ def test_bulk_approval_below_threshold_one_event_per_claim(
     small = services.propose(incident=incident, merchant=merchant, amount="100", currency="CNY")
     small2 = services.propose(incident=incident, merchant=other_merchant, amount="499.99", currency="CNY")
     big = services.propose(incident=incident, merchant=third, amount="500", currency="CNY")
-    approved = services.bulk_approve(incident, support_user, "500")
+    approved = services.bulk_approve(incident=incident, by=support_user, threshold="500")
     assert {c.pk for c in approved} == {small.pk, small2.pk}
     for claim in approved:
         assert claim.state == S.APPROVED and claim.approved_amount == claim.computed_amount
@@ -243,33 +255,33 @@ def test_bulk_approval_below_threshold_one_event_per_claim(
 
 def test_wrong_role_refused(flow, proposed, support_user, merchant_user, finance_user):
     with pytest.raises(NotPermitted):
-        services.submit(proposed, support_user)  # staff cannot submit for the merchant
+        services.submit(claim=proposed, by=support_user)  # staff cannot submit for the merchant
     claim = flow.submitted(proposed)
     with pytest.raises(NotPermitted):
-        services.start_review(claim, merchant_user)  # merchants cannot review
+        services.start_review(claim=claim, by=merchant_user)  # merchants cannot review
     with pytest.raises(NotPermitted):
-        services.start_review(claim, finance_user)  # finance does not adjudicate
-    claim = services.start_review(claim, flow.s)
+        services.start_review(claim=claim, by=finance_user)  # finance does not adjudicate
+    claim = services.start_review(claim=claim, by=flow.s)
     with pytest.raises(NotPermitted):
-        services.approve(claim, merchant_user, "loss_confirmed", "self-approval")
+        services.approve(claim=claim, by=merchant_user, reason="loss_confirmed", message="self-approval")
 
 
 def test_wrong_owner_refused(proposed, other_merchant_user, flow):
     with pytest.raises(NotPermitted):
-        services.submit(proposed, other_merchant_user)
+        services.submit(claim=proposed, by=other_merchant_user)
     claim = flow.approved(proposed)
     with pytest.raises(NotPermitted):
-        services.accept(claim, other_merchant_user)
+        services.accept(claim=claim, by=other_merchant_user)
     with pytest.raises(NotPermitted):
-        services.dispute(claim, other_merchant_user, "amount_disagreement", "Not mine.")
+        services.dispute(claim=claim, by=other_merchant_user, reason="amount_disagreement", statement="Not mine.")
 
 
 def test_staff_member_of_the_merchant_refused(proposed, merchant, make_user, flow):
     insider = make_user("ivy-inside", "support", merchants=[merchant])
     claim = flow.submitted(proposed)
     with pytest.raises(NotPermitted):
-        services.start_review(claim, insider)
-    assert services.bulk_approve(proposed.incident, insider, "5000") == []
+        services.start_review(claim=claim, by=insider)
+    assert services.bulk_approve(incident=proposed.incident, by=insider, threshold="5000") == []
 
 
 @pytest.mark.parametrize(
@@ -293,14 +305,16 @@ def test_wrong_state_refused(flow, proposed, merchant_user, support_user, financ
     claim = proposed if state == "proposed" else getattr(flow, state)(proposed)
     before = Claim.objects.get(pk=claim.pk).state
     calls = {
-        "start_review": lambda: services.start_review(claim, support_user),
-        "accept": lambda: services.accept(claim, merchant_user),
-        "approve": lambda: services.approve(claim, support_user, "loss_confirmed", "ok"),
-        "submit": lambda: services.submit(claim, merchant_user),
-        "answer": lambda: services.answer(claim, merchant_user, "here"),
-        "withdraw": lambda: services.withdraw(claim, merchant_user),
-        "dispute": lambda: services.dispute(claim, merchant_user, "amount_disagreement", "no"),
-        "settle_wrong": lambda: services.withdraw(claim, merchant_user),
+        "start_review": lambda: services.start_review(claim=claim, by=support_user),
+        "accept": lambda: services.accept(claim=claim, by=merchant_user),
+        "approve": lambda: services.approve(claim=claim, by=support_user, reason="loss_confirmed", message="ok"),
+        "submit": lambda: services.submit(claim=claim, by=merchant_user),
+        "answer": lambda: services.answer(claim=claim, by=merchant_user, message="here"),
+        "withdraw": lambda: services.withdraw(claim=claim, by=merchant_user),
+        "dispute": lambda: services.dispute(
+            claim=claim, by=merchant_user, reason="amount_disagreement", statement="no"
+        ),
+        "settle_wrong": lambda: services.withdraw(claim=claim, by=merchant_user),
     }
     with pytest.raises(StateConflict):
         calls[action]()
@@ -310,7 +324,7 @@ def test_wrong_state_refused(flow, proposed, merchant_user, support_user, financ
 def test_settle_only_from_accepted(flow, proposed, finance_user):
     claim = flow.approved(proposed)
     with pytest.raises(StateConflict):
-        services.settle(claim, finance_user, "PAY-2")
+        services.settle(claim=claim, by=finance_user, payment_reference="PAY-2")
 
 
 def test_outside_filing_window_refused(merchant, merchant_user):
@@ -327,18 +341,20 @@ def test_outside_filing_window_refused(merchant, merchant_user):
     assert exc.value.code == "outside_window"
     proposal = services.propose(incident=late, merchant=merchant, amount="10", currency="CNY")
     with pytest.raises(InvalidInput):
-        services.submit(proposal, merchant_user)
+        services.submit(claim=proposal, by=merchant_user)
     assert Claim.objects.get(pk=proposal.pk).state == S.PROPOSED
 
 
 def test_window_default_is_30_days_and_configurable(merchant, merchant_user, settings):
     inc = IncidentFactory(external_id="EDGE", resolved_ago=timedelta(days=29, hours=23))
     claim = services.propose(incident=inc, merchant=merchant, amount="10", currency="CNY")
-    assert services.submit(claim, merchant_user).state == S.SUBMITTED
+    assert services.submit(claim=claim, by=merchant_user).state == S.SUBMITTED
     settings.CLAIMS_FILING_WINDOW_DAYS = 10
     inc2 = IncidentFactory(external_id="EDGE2", resolved_ago=timedelta(days=11))
     with pytest.raises(InvalidInput):
-        services.submit(services.propose(incident=inc2, merchant=merchant, amount="1", currency="CNY"), merchant_user)
+        services.submit(
+            claim=services.propose(incident=inc2, merchant=merchant, amount="1", currency="CNY"), by=merchant_user
+        )
 
 
 def test_one_claim_per_merchant_per_incident(proposed, merchant, merchant_user, incident):
@@ -369,13 +385,13 @@ def test_filed_claim_needs_evidence_amount_and_statement(incident, merchant, mer
 def test_decisions_require_reason_and_message(flow, proposed, support_user):
     claim = flow.under_review(proposed)
     with pytest.raises(InvalidInput):
-        services.approve(claim, support_user, "", "msg")
+        services.approve(claim=claim, by=support_user, reason="", message="msg")
     with pytest.raises(InvalidInput):
-        services.reject(claim, support_user, "not_platform_caused", "")
+        services.reject(claim=claim, by=support_user, reason="not_platform_caused", message="")
     with pytest.raises(InvalidInput):
-        services.partially_approve(claim, support_user, "abc", "baseline_adjusted", "x")
+        services.partially_approve(claim=claim, by=support_user, amount="abc", reason="baseline_adjusted", message="x")
     with pytest.raises(InvalidInput):
-        services.reject(claim, support_user, "no_such_code", "x")
+        services.reject(claim=claim, by=support_user, reason="no_such_code", message="x")
     assert Claim.objects.get(pk=claim.pk).state == S.UNDER_REVIEW
 
 
@@ -417,13 +433,15 @@ def test_first_decider_is_offered_no_step_on_the_disputed_claim(flow, proposed, 
     """The buttons match the service rule: after a dispute the first decider cannot ask, decide or confirm."""
     from claims import permissions
 
-    claim = services.start_review(flow.disputed(proposed), support_user_2)
+    claim = services.start_review(claim=flow.disputed(proposed), by=support_user_2)
     assert permissions.allowed_actions(support_user, claim) == []
     offered = set(permissions.allowed_actions(support_user_2, claim))
     assert offered == {"approve", "partially_approve", "reject", "request_info"}
-    claim = services.partially_approve(claim, support_user_2, "5000", "partial_evidence", "Receipts.")
+    claim = services.partially_approve(
+        claim=claim, by=support_user_2, amount="5000", reason="partial_evidence", message="Receipts."
+    )
     assert permissions.allowed_actions(support_user, claim) == []  # not even the second approval
     with pytest.raises(NotPermitted):
-        services.request_info(claim, support_user, "missing_information", "More?")
+        services.request_info(claim=claim, by=support_user, reason="missing_information", message="More?")
     with pytest.raises(NotPermitted):
-        services.confirm_approval(claim, support_user)
+        services.confirm_approval(claim=claim, by=support_user)

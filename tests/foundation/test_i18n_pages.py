@@ -51,8 +51,8 @@ def test_claim_and_incident_pages_show_chinese_state_labels(client, make_user, s
     merchant = Merchant.objects.create(code="tea", name="Tea House", currency="CNY")
     merchant_user = make_user("mia-merchant", "merchant", merchants=[merchant])
     claim = claim_services.propose(incident=incident, merchant=merchant, amount=Decimal("1200.00"), currency="CNY")
-    claim = claim_services.submit(claim, merchant_user)
-    claim = claim_services.start_review(claim, support_user)
+    claim = claim_services.submit(claim=claim, by=merchant_user)
+    claim = claim_services.start_review(claim=claim, by=support_user)
 
     client.force_login(merchant_user)
     html = client.get(reverse("portal:claim", args=[claim.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()

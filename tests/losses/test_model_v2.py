@@ -337,7 +337,7 @@ def test_every_figure_of_the_explanation_is_arithmetic_on_the_figures_above_it(f
     assert len(assessments) == len(margins)
     cent = D("0.01")
     for assessment in assessments:
-        e = explanation(assessment)
+        e = explanation(assessment=assessment)
         (x,) = e["lines"]
         assert x["expected"] - x["actual"] == x["net_shortfall"] == x["counted"] > 0
         assert (x["ad_spend"] * x["counted"] / x["expected"]).quantize(cent, ROUND_HALF_UP) == x["wasted_ad_spend"]

@@ -54,9 +54,9 @@ def test_estimate_losses_json(f, capsys):
 def test_gmv_chart_series(f):
     session = standard_session(f, f.merchant())
     incident = f.incident()
-    fresh = gmv_chart_series(session, incident)  # no assessment yet: estimated
+    fresh = gmv_chart_series(line_or_session=session, incident=incident)  # no assessment yet: estimated
     line = assess_incident(incident)[0].lines.get()
-    stored = gmv_chart_series(line, incident)
+    stored = gmv_chart_series(line_or_session=line, incident=incident)
     for chart in (fresh, stored):
         assert chart["baseline_method"] == "pre_incident" and chart["baseline"] == "100.00"
         assert chart["outage"] == {"start": T0.isoformat(), "end": (T0 + 20 * MIN).isoformat()}
@@ -144,5 +144,5 @@ def test_gmv_chart_of_a_stored_line_reads_only_its_minutes(f, django_assert_num_
     (assessment,) = assess_incident(incident)
     (line,) = assessment.lines.select_related("session")
     with django_assert_num_queries(1):  # the session's minutes; nothing per line besides
-        chart = gmv_chart_series(line, incident)
+        chart = gmv_chart_series(line_or_session=line, incident=incident)
     assert chart["currency"] == "USD" and len(chart["points"]) == 120

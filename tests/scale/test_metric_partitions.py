@@ -90,7 +90,7 @@ def test_a_beat_run_creates_the_days_ahead_once(celery_worker_thread, drop_creat
     ahead = settings.METRICS_PARTITION_DAYS_AHEAD
     wanted = [today + i * DAY for i in range(ahead + 1)]
     created = create_task.delay().get(timeout=60)
-    assert created == [metric_partition_name(day) for day in wanted]
+    assert created == [metric_partition_name(day=day) for day in wanted]
     assert set(wanted) <= set(_partition_days())
     assert create_task.delay().get(timeout=60) == []  # idempotent
     assert set(wanted) <= set(_partition_days())
@@ -120,7 +120,7 @@ def test_retention_drops_old_days_only_when_every_claim_window_over_them_has_clo
     # Exactly the days that end before the earliest minute in use went; the incident's history
     # (from 2026-09-27) is kept although it is past the retention.
     assert min(_partition_days()) == in_use.date()
-    assert dropped == [metric_partition_name(day) for day in _days(date(2026, 9, 1), in_use.date() - DAY)]
+    assert dropped == [metric_partition_name(day=day) for day in _days(date(2026, 9, 1), in_use.date() - DAY)]
     assert date(2026, 9, 27) in _partition_days()
     assert session.minutes.count() == 3
     kept_before = _partition_days()
@@ -134,7 +134,7 @@ def test_retention_drops_old_days_only_when_every_claim_window_over_them_has_clo
     # The claim reaches a final state: every day older than the retention goes, newer ones stay.
     type(claim).objects.filter(pk=claim.pk).update(state="withdrawn")
     dropped = claim_services.drop_expired_metrics(now=later)
-    assert metric_partition_name(date(2026, 10, 25)) in dropped
+    assert metric_partition_name(day=date(2026, 10, 25)) in dropped
     cutoff = later - 30 * DAY  # 2026-12-25 12:00 - 30 days: the day of 2026-11-25 is not over by then
     assert cutoff.date() == date(2026, 11, 25)
     assert _partition_days() == [date(2026, 11, 25) + i * DAY for i in range(6)]
@@ -169,7 +169,7 @@ def test_the_loss_estimate_is_the_same_with_the_minutes_in_day_partitions(policy
     created = create_metric_partitions(first=date(2026, 10, 1), last=date(2026, 11, 10))
     assert len(created) == 41
     assert METRIC_DEFAULT_PARTITION not in set(_where().values())
-    assert all(name == metric_partition_name(minute.date()) for minute, name in _where().items())
+    assert all(name == metric_partition_name(day=minute.date()) for minute, name in _where().items())
     assert len(set(_where().values())) == 7  # 2026-10-28 .. 2026-11-03: every session crosses midnight
     partitioned = estimate_incident(incident, policy_version=policy_version)
     assert partitioned == in_default

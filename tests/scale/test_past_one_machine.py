@@ -39,7 +39,7 @@ def test_reports_read_from_the_replica_only_when_one_is_configured(settings):
     settings.DATABASES = {**settings.DATABASES, "replica": {**settings.DATABASES["default"]}}
     assert reports_db() == "replica"
     assert exports.ledger_claims(date(2026, 11, 1), date(2026, 11, 30)).db == "replica"
-    assert claim_selectors.visible_claims(None).db == "default"  # ordinary reads stay on the primary
+    assert claim_selectors.visible_claims(user=None).db == "default"  # ordinary reads stay on the primary
     router = ReplicaRouter()
     assert router.db_for_write(None) == "default" and router.db_for_read(None) is None
     assert not router.allow_migrate("replica", "claims") and router.allow_migrate("default", "claims")

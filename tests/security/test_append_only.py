@@ -32,8 +32,8 @@ def trails(make_user):
     claims = Claims(make_user)
     finance = make_user("fay-finance", "finance")
     claim = claims.accepted("10.00")
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)
     incident = make_incident()
     incident_services.add_note(incident=incident, actor=claims.support, message="checked")
     SettingChange.objects.create(

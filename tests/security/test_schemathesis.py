@@ -65,8 +65,8 @@ def data(make_user, settings, tmp_path):
     claims.approved("20.00", merchant=claims.merchant("silk", "Silk Road"))
     from settlements.services import settlements as st
 
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance, claim_ids=[accepted.pk])
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance, claim_ids=[accepted.pk])
     return {
         "merchant": claims.user_of(accepted.merchant),
         "support": claims.support,

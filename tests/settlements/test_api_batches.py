@@ -25,14 +25,14 @@ def test_batch_list_is_paged_summaries_in_constant_queries(api_client, claims, f
     def batch_with(*amounts):
         for amount, merchant in amounts:
             claims.accepted(amount, merchant=merchant)
-        batch = st.create_batch(finance, note="n")
-        st.add_claims(batch, finance)
+        batch = st.create_batch(by=finance, note="n")
+        st.add_claims(batch=batch, by=finance)
         return batch
 
     mixed = batch_with(("10.10", cny), ("0.20", cny), ("5.05", usd))
-    st.remove_item(mixed, finance, mixed.items.get(amount=Decimal("0.20")).pk, "duplicate")
+    st.remove_item(batch=mixed, by=finance, item_id=mixed.items.get(amount=Decimal("0.20")).pk, reason="duplicate")
     batch_with(("1.00", cny))
-    st.create_batch(finance)  # empty
+    st.create_batch(by=finance)  # empty
     api_client.force_authenticate(finance)
     small, body = list_queries(api_client)
     assert body["count"] == 3 and body["next"] is None and len(body["results"]) == 3
@@ -56,7 +56,7 @@ def test_batch_list_is_paged_summaries_in_constant_queries(api_client, claims, f
     ]
 
     for _ in range(25):
-        st.create_batch(finance)
+        st.create_batch(by=finance)
     body = api_client.get("/api/finance/batches/").json()
     assert body["count"] == 55 and len(body["results"]) == 50 and body["next"].endswith("?page=2")
     last, page2 = list_queries(api_client, "/api/finance/batches/?page=2")
@@ -67,7 +67,7 @@ def test_batch_list_is_paged_summaries_in_constant_queries(api_client, claims, f
 def test_batch_detail_pages_its_items_with_totals_over_the_whole_batch(api_client, claims, finance, monkeypatch):
     monkeypatch.setattr(api.ItemPagination, "page_size", 2)
     made = [claims.accepted(f"{i}.25") for i in range(1, 6)]
-    batch = st.create_batch(finance)
+    batch = st.create_batch(by=finance)
     api_client.force_authenticate(finance)
     r = api_client.post(f"/api/finance/batches/{batch.pk}/add/", {}, format="json")
     assert r.status_code == 200

@@ -18,19 +18,19 @@ def _page(client, batch, language):
 
 
 def test_claims_added_is_said_in_the_readers_language(claims, finance):
-    one = st.create_batch(finance)
+    one = st.create_batch(by=finance)
     claims.accepted("10.00")
-    st.add_claims(one, finance, message="first")
+    st.add_claims(batch=one, by=finance, message="first")
     event = SettlementEvent.objects.get(batch=one, action="add_claims")
     assert event.count == 1 and event.message == "first"  # words are not stored
     client = Client()
     client.force_login(finance)
     html = _page(client, one, "en")
     assert '<span class="event-count">1 claim</span>' in html and "[1 claims]" not in html
-    two = st.create_batch(finance)
+    two = st.create_batch(by=finance)
     claims.accepted("11.00", merchant=claims.merchant("b"))
     claims.accepted("12.00", merchant=claims.merchant("c"))
-    st.add_claims(two, finance)
+    st.add_claims(batch=two, by=finance)
     assert '<span class="event-count">2 claims</span>' in _page(client, two, "en")
     html = _page(client, two, "zh-hans")
     assert '<span class="event-count">2 条理赔</span>' in html
@@ -38,8 +38,8 @@ def test_claims_added_is_said_in_the_readers_language(claims, finance):
 
 def test_items_name_their_incident_and_link_their_claim(claims, finance):
     claim = claims.accepted("10.00")
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)
     client = Client()
     client.force_login(finance)
     html = _page(client, batch, "en")
@@ -55,15 +55,15 @@ def test_items_name_their_incident_and_link_their_claim(claims, finance):
 
 def test_finance_sees_the_payment_status_on_the_claim(claims, finance):
     claim = claims.accepted("10.00")
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)
-    st.lock(batch, finance)
-    st.mark_exported(batch, finance, "d" * 64)
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)
+    st.lock(batch=batch, by=finance)
+    st.mark_exported(batch=batch, by=finance, sha256="d" * 64)
     client = Client()
     client.force_login(finance)
     url = reverse("claims_console:claim", args=[claim.pk])
     assert 'class="payment-exported"' in client.get(url).content.decode()
-    st.import_payments(batch, finance, payment_csv([f"{claim.pk},10.00,CNY,failed,,invalid account"]))
+    st.import_payments(batch=batch, by=finance, data=payment_csv([f"{claim.pk},10.00,CNY,failed,,invalid account"]))
     html = client.get(url).content.decode()
     status = html[html.index('id="payment-status"') :]
     status = status[: status.index("</dd>")]
@@ -75,11 +75,13 @@ def test_finance_sees_the_payment_status_on_the_claim(claims, finance):
 
 def test_a_payment_files_figures_are_said_in_the_readers_language(claims, finance):
     claim = claims.accepted("10.00")
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)
-    st.lock(batch, finance)
-    st.mark_exported(batch, finance, "f" * 64)
-    st.import_payments(batch, finance, payment_csv([f"{claim.pk},10.00,CNY,paid,B-9,"]), "bank.csv")
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)
+    st.lock(batch=batch, by=finance)
+    st.mark_exported(batch=batch, by=finance, sha256="f" * 64)
+    st.import_payments(
+        batch=batch, by=finance, data=payment_csv([f"{claim.pk},10.00,CNY,paid,B-9,"]), filename="bank.csv"
+    )
     event = SettlementEvent.objects.get(batch=batch, action="import")
     assert event.message == "" and event.payment_import.filename == "bank.csv"  # figures, not words, are stored
     client = Client()

@@ -94,20 +94,26 @@ def _missed_sla_month(incident):
 
 def _accepted_claim(claims, merchant, incident, amount):
     claim = claims.proposed(str(amount), merchant=merchant, incident=incident)
-    wf.add_evidence(claim, claims.user_of(merchant), SimpleUploadedFile("直播截图.png", PNG, content_type="image/png"))
-    claim = wf.submit(claim, claims.user_of(merchant))
-    claim = wf.start_review(claim, claims.support)
-    claim = wf.approve(claim, claims.support, "loss_confirmed", "与指标一致 Matches the metrics.")
-    return wf.accept(claim, claims.user_of(merchant))
+    wf.add_evidence(
+        claim=claim,
+        by=claims.user_of(merchant),
+        upload=SimpleUploadedFile("直播截图.png", PNG, content_type="image/png"),
+    )
+    claim = wf.submit(claim=claim, by=claims.user_of(merchant))
+    claim = wf.start_review(claim=claim, by=claims.support)
+    claim = wf.approve(
+        claim=claim, by=claims.support, reason="loss_confirmed", message="与指标一致 Matches the metrics."
+    )
+    return wf.accept(claim=claim, by=claims.user_of(merchant))
 
 
 def _paid(claim, finance):
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)
-    st.lock(batch, finance)
-    st.mark_exported(batch, finance, "0" * 64)
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)
+    st.lock(batch=batch, by=finance)
+    st.mark_exported(batch=batch, by=finance, sha256="0" * 64)
     paid = f"claim_id,amount,currency,status,payment_reference\n{claim.pk},{claim.approved_amount},CNY,paid,银行-001\n"
-    st.import_payments(batch, finance, paid.encode())
+    st.import_payments(batch=batch, by=finance, data=paid.encode())
     claim.refresh_from_db()
     return claim
 
@@ -116,7 +122,7 @@ def _paid(claim, finance):
 def test_claim_statement_text_pages_and_png(claims, finance):
     claim, assessment = build_world(claims, finance)
     assert assessment.compensation > 0
-    doc = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
+    doc = ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
     assert doc.version == 1 and doc.template_version == "statement-3"
     data = doc.file.read()
     assert hashlib.sha256(data).hexdigest() == doc.sha256 and len(data) == doc.size
@@ -172,26 +178,30 @@ def test_claim_statement_text_pages_and_png(claims, finance):
 @pytest.mark.django_db
 def test_same_inputs_same_text_and_versions_never_overwritten(claims, finance):
     claim, _ = build_world(claims, finance)
-    doc = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
-    key, c, m, p = ds.subject_for(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk)
-    again, _pages = ds.render(DocumentKind.CLAIM_STATEMENT, c, m, p, version=1, issued_at=doc.issued_at)
+    doc = ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
+    key, c, m, p = ds.subject_for(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk)
+    again, _pages = ds.render(
+        kind=DocumentKind.CLAIM_STATEMENT, claim=c, merchant=m, period=p, version=1, issued_at=doc.issued_at
+    )
     first = doc.file.read()
     assert pdf_text(again) == pdf_text(first)
     assert again == first  # byte-identical, not only the text
     # A repeated request without a reason returns the same version.
-    assert ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk).pk == doc.pk
-    v2 = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="更正商户名称 name corrected")
+    assert ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk).pk == doc.pk
+    v2 = ds.issue(
+        kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="更正商户名称 name corrected"
+    )
     assert v2.version == 2 and v2.file.name != doc.file.name
     old = IssuedDocument.objects.get(pk=doc.pk)
     assert hashlib.sha256(old.file.read()).hexdigest() == doc.sha256  # v1 untouched
     assert "(v2)" in pdf_text(v2.file.read())
-    assert [d.version for d in ds.history(DocumentKind.CLAIM_STATEMENT, key)] == [2, 1]
+    assert [d.version for d in ds.history(kind=DocumentKind.CLAIM_STATEMENT, key=key)] == [2, 1]
 
 
 @pytest.mark.django_db
 def test_evidence_pack_and_monthly_statement(claims, finance):
     claim, _ = build_world(claims, finance)
-    pack = ds.issue(DocumentKind.EVIDENCE_PACK, claim_id=claim.pk, by=finance)
+    pack = ds.issue(kind=DocumentKind.EVIDENCE_PACK, claim_id=claim.pk, by=finance)
     text = pdf_text(pack.file.read())
     for expected in [
         "争议证据包",
@@ -228,7 +238,7 @@ def test_merchants_cannot_issue(claims, finance):
     from core.errors import NotPermitted
 
     with pytest.raises(NotPermitted):
-        ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=claims.user_of(claim.merchant))
+        ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=claims.user_of(claim.merchant))
 
 
 @pytest.mark.django_db
@@ -276,7 +286,9 @@ def test_provider_recovery_report(claims, finance):
 
     assert months(start="2026-11-30", end="2026-11-30") == ["2026-11"]
     assert months(start="2026-12-01") == [] and months(end="2026-10-31") == []
-    assert [r["month_label"] for r in selectors.recovery_report(date(2026, 11, 15), date(2026, 12, 31))] == ["2026-11"]
+    assert [r["month_label"] for r in selectors.recovery_report(start=date(2026, 11, 15), end=date(2026, 12, 31))] == [
+        "2026-11"
+    ]
     assert api.get("/api/finance/recovery/", {"start": "soon"}).status_code == 400
 
 
@@ -344,7 +356,7 @@ def test_a_reissue_task_run_twice_issues_one_version(claims, finance, settings, 
     """acks_late redelivers a task whose worker died after storing: the re-run returns the same version."""
     settings.MEDIA_ROOT = tmp_path
     claim = claims.accepted("10.00")
-    first = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
+    first = ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
     request = {"kind": "claim_statement", "claim_id": claim.pk, "user_id": finance.pk, "reason": "更正 corrected"}
     rid = str(uuid.uuid4())
     once = issue_document.apply(kwargs={**request, "request_id": rid}, throw=True).get()
@@ -364,7 +376,7 @@ def test_a_reissue_task_run_twice_issues_one_version(claims, finance, settings, 
     # The id names one document: reused for another one it is a caller's bug, not a new version.
     other = claims.accepted("20.00", merchant=claims.merchant("silk"))
     with pytest.raises(ValueError, match=rid):
-        ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=other.pk, by=finance, reason="x", request_id=rid)
+        ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=other.pk, by=finance, reason="x", request_id=rid)
 
 
 @pytest.mark.django_db
@@ -372,18 +384,18 @@ def test_two_runs_of_one_request_at_the_same_time_keep_one_version(claims, finan
     """The run that loses the race on the request id's unique constraint drops its file and returns the winner's."""
     settings.MEDIA_ROOT = tmp_path
     claim = claims.accepted("10.00")
-    ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
+    ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
     rid = uuid.uuid4()
-    winner = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="a", request_id=rid)
+    winner = ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="a", request_id=rid)
     looked = []
     real = ds.issued_for_request
 
-    def not_yet_committed(*args):  # the first look happens before the other run commits
-        looked.append(args)
-        return None if len(looked) == 1 else real(*args)
+    def not_yet_committed(**kwargs):  # the first look happens before the other run commits
+        looked.append(kwargs)
+        return None if len(looked) == 1 else real(**kwargs)
 
     monkeypatch.setattr(ds, "issued_for_request", not_yet_committed)
-    loser = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="a", request_id=rid)
+    loser = ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="a", request_id=rid)
     assert loser.pk == winner.pk and len(looked) == 2
     assert IssuedDocument.objects.filter(subject_key=f"claim:{claim.pk}").count() == 2
     assert len(list((tmp_path / "documents" / "claim_statement" / f"claim-{claim.pk}").iterdir())) == 2
@@ -414,9 +426,9 @@ def test_a_pdf_whose_row_never_committed_is_swept_and_issued_ones_are_kept(claim
 
     settings.MEDIA_ROOT = tmp_path
     claim = claims.accepted("10.00")
-    kept = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
+    kept = ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
     with pytest.raises(RuntimeError), transaction.atomic():
-        ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="reissue, rolled back")
+        ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="reissue, rolled back")
         raise RuntimeError("the transaction around the issue fails after the file was written")
     folder = tmp_path / "documents" / "claim_statement" / f"claim-{claim.pk}"
     assert len(list(folder.iterdir())) == 2  # the orphan is on disk
@@ -442,7 +454,7 @@ def test_statements_draw_chinese_with_the_prebuilt_subset_and_rare_characters_wi
     claim, _ = build_world(claims, finance)
     claim.merchant.name = "堃记茶馆 Kun Tea"  # 堃 is not in GB 2312, so not in the subset
     claim.merchant.save(update_fields=["name"])
-    data = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance).file.read()
+    data = ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance).file.read()
     text = pdf_text(data)
     assert "理赔结算单" in text and "应付金额" in text and "堃记茶馆" in text
     fonts = _pdf_fonts(data, tmp_path)
@@ -453,5 +465,5 @@ def test_statements_draw_chinese_with_the_prebuilt_subset_and_rare_characters_wi
     assert all((tmp_path / "fonts" / name).stat().st_size < 5_000_000 for name in built)  # not 19 MB
 
     settings.PDF_FONT_SUBSET = False  # WeasyPrint's default: the full font, subset per document
-    again = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="font off").file.read()
+    again = ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance, reason="font off").file.read()
     assert "PDF-Sans-CJK" not in _pdf_fonts(again, tmp_path) and "堃记茶馆" in pdf_text(again)

@@ -17,12 +17,14 @@ def test_evidence_pack_title_and_words(claims, finance, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     claim = claims.proposed("300.00")
     user = claims.user_of(claim.merchant)
-    claim = wf.start_review(wf.submit(claim, user), claims.support)
-    claim = wf.request_info(claim, claims.support, "missing_information", "Send the order export.")
-    claim = wf.answer(claim, user, "Attached.")
-    claim = wf.approve(claim, claims.support, "loss_confirmed", "OK")
-    claim = wf.dispute(claim, user, "amount_disagreement", "More was lost.")
-    pack = ds.issue(DocumentKind.EVIDENCE_PACK, claim_id=claim.pk, by=finance)
+    claim = wf.start_review(claim=wf.submit(claim=claim, by=user), by=claims.support)
+    claim = wf.request_info(
+        claim=claim, by=claims.support, reason="missing_information", message="Send the order export."
+    )
+    claim = wf.answer(claim=claim, by=user, message="Attached.")
+    claim = wf.approve(claim=claim, by=claims.support, reason="loss_confirmed", message="OK")
+    claim = wf.dispute(claim=claim, by=user, reason="amount_disagreement", statement="More was lost.")
+    pack = ds.issue(kind=DocumentKind.EVIDENCE_PACK, claim_id=claim.pk, by=finance)
     reader = PdfReader(io.BytesIO(pack.file.read()))
     first = reader.pages[0].extract_text()
     text = "\n".join(p.extract_text() for p in reader.pages)

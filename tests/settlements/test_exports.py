@@ -19,11 +19,11 @@ def _exported_batch(claims, finance, amounts):
     for i, (amount, currency) in enumerate(amounts):
         merchant = claims.merchant(f"m{i}", f"商户{i} Shop {i}", currency)
         made.append(claims.accepted(amount, merchant=merchant))
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)
-    st.lock(batch, finance)
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)
+    st.lock(batch=batch, by=finance)
     data = exports.csv_bytes(exports.batch_rows(batch))
-    st.mark_exported(batch, finance, exports.sha256(data))
+    st.mark_exported(batch=batch, by=finance, sha256=exports.sha256(data))
     return batch, made
 
 
@@ -68,7 +68,7 @@ def test_exported_file_round_trips_as_payment_file(claims, finance):
         if r[0] != "TOTAL":
             r[7], r[8] = "paid", f"BANK-{r[1]}"
         w.writerow(r)
-    result = st.import_payments(batch, finance, out.getvalue().encode("utf-8-sig"))
+    result = st.import_payments(batch=batch, by=finance, data=out.getvalue().encode("utf-8-sig"))
     assert result.ok, result.errors
     assert result.paid == 2 and result.batch_state == "paid"
 
@@ -76,9 +76,9 @@ def test_exported_file_round_trips_as_payment_file(claims, finance):
 def test_ledger_totals_per_currency_reconcile(claims, finance):
     batch, made = _exported_batch(claims, finance, [("10.05", "CNY"), ("20.10", "CNY"), ("5.00", "USD")])
     st.import_payments(
-        batch,
-        finance,
-        (
+        batch=batch,
+        by=finance,
+        data=(
             "claim_id,amount,currency,status,payment_reference\n"
             f"{made[0].pk},10.05,CNY,paid,P1\n{made[1].pk},20.10,CNY,failed,\n{made[2].pk},5.00,USD,paid,P3\n"
         ).encode(),
@@ -121,9 +121,13 @@ def test_a_claim_settled_outside_a_batch_counts_as_paid(claims, finance, setting
 
     batch, (in_batch,) = _exported_batch(claims, finance, [("10.05", "CNY")])
     st.import_payments(
-        batch, finance, f"claim_id,amount,currency,status,payment_reference\n{in_batch.pk},10.05,CNY,paid,P1\n".encode()
+        batch=batch,
+        by=finance,
+        data=f"claim_id,amount,currency,status,payment_reference\n{in_batch.pk},10.05,CNY,paid,P1\n".encode(),
     )
-    direct = wf.settle(claims.accepted("20.10", merchant=claims.merchant("m0")), finance, "WIRE-7")
+    direct = wf.settle(
+        claim=claims.accepted("20.10", merchant=claims.merchant("m0")), by=finance, payment_reference="WIRE-7"
+    )
     open_claim = claims.accepted("1.00", merchant=claims.merchant("m0"))
     today = timezone.localdate()
     rows = _parse_csv(exports.csv_bytes(exports.ledger_rows(today, today)))

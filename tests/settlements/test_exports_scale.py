@@ -98,10 +98,10 @@ def _payments(rows):
 def _next_batch(finance):
     from settlements.services import settlements as st
 
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)
-    st.lock(batch, finance)
-    return st.mark_exported(batch, finance, "a" * 64)
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)
+    st.lock(batch=batch, by=finance)
+    return st.mark_exported(batch=batch, by=finance, sha256="a" * 64)
 
 
 def test_ledger_csv_from_sql_is_byte_identical_to_the_python_rows(claims, finance, settings):
@@ -120,9 +120,9 @@ def test_ledger_csv_from_sql_is_byte_identical_to_the_python_rows(claims, financ
     ]
     first = _next_batch(finance)
     st.import_payments(
-        first,
-        finance,
-        _payments(
+        batch=first,
+        by=finance,
+        data=_payments(
             [
                 f"{made[0].pk},{made[0].approved_amount},USD,paid,=REF-1,",
                 f"{made[1].pk},{made[1].approved_amount},CNY,failed,,closed",
@@ -131,7 +131,9 @@ def test_ledger_csv_from_sql_is_byte_identical_to_the_python_rows(claims, financ
         ),
     )
     _next_batch(finance)  # the failed claims (and the rest) again: a pending item after a failed one
-    wf.settle(claims.accepted("7.77", merchant=claims.merchant("m1")), finance, 'WIRE "7", 东')
+    wf.settle(
+        claim=claims.accepted("7.77", merchant=claims.merchant("m1")), by=finance, payment_reference='WIRE "7", 东'
+    )
     late = claims.accepted("0.01", merchant=claims.merchant("m2"))
     Claim.objects.filter(pk=late.pk).update(accepted_at=made[0].accepted_at)  # a tie on the keyset
     Claim.objects.filter(pk=made[4].pk).update(accepted_at=made[4].accepted_at.replace(hour=17, minute=30))

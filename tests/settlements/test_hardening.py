@@ -22,10 +22,10 @@ pytestmark = pytest.mark.django_db
 
 
 def exported_batch(claims, finance, *accepted):
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance, claim_ids=[c.pk for c in accepted])
-    st.lock(batch, finance)
-    return st.mark_exported(batch, finance, "z" * 64)
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance, claim_ids=[c.pk for c in accepted])
+    st.lock(batch=batch, by=finance)
+    return st.mark_exported(batch=batch, by=finance, sha256="z" * 64)
 
 
 # --- Item 2: a claim in an exported batch is paid by the batch only ------------------------
@@ -35,12 +35,12 @@ def test_a_claim_in_an_exported_batch_cannot_be_settled_directly(claims, finance
     a = claims.accepted("100.00")
     batch = exported_batch(claims, finance, a)
     with pytest.raises(StateConflict) as exc:
-        wf.settle(a, finance, "WIRE-1")
+        wf.settle(claim=a, by=finance, payment_reference="WIRE-1")
     assert exc.value.code == "in_batch" and batch.reference in exc.value.message
     a.refresh_from_db()
     assert a.state == ClaimState.ACCEPTED
     # The batch's payment file still settles it, once.
-    result = st.import_payments(batch, finance, payment_csv([f"{a.pk},100.00,CNY,paid,BANK-1,"]))
+    result = st.import_payments(batch=batch, by=finance, data=payment_csv([f"{a.pk},100.00,CNY,paid,BANK-1,"]))
     assert result.ok and result.paid == 1
     a.refresh_from_db()
     assert a.state == ClaimState.SETTLED and a.payment_reference == "BANK-1"
@@ -63,8 +63,8 @@ def test_direct_settle_in_a_batch_is_refused_by_api_and_console(claims, finance,
 def test_a_failed_batch_payment_frees_the_claim_for_a_direct_settle(claims, finance):
     a = claims.accepted("100.00")
     batch = exported_batch(claims, finance, a)
-    st.import_payments(batch, finance, payment_csv([f"{a.pk},100.00,CNY,failed,,closed account"]))
-    assert wf.settle(a, finance, "WIRE-4").state == ClaimState.SETTLED
+    st.import_payments(batch=batch, by=finance, data=payment_csv([f"{a.pk},100.00,CNY,failed,,closed account"]))
+    assert wf.settle(claim=a, by=finance, payment_reference="WIRE-4").state == ClaimState.SETTLED
 
 
 # --- Item 3: finance staff of a merchant never handle its claims ----------------------------
@@ -75,29 +75,29 @@ def test_finance_member_cannot_add_its_merchants_claims(claims, make_user):
     silk = claims.merchant("silk")
     own, other = claims.accepted("10.00", merchant=tea), claims.accepted("20.00", merchant=silk)
     member = make_user("fin-tea", "finance", merchants=[tea])
-    batch = st.create_batch(member)
+    batch = st.create_batch(by=member)
     with pytest.raises(NotPermitted) as exc:
-        st.add_claims(batch, member, claim_ids=[own.pk, other.pk])
+        st.add_claims(batch=batch, by=member, claim_ids=[own.pk, other.pk])
     assert f"#{own.pk}" in exc.value.message and not batch.items.exists()
     # "All eligible" leaves the member's own merchant out.
-    assert [i.claim_id for i in st.add_claims(batch, member)] == [other.pk]
+    assert [i.claim_id for i in st.add_claims(batch=batch, by=member)] == [other.pk]
 
 
 def test_finance_member_cannot_lock_export_or_import_its_merchants_claims(claims, finance, make_user, api_client):
     tea = claims.merchant("tea")
     own = claims.accepted("10.00", merchant=tea)
     member = make_user("fin-tea", "finance", merchants=[tea])
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance, claim_ids=[own.pk])
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance, claim_ids=[own.pk])
     api_client.force_authenticate(member)
     response = api_client.post(f"/api/finance/batches/{batch.pk}/lock/", {}, format="json")
     assert response.status_code == 403 and f"#{own.pk}" in response.json()["detail"]
-    st.lock(batch, finance)
+    st.lock(batch=batch, by=finance)
     with pytest.raises(NotPermitted):
-        st.mark_exported(batch, member, "a" * 64)
-    st.mark_exported(batch, finance, "a" * 64)
+        st.mark_exported(batch=batch, by=member, sha256="a" * 64)
+    st.mark_exported(batch=batch, by=finance, sha256="a" * 64)
     with pytest.raises(NotPermitted):
-        st.import_payments(batch, member, payment_csv([f"{own.pk},10.00,CNY,paid,BANK-1,"]))
+        st.import_payments(batch=batch, by=member, data=payment_csv([f"{own.pk},10.00,CNY,paid,BANK-1,"]))
     batch.refresh_from_db()
     assert batch.state == BatchState.EXPORTED
 
@@ -106,7 +106,7 @@ def test_api_add_by_a_member_is_403(claims, make_user, api_client):
     tea = claims.merchant("tea")
     own = claims.accepted("10.00", merchant=tea)
     member = make_user("fin-tea", "finance", merchants=[tea])
-    batch = st.create_batch(member)
+    batch = st.create_batch(by=member)
     api_client.force_authenticate(member)
     response = api_client.post(f"/api/finance/batches/{batch.pk}/add/", {"claim_ids": [own.pk]}, format="json")
     assert response.status_code == 403
@@ -125,7 +125,7 @@ def race_two_adds(finance, batches, ids):
         try:
             barrier.wait()
             try:
-                results[i] = ("ok", len(st.add_claims(batches[i], finance, claim_ids=ids)))
+                results[i] = ("ok", len(st.add_claims(batch=batches[i], by=finance, claim_ids=ids)))
             except StateConflict as exc:
                 results[i] = ("409", exc.message)
         finally:
@@ -147,7 +147,7 @@ def test_concurrent_adds_of_the_same_claims_one_wins_the_other_is_told(make_user
     finance = make_user("fay-finance", "finance")
     for n in range(25):
         ids = [factory.accepted("10.00").pk for _ in range(2)]
-        results = race_two_adds(finance, [st.create_batch(finance), st.create_batch(finance)], ids)
+        results = race_two_adds(finance, [st.create_batch(by=finance), st.create_batch(by=finance)], ids)
         # Never a success that added nothing: a success added both claims, the loser was told which.
         for kind, detail in results:
             if kind == "ok":
@@ -172,7 +172,7 @@ def test_csv_exports_neutralise_formula_cells(claims, finance, prefix):
         [["claim_id", "amount", "currency", "status", "payment_reference", "failure_reason"]]
         + [[a.pk, "10.00", "CNY", "failed", f"x{evil}", evil]]
     )
-    assert st.import_payments(batch, finance, out.getvalue().encode()).ok
+    assert st.import_payments(batch=batch, by=finance, data=out.getvalue().encode()).ok
     item = batch.items.get()
 
     def cells(data: bytes):
@@ -192,9 +192,9 @@ def test_csv_exports_neutralise_formula_cells(claims, finance, prefix):
 def test_a_neutralised_export_sent_back_reads_the_original_reference(claims, finance):
     a = claims.accepted("10.00")
     batch = exported_batch(claims, finance, a)
-    st.import_payments(batch, finance, payment_csv([f"{a.pk},10.00,CNY,paid,-REF-7,"]))
+    st.import_payments(batch=batch, by=finance, data=payment_csv([f"{a.pk},10.00,CNY,paid,-REF-7,"]))
     exported = exports.csv_bytes(exports.batch_rows(batch))
     assert b"'-REF-7" in exported
     # The same file again (the bank's copy of our export) is recognised as the same outcome.
-    again = st.import_payments(batch, finance, exported)
+    again = st.import_payments(batch=batch, by=finance, data=exported)
     assert again.ok and again.unchanged == 1

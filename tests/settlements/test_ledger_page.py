@@ -24,14 +24,14 @@ def ledger(claims, finance):
     tea, cafe, usd = claims.merchant("tea"), claims.merchant("cafe", name="Cafe"), claims.merchant("us", currency="USD")
     paid = [claims.accepted("100.00", merchant=tea), claims.accepted("200.50", merchant=cafe)]
     failed = claims.accepted("30.00", merchant=tea)
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)
-    st.lock(batch, finance)
-    st.mark_exported(batch, finance, "c" * 64)
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)
+    st.lock(batch=batch, by=finance)
+    st.mark_exported(batch=batch, by=finance, sha256="c" * 64)
     st.import_payments(
-        batch,
-        finance,
-        payment_csv(
+        batch=batch,
+        by=finance,
+        data=payment_csv(
             [
                 f"{paid[0].pk},100.00,CNY,paid,B-1,",
                 f"{paid[1].pk},200.50,CNY,paid,B-2,",

@@ -11,8 +11,8 @@ from tests.layout import assert_no_overlap, open_as
 @pytest.mark.django_db(transaction=True)
 def test_lock_batch_asks_first(browser, live_server, claims, finance):
     claims.accepted("590.68")
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)
     context, page = open_as(browser, live_server, finance.username, width=375, lang="en")
     page.goto(f"{live_server.url}/finance/batches/{batch.pk}/")
     page.locator("#lock button[type=submit]").click()

@@ -20,7 +20,7 @@ def decided(claims, code, tz, at, settled_by=None, settled_at=None):
     merchant.save(update_fields=["timezone"])
     claim = claims.accepted("500.00", merchant=merchant)
     if settled_at:
-        claim = wf.settle(claim, settled_by, f"PAY-{code}")
+        claim = wf.settle(claim=claim, by=settled_by, payment_reference=f"PAY-{code}")
     Claim.objects.filter(pk=claim.pk).update(decided_at=at, settled_at=settled_at)
     return merchant
 

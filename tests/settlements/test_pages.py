@@ -64,8 +64,8 @@ def test_page_flow_and_streaming_exports(client, claims, finance):
 def test_document_download_checks_ownership(client, claims, finance):
     mine = claims.accepted("10.00")
     other = claims.accepted("20.00", merchant=claims.merchant("silk"))
-    d_mine = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=mine.pk)
-    d_other = ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=other.pk)
+    d_mine = ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=mine.pk)
+    d_other = ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=other.pk)
     client.force_login(claims.user_of(mine.merchant))
     r = client.get(reverse("finance:download", args=[d_mine.pk]))
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
@@ -77,7 +77,7 @@ def test_document_download_checks_ownership(client, claims, finance):
     client.force_login(claims.support)
     assert client.get(reverse("finance:download", args=[d_other.pk])).status_code == 200
     # The include for the portal's claim page: latest with history.
-    ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=mine.pk, reason="更正")
+    ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=mine.pk, reason="更正")
     from django.template import RequestContext, Template
     from django.test import RequestFactory
 
@@ -159,10 +159,10 @@ def test_payment_upload_checked_on_page_and_api(client, api_client, claims, fina
     from settlements import exports
 
     a = claims.accepted("10.00")
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)
-    st.lock(batch, finance)
-    st.mark_exported(batch, finance, "a" * 64)
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)
+    st.lock(batch=batch, by=finance)
+    st.mark_exported(batch=batch, by=finance, sha256="a" * 64)
     client.force_login(finance)
     url = reverse("finance:batch_action", args=[batch.pk, "import"])
     sheet = io.BytesIO(exports.xlsx_bytes(exports.batch_rows(batch), batch.reference))
@@ -186,17 +186,17 @@ def test_payment_upload_checked_on_page_and_api(client, api_client, claims, fina
 def test_document_requests_are_checked_before_queueing(
     client, api_client, claims, finance, monkeypatch, settings, tmp_path
 ):
-    from settlements import views
     from settlements.models import IssuedDocument
+    from settlements.tasks import issue_document
 
     settings.MEDIA_ROOT = tmp_path
     queued = []
 
     def run_now(*args, **kwargs):
         queued.append((args, kwargs))
-        return views.issue_document.apply(args, kwargs, throw=True)
+        return issue_document.apply(args, kwargs, throw=True)
 
-    monkeypatch.setattr(views.issue_document, "delay", run_now)
+    monkeypatch.setattr(issue_document, "delay", run_now)
     claim = claims.accepted("10.00")
     client.force_login(finance)
     url = reverse("finance:issue")
@@ -206,8 +206,8 @@ def test_document_requests_are_checked_before_queueing(
 
     assert "Unknown merchant." in post(kind="monthly_statement", merchant="", period="2026-11")
     assert "Choose a month." in post(kind="monthly_statement", merchant=claim.merchant_id, period="")
-    assert "Unknown claim." in post(kind="claim_statement", claim="999999")
-    assert "Unknown claim." in post(kind="claim_statement", claim="")
+    assert "No claim with this number." in post(kind="claim_statement", claim="999999")
+    assert "Enter the claim number." in post(kind="claim_statement", claim="")
     assert "Unknown document kind." in post(kind="nonsense", claim=claim.pk)
     assert queued == []
     assert "being generated" in post(kind="claim_statement", claim=claim.pk)
@@ -221,7 +221,9 @@ def test_document_requests_are_checked_before_queueing(
 
     api_client.force_authenticate(finance)
     r = api_client.post("/api/finance/documents/", {"kind": "claim_statement", "claim": 999999}, format="json")
-    assert r.status_code == 400 and r.json()["code"] == "unknown_claim"
+    assert r.status_code == 400 and r.json()["code"] == "unknown_claim" and r.json()["field"] == "claim"
+    r = api_client.post("/api/finance/documents/", {"kind": "claim_statement"}, format="json")
+    assert r.status_code == 400 and r.json()["code"] == "claim_required" and r.json()["field"] == "claim"
     r = api_client.post("/api/finance/documents/", {"kind": "claim_statement", "claim": claim.pk}, format="json")
     assert r.status_code == 200 and r.json()["version"] == 2
     assert api_client.get("/api/finance/documents/?claim=abc").status_code == 400
@@ -254,9 +256,9 @@ def test_finance_list_pages_run_a_constant_number_of_queries(client, claims, fin
         for i in range(n):
             claims.accepted("10.00", merchant=claims.merchant(f"q{start + i}"))
         # Each batch created by another finance user, so the creator is not the cached request user.
-        batch = st.create_batch(make_user(f"fin-{start}", "finance"))
-        st.add_claims(batch, finance)
-        ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=batch.items.first().claim_id)
+        batch = st.create_batch(by=make_user(f"fin-{start}", "finance"))
+        st.add_claims(batch=batch, by=finance)
+        ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=batch.items.first().claim_id)
         return batch
 
     small = counts(batch_of(1, 0))
@@ -269,8 +271,8 @@ def test_finance_list_pages_run_a_constant_number_of_queries(client, claims, fin
     merchants = [claims.merchant("many-a"), claims.merchant("many-b"), claims.merchant("many-u", currency="USD")]
     for i in range(230):
         claims.accepted(f"{i + 1}.01", merchant=merchants[i % 3])
-    many = st.create_batch(finance)
-    st.add_claims(many, finance)
+    many = st.create_batch(by=finance)
+    st.add_claims(batch=many, by=finance)
     assert many.items.count() == 230 and many.events.count() == 232
     url = reverse("finance:batch", args=[many.pk])
     for query in ["", "?page=2", "?page=3&events=5", "?page=oops&events=99"]:
@@ -288,14 +290,14 @@ def test_batch_page_totals_per_currency_reconcile_to_the_cent(client, claims, fi
         claims.accepted(amount, merchant=claims.merchant(f"t{i}", f"T{i}", currency))
         for i, (amount, currency) in enumerate([("0.10", "CNY"), ("0.20", "CNY"), ("1234.57", "CNY"), ("0.01", "USD")])
     ]
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)
-    st.lock(batch, finance)
-    st.mark_exported(batch, finance, "b" * 64)
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)
+    st.lock(batch=batch, by=finance)
+    st.mark_exported(batch=batch, by=finance, sha256="b" * 64)
     rows = [f"{c.pk},{c.approved_amount},{c.currency},paid,P-{c.pk}," for c in made[1:]]
     rows.insert(0, f"{made[0].pk},0.10,CNY,failed,,")
     header = "claim_id,amount,currency,status,payment_reference,failure_reason\n"
-    result = st.import_payments(batch, finance, (header + "\n".join(rows)).encode())
+    result = st.import_payments(batch=batch, by=finance, data=(header + "\n".join(rows)).encode())
     assert result.ok
     client.force_login(finance)
     page = client.get(reverse("finance:batch", args=[batch.pk])).content.decode()
@@ -336,14 +338,14 @@ def _partially_paid_batch(finance):
     claims = Claims()
     paid = claims.accepted("1200.00")
     failed = claims.accepted("80.55", merchant=claims.merchant("silk", "丝绸之路"))
-    batch = st.create_batch(finance, note="十一月")
-    st.add_claims(batch, finance)
-    st.lock(batch, finance)
-    st.mark_exported(batch, finance, "9" * 64)
+    batch = st.create_batch(by=finance, note="十一月")
+    st.add_claims(batch=batch, by=finance)
+    st.lock(batch=batch, by=finance)
+    st.mark_exported(batch=batch, by=finance, sha256="9" * 64)
     st.import_payments(
-        batch,
-        finance,
-        (
+        batch=batch,
+        by=finance,
+        data=(
             "claim_id,amount,currency,status,payment_reference,failure_reason\n"
             f"{paid.pk},1200.00,CNY,paid,BANK-1,\n{failed.pk},80.55,CNY,failed,,账户冻结\n"
         ).encode(),
@@ -387,8 +389,8 @@ def test_batch_page_pages_items_and_history_with_totals_over_the_whole_batch(cli
     monkeypatch.setattr(views, "EVENTS_PER_PAGE", 8)
     cny, usd = claims.merchant("pa"), claims.merchant("pu", currency="USD")
     made = [claims.accepted(f"{i}.10", merchant=usd if i % 4 == 0 else cny) for i in range(1, 26)]
-    batch = st.create_batch(finance)
-    st.add_claims(batch, finance)  # 1 create + 25 add + 1 add_claims = 27 events
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)  # 1 create + 25 add + 1 add_claims = 27 events
     client.force_login(finance)
     url = reverse("finance:batch", args=[batch.pk])
 
@@ -431,7 +433,7 @@ def test_add_selected_list_says_how_many_eligible_claims_it_leaves_out(client, c
 
     monkeypatch.setattr(views, "ELIGIBLE_SHOWN", 3)
     made = [claims.accepted(f"{i}.00", merchant=claims.merchant(f"e{i}")) for i in range(1, 6)]
-    batch = st.create_batch(finance)
+    batch = st.create_batch(by=finance)
     client.force_login(finance)
     url = reverse("finance:batch", args=[batch.pk])
     page = client.get(url).content.decode()
@@ -439,10 +441,56 @@ def test_add_selected_list_says_how_many_eligible_claims_it_leaves_out(client, c
     assert "Showing the oldest 3 of 5 eligible claims." in page
     more = page.split('id="eligible-more"')[1].split("</p>")[0]
     assert 'href="#add-all"' in more and "Add all eligible claims of the period" in more
-    st.add_claims(batch, finance, claim_ids=[made[0].pk, made[1].pk])
+    st.add_claims(batch=batch, by=finance, claim_ids=[made[0].pk, made[1].pk])
     page = client.get(url).content.decode()
     assert page.count('name="claim"') == 3 and 'id="eligible-more"' not in page  # all 3 left are shown
     client.post(reverse("set_language"), {"language": "zh-hans", "next": url})
     claims.accepted("9.00", merchant=claims.merchant("e9"))
     page = client.get(url).content.decode()
     assert "仅显示最早的 3 条，共 4 条符合条件的理赔。" in page and "添加该期间所有符合条件的理赔" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "unknown", "missing"),
+    [
+        ("en", "No claim with this number.", "Enter the claim number."),
+        ("zh-hans", "没有这个编号的理赔。", "请输入理赔编号。"),
+    ],
+)
+def test_a_bad_claim_number_is_marked_on_its_field_and_the_form_keeps_what_was_typed(
+    client, claims, finance, monkeypatch, language, unknown, missing
+):
+    """The document form is an action like the others: refused, the page is drawn again (400) with
+    the bound form, the error on the claim number field and in the focused summary; nothing queued."""
+    from types import SimpleNamespace
+
+    from settlements.models import IssuedDocument
+    from settlements.tasks import issue_document
+
+    queued = []
+    monkeypatch.setattr(issue_document, "delay", lambda *a, **k: queued.append((a, k)) or SimpleNamespace(id="t1"))
+    client.force_login(finance)
+    url = reverse("finance:issue")
+    headers = {"HTTP_ACCEPT_LANGUAGE": language}
+
+    response = client.post(url, {"kind": "evidence_pack", "claim": "987654", "reason": "typed"}, **headers)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert f'<p class="error" id="id_issue_claim_error">{unknown}</p>' in page
+    assert 'id="error-summary" role="alert"' in page and 'href="#id_issue_claim">' in page
+    assert 'value="987654"' in page and 'value="typed"' in page  # what was typed is kept
+    assert '<option value="evidence_pack" selected>' in page
+
+    response = client.post(url, {"kind": "claim_statement", "claim": ""}, **headers)
+    assert response.status_code == 400
+    assert f'<p class="error" id="id_issue_claim_error">{missing}</p>' in response.content.decode()
+
+    response = client.post(url, {"kind": "claim_statement", "claim": "abc"}, **headers)
+    assert response.status_code == 400 and 'id="id_issue_claim_error"' in response.content.decode()
+    assert queued == [] and not IssuedDocument.objects.exists()
+
+    claim = claims.accepted("10.00")
+    response = client.post(url, {"kind": "claim_statement", "claim": claim.pk}, **headers)
+    assert response.status_code == 302 and response["Location"] == reverse("finance:documents")
+    assert len(queued) == 1 and queued[0][1]["claim_id"] == claim.pk

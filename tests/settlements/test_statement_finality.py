@@ -17,19 +17,23 @@ pytestmark = pytest.mark.django_db
 def test_no_statement_for_a_proposed_claim(claims, finance):
     proposed = claims.proposed("6495.28")
     with pytest.raises(InvalidInput, match="only for a decided claim"):
-        ds.check_request(DocumentKind.CLAIM_STATEMENT, claim_id=proposed.pk, by=finance)
+        ds.check_request(kind=DocumentKind.CLAIM_STATEMENT, claim_id=proposed.pk, by=finance)
     with pytest.raises(InvalidInput, match="only for a decided claim"):
-        ds.issue(DocumentKind.CLAIM_STATEMENT, claim_id=proposed.pk, by=finance)
+        ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=proposed.pk, by=finance)
 
 
 def test_monthly_totals_count_only_final_decisions(claims, finance):
     merchant = claims.merchant()
     user = claims.user_of(merchant)
     accepted = claims.accepted("100.00", merchant=merchant)
-    awaiting = wf.start_review(wf.submit(claims.proposed("1000.00", merchant=merchant), user), claims.support)
-    awaiting = wf.partially_approve(awaiting, claims.support, "600.00", "baseline_adjusted", "Adjusted.")
+    awaiting = wf.start_review(
+        claim=wf.submit(claim=claims.proposed("1000.00", merchant=merchant), by=user), by=claims.support
+    )
+    awaiting = wf.partially_approve(
+        claim=awaiting, by=claims.support, amount="600.00", reason="baseline_adjusted", message="Adjusted."
+    )
     disputed = claims.approved("50.00", merchant=merchant)
-    disputed = wf.dispute(disputed, user, "amount_disagreement", "More.")
+    disputed = wf.dispute(claim=disputed, by=user, reason="amount_disagreement", statement="More.")
     month = docs.monthly_context(merchant, timezone.localdate().replace(day=1))
     (totals,) = month["totals"]
     assert totals["decided"] == "100.00 CNY"

@@ -85,5 +85,5 @@ def evaluated(make_contract, make_incident, make_maintenance):
     make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 11), external_id="ACME-OCT-1")
     make_maintenance(sh(2026, 10, 5, 2), sh(2026, 10, 5, 4), announced=sh(2026, 9, 1))
     make_maintenance(sh(2026, 10, 6, 2), sh(2026, 10, 6, 4), announced=sh(2026, 10, 6, 1))
-    services.recompute([("RTC-2026", "2026-09"), ("RTC-2026", "2026-10")], now=sh(2026, 12, 5))
+    services.recompute(pairs=[("RTC-2026", "2026-09"), ("RTC-2026", "2026-10")], now=sh(2026, 12, 5))
     return SLAEvaluation.objects.get(period=date(2026, 10, 1))

@@ -42,7 +42,13 @@ def test_evaluations_are_read_only(admin_client, evaluated):
 
 def test_credit_claims_are_read_only_with_history(admin_client, finance_user, evaluated):
     claim = ProviderCreditClaim.objects.get()
-    services.file_claim(claim, finance_user, "ACME-T-1", "Filed by e-mail", amount_claimed=claim.amount_claimed)
+    services.file_claim(
+        claim=claim,
+        by=finance_user,
+        reference="ACME-T-1",
+        description="Filed by e-mail",
+        amount_claimed=claim.amount_claimed,
+    )
     assert admin_client.get(reverse("admin:sla_providercreditclaim_changelist")).status_code == 200
     html = admin_client.get(reverse("admin:sla_providercreditclaim_change", args=[claim.pk])).content.decode()
     assert 'name="state"' not in html and 'name="_save"' not in html

@@ -17,7 +17,7 @@ DEC = sh(2026, 12, 5)
 def claim(make_contract, make_incident):
     make_contract()
     make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 11))
-    services.recompute([("RTC-2026", "2026-10")], now=DEC)
+    services.recompute(pairs=[("RTC-2026", "2026-10")], now=DEC)
     return ProviderCreditClaim.objects.get()
 
 
@@ -120,14 +120,16 @@ def test_lists_run_a_constant_number_of_queries_without_the_snapshots(
     api_client.force_authenticate(finance_user)
     make_contract()
     make_incident(sh(2026, 1, 2, 10), sh(2026, 1, 2, 11))
-    services.recompute([("RTC-2026", "2026-01"), ("RTC-2026", "2026-02")], now=DEC)
+    services.recompute(pairs=[("RTC-2026", "2026-01"), ("RTC-2026", "2026-02")], now=DEC)
     with CaptureQueriesContext(connection) as few:
         assert api_client.get(url).status_code == 200
     for code in ("RTC-B", "RTC-C"):
         make_contract(code=code)
     for month in range(1, 13):
         make_incident(sh(2026, month, 3, 10), sh(2026, month, 3, 11))
-    services.recompute([(c, f"2026-{m:02d}") for c in ("RTC-2026", "RTC-B", "RTC-C") for m in range(1, 13)], now=DEC)
+    services.recompute(
+        pairs=[(c, f"2026-{m:02d}") for c in ("RTC-2026", "RTC-B", "RTC-C") for m in range(1, 13)], now=DEC
+    )
     with django_assert_max_num_queries(len(few)) as many:
         response = api_client.get(url)
     assert response.json()["count"] >= 3

@@ -17,7 +17,7 @@ def test_finance_files_the_credit_of_a_breaching_month(page, screenshot, finance
     make_contract()
     make_incident(sh(2026, 9, 2, 10), sh(2026, 9, 2, 10, 5))  # September meets 99.95 %
     make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 11, 30), external_id="ACME-OCT-1")  # October does not
-    services.recompute([("RTC-2026", "2026-09"), ("RTC-2026", "2026-10")], now=sh(2026, 12, 5))
+    services.recompute(pairs=[("RTC-2026", "2026-09"), ("RTC-2026", "2026-10")], now=sh(2026, 12, 5))
     claim = ProviderCreditClaim.objects.get()
     due = f"{claim.amount_claimed:,.2f} {claim.currency}"
     assert claim.state == CreditClaimState.DUE and claim.amount_claimed > 0

@@ -72,8 +72,8 @@ def test_finance_walks_a_claim_to_credited(client, finance_user, claim):
 
 
 def test_finance_records_a_rejection_with_the_providers_reason(client, finance_user, claim):
-    services.file_claim(claim, finance_user, "ACME-T-2", amount_claimed=claim.amount_claimed)
-    services.acknowledge_claim(claim, finance_user)
+    services.file_claim(claim=claim, by=finance_user, reference="ACME-T-2", amount_claimed=claim.amount_claimed)
+    services.acknowledge_claim(claim=claim, by=finance_user)
     client.force_login(finance_user)
     html = client.get(reverse("sla:claim", args=[claim.pk])).content.decode()
     assert 'data-action="credit"' in html and 'data-action="reject"' in html
@@ -139,7 +139,13 @@ def test_support_and_merchant_cannot_move_claims(client, make_user, claim, role,
 
 
 def test_support_reads_the_claim_without_forms(client, support_user, finance_user, claim):
-    services.file_claim(claim, finance_user, "ACME-T-9", "Filed via portal", amount_claimed=claim.amount_claimed)
+    services.file_claim(
+        claim=claim,
+        by=finance_user,
+        reference="ACME-T-9",
+        description="Filed via portal",
+        amount_claimed=claim.amount_claimed,
+    )
     client.force_login(support_user)
     for url in (
         reverse("sla:claim", args=[claim.pk]),

@@ -105,7 +105,7 @@ def test_import_refuses_missing_fields_and_bad_json(acme, tmp_path):
 
 def test_amendment_is_a_new_version_and_locked_version_is_refused(acme, tmp_path):
     run("import_contracts", write(tmp_path, [CONTRACT]))
-    services.recompute([("RTC-2026", "2026-10")], now=sh(2026, 12, 5))  # finalized: v1 now locked
+    services.recompute(pairs=[("RTC-2026", "2026-10")], now=sh(2026, 12, 5))  # finalized: v1 now locked
     with pytest.raises(CommandError, match="cannot be edited; import the change as version 2"):
         run("import_contracts", write(tmp_path, [dict(CONTRACT, monthly_fee="1.00")]))
     overlapping = dict(CONTRACT, version=2, effective_from="2027-01-01", monthly_fee="250000.00")

@@ -36,9 +36,9 @@ def story(evaluated, finance_user):
     credited = ProviderCreditClaim.objects.get(evaluation=evaluated)
     ProviderCreditClaim.objects.filter(pk=credited.pk).update(amount_claimed=Decimal("70000.00"))
     credited.refresh_from_db()
-    services.file_claim(credited, finance_user, "ACME-CN-1", amount_claimed=Decimal("70000.00"))
-    services.acknowledge_claim(credited, finance_user)
-    services.credit_claim(credited, finance_user, Decimal("60000.00"))
+    services.file_claim(claim=credited, by=finance_user, reference="ACME-CN-1", amount_claimed=Decimal("70000.00"))
+    services.acknowledge_claim(claim=credited, by=finance_user)
+    services.credit_claim(claim=credited, by=finance_user, amount=Decimal("60000.00"))
     due_only = ProviderCreditClaim.objects.create(
         evaluation=evaluated,
         contract_code="RTC-2026-B",
@@ -77,9 +77,9 @@ def test_the_definition_per_claim_and_summed(story):
 
 def test_a_rejected_claim_is_written_off_entirely(evaluated, finance_user):
     claim = ProviderCreditClaim.objects.get(evaluation=evaluated)
-    services.file_claim(claim, finance_user, "R-1", amount_claimed=claim.amount_claimed)
-    services.acknowledge_claim(claim, finance_user)
-    services.reject_claim(claim, finance_user, "out of scope")
+    services.file_claim(claim=claim, by=finance_user, reference="R-1", amount_claimed=claim.amount_claimed)
+    services.acknowledge_claim(claim=claim, by=finance_user)
+    services.reject_claim(claim=claim, by=finance_user, reason="out of scope")
     claim.refresh_from_db()
     f = claim.credit_figures
     assert (f.filed, f.received, f.written_off, f.still_due) == (claim.amount_claimed, 0, claim.amount_claimed, 0)
@@ -87,10 +87,10 @@ def test_a_rejected_claim_is_written_off_entirely(evaluated, finance_user):
 
 def test_more_received_than_claimed_is_refused(evaluated, finance_user):
     claim = ProviderCreditClaim.objects.get(evaluation=evaluated)
-    services.file_claim(claim, finance_user, "R-2", amount_claimed=claim.amount_claimed)
-    services.acknowledge_claim(claim, finance_user)
+    services.file_claim(claim=claim, by=finance_user, reference="R-2", amount_claimed=claim.amount_claimed)
+    services.acknowledge_claim(claim=claim, by=finance_user)
     with pytest.raises(InvalidInput) as refused:
-        services.credit_claim(claim, finance_user, claim.amount_claimed + Decimal("0.01"))
+        services.credit_claim(claim=claim, by=finance_user, amount=claim.amount_claimed + Decimal("0.01"))
     assert refused.value.field == "amount_received"
 
 
@@ -160,6 +160,6 @@ def test_every_export_shows_the_same_figures(client, api_client, finance_user, s
 
 
 def test_recovery_report_counts_a_due_claim_as_due_not_filed(story):
-    rows = finance_selectors.recovery_report(date(2026, 10, 1), date(2026, 10, 31))
+    rows = finance_selectors.recovery_report(start=date(2026, 10, 1), end=date(2026, 10, 31))
     [row] = rows
     assert row["credit_filed"] == Decimal("70000.00") and row["credit_due"] == Decimal("84400.00")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from incidents.records import IncidentRecordSerializer
 from incidents.services import upsert_incident
 from sla.models import SLAEvaluation
-from sla.selectors import period_date
+from sla.periods import period_date
 from sla.tasks import _pending_key, _redis
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]

@@ -61,7 +61,7 @@ def test_facts_come_from_the_month_in_the_contract_time_zone():
         started_at=datetime(2026, 9, 30, 17, 0, tzinfo=ZoneInfo("UTC")),
         detected_at=datetime(2026, 9, 30, 17, 0, tzinfo=ZoneInfo("UTC")),
     )
-    facts = selectors.facts_for_incident(incident)
+    facts = selectors.facts_for_incident(incident=incident)
     assert facts["RTC-2026 2026-10 availability"] == "99.8275 % (target 99.9500 %), provisional"
     assert facts["RTC-2026 2026-10 service credit"] == "10.00 % = 20,000.00 CNY"
     other = Incident.objects.create(
@@ -73,4 +73,4 @@ def test_facts_come_from_the_month_in_the_contract_time_zone():
         started_at=datetime(2026, 10, 5, tzinfo=SH),
         detected_at=datetime(2026, 10, 5, tzinfo=SH),
     )
-    assert selectors.facts_for_incident(other) == {}
+    assert selectors.facts_for_incident(incident=other) == {}

@@ -22,14 +22,14 @@ def test_finance_pages_read_at_both_widths(browser, live_server, screenshot, fin
     paid = claims.accepted("1234567.89")
     failed = claims.accepted("590.68", merchant=claims.merchant("silk", name="丝绸之路 Silk Road Livestreams"))
     claims.accepted("75.10", merchant=claims.merchant("usd", currency="USD"))
-    batch = st.create_batch(finance_user)
-    st.add_claims(batch, finance_user, message="November")
-    st.lock(batch, finance_user)
-    st.mark_exported(batch, finance_user, "e" * 64)
+    batch = st.create_batch(by=finance_user)
+    st.add_claims(batch=batch, by=finance_user, message="November")
+    st.lock(batch=batch, by=finance_user)
+    st.mark_exported(batch=batch, by=finance_user, sha256="e" * 64)
     st.import_payments(
-        batch,
-        finance_user,
-        payment_csv(
+        batch=batch,
+        by=finance_user,
+        data=payment_csv(
             [f"{paid.pk},1234567.89,CNY,paid,BANK-2026-11-0001,", f"{failed.pk},590.68,CNY,failed,,invalid account"]
         ),
     )

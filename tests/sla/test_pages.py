@@ -36,7 +36,7 @@ def test_deadline_warning_on_dashboard(client, finance_user, evaluated):
     client.force_login(finance_user)
     html = client.get(reverse("sla:index")).content.decode()
     assert "Credit claims to file now" in html and "in 3 days, not filed" in html
-    services.file_claim(claim, finance_user, "ACME-T-4", amount_claimed=claim.amount_claimed)
+    services.file_claim(claim=claim, by=finance_user, reference="ACME-T-4", amount_claimed=claim.amount_claimed)
     assert "Credit claims to file now" not in client.get(reverse("sla:index")).content.decode()
 
 
@@ -71,7 +71,7 @@ def test_provider_dashboard_runs_a_constant_number_of_queries(
     client.force_login(support_user)
     contract = make_contract()
     make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 11))
-    services.recompute([("RTC-2026", "2026-10")], now=sh(2026, 12, 5))
+    services.recompute(pairs=[("RTC-2026", "2026-10")], now=sh(2026, 12, 5))
     url = reverse("sla:provider", args=[contract.provider_id])
     with CaptureQueriesContext(connection) as few:
         assert client.get(url).status_code == 200
@@ -80,7 +80,7 @@ def test_provider_dashboard_runs_a_constant_number_of_queries(
     for month in range(1, 13):
         make_incident(sh(2026, month, 3, 10), sh(2026, month, 3, 11))
     services.recompute(
-        [(c, f"2026-{m:02d}") for c in ("RTC-2026", "RTC-B", "RTC-C") for m in range(1, 13)], now=sh(2027, 1, 5)
+        pairs=[(c, f"2026-{m:02d}") for c in ("RTC-2026", "RTC-B", "RTC-C") for m in range(1, 13)], now=sh(2027, 1, 5)
     )
     with django_assert_max_num_queries(len(few)) as many:
         html = client.get(url).content.decode()

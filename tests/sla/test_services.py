@@ -25,7 +25,7 @@ def test_only_covered_provider_caused_not_voided_incidents_count(make_contract, 
     make_incident(sh(2026, 10, 5, 10), sh(2026, 10, 5, 11), cause="platform")  # platform's fault
     make_incident(sh(2026, 10, 6, 10), None, state="voided")  # false alarm
     make_incident(sh(2026, 9, 6, 10), sh(2026, 9, 6, 11))  # other month
-    computed = selectors.compute_one("RTC-2026", "2026-10", now=DEC)
+    computed = selectors.compute_one(code="RTC-2026", period="2026-10", now=DEC)
     assert computed.result.downtime_minutes == Decimal("120.00")
     assert {row["service"] for row in computed.result.incidents} == {"rtc-video", "rtc-audio"}
 
@@ -34,7 +34,7 @@ def test_ongoing_incident_from_previous_month_counts(make_contract, make_inciden
     make_contract()
     make_incident(sh(2026, 9, 30, 23), None, state="acknowledged")
     now = sh(2026, 10, 1, 2)
-    r = selectors.compute_one("RTC-2026", "2026-10", now=now).result
+    r = selectors.compute_one(code="RTC-2026", period="2026-10", now=now).result
     assert r.downtime_minutes == Decimal("120.00")
     assert r.provisional
 
@@ -45,7 +45,7 @@ def test_maintenance_from_the_database(make_contract, make_incident, make_mainte
     make_maintenance(sh(2026, 10, 2, 2), sh(2026, 10, 2, 3), announced=sh(2026, 9, 1))  # in time
     make_maintenance(sh(2026, 10, 2, 3), sh(2026, 10, 2, 4), announced=sh(2026, 10, 1))  # 26 h: late
     make_maintenance(sh(2026, 10, 9, 3), sh(2026, 10, 9, 4), announced=sh(2026, 9, 1), service="cdn-live")
-    r = selectors.compute_one("RTC-2026", "2026-10", now=DEC).result
+    r = selectors.compute_one(code="RTC-2026", period="2026-10", now=DEC).result
     assert r.excluded_minutes == Decimal("60.00")
     assert r.downtime_minutes == Decimal("180.00")
     assert r.eligible_minutes == Decimal(31 * 1440 - 60)
@@ -56,9 +56,9 @@ def test_queries_are_constant_in_the_number_of_contracts(make_contract, make_inc
         make_contract(code=f"C-{n}")
         make_incident(sh(2026, 10, n + 1, 10), sh(2026, 10, n + 1, 11))
     with django_assert_num_queries(4):
-        one = selectors.compute([("C-0", "2026-10")], now=DEC)
+        one = selectors.compute(pairs=[("C-0", "2026-10")], now=DEC)
     with django_assert_num_queries(4):
-        many = selectors.compute([(f"C-{n}", "2026-10") for n in range(6)], now=DEC)
+        many = selectors.compute(pairs=[(f"C-{n}", "2026-10") for n in range(6)], now=DEC)
     assert one[0].result.downtime == many[0].result.downtime
     assert len(many) == 6
 
@@ -68,30 +68,30 @@ def test_version_in_effect_on_the_first_day_applies(make_contract, make_incident
     make_contract(version=2, effective_from=date(2026, 11, 1), monthly_fee=Decimal("300000.00"))
     make_incident(sh(2026, 11, 2, 10), sh(2026, 11, 2, 12))
     make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 12))
-    assert selectors.compute_one("RTC-2026", "2026-11", now=DEC).contract.version == 2
-    oct_ = selectors.compute_one("RTC-2026", "2026-10", now=DEC)
+    assert selectors.compute_one(code="RTC-2026", period="2026-11", now=DEC).contract.version == 2
+    oct_ = selectors.compute_one(code="RTC-2026", period="2026-10", now=DEC)
     assert oct_.contract.version == 1
     assert oct_.result.credit_amount == Decimal("30000.00")  # (10 % tier + 5 % recovery) of v1 fee
     with pytest.raises(selectors.ContractNotFound):
-        selectors.compute_one("RTC-2026", "2025-12", now=DEC)
+        selectors.compute_one(code="RTC-2026", period="2025-12", now=DEC)
 
 
 def test_contract_starting_mid_month_counts_from_its_start(make_contract):
     make_contract(effective_from=date(2026, 10, 16))
-    r = selectors.compute_one("RTC-2026", "2026-10", now=DEC).result
+    r = selectors.compute_one(code="RTC-2026", period="2026-10", now=DEC).result
     assert r.eligible_minutes == Decimal(16 * 1440)
 
 
 def test_recompute_creates_then_finalizes_and_opens_a_claim(make_contract, make_incident):
     make_contract()
     make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 11))
-    [running] = services.recompute([("RTC-2026", "2026-10")], now=sh(2026, 10, 20))
+    [running] = services.recompute(pairs=[("RTC-2026", "2026-10")], now=sh(2026, 10, 20))
     assert running.provisional and not running.is_final
     assert not ProviderCreditClaim.objects.exists()
     make_incident(sh(2026, 10, 25, 10), sh(2026, 10, 25, 11))
-    [updated] = services.recompute([("RTC-2026", "2026-10")], now=sh(2026, 10, 26))
+    [updated] = services.recompute(pairs=[("RTC-2026", "2026-10")], now=sh(2026, 10, 26))
     assert updated.pk == running.pk and updated.downtime_minutes == Decimal("120.00")
-    [final] = services.recompute([("RTC-2026", "2026-10")], now=DEC)
+    [final] = services.recompute(pairs=[("RTC-2026", "2026-10")], now=DEC)
     assert final.is_final and not final.provisional
     assert final.credit_amount == Decimal("20000.00")
     claim = ProviderCreditClaim.objects.get()
@@ -103,20 +103,22 @@ def test_recompute_creates_then_finalizes_and_opens_a_claim(make_contract, make_
 def test_open_incident_holds_finalization(make_contract, make_incident):
     make_contract()
     make_incident(sh(2026, 10, 31, 23), None)
-    [e] = services.recompute([("RTC-2026", "2026-10")], now=DEC)
+    [e] = services.recompute(pairs=[("RTC-2026", "2026-10")], now=DEC)
     assert e.provisional and not e.is_final
 
 
 def test_finalized_evaluation_never_changes_and_correction_is_a_revision(make_contract, make_incident, finance_user):
     make_contract()
     make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 11))
-    [final] = services.recompute([("RTC-2026", "2026-10")], now=DEC)
+    [final] = services.recompute(pairs=[("RTC-2026", "2026-10")], now=DEC)
     make_incident(sh(2026, 10, 3, 10), sh(2026, 10, 3, 20))  # late report: 10 hours more
-    services.recompute([("RTC-2026", "2026-10")], now=DEC + timedelta(days=1))
+    services.recompute(pairs=[("RTC-2026", "2026-10")], now=DEC + timedelta(days=1))
     final.refresh_from_db()
     assert final.downtime_minutes == Decimal("60.00")
     assert final.outdated is True
-    new = services.correct_evaluation(final, "Late incident report T-x", by=finance_user, now=DEC + timedelta(days=2))
+    new = services.correct_evaluation(
+        evaluation=final, reason="Late incident report T-x", by=finance_user, now=DEC + timedelta(days=2)
+    )
     assert (new.revision, new.is_current, new.reason) == (2, True, "Late incident report T-x")
     assert new.downtime_minutes == Decimal("660.00")
     final.refresh_from_db()
@@ -127,12 +129,12 @@ def test_finalized_evaluation_never_changes_and_correction_is_a_revision(make_co
     )  # 25 % tier + 5 % recovery
     assert SLAEvaluation.objects.filter(contract_code="RTC-2026").count() == 2
     with pytest.raises(ValueError):
-        services.correct_evaluation(final, "again")
+        services.correct_evaluation(evaluation=final, reason="again")
 
 
 def test_contract_used_by_finalized_evaluation_is_locked(make_contract):
     contract = make_contract()
-    services.recompute([("RTC-2026", "2026-10")], now=DEC)
+    services.recompute(pairs=[("RTC-2026", "2026-10")], now=DEC)
     contract.monthly_fee = Decimal("1.00")
     with pytest.raises(ContractLocked):
         contract.save()
@@ -141,13 +143,13 @@ def test_contract_used_by_finalized_evaluation_is_locked(make_contract):
 def test_claim_lifecycle_is_logged(make_contract, make_incident, finance_user):
     make_contract()
     make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 11))
-    services.recompute([("RTC-2026", "2026-10")], now=DEC)
+    services.recompute(pairs=[("RTC-2026", "2026-10")], now=DEC)
     claim = ProviderCreditClaim.objects.get()
     with pytest.raises(StateConflict):
-        services.credit_claim(claim, finance_user, Decimal("1"))
-    claim = services.file_claim(claim, finance_user, "ACME-T-1", amount_claimed=claim.amount_claimed)
-    claim = services.acknowledge_claim(claim, finance_user)
-    claim = services.credit_claim(claim, finance_user, Decimal("19999.995"))
+        services.credit_claim(claim=claim, by=finance_user, amount=Decimal("1"))
+    claim = services.file_claim(claim=claim, by=finance_user, reference="ACME-T-1", amount_claimed=claim.amount_claimed)
+    claim = services.acknowledge_claim(claim=claim, by=finance_user)
+    claim = services.credit_claim(claim=claim, by=finance_user, amount=Decimal("19999.995"))
     claim.refresh_from_db()
     assert claim.state == CreditClaimState.CREDITED
     assert claim.amount_received == Decimal("20000.00")
@@ -165,21 +167,22 @@ def test_claim_lifecycle_is_logged(make_contract, make_incident, finance_user):
 def test_reject_needs_a_reason(make_contract, make_incident, finance_user):
     make_contract()
     make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 11))
-    services.recompute([("RTC-2026", "2026-10")], now=DEC)
+    services.recompute(pairs=[("RTC-2026", "2026-10")], now=DEC)
     due = ProviderCreditClaim.objects.get()
     claim = services.acknowledge_claim(
-        services.file_claim(due, finance_user, "ACME-T-3", amount_claimed=due.amount_claimed), None
+        claim=services.file_claim(claim=due, by=finance_user, reference="ACME-T-3", amount_claimed=due.amount_claimed),
+        by=None,
     )
     with pytest.raises(ValueError):
-        services.reject_claim(claim, finance_user, " ")
-    claim = services.reject_claim(claim, finance_user, "outside the SLA scope")
+        services.reject_claim(claim=claim, by=finance_user, reason=" ")
+    claim = services.reject_claim(claim=claim, by=finance_user, reason="outside the SLA scope")
     assert claim.state == "rejected" and claim.outstanding == 0
 
 
 def test_deadline_warning(make_contract, make_incident, settings):
     make_contract()
     make_incident(sh(2026, 10, 2, 10), sh(2026, 10, 2, 11))
-    services.recompute([("RTC-2026", "2026-10")], now=DEC)
+    services.recompute(pairs=[("RTC-2026", "2026-10")], now=DEC)
     claim = ProviderCreditClaim.objects.get()
     claim.claim_deadline = date.today() + timedelta(days=8)
     assert not claim.deadline_warning
@@ -205,7 +208,7 @@ def test_incident_change_signal_recomputes_on_commit(make_contract, make_inciden
 def test_pairs_for_incident_covers_every_month_it_spans(make_contract, make_incident):
     make_contract()
     incident = make_incident(sh(2026, 9, 30, 23), sh(2026, 11, 1, 1))
-    assert services.pairs_for_incident(incident) == [
+    assert services.pairs_for_incident(incident=incident) == [
         ("RTC-2026", date(2026, 9, 1)),
         ("RTC-2026", date(2026, 10, 1)),
         ("RTC-2026", date(2026, 11, 1)),

@@ -148,5 +148,7 @@ def two_providers(make_contract, windows):
         resolved_at=sh(2026, 11, 12, 11, 40),
     )
     IncidentUpdate.objects.create(incident=incident, kind="note", origin="console", message="Postmortem PM-7 received")
-    sla_services.recompute([("RTC-TEL", "2026-11"), ("BOLT-1", "2026-11")], now=datetime(2026, 12, 20, tzinfo=UTC))
+    sla_services.recompute(
+        pairs=[("RTC-TEL", "2026-11"), ("BOLT-1", "2026-11")], now=datetime(2026, 12, 20, tzinfo=UTC)
+    )
     return bolt

@@ -119,25 +119,25 @@ def test_floats_and_naive_times_are_refused(catalogue):
 def test_csv_import_lines_count_the_header(catalogue):
     rows = [row(START.isoformat()), row((START + timedelta(minutes=5)).isoformat(), requests=1, failed=2)]
     with pytest.raises(TelemetryInputError) as err:
-        import_csv(csv_bytes(rows))
+        import_csv(path_or_file=csv_bytes(rows))
     assert (err.value.line, err.value.column) == (3, "failed_requests")
     assert TelemetryWindow.objects.count() == 0
     rows[1]["failed_requests"] = 1
-    assert import_csv(csv_bytes(rows)).created == 2
-    assert import_csv(csv_bytes(rows)).unchanged == 2
+    assert import_csv(path_or_file=csv_bytes(rows)).created == 2
+    assert import_csv(path_or_file=csv_bytes(rows)).unchanged == 2
 
 
 def test_csv_wrong_header_field_count_and_encoding(catalogue):
     with pytest.raises(TelemetryInputError) as err:
-        import_csv(csv_bytes([], header=["service", "region"]))
+        import_csv(path_or_file=csv_bytes([], header=["service", "region"]))
     assert (err.value.line, err.value.column) == (1, "header")
     data = csv_bytes([row(START.isoformat())]).getvalue() + b"rtc-video,cn-east,2026-11-01T00:05:00+08:00,5,1\n"
     with pytest.raises(TelemetryInputError) as err:
-        import_csv(__import__("io").BytesIO(data))
+        import_csv(path_or_file=__import__("io").BytesIO(data))
     assert err.value.line == 3
     data = csv_bytes([row(START.isoformat())]).getvalue() + b"rtc-video,cn-\xff,2026-11-01T00:05:00+08:00,5,1,0,,,,\n"
     with pytest.raises(TelemetryInputError) as err:
-        import_csv(__import__("io").BytesIO(data))
+        import_csv(path_or_file=__import__("io").BytesIO(data))
     assert err.value.line == 3
     assert TelemetryWindow.objects.count() == 0
 

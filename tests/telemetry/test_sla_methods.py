@@ -21,8 +21,8 @@ MONTH_MIN = 30 * 24 * 60
 
 
 def evaluate(code="RTC-TEL", period="2026-11"):
-    computed = selectors.compute_one(code, period, now=AFTER)
-    return computed, selectors.result_json(computed, details=False)
+    computed = selectors.compute_one(code=code, period=period, now=AFTER)
+    return computed, selectors.result_json(computed=computed, details=False)
 
 
 def availability(eligible, down):

@@ -21,12 +21,12 @@ class Command(BaseCommand):
     def handle(self, *args, contract, period, **options):
         try:
             ev.parse_period(period)
-            computed = selectors.compute_one(contract, period)
+            computed = selectors.compute_one(code=contract, period=period)
         except (ValueError, selectors.ContractNotFound) as exc:
             raise CommandError(str(exc)) from exc
         if options["save"]:
-            services.recompute([(contract, period)])
-        data = selectors.result_json(computed, details=options["details"])
+            services.recompute(pairs=[(contract, period)])
+        data = selectors.result_json(computed=computed, details=options["details"])
         if options["json"]:
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             return

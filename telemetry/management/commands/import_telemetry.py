@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.monotonic()
         try:
-            result = import_csv(options["file"])
+            result = import_csv(path_or_file=options["file"])
         except TelemetryInputError as exc:
             raise CommandError(f"{options['file']}: {exc}; nothing was imported") from exc
         except OSError as exc:
