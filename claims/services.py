@@ -7,6 +7,8 @@ by ``ConcurrentTransitionMixin`` as a second guard), append a ``ClaimEvent`` and
 other side (notification rows now, email on commit).
 """
 
+import signal
+import threading
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.files.base import ContentFile
@@ -305,6 +307,22 @@ def _insert_new_claims(claims: list[Claim]) -> dict[int, int]:
         return {merchant_id: pk for pk, merchant_id in cursor.fetchall()}
 
 
+def _defer_soft_limit() -> bool:
+    """Hold back the worker's soft time limit (SIGUSR1, raised in the main thread) from here to
+    ``_resume_soft_limit``: raised during a COMMIT it would leave the outcome unknown (PostgreSQL
+    may still commit the batch) and skip the batch's e-mails; raised after it, the task simply
+    retries with the merchants still without a claim."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    return True
+
+
+def _resume_soft_limit(deferred: bool) -> None:
+    if deferred:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})  # a pending limit is raised here
+
+
 def propose_batch(*, incident, merchant_ids: list[int], recipients: dict[int, list], now=None) -> list[Claim]:
     """Propose, in one transaction and a few statements, a claim to each of ``merchant_ids``
     that has a current assessment with compensation and no claim yet for ``incident``.
@@ -321,51 +339,56 @@ def propose_batch(*, incident, merchant_ids: list[int], recipients: dict[int, li
     from merchants.models import Merchant
 
     now = now or timezone.now()
-    with transaction.atomic():
-        locked = Incident.objects.select_for_update(no_key=True).filter(pk=incident.pk).first()
-        if locked is None or not may_propose(locked, now):
-            return []
-        amounts = dict(
-            LossAssessment.objects.filter(
-                incident_id=locked.pk, is_current=True, merchant_id__in=merchant_ids, compensation__gt=0
-            ).values_list("merchant_id", "compensation")
-        )
-        merchants = Merchant.objects.only("id", "name", "code", "currency").in_bulk(list(amounts))
-        expires = _proposal_expiry(locked, now)
-        candidates = [
-            Claim(
-                incident=locked,
-                merchant=merchants[mid],
-                origin=ClaimOrigin.SYSTEM,
-                currency=merchants[mid].currency,
-                computed_amount=money(amounts[mid]),
-                expires_at=expires,
+    deferred = False
+    try:
+        with transaction.atomic():
+            locked = Incident.objects.select_for_update(no_key=True).filter(pk=incident.pk).first()
+            if locked is None or not may_propose(locked, now):
+                return []
+            amounts = dict(
+                LossAssessment.objects.filter(
+                    incident_id=locked.pk, is_current=True, merchant_id__in=merchant_ids, compensation__gt=0
+                ).values_list("merchant_id", "compensation")
             )
-            for mid in sorted(amounts)
-        ]
-        inserted = _insert_new_claims(candidates)
-        claims = [c for c in candidates if c.merchant_id in inserted]
-        for claim in claims:
-            claim.pk = inserted[claim.merchant_id]
-            claim._state.adding = False
-            claim._state.db = "default"
-        events = ClaimEvent.objects.bulk_create(
-            [
-                ClaimEvent(
-                    claim=claim,
-                    kind=ClaimEvent.Kind.CREATED,
-                    action="propose",
-                    actor_role=SYSTEM,
-                    to_state=claim.state,
-                    computed_amount=claim.computed_amount,
-                    currency=claim.currency,
+            merchants = Merchant.objects.only("id", "name", "code", "currency").in_bulk(list(amounts))
+            expires = _proposal_expiry(locked, now)
+            candidates = [
+                Claim(
+                    incident=locked,
+                    merchant=merchants[mid],
+                    origin=ClaimOrigin.SYSTEM,
+                    currency=merchants[mid].currency,
+                    computed_amount=money(amounts[mid]),
+                    expires_at=expires,
                 )
-                for claim in claims
+                for mid in sorted(amounts)
             ]
-        )
-        notify.notify_many(
-            [(c, recipients.get(c.merchant_id, []), e, "") for c, e in zip(claims, events, strict=True)], "propose"
-        )
+            inserted = _insert_new_claims(candidates)
+            claims = [c for c in candidates if c.merchant_id in inserted]
+            for claim in claims:
+                claim.pk = inserted[claim.merchant_id]
+                claim._state.adding = False
+                claim._state.db = "default"
+            events = ClaimEvent.objects.bulk_create(
+                [
+                    ClaimEvent(
+                        claim=claim,
+                        kind=ClaimEvent.Kind.CREATED,
+                        action="propose",
+                        actor_role=SYSTEM,
+                        to_state=claim.state,
+                        computed_amount=claim.computed_amount,
+                        currency=claim.currency,
+                    )
+                    for claim in claims
+                ]
+            )
+            notify.notify_many(
+                [(c, recipients.get(c.merchant_id, []), e, "") for c, e in zip(claims, events, strict=True)], "propose"
+            )
+            deferred = _defer_soft_limit()  # last: the commit and its e-mails are never cut apart
+    finally:
+        _resume_soft_limit(deferred)
     return claims
 
 
