@@ -78,6 +78,14 @@ def recompute_incident_claims(self, incident_id: int) -> dict:
 
 
 @shared_task
+def email_notifications(notification_ids: list[int], key: str, side: str = "merchant") -> int:
+    """The e-mail copies of a batch of notifications (``notify.email_later``)."""
+    from claims import notify
+
+    return notify.send_emails(notification_ids, key, side=side)
+
+
+@shared_task
 def expire_claims() -> int:
     """Expire unanswered proposals and information requests whose deadline has passed."""
     expired = 0
