@@ -8,10 +8,21 @@ from . import selectors, services
 PENDING_TTL = 300  # s; a pending mark outlives any normal wait for the worker, and expires if the task is lost
 
 
+_clients: dict[int, object] = {}
+
+
 def _redis():
+    """One client (and connection pool) per process: a new one per call opened a TCP connection
+    to Redis for every incident change a webhook delivered."""
+    import os
+
     import redis
 
-    return redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    pid = os.getpid()  # a forked worker process must not share its parent's sockets
+    if pid not in _clients:
+        _clients.clear()
+        _clients[pid] = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    return _clients[pid]
 
 
 def _pending_key(code: str, period: str) -> str:
