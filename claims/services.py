@@ -312,13 +312,17 @@ def _constant_columns(model, instance, per_row: dict[str, tuple[str, list]]) -> 
 SUBJECT_ID, SUBJECT_MERCHANT = "\x01id\x01", "\x01merchant\x01"  # placeholders the statement fills in
 
 
-def _insert_proposals(*, incident, merchant_ids: list[int], expires, subject: str) -> list[tuple[int, int, int]]:
+def _insert_proposals(*, incident, merchant_ids: list[int], expires, subject: str) -> list[tuple[int, int, int | None]]:
     """One statement for a whole batch: a claim for each of ``merchant_ids`` with a current
     assessment with compensation and no claim yet (``ON CONFLICT … DO NOTHING``: a retried batch
     never proposes twice), its ``created`` event and a notification to each active member.
     Returns ``(claim id, merchant id, notification id)`` rows (notification id None: no member)."""
     from django.db import connection
 
+    if connection.vendor != "postgresql":
+        return _insert_proposals_one_by_one(
+            incident=incident, merchant_ids=merchant_ids, expires=expires, subject=subject
+        )
     template = Claim(incident=incident, origin=ClaimOrigin.SYSTEM, currency="", expires_at=expires)
     claim_cols, claim_exprs, claim_params = _constant_columns(
         Claim,
@@ -381,6 +385,53 @@ def _insert_proposals(*, incident, merchant_ids: list[int], expires, subject: st
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _insert_proposals_one_by_one(*, incident, merchant_ids, expires, subject) -> list[tuple[int, int, int | None]]:
+    """``_insert_proposals`` for the SQLite demo (no data-modifying ``WITH``): the same rows, by the ORM."""
+    from losses.models import LossAssessment
+    from merchants.models import Membership
+
+    current = LossAssessment.objects.filter(
+        incident_id=incident.pk, is_current=True, merchant_id__in=merchant_ids, compensation__gt=0
+    ).select_related("merchant")
+    have = set(
+        Claim.objects.filter(incident=incident, merchant_id__in=merchant_ids).values_list("merchant_id", flat=True)
+    )
+    rows: list[tuple[int, int, int | None]] = []
+    for assessment in sorted(current, key=lambda a: a.merchant_id):
+        if assessment.merchant_id in have:
+            continue
+        merchant = assessment.merchant
+        claim = Claim.objects.create(
+            incident=incident,
+            merchant=merchant,
+            origin=ClaimOrigin.SYSTEM,
+            currency=merchant.currency,
+            computed_amount=money(assessment.compensation),
+            expires_at=expires,
+        )
+        event = ClaimEvent.objects.create(
+            claim=claim,
+            kind=ClaimEvent.Kind.CREATED,
+            action="propose",
+            actor_role=SYSTEM,
+            to_state=claim.state,
+            computed_amount=claim.computed_amount,
+            currency=claim.currency,
+        )
+        members = Membership.objects.filter(merchant=merchant, user__is_active=True).order_by("user_id")
+        notes = [
+            ClaimNotification.objects.create(
+                recipient_id=m.user_id,
+                claim=claim,
+                event=event,
+                subject=subject % {"id": claim.pk, "merchant": merchant.name},
+            )
+            for m in members
+        ]
+        rows += [(claim.pk, merchant.pk, n.pk) for n in notes] or [(claim.pk, merchant.pk, None)]
+    return rows
 
 
 def _defer_soft_limit() -> bool:
