@@ -51,6 +51,30 @@ def schedule_recompute(pairs) -> int:
     return len(fresh)
 
 
+@shared_task(name="sla.schedule_for_incident", acks_late=True)
+def schedule_for_incident(incident_id: int, previous=None) -> int:
+    """After an incident change (``sla.receivers``): schedule the recompute of the contract-months
+    it falls in now and, ``previous`` being ``[service id, started, resolved]`` before the change,
+    of those it fell in then."""
+    from datetime import datetime
+
+    from incidents.models import Incident
+
+    pairs = []
+    if previous:
+        service_id, started, resolved = previous
+        span = services.pairs_for_span(
+            service_id,
+            datetime.fromisoformat(started) if started else None,
+            datetime.fromisoformat(resolved) if resolved else None,
+        )
+        pairs += [(code, f"{period:%Y-%m}") for code, period in span]
+    current = Incident.objects.filter(pk=incident_id).first()
+    if current is not None:
+        pairs += [(code, f"{period:%Y-%m}") for code, period in services.pairs_for_incident(current)]
+    return schedule_recompute(pairs)
+
+
 @shared_task(name="sla.recompute_pairs", acks_late=True)
 def recompute_pairs(pairs) -> int:
     """Recompute ``[code, "YYYY-MM"]`` pairs. The pending marks are cleared before reading, so a
