@@ -3,22 +3,28 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/claims_x CELERY_BROKER_URL=redis://127.0.0.1:6379/4 \\
         .venv/bin/python bench/bench_surge.py [--port 8105] [--rates 25,50,100,150] [--seconds 10]
+        [--sizes 2000,10000] [--baseline-sizes 2000] [--workers 3] [--threads 4]
 
 Runs on a throw-away ``bench_<name>`` database (bench/_setup.py), with a real Celery worker and
-gunicorn started here on loopback (both stopped at the end). Loads, not measured: 10,000
-merchants with one member each, and one 60-minute live session per merchant and run.
+gunicorn started here on loopback (both stopped at the end; the calibration site on port + 1).
+Loads, not measured: 10,000 merchants with one member each, and one 60-minute live session per
+merchant and run. Gunicorn runs 3 workers x 4 threads, sized for 2 cores.
 
 2. Proposals. For 2,000 and 10,000 hit merchants, an incident is resolved and its claims
    recomputed; another connection polls the claims table. Printed: time until the first
    proposal is visible and until all are. Baseline in the same run: the previous algorithm (one
    ``services.propose`` per merchant, 4 statements each, one transaction) on an identical
-   incident, run in this process.
+   incident, run in this process (only for ``--baseline-sizes``: it takes many minutes for
+   10,000). Calibration in the same run: one raw ``INSERT … SELECT`` of as many claim rows
+   (rolled back), the floor of writing them on this host at that moment.
 1. Webhooks. Signed monitoring updates at rising open-loop rates (a bounded pool of 64 client
    threads; latency counted from each request's scheduled send time, so a slow server is not
    hidden by a slower client): accepted/s, p50/p99, and the Celery backlog left and its drain
    time. Each update changes one of 40 incidents (a fan-out to the SLA and claims recomputes).
    Baseline in the same run: the same requests repeating the last state (accepted as
-   "unchanged", no fan-out), which is the cost of verifying and parsing alone.
+   "unchanged", no fan-out), which is the cost of verifying and parsing alone. Calibration in
+   the same run: a one-view Django site (``_minimal_site.py``: same settings and middleware, the
+   view only reads the body) under the same offered load.
 """
 
 import argparse
@@ -55,6 +61,7 @@ from merchants.services import analyze
 
 ROOT = _setup.ROOT
 SIZES = [2_000, 10_000]  # hit merchants (--sizes)
+BASELINE_SIZES = [2_000]  # the previous algorithm takes many minutes for 10,000 (--baseline-sizes)
 SECRET = "bench-surge-secret"
 INCIDENTS = 40
 
@@ -180,26 +187,52 @@ def watch(incident, expected, started, timeout=1800):
     raise SystemExit(f"{incident.external_id}: only {made} of {expected} proposals after {timeout} s")
 
 
-def bench_proposals(incidents):
+def calibrate_insert(source, target) -> float:
+    """Seconds for one raw ``INSERT … SELECT`` copying ``source``'s claim rows to ``target`` (rolled
+    back): the floor of writing that many claims on this host at this moment."""
+    columns = [f.column for f in Claim._meta.concrete_fields if not f.primary_key and f.column != "incident_id"]
+    listed = ", ".join(f'"{c}"' for c in columns)
+    started = time.monotonic()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'INSERT INTO claims_claim ("incident_id", {listed}) '  # noqa: S608 - names from the model
+                f"SELECT %s, {listed} FROM claims_claim WHERE incident_id = %s",
+                [target.pk, source.pk],
+            )
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the foreign keys checked as a COMMIT would
+        elapsed = time.monotonic() - started
+        transaction.set_rollback(True)
+    return elapsed
+
+
+def bench_proposals(incidents, calibration):
     print("\n2. Proposals after resolving an incident (real worker; baseline: per-merchant, one transaction)")
+    print("   calibration: one raw INSERT … SELECT of as many claim rows, in the same run")
     print(
         f"{'hit merchants':>14} {'first: base':>12} {'first: new':>11} {'all: base':>10} {'all: new':>9} "
-        f"{'speed-up':>9}"
+        f"{'speed-up':>9} {'raw insert':>11} {'all new / raw':>14}"
     )
     for size in SIZES:
-        base = incidents[f"base-{size}"]
-        started = time.monotonic()
-        runner = threading.Thread(target=baseline_sync, args=(base,))
-        runner.start()
-        b_first, b_all = watch(base, size, started)
-        runner.join()
+        b_first = b_all = float("nan")
+        if size in BASELINE_SIZES:
+            base = incidents[f"base-{size}"]
+            started = time.monotonic()
+            runner = threading.Thread(target=baseline_sync, args=(base,))
+            runner.start()
+            b_first, b_all = watch(base, size, started)
+            runner.join()
 
         new = incidents[f"new-{size}"]
         started = time.monotonic()
         result = recompute_incident_claims.delay(new.pk)
         n_first, n_all = watch(new, size, started)
         result.get(timeout=600)
-        print(f"{size:>14,} {b_first:>11.2f}s {n_first:>10.2f}s {b_all:>9.2f}s {n_all:>8.2f}s {b_all / n_all:>8.1f}x")
+        raw = calibrate_insert(new, calibration)
+        print(
+            f"{size:>14,} {b_first:>11.2f}s {n_first:>10.2f}s {b_all:>9.2f}s {n_all:>8.2f}s {b_all / n_all:>8.1f}x "
+            f"{raw:>10.3f}s {n_all / raw:>13.0f}x"
+        )
 
 
 # --- 2. webhooks ---------------------------------------------------------------------------
@@ -283,7 +316,28 @@ def drain(client, timeout=180):
     return time.monotonic() - started, backlog(client)
 
 
-def bench_webhooks(port, rates, seconds):
+def gunicorn(app, port, workers, threads):
+    # The webhook throttle (API_RATE_WEBHOOK, default 300/min per source and address) would refuse
+    # most of a one-source load generator's requests: measured here is the server, not the limit.
+    return start(
+        [
+            *(sys.executable, "-m", "gunicorn", app, "-b", f"127.0.0.1:{port}"),
+            *("-w", str(workers), "--threads", str(threads), "--pythonpath", str(ROOT / "bench")),
+        ],
+        API_RATE_WEBHOOK="1000000/min",
+    )
+
+
+def wait_up(port):
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)  # noqa: S310 - loopback
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
+def bench_webhooks(port, rates, seconds, workers, threads):
     import redis
     from django.conf import settings
 
@@ -309,23 +363,20 @@ def bench_webhooks(port, rates, seconds):
     contract.services.set(Service.objects.filter(code="rtc-video"))
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     url = f"http://127.0.0.1:{port}/api/incidents/webhook/"
-    server = start(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "8"]
-    )
+    server = gunicorn("config.wsgi", port, workers, threads)
+    minimal = gunicorn("_minimal_site:application", port + 1, workers, threads)
+    minimal_url = f"http://127.0.0.1:{port + 1}/api/incidents/webhook/"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)  # noqa: S310 - loopback
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_up(port)
+        wait_up(port + 1)
         for i in range(INCIDENTS):  # monitoring opened these incidents earlier
             post(url, json.dumps(payload(i, 0, changing=False)).encode())
         drain(client)
         results = []
         offset = 1
         for rate in rates:
-            row = [rate]
+            accepted, p50, p99, failed = ladder_step(minimal_url, rate, seconds, False, 0)
+            row = [rate, (accepted, p50, p99, failed)]
             for changing in (False, True):
                 accepted, p50, p99, failed = ladder_step(url, rate, seconds, changing, offset)
                 offset += int(rate * seconds)
@@ -335,18 +386,21 @@ def bench_webhooks(port, rates, seconds):
             results.append(row)
     finally:
         stop(server)
-    print(f"\n1. Webhook ingest, {seconds} s per rate (gunicorn 2 workers x 8 threads, a real worker)")
+        stop(minimal)
+    print(f"\n1. Webhook ingest, {seconds} s per rate (gunicorn {workers} workers x {threads} threads, a real worker)")
+    print("   calibration: a one-view Django site (same settings and middleware) that only reads the body")
     print("   baseline: re-deliveries of the last state (no change, no fan-out); new: each update changes an incident")
     print(
-        f"{'offered/s':>9} | {'accepted/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'fail':>5} | "
-        f"{'accepted/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'fail':>5} {'backlog':>7} {'drained in':>10} "
-        f"| {'p99 ratio':>9}"
+        f"{'offered/s':>9} | {'calib/s':>7} {'p99 ms':>7} | {'base/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'fail':>5} | "
+        f"{'new/s':>6} {'p50 ms':>7} {'p99 ms':>7} {'fail':>5} {'backlog':>7} {'drained in':>10} "
+        f"| {'new/calib':>9}"
     )
-    for rate, base, new in results:
+    for rate, calib, base, new in results:
         print(
-            f"{rate:>9} | {base[0]:>10.1f} {base[1] * 1000:>7.0f} {base[2] * 1000:>7.0f} {base[3]:>5} | "
-            f"{new[0]:>10.1f} {new[1] * 1000:>7.0f} {new[2] * 1000:>7.0f} {new[3]:>5} {new[4]:>7} "
-            f"{new[5]:>9.1f}s | {new[2] / base[2]:>8.2f}x"
+            f"{rate:>9} | {calib[0]:>7.1f} {calib[2] * 1000:>7.0f} | "
+            f"{base[0]:>6.1f} {base[1] * 1000:>7.0f} {base[2] * 1000:>7.0f} {base[3]:>5} | "
+            f"{new[0]:>6.1f} {new[1] * 1000:>7.0f} {new[2] * 1000:>7.0f} {new[3]:>5} {new[4]:>7} "
+            f"{new[5]:>9.1f}s | {new[0] / calib[0]:>8.2f}x"
         )
 
 
@@ -356,18 +410,36 @@ def main():
     parser.add_argument("--rates", default="25,50,100,150")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--sizes", default="2000,10000", help="hit merchants per proposal run")
+    parser.add_argument("--baseline-sizes", default="2000", help="sizes also run with the previous algorithm")
     parser.add_argument("--skip-proposals", action="store_true")
+    parser.add_argument("--skip-webhooks", action="store_true")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (2 cores: 3)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     args = parser.parse_args()
     SIZES[:] = [int(n) for n in args.sizes.split(",")]
+    BASELINE_SIZES[:] = [int(n) for n in args.baseline_sizes.split(",") if n]
 
     day = timezone.now().replace(minute=0, second=0, microsecond=0)
     runs = [
         (f"{kind}-{size}", size, day - timedelta(days=2 * n + (kind == "new") + 1))
         for n, size in enumerate(SIZES)
         for kind in ("base", "new")
+        if kind == "new" or size in BASELINE_SIZES
     ]
     started = time.monotonic()
-    _, _, incidents = load(runs, max(SIZES))
+    service, region, incidents = load(runs, max(SIZES))
+    calibration = Incident.objects.create(
+        source="bench",
+        external_id="calibration",
+        title="Calibration",
+        service=service,
+        state="resolved",
+        impact="major_outage",
+        cause="provider",
+        started_at=day,
+        detected_at=day,
+        resolved_at=day,
+    )
     print(
         f"Loaded {max(SIZES):,} merchants and {sum(s for _, s, _ in runs):,} sessions in "
         f"{time.monotonic() - started:.0f} s (not measured)"
@@ -379,9 +451,10 @@ def main():
     worker = start([sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "WARNING", "--concurrency=2"])
     try:
         time.sleep(3)
-        bench_webhooks(args.port, [int(r) for r in args.rates.split(",")], args.seconds)
+        if not args.skip_webhooks:
+            bench_webhooks(args.port, [int(r) for r in args.rates.split(",")], args.seconds, args.workers, args.threads)
         if not args.skip_proposals:
-            bench_proposals(incidents)
+            bench_proposals(incidents, calibration)
     finally:
         stop(worker)
         connections.close_all()

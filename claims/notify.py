@@ -106,36 +106,34 @@ def email_for(claim, key, *, side, body="", event=None) -> tuple[str, str]:
     return context["subject"], render_to_string("claims/email/notification.txt", context)
 
 
-def notify_many(items, key, *, side="merchant") -> int:
-    """One notification per recipient for each ``(claim, recipients, event, body)``, in one insert;
-    the e-mails (each in its recipient's language) go out in one batch once the transaction
-    commits. Returns the rows created."""
-    rows: list = []
-    messages: list = []
-    users = {u.pk: u for _, recipients, _, _ in items for u in recipients if u is not None}
-    languages = dict(Preference.objects.filter(user__in=list(users)).values_list("user_id", "language"))
-    with translation.override(settings.LANGUAGE_CODE):  # the record; pages translate again
-        for claim, recipients, event, body in items:
-            subject = notification_subject(key, claim)
-            rows.extend(
-                ClaimNotification(recipient=u, claim=claim, event=event, subject=subject, body=body)
-                for u in recipients
-                if u is not None
-            )
-    for claim, recipients, event, body in items:
-        texts: dict[str, tuple[str, str]] = {}
-        for user in recipients:
-            if user is None or not user.email:
-                continue
-            language = languages.get(user.pk, settings.LANGUAGE_CODE)
-            if language not in texts:
-                with translation.override(language):
-                    texts[language] = email_for(claim, key, side=side, body=body, event=event)
-            messages.append((*texts[language], settings.DEFAULT_FROM_EMAIL, [user.email]))
-    ClaimNotification.objects.bulk_create(rows, batch_size=2000)
-    if messages:
-        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
-    return len(rows)
+def email_later(notification_ids: list[int], key: str, *, side: str = "merchant") -> None:
+    """Queue the e-mail copies of ``notification_ids`` as one task once the transaction commits:
+    a surge batch has hundreds, and rendering them would hold up the next batch's proposals."""
+    from claims.tasks import email_notifications
+
+    ids = list(notification_ids)
+    transaction.on_commit(lambda: email_notifications.delay(ids, key, side))
+
+
+def send_emails(notification_ids: list[int], key: str, *, side: str = "merchant") -> int:
+    """The e-mail of each notification, in its recipient's language, in one batch. Returns the number sent."""
+    notifications = (
+        ClaimNotification.objects.filter(pk__in=list(notification_ids))
+        .select_related("claim__merchant", "claim__incident", "event", "recipient")
+        .order_by("claim_id", "pk")
+    )
+    rows = [n for n in notifications if n.recipient.email]
+    languages = dict(
+        Preference.objects.filter(user__in=[n.recipient_id for n in rows]).values_list("user_id", "language")
+    )
+    messages, texts = [], {}
+    for n in rows:
+        language = languages.get(n.recipient_id, settings.LANGUAGE_CODE)
+        if (n.claim_id, language) not in texts:
+            with translation.override(language):
+                texts[n.claim_id, language] = email_for(n.claim, key, side=side, body=n.body, event=n.event)
+        messages.append((*texts[n.claim_id, language], settings.DEFAULT_FROM_EMAIL, [n.recipient.email]))
+    return send_mass_mail(messages, fail_silently=True) if messages else 0
 
 
 def notify(claim, recipients, key, event=None, body="", side="merchant"):

@@ -56,13 +56,10 @@ def sync_incident_claims(incident, *, now=None, batch_size: int | None = None) -
         to_propose = sorted(mid for mid, a in assessments.items() if mid not in have and a.compensation > 0)
     if not to_propose or not services.may_propose(incident=incident, now=now):
         return summary
-    recipients = notify.merchant_recipients_by_merchant(to_propose)
     start, step = 0, min(size, FIRST_BATCH_SIZE)
     while start < len(to_propose):
         chunk = to_propose[start : start + step]
-        summary["proposed"] += len(
-            services.propose_batch(incident=incident, merchant_ids=chunk, recipients=recipients, now=now)
-        )
+        summary["proposed"] += len(services.propose_batch(incident=incident, merchant_ids=chunk, now=now))
         start, step = start + step, min(size, step * 2)  # small first batches: the first proposals show sooner
     return summary
 

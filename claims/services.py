@@ -7,6 +7,8 @@ by ``ConcurrentTransitionMixin`` as a second guard), append a ``ClaimEvent`` and
 other side (notification rows now, email on commit).
 """
 
+import signal
+import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -28,6 +30,7 @@ from claims.models import (
     Claim,
     ClaimDocument,
     ClaimEvent,
+    ClaimNotification,
     ClaimOrigin,
     ClaimState,
     ReasonCode,
@@ -264,92 +267,207 @@ def may_propose(*, incident: Incident, now: datetime) -> bool:
     return incident.state == IncidentState.RESOLVED and (deadline is None or now <= deadline)
 
 
-def _insert_new_claims(claims: list[Claim]) -> dict[int, int]:
-    """Insert ``claims`` in one statement, skipping merchants that already have a claim for the
-    incident (the unique constraint decides, so a retried batch never proposes twice).
-    Returns ``{merchant_id: claim id}`` of the rows actually inserted."""
+def _constant_columns(model, instance, per_row: dict[str, tuple[str, list]]) -> tuple[list[str], list[str], list]:
+    """Columns, SQL expressions and parameters for an ``INSERT … SELECT`` of ``model`` rows that
+    share every value of ``instance`` except the columns in ``per_row`` (column -> SQL expression
+    and its parameters)."""
     from django.db import connection
 
-    if not claims:
-        return {}
-    fields = [f for f in Claim._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params = [f.get_db_prep_save(f.pre_save(c, add=True), connection) for c in claims for f in fields]
-    table, columns = quote(Claim._meta.db_table), ", ".join(quote(f.column) for f in fields)
-    # Table and column names come from the model; every value is a parameter.
-    values = ", ".join([row] * len(claims))
-    conflict = "ON CONFLICT (incident_id, merchant_id) DO NOTHING RETURNING id, merchant_id"
-    sql = f"INSERT INTO {table} ({columns}) VALUES {values} {conflict}"  # noqa: S608
+    columns: list[str] = []
+    expressions: list[str] = []
+    params: list = []
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(f.column))
+        if f.column in per_row:
+            expression, expression_params = per_row[f.column]
+            expressions.append(expression)
+            params.extend(expression_params)
+        else:
+            expressions.append("%s")
+            params.append(f.get_db_prep_save(f.pre_save(instance, add=True), connection))
+    return columns, expressions, params
+
+
+SUBJECT_ID, SUBJECT_MERCHANT = "\x01id\x01", "\x01merchant\x01"  # placeholders the statement fills in
+
+
+def _insert_proposals(*, incident, merchant_ids: list[int], expires, subject: str) -> list[tuple[int, int, int | None]]:
+    """One statement for a whole batch: a claim for each of ``merchant_ids`` with a current
+    assessment with compensation and no claim yet (``ON CONFLICT … DO NOTHING``: a retried batch
+    never proposes twice), its ``created`` event and a notification to each active member.
+    Returns ``(claim id, merchant id, notification id)`` rows (notification id None: no member)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return _insert_proposals_one_by_one(
+            incident=incident, merchant_ids=merchant_ids, expires=expires, subject=subject
+        )
+    template = Claim(incident=incident, origin=ClaimOrigin.SYSTEM, currency="", expires_at=expires)
+    claim_cols, claim_exprs, claim_params = _constant_columns(
+        Claim,
+        template,
+        {
+            "merchant_id": ("a.merchant_id", []),
+            "currency": ("a.currency", []),
+            "computed_amount": ("round(a.compensation, 2)", []),  # half-up for positive amounts
+        },
+    )
+    event = ClaimEvent(kind=ClaimEvent.Kind.CREATED, action="propose", actor_role=SYSTEM, to_state=template.state)
+    event_cols, event_exprs, event_params = _constant_columns(
+        ClaimEvent,
+        event,
+        {"claim_id": ("c.id", []), "computed_amount": ("c.computed_amount", []), "currency": ("c.currency", [])},
+    )
+    note_cols, note_exprs, note_params = _constant_columns(
+        ClaimNotification,
+        ClaimNotification(body=""),
+        {
+            "recipient_id": ("mb.user_id", []),
+            "claim_id": ("e.claim_id", []),
+            "event_id": ("e.id", []),
+            "subject": (
+                "replace(replace(%s, %s, e.claim_id::text), %s, m.name)",
+                [subject % {"id": SUBJECT_ID, "merchant": SUBJECT_MERCHANT}, SUBJECT_ID, SUBJECT_MERCHANT],
+            ),
+        },
+    )
+    q = connection.ops.quote_name
+    claims, events, notes = (q(m._meta.db_table) for m in (Claim, ClaimEvent, ClaimNotification))
+    # Table and column names come from the models; every value is a parameter.
+    sql = f"""
+        WITH src AS (
+            SELECT a.merchant_id, m.currency, a.compensation
+            FROM losses_lossassessment a JOIN merchants_merchant m ON m.id = a.merchant_id
+            WHERE a.incident_id = %s AND a.is_current AND a.compensation > 0 AND a.merchant_id = ANY(%s)
+            ORDER BY a.merchant_id
+        ), c AS (
+            INSERT INTO {claims} ({", ".join(claim_cols)})
+            SELECT {", ".join(claim_exprs)} FROM src a
+            ON CONFLICT (incident_id, merchant_id) DO NOTHING
+            RETURNING id, merchant_id, computed_amount, currency
+        ), e AS (
+            INSERT INTO {events} ({", ".join(event_cols)})
+            SELECT {", ".join(event_exprs)} FROM c
+            RETURNING id, claim_id
+        ), n AS (
+            INSERT INTO {notes} ({", ".join(note_cols)})
+            SELECT {", ".join(note_exprs)}
+            FROM e JOIN c ON c.id = e.claim_id
+            JOIN merchants_merchant m ON m.id = c.merchant_id
+            JOIN merchants_membership mb ON mb.merchant_id = c.merchant_id
+            JOIN auth_user u ON u.id = mb.user_id AND u.is_active
+            RETURNING id, claim_id
+        )
+        SELECT c.id, c.merchant_id, n.id FROM c LEFT JOIN n ON n.claim_id = c.id ORDER BY c.id, n.id
+    """  # noqa: S608
+    params = [incident.pk, list(merchant_ids), *claim_params, *event_params, *note_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {merchant_id: pk for pk, merchant_id in cursor.fetchall()}
+        return cursor.fetchall()
 
 
-def propose_batch(
-    *, incident: Incident, merchant_ids: list[int], recipients: dict[int, list], now: datetime | None = None
-) -> list[Claim]:
-    """Propose, in one transaction and a few statements, a claim to each of ``merchant_ids``
-    that has a current assessment with compensation and no claim yet for ``incident``.
+def _insert_proposals_one_by_one(*, incident, merchant_ids, expires, subject) -> list[tuple[int, int, int | None]]:
+    """``_insert_proposals`` for the SQLite demo (no data-modifying ``WITH``): the same rows, by the ORM."""
+    from losses.models import LossAssessment
+    from merchants.models import Membership
+
+    current = LossAssessment.objects.filter(
+        incident_id=incident.pk, is_current=True, merchant_id__in=merchant_ids, compensation__gt=0
+    ).select_related("merchant")
+    have = set(
+        Claim.objects.filter(incident=incident, merchant_id__in=merchant_ids).values_list("merchant_id", flat=True)
+    )
+    rows: list[tuple[int, int, int | None]] = []
+    for assessment in sorted(current, key=lambda a: a.merchant_id):
+        if assessment.merchant_id in have:
+            continue
+        merchant = assessment.merchant
+        claim = Claim.objects.create(
+            incident=incident,
+            merchant=merchant,
+            origin=ClaimOrigin.SYSTEM,
+            currency=merchant.currency,
+            computed_amount=parse_amount(assessment.compensation),
+            expires_at=expires,
+        )
+        event = ClaimEvent.objects.create(
+            claim=claim,
+            kind=ClaimEvent.Kind.CREATED,
+            action="propose",
+            actor_role=SYSTEM,
+            to_state=claim.state,
+            computed_amount=claim.computed_amount,
+            currency=claim.currency,
+        )
+        members = Membership.objects.filter(merchant=merchant, user__is_active=True).order_by("user_id")
+        notes = [
+            ClaimNotification.objects.create(
+                recipient_id=m.user_id,
+                claim=claim,
+                event=event,
+                subject=subject % {"id": claim.pk, "merchant": merchant.name},
+            )
+            for m in members
+        ]
+        rows += [(claim.pk, merchant.pk, n.pk) for n in notes] or [(claim.pk, merchant.pk, None)]
+    return rows
+
+
+def _defer_soft_limit() -> bool:
+    """Hold back the worker's soft time limit (SIGUSR1, raised in the main thread) from here to
+    ``_resume_soft_limit``: raised during a COMMIT it would leave the outcome unknown (PostgreSQL
+    may still commit the batch) and skip the batch's e-mails; raised after it, the task simply
+    retries with the merchants still without a claim."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    return True
+
+
+def _resume_soft_limit(deferred: bool) -> None:
+    if deferred:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})  # a pending limit is raised here
+
+
+def propose_batch(*, incident: Incident, merchant_ids: list[int], now: datetime | None = None) -> list[int]:
+    """Propose, in one transaction and one statement, a claim to each of ``merchant_ids`` that
+    has a current assessment with compensation and no claim yet for ``incident``, with its
+    ``created`` event and a notification to each active member; their e-mails are queued as one
+    task once the batch commits.
 
     Amounts are read from the current assessments under the incident's row lock, so a batch
     never writes an amount an assessment committed meanwhile has replaced (that assessment's
     recompute then finds the claim and updates it). Merchants that already have a claim are
-    skipped, which makes a batch safe to run again after a crash. ``recipients`` maps merchant
-    ids to users (``notify.merchant_recipients_by_merchant``, fetched once per recompute).
-    Returns the claims created.
+    skipped, which makes a batch safe to run again after a crash. Returns the merchant ids
+    proposed to.
     """
+    from django.conf import settings
+    from django.utils import translation
+
+    from claims.models import NOTIFICATION_SUBJECTS
     from incidents.models import Incident
-    from losses.models import LossAssessment
-    from merchants.models import Merchant
 
     now = now or timezone.now()
-    with transaction.atomic():
-        locked = Incident.objects.select_for_update(no_key=True).filter(pk=incident.pk).first()
-        if locked is None or not may_propose(incident=locked, now=now):
-            return []
-        amounts = dict(
-            LossAssessment.objects.filter(
-                incident_id=locked.pk, is_current=True, merchant_id__in=merchant_ids, compensation__gt=0
-            ).values_list("merchant_id", "compensation")
-        )
-        merchants = Merchant.objects.only("id", "name", "code", "currency").in_bulk(list(amounts))
-        expires = _proposal_expiry(locked, now)
-        candidates = [
-            Claim(
-                incident=locked,
-                merchant=merchants[mid],
-                origin=ClaimOrigin.SYSTEM,
-                currency=merchants[mid].currency,
-                computed_amount=parse_amount(amounts[mid]),
-                expires_at=expires,
+    deferred = False
+    try:
+        with transaction.atomic():
+            locked = Incident.objects.select_for_update(no_key=True).filter(pk=incident.pk).first()
+            if locked is None or not may_propose(incident=locked, now=now):
+                return []
+            with translation.override(settings.LANGUAGE_CODE):  # the record; pages translate again
+                subject = str(NOTIFICATION_SUBJECTS["propose"])
+            rows = _insert_proposals(
+                incident=locked, merchant_ids=merchant_ids, expires=_proposal_expiry(locked, now), subject=subject
             )
-            for mid in sorted(amounts)
-        ]
-        inserted = _insert_new_claims(candidates)
-        claims = [c for c in candidates if c.merchant_id in inserted]
-        for claim in claims:
-            claim.pk = inserted[claim.merchant_id]
-            claim._state.adding = False
-            claim._state.db = "default"
-        events = ClaimEvent.objects.bulk_create(
-            [
-                ClaimEvent(
-                    claim=claim,
-                    kind=ClaimEvent.Kind.CREATED,
-                    action="propose",
-                    actor_role=SYSTEM,
-                    to_state=claim.state,
-                    computed_amount=claim.computed_amount,
-                    currency=claim.currency,
-                )
-                for claim in claims
-            ]
-        )
-        notify.notify_many(
-            [(c, recipients.get(c.merchant_id, []), e, "") for c, e in zip(claims, events, strict=True)], "propose"
-        )
-    return claims
+            notifications = [n for _, _, n in rows if n is not None]
+            if notifications:
+                notify.email_later(notifications, "propose")
+            deferred = _defer_soft_limit()  # last: the commit and its e-mails are never cut apart
+    finally:
+        _resume_soft_limit(deferred)
+    return sorted({merchant_id for _, merchant_id, _ in rows})
 
 
 # --- Merchant actions ----------------------------------------------------------------------

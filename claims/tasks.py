@@ -5,7 +5,7 @@ import random
 import psycopg
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,6 +25,18 @@ def is_transient(exc: BaseException) -> bool:
         if isinstance(cause, psycopg.errors.LockNotAvailable):
             return True
         cause = cause.__cause__
+    return False
+
+
+def stopped_by_soft_limit(exc: BaseException) -> bool:
+    """The error arose while unwinding a ``SoftTimeLimitExceeded`` (which it then replaced)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, SoftTimeLimitExceeded):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
     return False
 
 
@@ -53,11 +65,24 @@ def recompute_incident_claims(self, incident_id: int) -> dict:
         # keeps the unchanged assessments and proposes only to the merchants still without a claim.
         raise self.retry(exc=exc, countdown=0) from exc
     except DatabaseError as exc:
+        if stopped_by_soft_limit(exc):
+            # The limit fired while PostgreSQL was still answering (a COMMIT, say), and the rollback
+            # on the way out found the connection busy. Drop the connection, then as above.
+            connection.close()
+            raise self.retry(exc=exc, countdown=0) from exc
         if not is_transient(exc):
             raise
         # Capped well below the broker's visibility timeout (a countdown task waits unacknowledged).
         delay = min(0.5 * 2**self.request.retries, 15) + random.uniform(0, 0.5)
         raise self.retry(exc=exc, countdown=delay) from exc
+
+
+@shared_task
+def email_notifications(notification_ids: list[int], key: str, side: str = "merchant") -> int:
+    """The e-mail copies of a batch of notifications (``notify.email_later``)."""
+    from claims import notify
+
+    return notify.send_emails(notification_ids, key, side=side)
 
 
 @shared_task

@@ -321,6 +321,7 @@ CELERY_TASK_ROUTES = {
     "settlements.issue_monthly_statements": {"queue": "beat"},
     "claims.tasks.recompute_incident_claims": {"queue": "recompute"},
     "sla.recompute_for_incident": {"queue": "recompute"},
+    "sla.schedule_for_incident": {"queue": "recompute"},
     "incidents.tasks.import_incidents_file": {"queue": "imports"},
     "sla.nightly_evaluate": {"queue": "beat"},
     "claims.tasks.expire_claims": {"queue": "beat"},

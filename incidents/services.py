@@ -170,6 +170,8 @@ def upsert_incident(*, record: IncidentRecord, origin: str, actor: Actor = None)
     changes = {}
     for name in _EDITABLE:
         new = getattr(record, name)
+        if name == "service" and new.pk == incident.service_id:
+            continue  # compared by id: reading the old service is a query, needed only when it changed
         old = getattr(incident, name)
         if new != old:
             changes[name] = [_jsonable(old), _jsonable(new)]

@@ -8,10 +8,21 @@ from . import periods, services
 PENDING_TTL = 300  # s; a pending mark outlives any normal wait for the worker, and expires if the task is lost
 
 
+_clients: dict[int, object] = {}
+
+
 def _redis():
+    """One client (and connection pool) per process: a new one per call opened a TCP connection
+    to Redis for every incident change a webhook delivered."""
+    import os
+
     import redis
 
-    return redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    pid = os.getpid()  # a forked worker process must not share its parent's sockets
+    if pid not in _clients:
+        _clients.clear()
+        _clients[pid] = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    return _clients[pid]
 
 
 def _pending_key(code: str, period: str) -> str:
@@ -38,6 +49,30 @@ def schedule_recompute(pairs) -> int:
     if fresh:
         recompute_pairs.apply_async(args=[fresh], countdown=settings.SLA_RECOMPUTE_DEBOUNCE_SECONDS)
     return len(fresh)
+
+
+@shared_task(name="sla.schedule_for_incident", acks_late=True)
+def schedule_for_incident(incident_id: int, previous=None) -> int:
+    """After an incident change (``sla.receivers``): schedule the recompute of the contract-months
+    it falls in now and, ``previous`` being ``[service id, started, resolved]`` before the change,
+    of those it fell in then."""
+    from datetime import datetime
+
+    from incidents.models import Incident
+
+    pairs = []
+    if previous and previous[1]:  # an incident always has a start; a span without one changes nothing
+        service_id, started, resolved = previous
+        span = services.pairs_for_span(
+            service_id=service_id,
+            started_at=datetime.fromisoformat(started),
+            resolved_at=datetime.fromisoformat(resolved) if resolved else None,
+        )
+        pairs += [(code, f"{period:%Y-%m}") for code, period in span]
+    current = Incident.objects.filter(pk=incident_id).first()
+    if current is not None:
+        pairs += [(code, f"{period:%Y-%m}") for code, period in services.pairs_for_incident(incident=current)]
+    return schedule_recompute(pairs)
 
 
 @shared_task(name="sla.recompute_pairs", acks_late=True)
