@@ -370,7 +370,7 @@ def incidents_with_proposals(*, limit: int = 50) -> list[Incident]:
     )
 
 
-def earliest_metric_minute_in_use(now=None):
+def earliest_metric_minute_in_use(*, now: datetime | None = None) -> datetime | None:
     """The earliest metric minute that a claim window still open at ``now`` may read, or None.
 
     An incident's claim window is open while the incident is not voided and either it is

@@ -962,7 +962,7 @@ def drop_expired_metrics(*, now: datetime | None = None) -> list[str]:
 
     now = now or timezone.now()
     before = now - timedelta(days=settings.METRICS_RETENTION_DAYS)
-    in_use = earliest_metric_minute_in_use(now)
+    in_use = earliest_metric_minute_in_use(now=now)
     if in_use is not None:
         before = min(before, in_use)
     return drop_metric_partitions(before=before)

@@ -7,11 +7,20 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.views import set_language
 from core.views import healthz
 
+
+class FaviconRedirect(RedirectView):
+    """The icon's static URL is looked up per request: with the hashed-name storage of production
+    the manifest exists only after ``collectstatic``, not when the URLconf is imported."""
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("favicon.svg")
+
+
 urlpatterns = [
     path("", include("accounts.urls")),
     path("healthz", healthz, name="healthz"),
     # Browsers and feed readers ask for /favicon.ico whatever the page's <link rel="icon"> says.
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", FaviconRedirect.as_view(permanent=True)),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     # REST API and its OpenAPI schema.

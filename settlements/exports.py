@@ -385,7 +385,7 @@ COPY (
         ) ledger
         UNION ALL
         SELECT 1, NULL, NULL, currency, %(total)s, {currency}, count(*)::text, sum(approved)::text,
-               sum(paid)::text, (sum(approved) - sum(paid))::text, NULL, NULL, NULL, NULL
+               sum(paid)::text, (sum(approved) - sum(paid))::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
         FROM (
             SELECT c.currency, round(c.approved_amount, 2) AS approved,
                    CASE WHEN c.state = %(settled)s THEN round(c.approved_amount, 2) ELSE 0.00 END AS paid

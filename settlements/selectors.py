@@ -244,7 +244,7 @@ def _add_credit_claims(groups: dict[tuple, dict], credit_claims: Iterable[Any]) 
 
     for cc in credit_claims:
         g = _recovery_group(groups, cc.period.replace(day=1), cc.provider_id, cc.provider.name, cc.currency)
-        figures = claim_credit_status(cc)
+        figures = claim_credit_status(claim=cc)
         for k in RECOVERY_CREDIT_FIGURES:
             g[f"credit_{k}"] += getattr(figures, k)
         g["credit_claims"].append(

@@ -337,7 +337,7 @@ class ProviderCreditClaim(ConcurrentTransitionMixin, models.Model):
         """Due / filed / received / written off / still due, as ``sla.selectors.credit_status`` defines them."""
         from .selectors import claim_credit_status
 
-        return claim_credit_status(self)
+        return claim_credit_status(claim=self)
 
     @property
     def outstanding(self) -> Decimal:

@@ -203,7 +203,7 @@ def _record(provider: Provider, month: date, currency: str | None) -> dict:
         months = (month.year - first.effective_from.year) * 12 + month.month - first.effective_from.month + 1
     # Credits as every SLA page counts them (``selectors.credit_totals``), up to this month.
     claims = ProviderCreditClaim.objects.filter(provider=provider, period__lte=month, currency=currency or "")
-    found = selectors.credit_totals(claims).get(None, [])
+    found = selectors.credit_totals(claims=claims).get(None, [])
     status = found[0] if found else selectors.CreditStatus(currency or "")
     return {
         "months_under_contract": months,

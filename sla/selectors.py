@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -299,7 +299,7 @@ def providers_overview() -> list[dict]:
         .annotate(contracts=Count("sla_contracts__code", distinct=True))
         .order_by("name")
     )
-    status = credit_totals(ProviderCreditClaim.objects.all(), key="provider_id")
+    status = credit_totals(claims=ProviderCreditClaim.objects.all(), key="provider_id")
     return [{"provider": p, "credits": status.get(p.pk, [])} for p in providers]
 
 
@@ -360,7 +360,7 @@ class CreditStatus:
         }
 
 
-def credit_status(state: str, currency: str, claimed: Decimal, received: Decimal | None) -> CreditStatus:
+def credit_status(*, state: str, currency: str, claimed: Decimal, received: Decimal | None) -> CreditStatus:
     """One credit claim's figures (``CreditStatus``) from its state and amounts."""
     got = received if received is not None else ZERO
     return CreditStatus(
@@ -373,21 +373,24 @@ def credit_status(state: str, currency: str, claimed: Decimal, received: Decimal
     )
 
 
-def claim_credit_status(claim: ProviderCreditClaim) -> CreditStatus:
-    return credit_status(claim.state, claim.currency, claim.amount_claimed, claim.amount_received)
+def claim_credit_status(*, claim: ProviderCreditClaim) -> CreditStatus:
+    return credit_status(
+        state=claim.state, currency=claim.currency, claimed=claim.amount_claimed, received=claim.amount_received
+    )
 
 
 CREDIT_FIELDS = ("state", "currency", "amount_claimed", "amount_received")
 
 
-def credit_totals(claims, key: str | None = None) -> dict:
+def credit_totals(*, claims: QuerySet[ProviderCreditClaim], key: str | None = None) -> dict:
     """``CreditStatus`` summed per currency (sorted), per ``key`` (a field of the claim, or of
     its relations) when given: ``{key value: [status, ...]}``, else ``{None: [...]}``.
     One query; there is one credit claim per contract and month, so the rows are few."""
     fields = (*CREDIT_FIELDS, key) if key else CREDIT_FIELDS
     sums: dict = defaultdict(dict)
     for row in claims.order_by().values_list(*fields):
-        status = credit_status(*row[:4])
+        state, currency, claimed, received = row[:4]
+        status = credit_status(state=state, currency=currency, claimed=claimed, received=received)
         group = sums[row[4] if key else None]
         group[status.currency] = group[status.currency] + status if status.currency in group else status
     return {k: [v[c] for c in sorted(v)] for k, v in sums.items()}

@@ -49,7 +49,7 @@ def provider_dashboard(request, pk):
             }
         )
     _attach_actions(request, claims)
-    totals = selectors.credit_totals(ProviderCreditClaim.objects.filter(provider=provider)).get(None, [])
+    totals = selectors.credit_totals(claims=ProviderCreditClaim.objects.filter(provider=provider)).get(None, [])
     return render(
         request,
         "sla/provider.html",

@@ -46,7 +46,7 @@ def test_admin_change_form_shows_chinese_field_labels(admin_session):
     _switch_language(admin_session, "zh-hans")
     html = admin_session.get(reverse("admin:merchants_livesession_add")).content.decode()
     assert "增加 直播场次" in html  # Django's own "Add %s" around our verbose name
-    assert ">商家:<" in html and ">开始时间:<" in html  # field labels (the merchant foreign key, started at)
+    assert ">商家：<" in html and ">开始时间：<" in html  # field labels (the merchant foreign key, started at)
     assert "Merchant:" not in html
 
 

@@ -113,7 +113,7 @@ def test_retention_drops_old_days_only_when_every_claim_window_over_them_has_clo
     incident = IncidentFactory(started_at=datetime(2026, 10, 25, 12, 0, tzinfo=UTC), resolved_ago=6 * DAY, minutes=60)
     incident.started_at, incident.resolved_at = datetime(2026, 10, 25, 12, 0, tzinfo=UTC), now - 6 * DAY
     incident.save(update_fields=["started_at", "resolved_at"])
-    in_use = earliest_metric_minute_in_use(now)
+    in_use = earliest_metric_minute_in_use(now=now)
     assert in_use is not None and in_use < incident.started_at - 28 * DAY
     dropped = claim_services.drop_expired_metrics(now=now)
     assert dropped  # the days before the incident's history went

@@ -151,9 +151,8 @@ def test_ledger_csv_from_sql_is_byte_identical_to_the_python_rows(claims, financ
     ):
         filtered = exports.csv_bytes(exports.ledger_rows(*wide_range, **filters))
         assert b"".join(exports.ledger_csv(*wide_range, **filters)) == filtered, filters
-        assert filtered.count(b"\r\nTOTAL,") >= 1, filters  # each filter keeps some claims
     expected = exports.csv_bytes(exports.ledger_rows(day + timedelta(days=5), day + timedelta(days=5)))
     body = list(csv.reader(io.StringIO(expected.decode("utf-8-sig"))))
-    assert sum(r[0] == "TOTAL" for r in body) == 0  # the last range is empty: the header alone
+    assert sum(r[:1] == ["TOTAL"] for r in body) == 0  # the last range is empty: the headers alone
     wide = exports.csv_bytes(exports.ledger_rows(day - timedelta(days=1), day + timedelta(days=1))).decode("utf-8-sig")
     assert "'=HYPERLINK" in wide and "两行\r\n商户" in wide and '"WIRE ""7"", 东"' in wide

@@ -71,7 +71,7 @@ def test_the_definition_per_claim_and_summed(story):
         Decimal("14400.00"),
     )
     assert credited.outstanding == Decimal("0.00")
-    [total] = selectors.credit_totals(ProviderCreditClaim.objects.all())[None]
+    [total] = selectors.credit_totals(claims=ProviderCreditClaim.objects.all())[None]
     assert {k: getattr(total, k) for k in EXPECTED} == EXPECTED and total.currency == "CNY" and total.claims == 2
 
 
@@ -133,7 +133,7 @@ def test_every_export_shows_the_same_figures(client, api_client, finance_user, s
     # Scorecard PDF.
     pdf = client.get(reverse("sla:scorecard_pdf"), {"kind": "rtc", "month": "2026-10"}).content
     text = " ".join("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
-    for label, value in (("Credits due", "84400.00"), ("Written off", "10000.00"), ("Still due", "14400.00")):
+    for label, value in (("Credits due", "84,400.00"), ("Written off", "10,000.00"), ("Still due", "14,400.00")):
         assert f"{label} {value} CNY" in text, label
     # Recovery report CSV: the month row and the totals table.
     response = client.get(reverse("finance:recovery"), {"format": "csv"})

@@ -56,7 +56,7 @@ def test_finance_pages_read_at_both_widths(browser, live_server, screenshot, fin
                 screenshot(page, f"{name}-{width}-{lang}")
                 text = page.inner_text("main")
                 if name == "sla-provider":
-                    assert still_due in text and "14400.00 CNY" in text and "10000.00 CNY" in text
+                    assert still_due in text and "14,400.00 CNY" in text and "10,000.00 CNY" in text
                 if name == "finance-batch":
                     assert claims_added in page.inner_text("#history")
                     assert "[3 claims]" not in text
