@@ -52,7 +52,9 @@ def inspect(upload) -> dict:
         if not name:
             raise
         raise InvalidInput(
-            _("%(file)s: %(problem)s") % {"file": os.path.basename(name), "problem": exc.message}, code=exc.code
+            _("“%(name)s”: %(problem)s") % {"name": os.path.basename(name)[:200], "problem": exc.message},
+            code=exc.code,
+            field=exc.field,
         ) from None
 
 

@@ -905,13 +905,9 @@ def _upload_name(upload) -> str:
 
 
 def _inspect(upload) -> dict:
-    """``evidence.inspect`` with the file's name in its error: with several files chosen,
+    """``evidence.inspect``, whose error already names the file: with several files chosen,
     "only PDF…" alone does not say which one to replace."""
-    try:
-        return evidence.inspect(upload)
-    except InvalidInput as exc:
-        problem = {"name": _upload_name(upload), "problem": exc.message}
-        raise InvalidInput(_("“%(name)s”: %(problem)s") % problem, code=exc.code, field=exc.field) from None
+    return evidence.inspect(upload)
 
 
 def add_evidence(*, claim: Claim, by: Actor, upload: UploadedFile, _role: str | None = None) -> ClaimDocument:

@@ -161,12 +161,11 @@ class CsvReader:
         self.header = [h.strip().lower() for h in first[1]]
         missing = [name for name in self.columns if name not in self.header]
         if missing:
+            # The header the file needs is said once, with the first missing column, not once a column.
             expected = ",".join(self.columns)
+            hint = _("missing column; the header must have %(names)s") % {"names": expected}
             raise CsvRejected(
-                [
-                    RowError(1, name, _("missing column; the header must have %(names)s") % {"names": expected})
-                    for name in missing
-                ]
+                [RowError(1, name, hint if i == 0 else _("missing column")) for i, name in enumerate(missing)]
             )
 
     def _next(self) -> tuple[int, list[str]] | None:

@@ -81,3 +81,22 @@ def test_accept_dispute_and_reject_ask_first(browser, live_server, proposed, flo
         page.locator("#confirm-dialog button[value=yes]").click()
     assert state_of(other) == ClaimState.REJECTED
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_bulk_approval_asks_first(browser, live_server, proposed, support_user):
+    context, page = open_as(browser, live_server, support_user.username, width=375, lang="zh-hans")
+    page.goto(f"{live_server.url}/console/claims/")
+    form = page.locator("#bulk-form")
+    form.locator("input[name=threshold]").fill("5000")
+    form.locator("button[type=submit]").click()
+    assert page.locator("#confirm-dialog").is_visible()
+    assert_no_overlap(page)
+    page.keyboard.press("Enter")  # Cancel has the focus
+    assert state_of(proposed) == ClaimState.PROPOSED
+    form.locator("button[type=submit]").click()
+    with page.expect_navigation():
+        page.locator("#confirm-dialog button[value=yes]").click()
+    assert state_of(proposed) == ClaimState.APPROVED
+    context.close()

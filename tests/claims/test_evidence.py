@@ -66,3 +66,12 @@ def test_stored_through_storage_api_and_audited(proposed, merchant_user, other_m
     assert proposed.events.filter(kind="evidence").count() == 1
     with pytest.raises(NotPermitted):
         services.add_evidence(claim=proposed, by=other_merchant_user, upload=SimpleUploadedFile("x.png", PNG))
+
+
+def test_a_refused_upload_names_its_file_once(proposed, merchant_user):
+    with pytest.raises(InvalidInput) as exc:
+        services.add_evidence(
+            claim=proposed, by=merchant_user, upload=SimpleUploadedFile("evil.exe", b"MZ\x90\x00" + b"\x00" * 60)
+        )
+    assert str(exc.value.message).count("evil.exe") == 1 and "PDF" in str(exc.value.message)
+    assert not proposed.documents.exists()

@@ -30,6 +30,8 @@ def test_header_width_and_encoding_errors_name_line_and_column():
     with pytest.raises(CsvRejected) as exc, CsvReader(b"a\n1\n", columns=["a", "b", "c"]):
         pass
     assert [(e.line, e.column) for e in exc.value.errors] == [(1, "b"), (1, "c")]
+    # The header the file needs is said once, not once a missing column.
+    assert sum("a,b,c" in e.message for e in exc.value.errors) == 1
     with pytest.raises(CsvRejected) as exc, CsvReader(b"a,b,c\n1,2\n", columns=["a", "b", "c"]) as reader:
         list(reader.rows())
     assert (exc.value.line, exc.value.column) == (2, "c")
