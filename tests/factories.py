@@ -162,6 +162,22 @@ def session_minutes(session, start, minutes, gmv, ad_spend="0", *, skip=(), view
     return SessionMinute.objects.bulk_create(rows)
 
 
+def merchants_hit(incident, count):
+    """``count`` merchants, each with one member and a live session the incident hit (the surge tests)."""
+    from django.contrib.auth.models import User
+
+    from merchants.models import Membership
+
+    merchants = Merchant.objects.bulk_create(
+        [Merchant(code=f"s{i:04d}", name=f"Shop {i}", currency="CNY") for i in range(count)]
+    )
+    users = User.objects.bulk_create([User(username=f"shop{i}", email=f"shop{i}@example.com") for i in range(count)])
+    Membership.objects.bulk_create([Membership(user=u, merchant=m) for u, m in zip(users, merchants, strict=True)])
+    for i, merchant in enumerate(merchants):
+        hit_session(incident, merchant, sid=f"LS-{i}")
+    return merchants
+
+
 def hit_session(incident, merchant, sid="LS-1", before="100", during="20"):
     """A live session of ``merchant`` on the incident's service and region, selling less during it."""
     start = incident.started_at.replace(second=0, microsecond=0) - 60 * MIN

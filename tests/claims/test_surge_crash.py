@@ -11,16 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Count
 
 from claims.models import Claim, ClaimEvent, ClaimNotification
 from claims.tasks import recompute_incident_claims
 from losses.models import LossAssessment
-from merchants.models import Membership
+from tests.factories import merchants_hit
 
-from .conftest import hit, make_incident
+from .conftest import make_incident
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -49,18 +48,8 @@ def stop(process):
 
 
 def test_worker_killed_halfway_through_proposals_is_finished_by_a_restarted_worker_exactly_once(make_user):
-    from merchants.models import Merchant
-
     incident = make_incident("SURGE-CRASH")
-    merchants = Merchant.objects.bulk_create(
-        [Merchant(code=f"s{i:04d}", name=f"Shop {i}", currency="CNY") for i in range(MERCHANTS)]
-    )
-    users = User.objects.bulk_create(
-        [User(username=f"shop{i}", email=f"shop{i}@example.com") for i in range(MERCHANTS)]
-    )
-    Membership.objects.bulk_create([Membership(user=u, merchant=m) for u, m in zip(users, merchants, strict=True)])
-    for i, merchant in enumerate(merchants):
-        hit(incident, merchant, sid=f"LS-{i}")
+    merchants_hit(incident, MERCHANTS)
 
     first = start_worker()
     second = None

@@ -28,9 +28,9 @@ from django.db.models import Count
 from claims.models import Claim, ClaimEvent, ClaimNotification
 from claims.tasks import recompute_incident_claims
 from losses.models import LossAssessment
-from merchants.models import Membership
+from tests.factories import merchants_hit
 
-from .conftest import hit, make_incident
+from .conftest import make_incident
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -83,15 +83,7 @@ def test_recompute_stopped_by_its_soft_time_limit_retries_and_proposes_the_rest_
     from merchants.models import Merchant
 
     incident = make_incident("SURGE-SOFT-LIMIT")
-    merchants = Merchant.objects.bulk_create(
-        [Merchant(code=f"s{i:04d}", name=f"Shop {i}", currency="CNY") for i in range(MERCHANTS)]
-    )
-    users = User.objects.bulk_create(
-        [User(username=f"shop{i}", email=f"shop{i}@example.com") for i in range(MERCHANTS)]
-    )
-    Membership.objects.bulk_create([Membership(user=u, merchant=m) for u, m in zip(users, merchants, strict=True)])
-    for i, merchant in enumerate(merchants):
-        hit(incident, merchant, sid=f"LS-{i}")
+    merchants = merchants_hit(incident, MERCHANTS)
     order = sorted(m.pk for m in merchants)  # the order of the batches
     held = Merchant.objects.get(pk=order[MERCHANTS // 2])
 
@@ -175,4 +167,6 @@ def test_recompute_stopped_by_its_soft_time_limit_retries_and_proposes_the_rest_
 
     # Each batch's e-mails go out once it has committed: an interrupted statement's batch sent none,
     # a batch whose COMMIT was waiting sent its own before the task stopped.
-    assert sorted(sent) == sorted(u.email for u in users)
+    assert sorted(sent) == sorted(
+        User.objects.filter(memberships__merchant__in=merchants).values_list("email", flat=True)
+    )
