@@ -321,7 +321,7 @@ def file_claim(
     """
     reference = (reference or "").strip()
     if not reference:
-        raise ValueError(_("Filing needs the provider's reference."))
+        raise InvalidInput(_("Filing needs the provider's reference."), code="required", field="reference")
     return _transition(
         claim,
         "file",

@@ -167,3 +167,14 @@ def test_merchant_cannot_read_the_claim(client, make_user, claim):
 def test_get_on_an_action_is_not_allowed(client, finance_user, claim):
     client.force_login(finance_user)
     assert client.get(reverse("sla:claim_action", args=[claim.pk, "file"])).status_code == 405
+
+
+def test_the_filing_service_names_a_blank_reference_as_an_input_error(finance_user, claim):
+    """Through the one error model (a 400 naming the field wherever it is called), never a 500."""
+    from core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as exc:
+        services.file_claim(claim=claim, by=finance_user, reference="  ", amount_claimed=claim.amount_claimed)
+    assert exc.value.field == "reference"
+    claim.refresh_from_db()
+    assert claim.state == CreditClaimState.DUE
