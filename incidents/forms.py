@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Cause, Impact, Region, Service
@@ -24,6 +27,18 @@ class IncidentForm(forms.Form):
     message = forms.CharField(
         label=_("Message for the timeline"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+
+    # What a person types is an outage that has begun: a start in the future (beyond clock skew)
+    # is a typo, and such an incident could be neither resolved nor voided before that time.
+    FUTURE_TOLERANCE = timedelta(minutes=5)
+
+    def clean(self):
+        data = super().clean()
+        latest = timezone.now() + self.FUTURE_TOLERANCE
+        for name in ("started_at", "detected_at"):
+            if data.get(name) and data[name] > latest:
+                self.add_error(name, _("must not be in the future"))
+        return data
 
     def record_data(self, *, source, external_id, incident=None):
         d = self.cleaned_data

@@ -110,7 +110,8 @@ def incident_create(request):
         if incident:
             messages.success(request, _("Incident recorded."))
             return redirect("incidents:detail", pk=incident.pk)
-    return render(request, "incidents/form.html", {"form": form})
+    # A refused form is drawn again with its errors, answered 400 like every refused input.
+    return render(request, "incidents/form.html", {"form": form}, status=400 if request.method == "POST" else 200)
 
 
 @support_required
@@ -130,7 +131,8 @@ def incident_edit(request, pk):
         if _save(request, form, source=incident.source, external_id=incident.external_id, incident=incident):
             messages.success(request, _("Incident updated."))
             return redirect("incidents:detail", pk=incident.pk)
-    return render(request, "incidents/form.html", {"form": form, "incident": incident})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "incidents/form.html", {"form": form, "incident": incident}, status=status)
 
 
 @support_required

@@ -102,7 +102,7 @@ def test_console_form_reports_time_order_errors(client, catalogue, support_user)
             "detected_at": "2026-10-05T19:00",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # drawn again with the error
     assert "must not be before started at" in response.content.decode()
     assert "before started_at" not in response.content.decode()
     assert not Incident.objects.exists()
@@ -236,3 +236,27 @@ def test_timeline_names_the_origin_of_unattended_changes(client, catalogue, supp
     assert "Monitoring webhook (statuswatch)" in timeline
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     assert "监控 Webhook（statuswatch）" in client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+
+
+def test_a_start_in_the_future_is_refused_on_the_form(client, catalogue, support_user):
+    """A typo such as next year's date would leave an incident nobody can resolve or void."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client.force_login(support_user)
+    soon = timezone.localtime() + timedelta(hours=2)
+    form = {
+        "title": "X",
+        "service": catalogue["services"]["rtc-video"].pk,
+        "regions": [catalogue["regions"]["cn-east"].pk],
+        "impact": "major_outage",
+        "cause": "provider",
+        "started_at": soon.strftime("%Y-%m-%dT%H:%M"),
+    }
+    response = client.post(reverse("incidents:create"), form, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400 and "不能晚于当前时间" in response.content.decode()
+    assert not Incident.objects.exists()
+    form["started_at"] = (timezone.localtime() - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    client.post(reverse("incidents:create"), form)
+    assert Incident.objects.count() == 1
