@@ -101,13 +101,18 @@ def search_filter(*, q: str) -> Q:
     )
     if number.isdigit() and len(number) < 19:
         match |= Q(pk=int(number))
+    source, colon, external_id = text.partition(":")
+    if colon and source and external_id:  # the full key as exports print it, ``statuswatch:SW-…``
+        match |= Q(incident__source__iexact=source, incident__external_id__iexact=external_id)
     return match
 
 
 def staff_queue(*, user: AnyUser, **filters: Any) -> QuerySet[Claim]:
-    """Open claims ordered by the nearest staff deadline (overdue first), then the rest."""
+    """Open claims ordered by the nearest staff deadline (overdue first), then the rest. A search
+    looks at every state unless one is chosen: staff searching a claim number mean that claim,
+    decided or not."""
     qs = claim_list(user=user, **filters)
-    if not filters.get("state"):
+    if not filters.get("state") and not filters.get("q"):
         qs = qs.filter(state__in=OPEN_STAFF_STATES)  # read in this order from ``claim_queue_idx``
     return qs.order_by(F("due_at").asc(nulls_last=True), "created_at", "id")
 

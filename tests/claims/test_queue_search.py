@@ -42,6 +42,11 @@ def test_search_box_finds_by_number_merchant_and_reference(
     assert found("SW-20261003") == {a.pk}
     assert found("Video outage") == {a.pk, b.pk}
     assert found("nothing like this") == set()
+    assert found(f"{first.source}:SW-20261003") == {a.pk}  # the key as the exports print it
+    # A search looks at decided claims too (the queue alone shows open ones).
+    services.withdraw(claim=a, by=merchant_user)
+    assert found(f"#{a.pk}") == {a.pk}
+    assert f">#{a.pk}<" not in client.get(queue).content.decode()
     html = client.get(queue).content.decode()
     assert "SW-20261003 · " in html and "SW-20261107 · " in html  # the incident filter tells them apart
 
