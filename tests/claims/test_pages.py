@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from claims import services
@@ -344,3 +345,20 @@ def test_portal_list_pages_query_count_is_constant(client, merchant, merchant_us
     add(2, 12)
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(url)
+
+
+def test_timelines_name_the_first_state_without_an_empty_from(
+    client, proposed, merchant_user, support_user, support_user_2, flow
+):
+    """A claim's first event is "Proposed", not "— → Proposed"; a later step still shows from → to.
+    The second approver's button names the amount with its currency."""
+    claim = flow.submitted(proposed)
+    client.force_login(merchant_user)
+    html = client.get(reverse("portal:claim", args=[claim.pk])).content.decode()
+    assert "— →" not in html and "Proposed → Submitted" in html
+    client.force_login(support_user)
+    services.start_review(claim=claim, by=support_user)
+    services.partially_approve(claim=claim, by=support_user, amount="5000.00", reason="baseline_adjusted", message="x")
+    client.force_login(support_user_2)
+    html = client.get(reverse("claims_console:claim", args=[claim.pk])).content.decode()
+    assert "— →" not in html and "Confirm approval of 5,000.00 CNY" in html
