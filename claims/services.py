@@ -379,6 +379,13 @@ def _insert_proposals_one_by_one(*, incident, merchant_ids, expires, subject) ->
     have = set(
         Claim.objects.filter(incident=incident, merchant_id__in=merchant_ids).values_list("merchant_id", flat=True)
     )
+    members: dict[int, list[int]] = {}
+    for merchant_id, user_id in (
+        Membership.objects.filter(merchant_id__in=merchant_ids, user__is_active=True)
+        .order_by("merchant_id", "user_id")
+        .values_list("merchant_id", "user_id")
+    ):
+        members.setdefault(merchant_id, []).append(user_id)
     rows: list[tuple[int, int, int | None]] = []
     for assessment in sorted(current, key=lambda a: a.merchant_id):
         if assessment.merchant_id in have:
@@ -401,15 +408,14 @@ def _insert_proposals_one_by_one(*, incident, merchant_ids, expires, subject) ->
             computed_amount=claim.computed_amount,
             currency=claim.currency,
         )
-        members = Membership.objects.filter(merchant=merchant, user__is_active=True).order_by("user_id")
         notes = [
             ClaimNotification.objects.create(
-                recipient_id=m.user_id,
+                recipient_id=user_id,
                 claim=claim,
                 event=event,
                 subject=subject % {"id": claim.pk, "merchant": merchant.name},
             )
-            for m in members
+            for user_id in members.get(merchant.pk, [])
         ]
         rows += [(claim.pk, merchant.pk, n.pk) for n in notes] or [(claim.pk, merchant.pk, None)]
     return rows

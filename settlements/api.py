@@ -371,11 +371,12 @@ class Ledger(APIView):
                 },
                 status=400,
             )
-        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-        rows = exports.ledger_rows(start, end, **form.filters())
+        start, end, filters = form.cleaned_data["start"], form.cleaned_data["end"], form.filters()
         if request.query_params.get("format") == "xlsx":
-            return FileResponse(exports.xlsx_file(rows, "ledger"), content_type=XLSX)
-        return StreamingHttpResponse(exports.ledger_csv(start, end, **form.filters()), content_type="text/csv")
+            return FileResponse(
+                exports.xlsx_file(exports.ledger_rows(start, end, **filters), "ledger"), content_type=XLSX
+            )
+        return StreamingHttpResponse(exports.ledger_csv(start, end, **filters), content_type="text/csv")
 
 
 class Recovery(APIView):

@@ -198,13 +198,15 @@ def ledger(request):
     start, end, filters = form.cleaned_data["start"], form.cleaned_data["end"], form.filters()
     if fmt in ("csv", "xlsx"):
         name = f"ledger-{start}-{end}"
-        rows = exports.ledger_rows(start, end, **filters)
         if fmt == "csv":
             response = StreamingHttpResponse(exports.ledger_csv(start, end, **filters), content_type="text/csv")
             response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
             return response
         return FileResponse(
-            exports.xlsx_file(rows, "ledger"), content_type=XLSX, as_attachment=True, filename=f"{name}.xlsx"
+            exports.xlsx_file(exports.ledger_rows(start, end, **filters), "ledger"),
+            content_type=XLSX,
+            as_attachment=True,
+            filename=f"{name}.xlsx",
         )
     after = request.GET.get("after", "")
     context["page"] = exports.ledger_page(
