@@ -20,11 +20,15 @@ error no model can remove. ``sd`` is the standard deviation the partial outage's
 have if its sessions erred independently as they did here, √Σ(estimate − truth)² / Σ truth (for
 v2 and for the floor): the per-session error over √sessions, so it halves when the platform is
 four times as large — whether one seed's total lands within ±10 % is a matter of sample size.
+The last lines give the per-session error of the expected GMV in the window (rms, % of the
+counterfactual's) of v2, of the floor and of :func:`bridge`, a predictor that knew the curve
+exactly outside the window: the part of v2's error a better counterfactual could still remove.
 
     bench_loss_accuracy.py [--merchants N] [SEED ...]   (default: 128 merchants, seeds 1 2 3 4)
 """
 
 import argparse
+import math
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -63,15 +67,43 @@ def cleanup():
             c.execute(sql)
 
 
-def load(seed: int, merchants: int) -> tuple[dict, dict, dict]:
-    """The platform of one seed; returns (truth, floor estimate, region) per hit session id.
+def bridge(means: list[float], first: int, end: int, level: float, shape: sim.Shape, noise: sim.Noise) -> float:
+    """Expected GMV over minutes [first, end) of a predictor that knew the session's curve exactly
+    outside them: the level's log drift at the minute before and the minute after (the drift starts
+    at 0), carried across by the simulation's own AR(1), its conditional mean (with the log-normal
+    correction). What is left is the drift inside the window and the noise: nothing outside tells."""
+    phi, var = noise.persistence, noise.drift**2 / (1 - noise.persistence**2)
+    length = len(means)
+
+    def drift(t: int) -> float:
+        return 0.0 if t < 0 else math.log(means[t] / (level * shape.factor(t, length)))
+
+    a, b = first - 1, end
+    total = 0.0
+    for t in range(first, end):
+        k = t - a
+        if b < length:
+            m, n = b - t, b - a
+            x = (phi**k * (1 - phi ** (2 * m)) * drift(a) + phi**m * (1 - phi ** (2 * k)) * drift(b)) / (
+                1 - phi ** (2 * n)
+            )
+            v = var * (1 - phi ** (2 * k)) * (1 - phi ** (2 * m)) / (1 - phi ** (2 * n))
+        else:
+            x, v = phi**k * drift(a), var * (1 - phi ** (2 * k))
+        total += level * shape.factor(t, length) * math.exp(x + v / 2)
+    return total
+
+
+def load(seed: int, merchants: int) -> tuple[dict, dict, dict, dict]:
+    """The platform of one seed; returns (truth, floor estimate, region, (counterfactual GMV in the
+    window, :func:`bridge`'s estimate of it)) per hit session id.
 
     Merchants and sessions go in with ``bulk_create``, the minutes with one ``COPY`` (built as
     text while the simulation runs): ORM objects for a million minutes cost more than the
     estimates being measured. The random draws are the same as with one insert per row."""
     rng = random.Random(seed)
     noise = sim.Noise()
-    truth, floor, region_of = {}, {}, {}
+    truth, floor, region_of, curves = {}, {}, {}, {}
     rows = Merchant.objects.bulk_create(
         Merchant(code=f"acc-{k:03d}", name=f"Acc {k}", margin_rate=Decimal("0.30")) for k in range(merchants)
     )
@@ -119,12 +151,15 @@ def load(seed: int, merchants: int) -> tuple[dict, dict, dict]:
                     sum(map(sim.money, counterfactual[window])) - sum(map(sim.money, actual[window])),
                     Decimal(str(sum(means[window]))) - sum(map(sim.money, actual[window])),
                     region,
+                    sum(map(sim.money, counterfactual[window])),
+                    bridge(means, window.start, window.stop, day_level, shape, noise),
                 )
             series.append((len(sessions) - 1, start, actual))
     LiveSession.objects.bulk_create(sessions, batch_size=5000)
-    for index, (true_loss, floor_loss, region) in hit.items():
+    for index, (true_loss, floor_loss, region, expected, bridged) in hit.items():
         pk = sessions[index].pk
         truth[pk], floor[pk], region_of[pk] = true_loss, floor_loss, region
+        curves[pk] = (expected, bridged)
     with connection.cursor() as c:
         with c.cursor.copy(
             "COPY merchants_sessionminute (session_id, minute, viewers, orders, gmv, ad_spend) FROM STDIN"
@@ -138,7 +173,7 @@ def load(seed: int, merchants: int) -> tuple[dict, dict, dict]:
                     )
                 )
         c.execute("ANALYZE merchants_sessionminute")
-    return truth, floor, region_of
+    return truth, floor, region_of, curves
 
 
 def incidents(seed: int) -> list[Incident]:
@@ -177,7 +212,8 @@ def ratio(numerator, denominator):
 
 
 def figures(rows: list[tuple]) -> dict:
-    """rows: (paid, truth, actual, floor, low, high) per hit session of one kind."""
+    """rows: (paid, truth, actual, floor, low, high, v2's expected, counterfactual, bridge) per hit
+    session of one kind."""
     paid = sum((Decimal(r[0]) for r in rows), Decimal(0))
     truth = sum((r[1] for r in rows), Decimal(0))
     return {
@@ -190,6 +226,20 @@ def figures(rows: list[tuple]) -> dict:
         "sd floor": ratio(sum(((r[3] - r[1]) ** 2 for r in rows), Decimal(0)).sqrt(), truth),
         "sessions": len(rows),
     }
+
+
+def rms(rows: list[tuple]) -> dict:
+    """Per-session error of the expected GMV in the window, rms as a share of the counterfactual's
+    (√Σe² / √Σcf²): v2's, the bridge's, the floor's."""
+    cf2 = sum(float(r[7]) ** 2 for r in rows)
+    if not rows or not cf2 or any(r[6] is None for r in rows):
+        return {}
+    of = {
+        "v2": [r[6] - float(r[7]) for r in rows],
+        "bridge": [r[8] - float(r[7]) for r in rows],
+        "floor": [float(r[3] - r[1]) for r in rows],  # floor - truth = its expected - counterfactual
+    }
+    return {name: math.sqrt(sum(e * e for e in errors) / cf2) for name, errors in of.items()}
 
 
 def coverage(rows: list[tuple]) -> tuple[int, int]:
@@ -205,7 +255,7 @@ def main(seeds, merchants):
     for seed in seeds:
         cleanup()
         started = time.perf_counter()
-        truth, floor, region_of = load(seed, merchants)
+        truth, floor, region_of, curves = load(seed, merchants)
         loading[seed] = time.perf_counter() - started
         for incident in incidents(seed):
             best = {1: float("inf"), 2: float("inf")}
@@ -220,13 +270,14 @@ def main(seeds, merchants):
                     for ln in r.lines:
                         sid = ln.agg.session_id
                         kind = KINDS[region_of[sid]][0]
-                        low = high = None
+                        low = high = expected = None
                         if ln.v2 is not None:
+                            expected = float(ln.v2.expected)
                             methods[ln.v2.method] = methods.get(ln.v2.method, 0) + 1
                             if ln.v2.half_width is not None:
                                 low, high = ln.v2.low, ln.v2.high
                         rows.setdefault((version, seed, kind), []).append(
-                            (ln.lost_gmv, truth[sid], ln.agg.actual, floor[sid], low, high)
+                            (ln.lost_gmv, truth[sid], ln.agg.actual, floor[sid], low, high, expected, *curves[sid])
                         )
     cleanup()
 
@@ -267,6 +318,13 @@ def main(seeds, merchants):
             f"{f'{inside}/{total} {inside / total:.1%}' if total else 'n/a':>12} | "
             f"{t1:6.2f}s {t2:5.2f}s {t2 / t1:4.2f}x | {load_s:4.0f}s"
         )
+    print(
+        "per-session error of the expected GMV in the window, rms % of the counterfactual's, all seeds "
+        "(bridge: knew the curve exactly outside the window, carried the drift across it):"
+    )
+    for kind in ("placebo", "full outage", "partial outage"):
+        errors = rms([row for s in seeds for row in rows.get((2, s, kind), [])])
+        print(f"  {kind:>14}: " + "  ".join(f"{name} {value * 100:.1f}" for name, value in errors.items()))
 
 
 if __name__ == "__main__":
