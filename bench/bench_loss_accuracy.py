@@ -98,9 +98,9 @@ def load(seed: int, merchants: int) -> tuple[dict, dict, dict, dict]:
     """The platform of one seed; returns (truth, floor estimate, region, (counterfactual GMV in the
     window, :func:`bridge`'s estimate of it)) per hit session id.
 
-    Merchants and sessions go in with ``bulk_create``, the minutes with one ``COPY`` (built as
-    text while the simulation runs): ORM objects for a million minutes cost more than the
-    estimates being measured. The random draws are the same as with one insert per row."""
+    Merchants and sessions go in with ``bulk_create``, the minutes with one ``COPY`` of text rows:
+    ORM objects for a million minutes cost more than the estimates being measured. The random
+    draws, and so the figures, are the same as with one insert per row."""
     rng = random.Random(seed)
     noise = sim.Noise()
     truth, floor, region_of, curves = {}, {}, {}, {}
@@ -108,7 +108,7 @@ def load(seed: int, merchants: int) -> tuple[dict, dict, dict, dict]:
         Merchant(code=f"acc-{k:03d}", name=f"Acc {k}", margin_rate=Decimal("0.30")) for k in range(merchants)
     )
     sessions: list[LiveSession] = []
-    hit: dict[int, tuple] = {}  # index in sessions -> (truth, floor, region)
+    hit: dict[int, tuple] = {}  # index in sessions -> (truth, floor, region, counterfactual, bridge)
     series: list[tuple[int, datetime, list[float]]] = []  # (index in sessions, first minute, GMV per minute)
     for k, merchant in enumerate(rows):
         region = REGIONS[k % 4]
