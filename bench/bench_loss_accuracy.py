@@ -4,7 +4,7 @@
 
 Per seed: N merchants (``--merchants``, default 128), each with its own session shape (ramp-up,
 a flash sale every 20–40 minutes, ramp-down), level, one session a day for the previous 10 days
-and one today. Today is a platform-wide promotion day (every session sells 1.5×). Four regions,
+(``--days``) and one today. Today is a platform-wide promotion day (every session sells 1.5×). Four regions,
 N / 4 merchants each: an incident that changed nothing hits cn-east (placebo), a full outage (GMV
 0 for 20 minutes, then 15 % of the lost GMV comes back as make-up sales in the 10-minute tail)
 hits cn-north, a partial outage (GMV at 70 %, also 15 % make-up) hits cn-south; cn-west is
@@ -24,7 +24,7 @@ The last lines give the per-session error of the expected GMV in the window (rms
 counterfactual's) of v2, of the floor and of :func:`bridge`, a predictor that knew the curve
 exactly outside the window: the part of v2's error a better counterfactual could still remove.
 
-    bench_loss_accuracy.py [--merchants N] [SEED ...]   (default: 128 merchants, seeds 1 2 3 4)
+    bench_loss_accuracy.py [--merchants N] [--days D] [SEED ...]   (default: 128 merchants, 10 days, seeds 1 2 3 4)
 """
 
 import argparse
@@ -43,7 +43,7 @@ from losses.engine import compute
 from merchants.models import LiveSession, Merchant
 
 SEEDS = (1, 2, 3, 4)
-MERCHANTS, DAYS = 128, 10  # merchants per seed by default (--merchants)
+MERCHANTS, DAYS = 128, 10  # merchants per seed and days of history by default (--merchants, --days)
 TODAY = datetime(2026, 11, 20, tzinfo=UTC)
 INCIDENT_AT = TODAY + timedelta(hours=20, minutes=30)
 OUTAGE, TAIL = 20, 10
@@ -94,7 +94,7 @@ def bridge(means: list[float], first: int, end: int, level: float, shape: sim.Sh
     return total
 
 
-def load(seed: int, merchants: int) -> tuple[dict, dict, dict, dict]:
+def load(seed: int, merchants: int, days: int = DAYS) -> tuple[dict, dict, dict, dict]:
     """The platform of one seed; returns (truth, floor estimate, region, (counterfactual GMV in the
     window, :func:`bridge`'s estimate of it)) per hit session id.
 
@@ -122,7 +122,7 @@ def load(seed: int, merchants: int) -> tuple[dict, dict, dict, dict]:
         )
         level = 100 * rng.lognormvariate(0, 0.6)
         start_clock = timedelta(hours=18, minutes=30 + rng.randint(0, 130))
-        for day in range(DAYS, -1, -1):
+        for day in range(days, -1, -1):
             start = TODAY - timedelta(days=day) + start_clock + timedelta(minutes=rng.randint(-10, 10) if day else 0)
             length = rng.randint(180, 240)
             day_level = level * max(0.3, rng.gauss(1, 0.1)) * (PROMOTION if day == 0 else 1)
@@ -247,7 +247,7 @@ def coverage(rows: list[tuple]) -> tuple[int, int]:
     return sum(inside), len(inside)
 
 
-def main(seeds, merchants):
+def main(seeds, merchants, days=DAYS):
     rows: dict = {}  # (version, seed, kind) -> rows
     timing: dict = {}  # (version, seed) -> seconds
     loading: dict = {}  # seed -> seconds
@@ -255,7 +255,7 @@ def main(seeds, merchants):
     for seed in seeds:
         cleanup()
         started = time.perf_counter()
-        truth, floor, region_of, curves = load(seed, merchants)
+        truth, floor, region_of, curves = load(seed, merchants, days)
         loading[seed] = time.perf_counter() - started
         for incident in incidents(seed):
             best = {1: float("inf"), 2: float("inf")}
@@ -281,7 +281,7 @@ def main(seeds, merchants):
                         )
     cleanup()
 
-    print(f"{len(seeds)} seeds x {merchants} merchants, {DAYS} days of history, promotion day x{PROMOTION}")
+    print(f"{len(seeds)} seeds x {merchants} merchants, {days} days of history, promotion day x{PROMOTION}")
     print(f"v2 counterfactual methods used: {methods}")
     print("placebo: pay-out % of window GMV; full / partial outage: bias % of the total vs the truth;")
     print("floor: bias % of a predictor knowing each session's expected curve; n: partial outage's hit sessions;")
@@ -331,5 +331,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("seeds", nargs="*", type=int, default=list(SEEDS))
     parser.add_argument("--merchants", type=int, default=MERCHANTS, help="merchants per seed (a multiple of 4)")
+    parser.add_argument("--days", type=int, default=DAYS, help="days of history, a session a day")
     args = parser.parse_args()
-    main(args.seeds, args.merchants)
+    main(args.seeds, args.merchants, args.days)
