@@ -75,9 +75,11 @@ def subject_for(
             )
         return f"claim:{claim.pk}", claim, claim.merchant, None
     if kind == DocumentKind.MONTHLY_STATEMENT:
+        if merchant_id is None or str(merchant_id).strip() == "":
+            raise InvalidInput(
+                _("Choose a merchant for a monthly statement."), code="merchant_required", field="merchant"
+            )
         try:
-            if merchant_id is None:
-                raise Merchant.DoesNotExist
             merchant = Merchant.objects.get(pk=merchant_id)
         except (Merchant.DoesNotExist, ValueError, TypeError):
             raise InvalidInput(_("Unknown merchant."), code="unknown_merchant", field="merchant") from None

@@ -204,7 +204,8 @@ def test_document_requests_are_checked_before_queueing(
     def post(**data):
         return client.post(url, data, follow=True).content.decode()
 
-    assert "Unknown merchant." in post(kind="monthly_statement", merchant="", period="2026-11")
+    page = post(kind="monthly_statement", merchant="", period="2026-11")
+    assert "Choose a merchant for a monthly statement." in page and "Unknown merchant." not in page
     assert "Choose a month." in post(kind="monthly_statement", merchant=claim.merchant_id, period="")
     assert "No claim with this number." in post(kind="claim_statement", claim="999999")
     assert "Enter the claim number." in post(kind="claim_statement", claim="")
