@@ -1,6 +1,7 @@
 """Settlement batches and their items, payment imports, the finance audit trail, issued documents.
 
-``SettlementBatch`` is a django-fsm machine ``open -> locked -> exported -> paid | partially_paid | failed``;
+``SettlementBatch`` is a django-fsm machine ``open -> locked -> exported -> paid | partially_paid | failed``
+(or ``open -> cancelled``);
 its transitions are called only from ``settlements.services.settlements`` (inside
 ``transaction.atomic()``), which appends a ``SettlementEvent`` for each change (who, when, why)
 next to django-fsm-log's StateLog. A claim is in at most one *active* item (pending or paid),
@@ -27,6 +28,8 @@ class BatchState(models.TextChoices):
     PARTIALLY_PAID = "partially_paid", _("Partially paid")
     # Every item failed: nothing was paid, so "partially paid" would be untrue.
     FAILED = "failed", _("Failed")
+    # Given up while open (it may be empty): its claims, if any, go back to the eligible list.
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class SettlementBatch(ConcurrentTransitionMixin, models.Model):
@@ -61,6 +64,10 @@ class SettlementBatch(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=state, source=BatchState.OPEN, target=BatchState.LOCKED)
     def lock(self, by=None, description=None):
+        pass
+
+    @transition(field=state, source=BatchState.OPEN, target=BatchState.CANCELLED)
+    def cancel(self, by=None, description=None):
         pass
 
     @transition(field=state, source=BatchState.LOCKED, target=BatchState.EXPORTED)
@@ -172,6 +179,7 @@ class EventAction(models.TextChoices):
     PAYMENT = "payment", _("Payment recorded")
     IMPORT = "import", _("Payment file imported")
     COMPLETE = "complete", _("Completed")
+    CANCEL = "cancel", _("Batch cancelled")
 
 
 # Events move batches (BatchState) and items (ItemStatus); "paid" means the same in both.
