@@ -13,8 +13,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from core.append_only import AppendOnlyModel
@@ -305,6 +306,19 @@ class IssuedDocument(models.Model):
         if self.pk is not None:
             raise ValidationError("An issued document is never changed; reissue it instead.")
         super().save(*args, **kwargs)
+
+    @property
+    def subject_label(self) -> str:
+        """What the document is about, in words (``subject_key`` is for machines)."""
+        if self.claim_id is not None:
+            return gettext("Claim #%(id)s · %(merchant)s") % {"id": self.claim_id, "merchant": self.merchant.name}
+        month = date_format(self.period, "YEAR_MONTH_FORMAT") if self.period else ""
+        merchant = self.merchant.name
+        return gettext("Monthly statement · %(merchant)s · %(month)s") % {"merchant": merchant, "month": month}
+
+    @property
+    def version_label(self) -> str:
+        return gettext("Version %(n)s") % {"n": self.version}
 
     @property
     def filename(self) -> str:
