@@ -228,6 +228,33 @@ def issue(
     raise InvalidInput(_("Could not issue the document; try again."), code="busy")
 
 
+def issue_settled_statement(*, claim_id: int) -> IssuedDocument | None:
+    """The settlement statement of a settled claim, issued once its payment is recorded.
+
+    Idempotent: one statement per settlement of the claim. A statement issued since the claim was
+    settled (by hand, or by an earlier run) is kept; one issued before (when the claim was only
+    accepted) is followed by a new version that shows the payment. The request id is derived from
+    the claim and its settlement time, so two runs at once still issue one version. A claim that is
+    no longer (or not yet) settled gets nothing.
+    """
+    claim = Claim.objects.filter(pk=claim_id, state=ClaimState.SETTLED).only("pk", "settled_at").first()
+    if claim is None or claim.settled_at is None:
+        return None
+    key = f"claim:{claim.pk}"
+    latest = (
+        IssuedDocument.objects.filter(kind=DocumentKind.CLAIM_STATEMENT, subject_key=key).order_by("-version").first()
+    )
+    if latest is not None and latest.issued_at >= claim.settled_at.replace(microsecond=0):
+        return latest
+    request_id = uuid.uuid5(uuid.NAMESPACE_URL, f"settled-statement:{claim.pk}:{claim.settled_at.isoformat()}")
+    return issue(
+        kind=DocumentKind.CLAIM_STATEMENT,
+        claim_id=claim.pk,
+        reason="" if latest is None else _("Issued again: the claim was paid."),
+        request_id=request_id,
+    )
+
+
 ORPHAN_GRACE = timedelta(hours=1)  # longer than any transaction that issues a document
 
 
