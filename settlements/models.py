@@ -59,6 +59,13 @@ class SettlementBatch(ConcurrentTransitionMixin, models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("settlement batch")
         verbose_name_plural = _("settlement batches")
+        constraints = [
+            # Only an open batch is cancelled: one that was locked or exported has a payment run.
+            models.CheckConstraint(
+                condition=~Q(state="cancelled") | (Q(locked_at__isnull=True) & Q(exported_at__isnull=True)),
+                name="settlement_batch_cancelled_only_when_open",
+            ),
+        ]
 
     def __str__(self):
         return self.reference

@@ -93,3 +93,16 @@ def test_an_empty_batch_offers_cancel_not_lock_and_cancel_asks_first(
     assert_no_overlap(page)
     screenshot(page, f"batch-cancelled-{width}-{lang}")
     context.close()
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_cancelled_batch_that_was_locked(claims, finance):
+    from django.db import IntegrityError, transaction
+
+    claims.accepted("5.00")
+    batch = st.create_batch(by=finance)
+    st.add_claims(batch=batch, by=finance)
+    st.lock(batch=batch, by=finance)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SettlementBatch.objects.filter(pk=batch.pk).update(state=BatchState.CANCELLED)
+    assert SettlementBatch.objects.get(pk=batch.pk).state == BatchState.LOCKED
