@@ -233,7 +233,8 @@ def issue_settled_statement(*, claim_id: int) -> IssuedDocument | None:
 
     Idempotent: one statement per settlement of the claim. A statement issued since the claim was
     settled (by hand, or by an earlier run) is kept; one issued before (when the claim was only
-    accepted) is followed by a new version that shows the payment. The request id is derived from
+    accepted, or in the same second) is followed by a new version that shows the payment (and a
+    redelivered run finds that version by its request id). The request id is derived from
     the claim and its settlement time, so two runs at once still issue one version. A claim that is
     no longer (or not yet) settled gets nothing.
     """
@@ -244,7 +245,8 @@ def issue_settled_statement(*, claim_id: int) -> IssuedDocument | None:
     latest = (
         IssuedDocument.objects.filter(kind=DocumentKind.CLAIM_STATEMENT, subject_key=key).order_by("-version").first()
     )
-    if latest is not None and latest.issued_at >= claim.settled_at.replace(microsecond=0):
+    # ``issued_at`` is kept to the second: only one issued after that second is surely later.
+    if latest is not None and latest.issued_at > claim.settled_at:
         return latest
     request_id = uuid.uuid5(uuid.NAMESPACE_URL, f"settled-statement:{claim.pk}:{claim.settled_at.isoformat()}")
     return issue(
