@@ -91,8 +91,8 @@ STAFF = {
     ),
     "reject": Action(
         run=lambda c, u, d: services.reject(claim=c, by=u, reason=d["reason"], message=d["message"]),
-        form=forms.DecisionForm,
-        serializer=s.DecisionSerializer,
+        form=forms.RejectForm,
+        serializer=s.RejectDecisionSerializer,
         success=_("Claim rejected."),
         summary="Reject (support)",
     ),

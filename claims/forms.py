@@ -3,7 +3,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from claims.models import DECISION_REASONS, DISPUTE_REASONS, ReasonCode
+from claims.models import (
+    APPROVE_REASONS,
+    DISPUTE_REASONS,
+    INFO_REQUEST_REASONS,
+    PARTIAL_APPROVAL_REASONS,
+    REJECT_REASONS,
+)
 
 from . import config
 
@@ -60,20 +66,29 @@ class UploadForm(forms.Form):
 
 
 class InfoRequestForm(forms.Form):
-    reason = forms.ChoiceField(
-        label=_("Reason"),
-        choices=_choices([ReasonCode.MISSING_INFORMATION, ReasonCode.INSUFFICIENT_EVIDENCE, ReasonCode.OTHER]),
-    )
+    reason = forms.ChoiceField(label=_("Reason"), choices=_choices(INFO_REQUEST_REASONS))
     message = forms.CharField(label=_("What do you need?"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class DecisionForm(forms.Form):
-    # No preselected reason: a rejection must not go out as "loss confirmed" because nobody chose.
-    reason = forms.ChoiceField(label=_("Reason"), choices=[("", _("Choose a reason"))] + _choices(DECISION_REASONS))
+    """A decision's reason (from that decision's own list) and its message to the merchant."""
+
+    reasons: list = APPROVE_REASONS
+    # No preselected reason: a decision must not go out with a reason nobody chose.
+    reason = forms.ChoiceField(label=_("Reason"))
     message = forms.CharField(label=_("Message to the merchant"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [("", _("Choose a reason"))] + _choices(self.reasons)
+
+
+class RejectForm(DecisionForm):
+    reasons = REJECT_REASONS
 
 
 class PartialDecisionForm(DecisionForm):
+    reasons = PARTIAL_APPROVAL_REASONS
     amount = forms.DecimalField(label=_("Approved amount"), max_digits=14, decimal_places=2, min_value=0)
 
 

@@ -30,7 +30,12 @@ __all__ = [
     "ClaimEvent",
     "ClaimDocument",
     "ClaimNotification",
+    "APPROVE_REASONS",
     "DECISION_REASONS",
+    "DECISION_REASONS_BY_ACTION",
+    "INFO_REQUEST_REASONS",
+    "PARTIAL_APPROVAL_REASONS",
+    "REJECT_REASONS",
     "DISPUTE_REASONS",
 ]
 
@@ -80,16 +85,30 @@ class ReasonCode(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-DECISION_REASONS = [
-    ReasonCode.LOSS_CONFIRMED,
+# Each staff step offers its own reasons (the page's list and the API's choices), and the
+# service refuses a reason of another step. Every code stays a ``ReasonCode``, so stored rows stay valid.
+APPROVE_REASONS = [ReasonCode.LOSS_CONFIRMED, ReasonCode.OTHER]
+PARTIAL_APPROVAL_REASONS = [
     ReasonCode.BASELINE_ADJUSTED,
     ReasonCode.PARTIAL_EVIDENCE,
     ReasonCode.OUTSIDE_INCIDENT,
+    ReasonCode.OTHER,
+]
+REJECT_REASONS = [
     ReasonCode.NOT_PLATFORM_CAUSED,
+    ReasonCode.OUTSIDE_INCIDENT,
     ReasonCode.INSUFFICIENT_EVIDENCE,
     ReasonCode.DUPLICATE,
     ReasonCode.OTHER,
 ]
+INFO_REQUEST_REASONS = [ReasonCode.MISSING_INFORMATION, ReasonCode.INSUFFICIENT_EVIDENCE, ReasonCode.OTHER]
+DECISION_REASONS_BY_ACTION = {
+    "approve": APPROVE_REASONS,
+    "partially_approve": PARTIAL_APPROVAL_REASONS,
+    "reject": REJECT_REASONS,
+}
+# Any decision's reason (for readers that list them all).
+DECISION_REASONS = list(dict.fromkeys(APPROVE_REASONS + PARTIAL_APPROVAL_REASONS + REJECT_REASONS))
 DISPUTE_REASONS = [ReasonCode.AMOUNT_DISAGREEMENT, ReasonCode.DECISION_DISAGREEMENT, ReasonCode.OTHER]
 
 

@@ -5,8 +5,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claims.models import (
-    DECISION_REASONS,
+    APPROVE_REASONS,
     DISPUTE_REASONS,
+    INFO_REQUEST_REASONS,
+    PARTIAL_APPROVAL_REASONS,
+    REJECT_REASONS,
     Claim,
     ClaimDocument,
     ClaimEvent,
@@ -16,8 +19,17 @@ from claims.models import (
 
 from . import permissions
 
-DECISION_CHOICES = [(c.value, c.label) for c in DECISION_REASONS]
-DISPUTE_CHOICES = [(c.value, c.label) for c in DISPUTE_REASONS]
+
+def _choices(codes) -> list[tuple[str, str]]:
+    return [(c.value, c.label) for c in codes]
+
+
+# Each step's own reasons (named in the API schema by ``SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]``).
+APPROVE_CHOICES = _choices(APPROVE_REASONS)
+PARTIAL_APPROVAL_CHOICES = _choices(PARTIAL_APPROVAL_REASONS)
+REJECT_CHOICES = _choices(REJECT_REASONS)
+INFO_REQUEST_CHOICES = _choices(INFO_REQUEST_REASONS)
+DISPUTE_CHOICES = _choices(DISPUTE_REASONS)
 
 
 class MerchantRefSerializer(serializers.Serializer):
@@ -222,16 +234,21 @@ class AnswerSerializer(serializers.Serializer):
 
 
 class ReasonMessageSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=ReasonCode.choices)
+    reason = serializers.ChoiceField(choices=INFO_REQUEST_CHOICES)
     message = serializers.CharField()
 
 
 class DecisionSerializer(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=DECISION_CHOICES)
+    reason = serializers.ChoiceField(choices=APPROVE_CHOICES)
     message = serializers.CharField()
 
 
+class RejectDecisionSerializer(DecisionSerializer):
+    reason = serializers.ChoiceField(choices=REJECT_CHOICES)
+
+
 class PartialDecisionSerializer(DecisionSerializer):
+    reason = serializers.ChoiceField(choices=PARTIAL_APPROVAL_CHOICES)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
 
 
@@ -248,7 +265,7 @@ class SettleSerializer(serializers.Serializer):
 class BulkApproveSerializer(serializers.Serializer):
     incident = serializers.IntegerField()
     threshold = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
-    reason = serializers.ChoiceField(choices=DECISION_CHOICES, default="loss_confirmed")
+    reason = serializers.ChoiceField(choices=APPROVE_CHOICES, default="loss_confirmed")
     message = serializers.CharField(required=False, allow_blank=True, default="")
 
 

@@ -25,8 +25,10 @@ from django_fsm import ConcurrentTransition, can_proceed
 from accounts import roles
 from accounts.types import Actor
 from claims.models import (
-    DECISION_REASONS,
+    APPROVE_REASONS,
+    DECISION_REASONS_BY_ACTION,
     DISPUTE_REASONS,
+    INFO_REQUEST_REASONS,
     Claim,
     ClaimDocument,
     ClaimEvent,
@@ -73,10 +75,17 @@ def check_filing_window(*, incident: Incident, now: datetime | None = None) -> N
 def _reason(value, allowed, required=True):
     if not value:
         if required:
-            raise InvalidInput(_("Choose a reason."), code="reason_required")
+            raise InvalidInput(_("Choose a reason."), code="reason_required", field="reason")
         return ""
     if value not in {str(r) for r in allowed}:
-        raise InvalidInput(_("Unknown reason code."), code="bad_reason")
+        if value in ReasonCode.values:
+            # A real reason of another step (a rejection's reason on a partial approval).
+            raise InvalidInput(
+                _("This reason does not apply to this step; choose one from its list."),
+                code="bad_reason",
+                field="reason",
+            )
+        raise InvalidInput(_("Unknown reason code."), code="bad_reason", field="reason")
     return value
 
 
@@ -587,7 +596,7 @@ def start_review(*, claim: Claim, by: Actor) -> Claim:
 
 
 def request_info(*, claim: Claim, by: Actor, reason: str, message: str) -> Claim:
-    reason = _reason(reason, ReasonCode.values)
+    reason = _reason(reason, INFO_REQUEST_REASONS)
     message = _message(message)
 
     def before(c):
@@ -622,8 +631,10 @@ def _record_decision(c, now, *, amount, reason, message, decider):
     c.pending_message = ""
 
 
-def _decide(claim, by, action, reason, message, amount_for):
-    reason = _reason(reason, DECISION_REASONS)
+def _decide(claim, by, action, reason, message, amount_for, reasons_of=None):
+    # A partial approval that turns out to give all that was asked is recorded as an approval,
+    # with the reason chosen from the partial approval's list (``reasons_of``).
+    reason = _reason(reason, DECISION_REASONS_BY_ACTION[reasons_of or action])
     message = _message(message)
 
     def before(c):
@@ -647,7 +658,7 @@ def reject(*, claim: Claim, by: Actor, reason: str, message: str) -> Claim:
 def partially_approve(*, claim: Claim, by: Actor, amount: Decimal | str, reason: str, message: str) -> Claim:
     """Approve an adjusted amount. Above the computed maximum it waits for a second staff member."""
     amount = parse_amount(amount)
-    reason = _reason(reason, DECISION_REASONS)
+    reason = _reason(reason, DECISION_REASONS_BY_ACTION["partially_approve"])
     message = _message(message)
     current = _load(claim.pk, lock=False)
     permissions.check(by, "partially_approve", current.merchant_id)
@@ -679,7 +690,8 @@ def partially_approve(*, claim: Claim, by: Actor, amount: Decimal | str, reason:
             )
             notify.notify_staff(locked, "approval_requested", event, body=message, exclude=by)
             return locked
-        return _decide(locked, by, _decision_action(locked, amount), reason, message, lambda c: amount)
+        action = _decision_action(locked, amount)
+        return _decide(locked, by, action, reason, message, lambda c: amount, reasons_of="partially_approve")
 
 
 def _decision_action(claim, amount) -> str:
@@ -769,7 +781,7 @@ def bulk_approve(
     Returns the approved claims.
     """
     threshold = parse_amount(threshold)
-    reason = _reason(reason, DECISION_REASONS)
+    reason = _reason(reason, APPROVE_REASONS)
     message = _message(message, required=False) or _("Bulk approval of proposed claims below %(t)s.") % {"t": threshold}
     permissions.check(by, "bulk_approve", None)
     approved = []

@@ -253,7 +253,10 @@ SPECTACULAR_SETTINGS = {
         "CauseEnum": "incidents.models.Cause",
         "ClaimStateEnum": "claims.models.ClaimState",
         "ClaimReasonCodeEnum": "claims.models.ReasonCode",
-        "ClaimDecisionReasonEnum": "claims.serializers.DECISION_CHOICES",
+        "ClaimApproveReasonEnum": "claims.serializers.APPROVE_CHOICES",
+        "ClaimPartialApprovalReasonEnum": "claims.serializers.PARTIAL_APPROVAL_CHOICES",
+        "ClaimRejectReasonEnum": "claims.serializers.REJECT_CHOICES",
+        "ClaimInfoRequestReasonEnum": "claims.serializers.INFO_REQUEST_CHOICES",
         "ClaimDisputeReasonEnum": "claims.serializers.DISPUTE_CHOICES",
         # Fields named "state" / "kind" with different choice sets: one name per choices class.
         "SettlementBatchStateEnum": "settlements.models.BatchState",

@@ -51,6 +51,13 @@ BATCH = {
         success=_("Batch locked."),
         summary="Lock the batch",
     ),
+    "cancel": Action(
+        run=lambda b, u, d: st.cancel(batch=b, by=u, reason=d.get("message", "")),
+        form=forms.CancelForm,
+        serializer=ActionSerializer,
+        success=_("Batch cancelled."),
+        summary="Cancel an open batch (message = reason; its claims become eligible again)",
+    ),
     "export": Action(
         run=_export,
         form=forms.MessageForm,

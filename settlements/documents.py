@@ -34,8 +34,8 @@ from .models import DocumentKind, ItemStatus, SettlementItem
 
 # Bump when a template changes what a document shows; stored with every issued version.
 TEMPLATE_VERSIONS: dict[str, str] = {
-    DocumentKind.CLAIM_STATEMENT: "statement-3",
-    DocumentKind.EVIDENCE_PACK: "evidence-4",
+    DocumentKind.CLAIM_STATEMENT: "statement-4",
+    DocumentKind.EVIDENCE_PACK: "evidence-5",
     DocumentKind.MONTHLY_STATEMENT: "monthly-3",
 }
 TEMPLATES: dict[str, str] = {
@@ -212,6 +212,7 @@ def claim_context(claim: Claim, *, evidence=False, with_charts=True) -> dict:
         },
         "incident": {
             "key": incident.key,
+            "reference": incident.external_id,
             "title": incident.title,
             "service": f"{incident.service.code} ({incident.service.name})",
             "provider": incident.service.provider.name,

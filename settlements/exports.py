@@ -165,12 +165,13 @@ LEDGER_CLAIM_FIELDS = (
     "merchant__name",
     "incident__source",
     "incident__external_id",
+    "incident__title",
 )
 LEDGER_ITEM_FIELDS = ("claim_id", "status", "payment_reference", "paid_at", "batch__reference")
 
 
 def _ledger_claim(values) -> SimpleNamespace:
-    pk, accepted_at, currency, approved, state, reference, settled_at, code, name, source, external_id = values
+    pk, accepted_at, currency, approved, state, reference, settled_at, code, name, source, external_id, title = values
     return SimpleNamespace(
         pk=pk,
         accepted_at=accepted_at,
@@ -180,7 +181,8 @@ def _ledger_claim(values) -> SimpleNamespace:
         payment_reference=reference,
         settled_at=settled_at,
         merchant=SimpleNamespace(code=code, name=name),
-        incident=SimpleNamespace(key=f"{source}:{external_id}"),
+        # The files name an incident by its key; the page by its reference and title.
+        incident=SimpleNamespace(key=f"{source}:{external_id}", reference=external_id, title=title),
     )
 
 
@@ -304,7 +306,12 @@ def ledger_page(start: date, end: date, *, after: int | None = None, size: int =
     more = len(chunk) > size
     chunk = chunk[:size]
     rows = [
-        dict(zip(LEDGER_COLUMNS, line, strict=True)) for line in _ledger_lines(chunk, timezone.get_current_timezone())
+        {
+            **dict(zip(LEDGER_COLUMNS, line, strict=True)),
+            "incident_reference": claim.incident.reference,
+            "incident_title": claim.incident.title,
+        }
+        for claim, line in zip(chunk, _ledger_lines(chunk, timezone.get_current_timezone()), strict=True)
     ]
     return {"rows": rows, "next_after": chunk[-1].pk if more else None}
 

@@ -13,6 +13,10 @@ class MessageForm(forms.Form):
     message = forms.CharField(label=_("Note"), required=False, max_length=500)
 
 
+class CancelForm(forms.Form):
+    message = forms.CharField(label=_("Why cancel the batch?"), max_length=500)
+
+
 class AddForm(MessageForm):
     claim = forms.TypedMultipleChoiceField(label=_("Claims"), coerce=int, required=False)
 

@@ -1,6 +1,7 @@
 """Settlement batches and their items, payment imports, the finance audit trail, issued documents.
 
-``SettlementBatch`` is a django-fsm machine ``open -> locked -> exported -> paid | partially_paid | failed``;
+``SettlementBatch`` is a django-fsm machine ``open -> locked -> exported -> paid | partially_paid | failed``
+(or ``open -> cancelled``);
 its transitions are called only from ``settlements.services.settlements`` (inside
 ``transaction.atomic()``), which appends a ``SettlementEvent`` for each change (who, when, why)
 next to django-fsm-log's StateLog. A claim is in at most one *active* item (pending or paid),
@@ -12,8 +13,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from core.append_only import AppendOnlyModel
@@ -27,6 +29,8 @@ class BatchState(models.TextChoices):
     PARTIALLY_PAID = "partially_paid", _("Partially paid")
     # Every item failed: nothing was paid, so "partially paid" would be untrue.
     FAILED = "failed", _("Failed")
+    # Given up while open (it may be empty): its claims, if any, go back to the eligible list.
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class SettlementBatch(ConcurrentTransitionMixin, models.Model):
@@ -55,12 +59,23 @@ class SettlementBatch(ConcurrentTransitionMixin, models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("settlement batch")
         verbose_name_plural = _("settlement batches")
+        constraints = [
+            # Only an open batch is cancelled: one that was locked or exported has a payment run.
+            models.CheckConstraint(
+                condition=~Q(state="cancelled") | (Q(locked_at__isnull=True) & Q(exported_at__isnull=True)),
+                name="settlement_batch_cancelled_only_when_open",
+            ),
+        ]
 
     def __str__(self):
         return self.reference
 
     @transition(field=state, source=BatchState.OPEN, target=BatchState.LOCKED)
     def lock(self, by=None, description=None):
+        pass
+
+    @transition(field=state, source=BatchState.OPEN, target=BatchState.CANCELLED)
+    def cancel(self, by=None, description=None):
         pass
 
     @transition(field=state, source=BatchState.LOCKED, target=BatchState.EXPORTED)
@@ -172,6 +187,7 @@ class EventAction(models.TextChoices):
     PAYMENT = "payment", _("Payment recorded")
     IMPORT = "import", _("Payment file imported")
     COMPLETE = "complete", _("Completed")
+    CANCEL = "cancel", _("Batch cancelled")
 
 
 # Events move batches (BatchState) and items (ItemStatus); "paid" means the same in both.
@@ -297,6 +313,19 @@ class IssuedDocument(models.Model):
         if self.pk is not None:
             raise ValidationError("An issued document is never changed; reissue it instead.")
         super().save(*args, **kwargs)
+
+    @property
+    def subject_label(self) -> str:
+        """What the document is about, in words (``subject_key`` is for machines)."""
+        if self.claim_id is not None:
+            return gettext("Claim #%(id)s · %(merchant)s") % {"id": self.claim_id, "merchant": self.merchant.name}
+        month = date_format(self.period, "YEAR_MONTH_FORMAT") if self.period else ""
+        merchant = self.merchant.name
+        return gettext("Monthly statement · %(merchant)s · %(month)s") % {"merchant": merchant, "month": month}
+
+    @property
+    def version_label(self) -> str:
+        return gettext("Version %(n)s") % {"n": self.version}
 
     @property
     def filename(self) -> str:

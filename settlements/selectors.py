@@ -231,6 +231,7 @@ def _add_paid(groups: dict[tuple, dict], paid: Iterable[dict]) -> None:
         g["incidents"].append(
             {
                 "key": f"{row['incident__source']}:{row['incident__external_id']}",
+                "reference": row["incident__external_id"],
                 "title": row["incident__title"],
                 "claims": row["claims"],
                 "paid": cents(row["amount"]),

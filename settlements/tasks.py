@@ -39,6 +39,23 @@ def issue_document(self, kind, claim_id=None, merchant_id=None, period=None, use
     return {"id": doc.pk, "version": doc.version, "sha256": doc.sha256, "pages": doc.pages}
 
 
+@shared_task(
+    name="settlements.issue_settled_statement",
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def issue_settled_statement(claim_id):
+    """A settled claim's statement, queued when the claim is settled (``settlements.receivers``);
+    idempotent, and retried with backoff when it fails (the database or the storage was away)."""
+    from .services.documents import issue_settled_statement as run
+
+    doc = run(claim_id=claim_id)
+    return {"id": doc.pk, "version": doc.version} if doc is not None else None
+
+
 @shared_task(name="settlements.issue_monthly_statements", acks_late=True)
 def issue_monthly_statements(now=None):
     """Beat: last month's statement for every merchant with claims decided/settled in it (idempotent).

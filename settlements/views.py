@@ -21,7 +21,7 @@ from core.errors import ApplicationError, InvalidInput
 
 from . import actions, exports, selectors
 from .forms import LedgerFilterForm
-from .models import SettlementBatch
+from .models import ItemStatus, SettlementBatch
 from .services import settlements as st
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -106,6 +106,8 @@ def _batch_page(request, batch, *, bound_forms=None, error=None, status=200, fai
                 request.GET.get("events")
             ),
             "imports": batch.imports.select_related("imported_by"),
+            # Lock is offered only with a claim to pay; cancelling says how many claims leave.
+            "pending_count": batch.items.filter(status=ItemStatus.PENDING).count() if batch.state == "open" else 0,
             "current_sha256": _current_sha256(batch),
             "import_result": request.session.pop(f"import-{batch.pk}", None),
             **empty_forms(actions.BATCH),

@@ -75,9 +75,11 @@ def subject_for(
             )
         return f"claim:{claim.pk}", claim, claim.merchant, None
     if kind == DocumentKind.MONTHLY_STATEMENT:
+        if merchant_id is None or str(merchant_id).strip() == "":
+            raise InvalidInput(
+                _("Choose a merchant for a monthly statement."), code="merchant_required", field="merchant"
+            )
         try:
-            if merchant_id is None:
-                raise Merchant.DoesNotExist
             merchant = Merchant.objects.get(pk=merchant_id)
         except (Merchant.DoesNotExist, ValueError, TypeError):
             raise InvalidInput(_("Unknown merchant."), code="unknown_merchant", field="merchant") from None
@@ -224,6 +226,35 @@ def issue(
             raise
         return doc
     raise InvalidInput(_("Could not issue the document; try again."), code="busy")
+
+
+def issue_settled_statement(*, claim_id: int) -> IssuedDocument | None:
+    """The settlement statement of a settled claim, issued once its payment is recorded.
+
+    Idempotent: one statement per settlement of the claim. A statement issued since the claim was
+    settled (by hand, or by an earlier run) is kept; one issued before (when the claim was only
+    accepted, or in the same second) is followed by a new version that shows the payment (and a
+    redelivered run finds that version by its request id). The request id is derived from
+    the claim and its settlement time, so two runs at once still issue one version. A claim that is
+    no longer (or not yet) settled gets nothing.
+    """
+    claim = Claim.objects.filter(pk=claim_id, state=ClaimState.SETTLED).only("pk", "settled_at").first()
+    if claim is None or claim.settled_at is None:
+        return None
+    key = f"claim:{claim.pk}"
+    latest = (
+        IssuedDocument.objects.filter(kind=DocumentKind.CLAIM_STATEMENT, subject_key=key).order_by("-version").first()
+    )
+    # ``issued_at`` is kept to the second: only one issued after that second is surely later.
+    if latest is not None and latest.issued_at > claim.settled_at:
+        return latest
+    request_id = uuid.uuid5(uuid.NAMESPACE_URL, f"settled-statement:{claim.pk}:{claim.settled_at.isoformat()}")
+    return issue(
+        kind=DocumentKind.CLAIM_STATEMENT,
+        claim_id=claim.pk,
+        reason="" if latest is None else _("Issued again: the claim was paid."),
+        request_id=request_id,
+    )
 
 
 ORPHAN_GRACE = timedelta(hours=1)  # longer than any transaction that issues a document

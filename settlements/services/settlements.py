@@ -100,6 +100,7 @@ BATCH_ACTION_LABELS = {
     "lock": pgettext_lazy("batch action", "lock"),
     "mark_exported": pgettext_lazy("batch action", "export"),
     "complete": pgettext_lazy("batch action", "record the payments"),
+    "cancel": pgettext_lazy("batch action", "cancel"),
 }
 
 
@@ -288,7 +289,9 @@ def lock(*, batch: SettlementBatch, by: Actor, message: str = "") -> SettlementB
         items = list(batch.items.filter(status=ItemStatus.PENDING).select_related("claim"))
         _refuse_own_merchants(by, [(i.claim_id, i.merchant_id) for i in items])
         if batch.state == BatchState.OPEN and not items:
-            raise StateConflict(_("Add at least one claim before locking."), code="empty")
+            raise StateConflict(
+                _("An empty batch cannot be locked: add at least one claim, or cancel the batch."), code="empty"
+            )
         stale = [
             i.claim_id
             for i in items
@@ -304,6 +307,44 @@ def lock(*, batch: SettlementBatch, by: Actor, message: str = "") -> SettlementB
         batch.locked_at = timezone.now()
         _save(batch)
         _event(batch, by, "lock", from_state=before, to_state=batch.state, message=message)
+    return batch
+
+
+def cancel(*, batch: SettlementBatch, by: Actor, reason: str) -> SettlementBatch:
+    """Give up an open batch (an empty one too), saying why: its pending claims leave it (each with
+    its own event) and are eligible again; a locked or exported batch cannot be cancelled."""
+    require_finance(user=by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why the batch is cancelled."), code="reason_required", field="message")
+    with transaction.atomic():
+        batch = _locked(batch)
+        before = _transition(batch, by, "cancel", reason)
+        now = timezone.now()
+        items = list(batch.items.select_for_update().filter(status=ItemStatus.PENDING).order_by("claim_id"))
+        for item in items:
+            item.status = ItemStatus.REMOVED
+            item.is_active = False
+            item.failure_reason = reason[:255]
+            item.resolved_at = now
+        SettlementItem.objects.bulk_update(items, ["status", "is_active", "failure_reason", "resolved_at"])
+        SettlementEvent.objects.bulk_create(
+            [
+                SettlementEvent(
+                    batch=batch,
+                    item=i,
+                    action="remove",
+                    actor=by,
+                    from_state=ItemStatus.PENDING,
+                    to_state=ItemStatus.REMOVED,
+                    message=reason,
+                )
+                for i in items
+            ]
+        )
+        batch.completed_at = now
+        _save(batch)
+        _event(batch, by, "cancel", from_state=before, to_state=batch.state, message=reason, count=len(items) or None)
     return batch
 
 

@@ -1,9 +1,22 @@
 /* Irreversible actions ask first: a form with data-confirm="…" opens the confirmation dialog
    instead of submitting; only "yes" submits it (with the button that was pressed). Cancel has
-   the focus, so Enter or Escape never confirms by accident. */
+   the focus, so Enter or Escape never confirms by accident.
+   data-confirm-if="name=value" asks only when that field has that value (one choice of a select);
+   "{name}" in the message is replaced by the field's current value (an amount typed in the form). */
+function confirmMessage(form) {
+  const message = form.dataset.confirm;
+  if (!message) return "";
+  const condition = form.dataset.confirmIf;
+  if (condition) {
+    const [name, value] = condition.split("=");
+    if (!form.elements[name] || form.elements[name].value !== value) return "";
+  }
+  return message.replace(/\{(\w+)\}/g, (token, name) => (form.elements[name] ? form.elements[name].value.trim() : token));
+}
+
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  const message = form.dataset.confirm;
+  const message = confirmMessage(form);
   const dialog = document.getElementById("confirm-dialog");
   if (!message || !dialog || typeof dialog.showModal !== "function" || form.dataset.confirmed === "1") return;
   event.preventDefault();

@@ -82,7 +82,8 @@ def support_partially_approves(session, screenshot, claim, amount):
     form.locator("textarea[name=message]").fill("The baseline is lower on weekdays.")
     screenshot(page, "claims-04-console-decision")
     form.get_by_role("button", name="Partially approve").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#confirm-dialog button[value=yes]").click()  # a partial approval asks first
     assert page.locator("#claim-state").inner_text() == "Partially approved"
     ctx.close()
 
@@ -122,7 +123,8 @@ def another_staff_member_decides_finally(session, screenshot, claim):
     form.locator("select[name=reason]").select_option("loss_confirmed")
     form.locator("textarea[name=message]").fill("After the dispute: the full computed amount.")
     form.get_by_role("button", name="Approve").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#confirm-dialog button[value=yes]").click()  # approving asks first
     assert page.locator("#claim-state").inner_text() == "Approved"
     screenshot(page, "claims-06-console-final-decision")
     ctx.close()

@@ -41,8 +41,9 @@ def test_support_partial_approval_keeps_amount_and_reason(
     page.keyboard.press("Control+A")
     page.keyboard.type("123.45")
     page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the "Partially approve" button: it asks first
     with page.expect_navigation():
-        page.keyboard.press("Enter")  # the "Partially approve" button
+        page.locator("#confirm-dialog button[value=yes]").click()
 
     assert page.title().startswith("Error:")
     assert _focused_id(page) == "error-summary"

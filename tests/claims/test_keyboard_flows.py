@@ -118,8 +118,9 @@ def test_support_decides_by_keyboard_and_keeps_input_on_error(
     page.keyboard.press("Control+A")
     page.keyboard.type("750.25")
     tab_to(page, "#partial-form button[type=submit]")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # a partial approval asks first, naming the amount
+    assert "750.25" in page.locator("#confirm-message").inner_text()
+    confirm_with_keyboard(page)
 
     assert state_of(claim) == ClaimState.UNDER_REVIEW
     assert focused_id(page) == "error-summary"
@@ -134,8 +135,9 @@ def test_support_decides_by_keyboard_and_keeps_input_on_error(
     assert page.evaluate("document.activeElement.name") == "message"
     page.keyboard.type("The baseline is lower on weekdays.")
     tab_to(page, "#partial-form button[type=submit]")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # a partial approval asks first, naming the amount
+    assert "750.25" in page.locator("#confirm-message").inner_text()
+    confirm_with_keyboard(page)
     claim.refresh_from_db()
     assert claim.state == ClaimState.PARTIALLY_APPROVED and str(claim.approved_amount) == "750.25"
     screenshot(page, "keyboard-support-decided")

@@ -1,5 +1,6 @@
 """Loss model v2 on the claim pages (portal and console, headless Chromium) and in the API."""
 
+import re
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -130,7 +131,9 @@ def test_v2_breakdown_in_portal_and_console(browser, live_server, screenshot, ma
                     assert "capped at the policy maximum" in text
                     assert "A third party caused the outage: the platform answers for half of the loss." in text
                 else:
-                    assert "未发生故障时的预期 GMV" in text and "销售额高于预期：无损失" in text
+                    assert "未发生故障时的预期 GMV" in text and "（销售额高于预期：无损失）" in text
+                    # Brackets around translated words are full-width in Chinese.
+                    assert not re.search(r"[\u4e00-\u9fff][(]|[(][\u4e00-\u9fff]|[\u4e00-\u9fff][)]", text), text
                     assert "故障由第三方造成：平台承担一半损失。" in text
                 assert page.locator("svg.chart polyline.expected:visible").count() == 2
                 assert page.locator("svg.chart polygon.band:visible").count() == 2

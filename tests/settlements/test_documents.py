@@ -123,7 +123,7 @@ def test_claim_statement_text_pages_and_png(claims, finance):
     claim, assessment = build_world(claims, finance)
     assert assessment.compensation > 0
     doc = ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
-    assert doc.version == 1 and doc.template_version == "statement-3"
+    assert doc.version == 1 and doc.template_version == "statement-4"
     data = doc.file.read()
     assert hashlib.sha256(data).hexdigest() == doc.sha256 and len(data) == doc.size
     reader = PdfReader(io.BytesIO(data))

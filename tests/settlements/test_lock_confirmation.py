@@ -18,7 +18,7 @@ def test_lock_batch_asks_first(browser, live_server, claims, finance):
     page.locator("#lock button[type=submit]").click()
     assert "Lock the batch with 1 claim?" in page.locator("#confirm-message").inner_text()
     assert_no_overlap(page)
-    page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Cancel", exact=True).click()
     assert SettlementBatch.objects.get(pk=batch.pk).state == BatchState.OPEN
     page.locator("#lock button[type=submit]").click()
     with page.expect_navigation():

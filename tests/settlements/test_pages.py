@@ -86,7 +86,7 @@ def test_document_download_checks_ownership(client, claims, finance):
     html = Template('{% include "documents/_list.html" with claim=claim %}').render(
         RequestContext(request, {"claim": mine})
     )
-    assert "v2" in html and "Earlier versions" in html and f"/finance/documents/{d_mine.pk}/download/" in html
+    assert "Version 2" in html and "Earlier versions" in html and f"/finance/documents/{d_mine.pk}/download/" in html
 
 
 @pytest.mark.django_db
@@ -127,7 +127,8 @@ def test_finance_browser_batch_flow(page, make_user, screenshot, tmp_path):
         page.click("#confirm-dialog button[value=yes]")  # locking asks first
     assert "Locked" in page.inner_text("#batch-state")
     page.click("#export button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#confirm-dialog button[value=yes]")  # exporting asks first
     with page.expect_download() as info:
         page.click("#dl-csv")
     exported = tmp_path / "batch.csv"
@@ -144,7 +145,8 @@ def test_finance_browser_batch_flow(page, make_user, screenshot, tmp_path):
     result.write_text(out.getvalue(), encoding="utf-8")
     page.set_input_files("#import input[type=file]", str(result))
     page.click("#import button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#confirm-dialog button[value=yes]")  # importing payments asks first
     assert "Paid" in page.inner_text("#batch-state")
     for claim in (a, b):
         assert "Settled" in page.inner_text(f"#items tr[data-claim='{claim.pk}'] .claim-state")
@@ -204,7 +206,8 @@ def test_document_requests_are_checked_before_queueing(
     def post(**data):
         return client.post(url, data, follow=True).content.decode()
 
-    assert "Unknown merchant." in post(kind="monthly_statement", merchant="", period="2026-11")
+    page = post(kind="monthly_statement", merchant="", period="2026-11")
+    assert "Choose a merchant for a monthly statement." in page and "Unknown merchant." not in page
     assert "Choose a month." in post(kind="monthly_statement", merchant=claim.merchant_id, period="")
     assert "No claim with this number." in post(kind="claim_statement", claim="999999")
     assert "Enter the claim number." in post(kind="claim_statement", claim="")
