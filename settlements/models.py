@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from core import texts
 from core.append_only import AppendOnlyModel
 
 
@@ -178,6 +179,13 @@ class EventAction(models.TextChoices):
 STATE_LABELS = {**dict(ItemStatus.choices), **dict(BatchState.choices)}
 
 
+# The system's sentences in a batch's history (``SettlementEvent.text_code``).
+SETTLEMENT_TEXTS = {
+    "paid": _("Paid, reference %(reference)s (%(file)s line %(line)s)"),
+    "failed": _("Failed: %(reason)s (%(file)s line %(line)s); the claim goes to the next batch"),
+}
+
+
 class SettlementEvent(AppendOnlyModel):
     """Append-only: who changed what in a batch, when and why."""
 
@@ -198,7 +206,12 @@ class SettlementEvent(AppendOnlyModel):
     )
     from_state = models.CharField(_("from state"), max_length=20, blank=True)
     to_state = models.CharField(_("to state"), max_length=20, blank=True)
-    message = models.TextField(_("message"), blank=True)
+    # What a person wrote (a note, a reason); the column keeps its name "message", and
+    # ``message`` below is what is shown: the system's sentence in the reader's language, or this.
+    note = models.TextField(_("message"), blank=True, db_column="message")
+    # A sentence of the system: a ``SETTLEMENT_TEXTS`` code and its parameters (``core.texts``).
+    text_code = models.CharField(_("text code"), max_length=40, blank=True)
+    text_params = models.JSONField(_("text parameters"), default=dict, blank=True)
     # How many claims a batch-wide event (claims added) covers: stored as a number so that the
     # words are written in the reader's language when shown (``count_label``), not the writer's.
     count = models.PositiveIntegerField(_("claims"), null=True, blank=True)
@@ -220,6 +233,17 @@ class SettlementEvent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.batch_id} {self.action}"
+
+    @property
+    def message(self) -> str:
+        """The event's text in the active language (rows from before the codes keep their stored text)."""
+        if self.text_code:
+            return texts.render(SETTLEMENT_TEXTS, self.text_code, self.text_params) or self.note
+        return self.note
+
+    @message.setter
+    def message(self, value: str) -> None:
+        self.note = value
 
     @property
     def count_label(self) -> str:

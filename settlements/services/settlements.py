@@ -74,7 +74,20 @@ def eligible_claims(*, period_start: date | None = None, period_end: date | None
 # --- Helpers ------------------------------------------------------------------------------
 
 
-def _event(batch, by, action, *, item=None, from_state="", to_state="", message="", count=None, payment_import=None):
+def _event(
+    batch,
+    by,
+    action,
+    *,
+    item=None,
+    from_state="",
+    to_state="",
+    message="",
+    count=None,
+    payment_import=None,
+    text_code="",
+    text_params=None,
+):
     return SettlementEvent.objects.create(
         batch=batch,
         item=item,
@@ -82,7 +95,9 @@ def _event(batch, by, action, *, item=None, from_state="", to_state="", message=
         actor=by,
         from_state=from_state,
         to_state=to_state,
-        message=message,
+        note=message,
+        text_code=text_code,
+        text_params=text_params or {},
         count=count,
         payment_import=payment_import,
     )
@@ -237,7 +252,7 @@ def add_claims(
             SettlementEvent.objects.bulk_create(
                 [
                     SettlementEvent(
-                        batch=batch, item=i, action="add", actor=by, to_state=ItemStatus.PENDING, message=message
+                        batch=batch, item=i, action="add", actor=by, to_state=ItemStatus.PENDING, note=message
                     )
                     for i in items
                 ]
@@ -539,11 +554,7 @@ def _apply_payment_row(
         item.save()
         workflow.settle(claim=item.claim_id, by=by, payment_reference=row.reference)
         result.paid += 1
-        message = _("Paid, reference %(r)s (%(f)s line %(l)s)") % {
-            "r": row.reference,
-            "f": filename,
-            "l": row.line,
-        }
+        code, params = "paid", {"reference": row.reference, "file": filename, "line": row.line}
     else:
         item.status = ItemStatus.FAILED
         item.is_active = False
@@ -552,15 +563,20 @@ def _apply_payment_row(
         item.resolved_at = now
         item.save()
         result.failed += 1
-        message = _("Failed: %(why)s (%(f)s line %(l)s); the claim goes to the next batch") % {
-            "why": item.failure_reason,
-            "f": filename,
-            "l": row.line,
-        }
+        code, params = "failed", {"reason": item.failure_reason, "file": filename, "line": row.line}
         workflow.record_payment_failure(
             claim_id=item.claim_id, by=by, amount=item.amount, reason=item.failure_reason, batch=batch.reference
         )
-    _event(batch, by, "payment", item=item, from_state=ItemStatus.PENDING, to_state=item.status, message=message)
+    _event(
+        batch,
+        by,
+        "payment",
+        item=item,
+        from_state=ItemStatus.PENDING,
+        to_state=item.status,
+        text_code=code,
+        text_params=params,
+    )
 
 
 def _complete_if_settled(batch: SettlementBatch, by: Actor, *, filename: str, now: datetime) -> None:
