@@ -263,6 +263,14 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     def payable_amount(self) -> Decimal | None:
         return self.approved_amount
 
+    @property
+    def asked_amount(self) -> Decimal | None:
+        """What the merchant asks for: the amount they claimed, else the computed proposal;
+        None for a claim nothing computed and nobody claimed an amount for yet."""
+        if self.claimed_amount is not None:
+            return self.claimed_amount
+        return self.computed_amount if self.has_computed_amount and self.computed_amount else None
+
     def is_overdue(self, now) -> bool:
         return self.due_at is not None and self.due_at < now
 

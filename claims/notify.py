@@ -103,6 +103,7 @@ def email_for(claim, key, *, side, body="", event=None) -> tuple[str, str]:
         "message": body or (event.notice if event is not None else ""),
         "next_step": str(step) % {"deadline": _when(claim.expires_at), "due": _when(claim.due_at)} if step else "",
         "link": settings.SITE_URL + reverse(CLAIM_PAGES[side], args=[claim.pk]),
+        "payout_link": settings.SITE_URL + reverse("portal:payout") if key == "payment_failed" else "",
     }
     return context["subject"], render_to_string("claims/email/notification.txt", context)
 
