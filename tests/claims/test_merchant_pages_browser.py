@@ -11,6 +11,8 @@ from settlements.services import settlements as st
 from tests.factories import Claims, UserFactory
 from tests.layout import LANGUAGES, WIDTHS, assert_readable, open_as
 
+from .test_zh_punctuation import half_width_next_to_chinese
+
 WORDS = {
     "en": {
         "to_pay": "Amount to be paid",
@@ -33,6 +35,14 @@ WORDS = {
         "saved": "•••• 2345",
     },
 }
+
+
+def check(page, lang):
+    """Both layout checks, and in Chinese no half-width punctuation next to Chinese text."""
+    assert_readable(page)
+    if lang == "zh-hans":
+        found = half_width_next_to_chinese(page.locator("main").inner_text())
+        assert found == [], f"{page.url}: {found}"
 
 
 def payment_csv(rows):
@@ -73,19 +83,19 @@ def test_merchant_pages_in_both_languages_and_widths(browser, live_server, scree
             assert facts.index(words["to_pay"]) < facts.index(words["computed"])
             assert words["failed"] in page.locator("#timeline").inner_text()
             assert page.locator("#payout-link").is_visible()
-            assert_readable(page)
+            check(page, lang)
             screenshot(page, f"merchant-accepted-failed-{lang}-{width}")
 
             page.goto(f"{base}/portal/claims/{submitted.pk}/")
             assert words["next"] in page.locator("#next-step").inner_text()
-            assert_readable(page)
+            check(page, lang)
             screenshot(page, f"merchant-submitted-next-step-{lang}-{width}")
 
             page.goto(f"{base}/portal/claims/{proposed.pk}/")
             page.locator("#submit-form button[type=submit]").click()
             dialog = page.locator("#confirm-dialog")
             assert words["confirm"] in dialog.inner_text()
-            assert_readable(page)
+            check(page, lang)
             screenshot(page, f"merchant-submit-confirm-{lang}-{width}")
             dialog.locator("button[value=no]").click()
             assert page.locator("#claim-state").inner_text() != ""
@@ -99,12 +109,12 @@ def test_merchant_pages_in_both_languages_and_widths(browser, live_server, scree
             if width == 375:  # the phone layout writes the column name before each value
                 label = page.evaluate("(td) => getComputedStyle(td, '::before').content", cell.element_handle())
                 assert words["claimed_col"] in label
-            assert_readable(page)
+            check(page, lang)
             screenshot(page, f"merchant-claim-list-{lang}-{width}")
 
             page.goto(f"{base}/portal/notifications/")
             assert page.locator("a.payout-link").first.is_visible()
-            assert_readable(page)
+            check(page, lang)
             screenshot(page, f"merchant-notifications-{lang}-{width}")
 
             page.get_by_role("navigation").locator("a[href='/portal/payout/']").click()
@@ -115,12 +125,12 @@ def test_merchant_pages_in_both_languages_and_widths(browser, live_server, scree
             page.locator(".payout-form button[type=submit]").click()
             page.wait_for_load_state()
             assert page.locator("#error-summary").is_visible()
-            assert_readable(page)
+            check(page, lang)
             screenshot(page, f"merchant-payout-refused-{lang}-{width}")
             page.fill(f"{prefix}-account_number", "6222 0000 1111 2345")
             page.locator(".payout-form button[type=submit]").click()
             page.wait_for_load_state()
             assert page.locator(f"#payout-{merchant.pk} .payout-number").inner_text() == words["saved"]
-            assert_readable(page)
+            check(page, lang)
             screenshot(page, f"merchant-payout-saved-{lang}-{width}")
             context.close()
