@@ -388,6 +388,7 @@ CLAIM_TEXTS = {
     ),
     "second_approval": _("%(message)s (second approval of %(amount)s %(currency)s)"),
     "reminder": _("Claim #%(id)s expires on %(expires_at)s unless you act."),
+    "bulk_approval": _("Bulk approval of proposed claims below %(threshold_amount)s."),
     "payment_failed": _("%(reason)s (settlement batch %(batch)s)"),
     "payment_failed_notice": _(
         "The payment of %(amount)s %(currency)s for claim #%(id)s failed: %(reason)s. "

@@ -804,7 +804,9 @@ def bulk_approve(
     """
     threshold = parse_amount(threshold)
     reason = _reason(reason, DECISION_REASONS)
-    message = _message(message, required=False) or _("Bulk approval of proposed claims below %(t)s.") % {"t": threshold}
+    message = _message(message, required=False)
+    # Without a typed message the timeline says why in its reader's language.
+    text = {} if message else {"text_code": "bulk_approval", "text_params": {"threshold_amount": str(threshold)}}
     permissions.check(by, "bulk_approve", None)
     approved = []
     with transaction.atomic():
@@ -830,7 +832,7 @@ def bulk_approve(
                 c.expires_at = None
 
             approved.append(
-                _step(c, by, "approve_proposal", apply=apply, reason=reason, message=message, amount=_approved)
+                _step(c, by, "approve_proposal", apply=apply, reason=reason, message=message, amount=_approved, **text)
             )
     return approved
 

@@ -110,3 +110,15 @@ def test_a_persons_words_are_kept_as_written(claims):
     event = claim.events.filter(action="accept").get()
     with translation.override("zh-hans"):
         assert event.message == event.note
+
+
+def test_bulk_approval_without_a_message_reads_in_the_merchants_language(claims):
+    claim = claims.proposed("100.00")
+    (approved,) = workflow.bulk_approve(incident=claim.incident, by=claims.support, threshold="500")
+    event = approved.events.get(action="approve_proposal")
+    assert event.note == "" and approved.decision_message == ""
+    notification = ClaimNotification.objects.get(event=event)
+    with translation.override("zh-hans"):
+        assert event.message == "批量批准金额低于 500.00 的系统建议理赔。" == notification.text
+    with translation.override("en"):
+        assert event.message == "Bulk approval of proposed claims below 500.00."
