@@ -107,6 +107,11 @@ class SettlementItem(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     payment_reference = models.CharField(_("payment reference"), max_length=120, blank=True)
     failure_reason = models.CharField(_("failure reason"), max_length=255, blank=True)
+    # The merchant's payout account when the batch was locked: the file pays this account, and
+    # a later change reaches the claim's next batch, not the file already sent.
+    payout_account_name = models.CharField(_("payout account holder"), max_length=200, blank=True)
+    payout_bank = models.CharField(_("payout bank"), max_length=200, blank=True)
+    payout_account_number = models.CharField(_("payout account number"), max_length=34, blank=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     added_by = models.ForeignKey(

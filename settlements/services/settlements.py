@@ -300,7 +300,7 @@ def lock(*, batch: SettlementBatch, by: Actor, message: str = "") -> SettlementB
     require_finance(user=by)
     with transaction.atomic():
         batch = _locked(batch)
-        items = list(batch.items.filter(status=ItemStatus.PENDING).select_related("claim"))
+        items = list(batch.items.filter(status=ItemStatus.PENDING).select_related("claim", "merchant"))
         _refuse_own_merchants(by, [(i.claim_id, i.merchant_id) for i in items])
         if batch.state == BatchState.OPEN and not items:
             raise StateConflict(_("Add at least one claim before locking."), code="empty")
@@ -315,6 +315,11 @@ def lock(*, batch: SettlementBatch, by: Actor, message: str = "") -> SettlementB
                 % {"ids": ", ".join(f"#{i}" for i in stale)},
                 code="stale",
             )
+        for i in items:  # the payout account the file pays, as the merchant saved it now
+            i.payout_account_name = i.merchant.payout_account_name
+            i.payout_bank = i.merchant.payout_bank
+            i.payout_account_number = i.merchant.payout_account_number
+        SettlementItem.objects.bulk_update(items, ["payout_account_name", "payout_bank", "payout_account_number"])
         before = _transition(batch, by, "lock", message)
         batch.locked_at = timezone.now()
         _save(batch)

@@ -10,6 +10,7 @@ from core.errors import InvalidInput, NotPermitted
 from core.models import SettingChange
 from merchants import services
 from merchants.models import Membership
+from settlements import exports
 from settlements.models import SettlementItem
 from settlements.services import settlements as st
 from tests.factories import Claims
@@ -149,6 +150,12 @@ def test_failed_payment_is_paid_in_a_later_batch_after_the_merchant_updates_deta
     added = st.add_claims(batch=second, by=finance)
     assert [i.claim_id for i in added] == [claim.pk]
     st.lock(batch=second, by=finance)
+    # The new batch's payment file pays the account saved now; the failed one keeps what it sent.
+    rows = list(exports.batch_rows(second))
+    payout = [rows[0].index(c) for c in ("payout_account_name", "payout_bank", "payout_account_number")]
+    assert [rows[1][i] for i in payout] == ["Tea House Ltd", "ICBC", "6222000011112345"]
+    first_rows = list(exports.batch_rows(first))
+    assert [first_rows[1][i] for i in payout] == ["", "", ""]
     second = st.mark_exported(batch=second, by=finance, sha256="d" * 64)
     st.import_payments(batch=second, by=finance, data=payment_csv([f"{claim.pk},1590.68,CNY,paid,BANK-2,"]))
     claim.refresh_from_db()
