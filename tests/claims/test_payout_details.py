@@ -164,3 +164,16 @@ def test_failed_payment_is_paid_in_a_later_batch_after_the_merchant_updates_deta
         "failed",
         "paid",
     ]
+
+
+def test_chinese_error_summary_and_history_use_a_full_width_colon(claims):
+    merchant = claims.merchant()
+    user = admin_of(merchant, claims)
+    client = Client()
+    client.force_login(user)
+    client.cookies["django_language"] = "zh-hans"
+    url = reverse("portal:payout")
+    html = client.post(url, form(merchant, account_name="Tea", bank="ICBC", account_number="12")).content.decode()
+    assert "账号：账号由 6 至 34 位字母和数字组成" in html
+    client.post(url, form(merchant, account_name="Tea", bank="ICBC", account_number="62220000111122"))
+    assert "收款账号：— → •••• 1122" in client.get(url).content.decode()
