@@ -396,6 +396,8 @@ CLAIM_TEXTS = {
         "the claim is paid again in the next settlement batch."
     ),
 }
+# The words for a parameter left empty.
+BLANK_PARAMS = {"reason": _("no reason given")}
 # A notification shows this text for an event of that code (else the event's own sentence).
 NOTICE_CODES = {"payment_failed": "payment_failed_notice"}
 
@@ -452,7 +454,7 @@ class ClaimEvent(AppendOnlyModel):
         """The event's text in the active language: the system's sentence when it has one, else
         what the person wrote (rows from before the codes keep their stored text)."""
         if self.text_code:
-            return texts.render(CLAIM_TEXTS, self.text_code, self.text_params) or self.note
+            return texts.render(CLAIM_TEXTS, self.text_code, self.text_params, blank=BLANK_PARAMS) or self.note
         return self.note
 
     @message.setter
@@ -464,7 +466,7 @@ class ClaimEvent(AppendOnlyModel):
         """What a notification about this event says, in the active language (the merchant's
         notice of a failed payment says more than the timeline: what to do)."""
         code = NOTICE_CODES.get(self.text_code, self.text_code)
-        return texts.render(CLAIM_TEXTS, code, self.text_params) if code else ""
+        return texts.render(CLAIM_TEXTS, code, self.text_params, blank=BLANK_PARAMS) if code else ""
 
     @property
     def from_state_label(self) -> str:

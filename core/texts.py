@@ -15,14 +15,17 @@ from django.utils.dateparse import parse_datetime
 from core.templatetags.money import format_money
 
 
-def render(templates: Mapping, code: str, params: Mapping | None) -> str:
-    """The sentence ``templates[code]`` in the active language, or "" for an unknown code."""
+def render(templates: Mapping, code: str, params: Mapping | None, *, blank: Mapping | None = None) -> str:
+    """The sentence ``templates[code]`` in the active language, or "" for an unknown code;
+    ``blank`` gives the words for a parameter left empty (a bank that gave no reason)."""
     template = templates.get(code)
     if template is None:
         return ""
     values = {}
     for key, value in (params or {}).items():
-        if key.endswith("_at") and isinstance(value, str):
+        if value in ("", None) and blank and key in blank:
+            values[key] = str(blank[key])
+        elif key.endswith("_at") and isinstance(value, str):
             moment = parse_datetime(value)
             values[key] = formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else value
         elif key.endswith("amount"):

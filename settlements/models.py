@@ -243,7 +243,8 @@ class SettlementEvent(AppendOnlyModel):
     def message(self) -> str:
         """The event's text in the active language (rows from before the codes keep their stored text)."""
         if self.text_code:
-            return texts.render(SETTLEMENT_TEXTS, self.text_code, self.text_params) or self.note
+            blank = {"reason": _("no reason given")}
+            return texts.render(SETTLEMENT_TEXTS, self.text_code, self.text_params, blank=blank) or self.note
         return self.note
 
     @message.setter

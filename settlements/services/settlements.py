@@ -563,7 +563,7 @@ def _apply_payment_row(
     else:
         item.status = ItemStatus.FAILED
         item.is_active = False
-        item.failure_reason = (row.reason or _("Payment failed"))[:255]
+        item.failure_reason = row.reason[:255]  # the bank's words, or none (shown as "no reason given")
         item.payment_reference = row.reference
         item.resolved_at = now
         item.save()

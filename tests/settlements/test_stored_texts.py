@@ -122,3 +122,26 @@ def test_bulk_approval_without_a_message_reads_in_the_merchants_language(claims)
         assert event.message == "批量批准金额低于 500.00 的系统建议理赔。" == notification.text
     with translation.override("en"):
         assert event.message == "Bulk approval of proposed claims below 500.00."
+
+
+def test_a_failure_without_the_banks_reason_is_worded_for_each_reader(
+    claims, finance, django_capture_on_commit_callbacks
+):
+    claim = claims.accepted("10.00")
+    batch = exported_batch(finance)
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        st.import_payments(batch=batch, by=finance, data=payment_csv([f"{claim.pk},10.00,CNY,failed,,"]))
+    item = batch.items.get(claim=claim)
+    assert item.failure_reason == ""  # nothing in the importer's language is stored
+    event = ClaimEvent.objects.get(claim=claim, kind=ClaimEvent.Kind.PAYMENT_FAILED)
+    payment = SettlementEvent.objects.get(batch=batch, action="payment")
+    with translation.override("zh-hans"):
+        assert event.message == f"未说明原因（结算批次 {batch.reference}）"
+        assert payment.message.startswith("付款失败：未说明原因（")
+    with translation.override("en"):
+        assert event.message == f"no reason given (settlement batch {batch.reference})"
+    client = Client()
+    client.force_login(claims.user_of(claim.merchant))
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(reverse("portal:claim", args=[claim.pk])).content.decode()
+    assert "银行返回：未说明原因" in page
