@@ -150,7 +150,7 @@ def _walk(claim, target, merchant_user, support, support2, finance):  # noqa: C9
         with mock.patch("django.utils.timezone.now", return_value=submitted_at):
             services.submit(claim=claim, by=merchant_user)
         return
-    claim = services.submit(claim=claim, by=merchant_user, message="Submitted from the proposal.")
+    claim = services.submit(claim=claim, by=merchant_user)
     if target == S.SUBMITTED:
         return
     claim = services.start_review(claim=claim, by=support)

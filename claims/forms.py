@@ -127,3 +127,17 @@ class QueueFilterForm(forms.Form):
             "merchant": d["merchant"] or None,
             "overdue": d["overdue"] == "1",
         }
+
+
+class PayoutDetailsForm(forms.Form):
+    """A merchant's payout account; the number may stay empty to keep the stored one."""
+
+    account_name = forms.CharField(label=_("Account holder"), max_length=200)
+    bank = forms.CharField(label=_("Bank"), max_length=200)
+    account_number = forms.CharField(
+        label=_("Account number"),
+        max_length=60,
+        required=False,
+        help_text=_("Leave empty to keep the current number."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from core import texts
 from core.append_only import AppendOnlyModel
 
 __all__ = [
@@ -281,6 +282,14 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     def payable_amount(self) -> Decimal | None:
         return self.approved_amount
 
+    @property
+    def asked_amount(self) -> Decimal | None:
+        """What the merchant asks for: the amount they claimed, else the computed proposal;
+        None for a claim nothing computed and nobody claimed an amount for yet."""
+        if self.claimed_amount is not None:
+            return self.claimed_amount
+        return self.computed_amount if self.has_computed_amount and self.computed_amount else None
+
     def is_overdue(self, now) -> bool:
         return self.due_at is not None and self.due_at < now
 
@@ -386,6 +395,32 @@ ACTOR_ROLE_LABELS = {
 }
 
 
+# The system's sentences on a claim's timeline and in its notifications (``ClaimEvent.text_code``).
+CLAIM_TEXTS = {
+    "recomputed": _("Estimate recomputed: %(old_amount)s → %(new_amount)s %(currency)s."),
+    "recompute_matches": _(
+        "Recomputed estimate %(new_amount)s %(currency)s matches the computed amount used for the decision again."
+    ),
+    "recompute_differs": _(
+        "Recomputed estimate %(new_amount)s %(currency)s differs from the computed amount %(old_amount)s used for "
+        "the decision (decided amount %(decided_amount)s); the claim was not changed."
+    ),
+    "second_approval": _("%(message)s (second approval of %(amount)s %(currency)s)"),
+    "reminder": _("Claim #%(id)s expires on %(expires_at)s unless you act."),
+    "bulk_approval": _("Bulk approval of proposed claims below %(threshold_amount)s."),
+    "payment_failed": _("%(reason)s (settlement batch %(batch)s)"),
+    "payment_failed_notice": _(
+        "The payment of %(amount)s %(currency)s for claim #%(id)s failed: %(reason)s. "
+        "Check your payout details (bank account name and number) on the Payout details page; "
+        "the claim is paid again in the next settlement batch."
+    ),
+}
+# The words for a parameter left empty.
+BLANK_PARAMS = {"reason": _("no reason given")}
+# A notification shows this text for an event of that code (else the event's own sentence).
+NOTICE_CODES = {"payment_failed": "payment_failed_notice"}
+
+
 class ClaimEvent(AppendOnlyModel):
     """Append-only audit trail: who did what to a claim, when, from which state to which."""
 
@@ -414,7 +449,12 @@ class ClaimEvent(AppendOnlyModel):
     from_state = models.CharField(_("from state"), max_length=20, blank=True)
     to_state = models.CharField(_("to state"), max_length=20, blank=True)
     reason_code = models.CharField(_("reason"), max_length=40, choices=ReasonCode.choices, blank=True)
-    message = models.TextField(_("message"), blank=True)
+    # What a person wrote, as they wrote it (the column keeps its name "message"; ``message``
+    # below is what is shown: the system's sentence in the reader's language, or this note).
+    note = models.TextField(_("message"), blank=True, db_column="message")
+    # A sentence of the system: a ``CLAIM_TEXTS`` code and its parameters (``core.texts``).
+    text_code = models.CharField(_("text code"), max_length=40, blank=True)
+    text_params = models.JSONField(_("text parameters"), default=dict, blank=True)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
     computed_amount = models.DecimalField(_("computed amount"), max_digits=14, decimal_places=2, null=True, blank=True)
     currency = models.CharField(_("currency"), max_length=3, blank=True)
@@ -427,6 +467,25 @@ class ClaimEvent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.claim_id} {self.kind} {self.from_state}->{self.to_state}"
+
+    @property
+    def message(self) -> str:
+        """The event's text in the active language: the system's sentence when it has one, else
+        what the person wrote (rows from before the codes keep their stored text)."""
+        if self.text_code:
+            return texts.render(CLAIM_TEXTS, self.text_code, self.text_params, blank=BLANK_PARAMS) or self.note
+        return self.note
+
+    @message.setter
+    def message(self, value: str) -> None:
+        self.note = value
+
+    @property
+    def notice(self) -> str:
+        """What a notification about this event says, in the active language (the merchant's
+        notice of a failed payment says more than the timeline: what to do)."""
+        code = NOTICE_CODES.get(self.text_code, self.text_code)
+        return texts.render(CLAIM_TEXTS, code, self.text_params, blank=BLANK_PARAMS) if code else ""
 
     @property
     def from_state_label(self) -> str:
@@ -549,6 +608,14 @@ class ClaimNotification(models.Model):
         if self.event is None:
             return ""
         return NOTIFICATION_KEY_BY_EVENT_KIND.get(self.event.kind, self.event.action)
+
+    @property
+    def text(self) -> str:
+        """The body in the reader's language: what a person wrote, else the system's notice of
+        the event (needs ``event``)."""
+        if self.body:
+            return self.body
+        return self.event.notice if self.event is not None else ""
 
     @property
     def localized_subject(self) -> str:

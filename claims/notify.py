@@ -30,7 +30,7 @@ NEXT_STEPS = {
         "reject": _("You may dispute the decision once, with your reasons and evidence."),
         "reminder": _("Act on the claim page before %(deadline)s."),
         "payment_failed": _(
-            "Check your payout details and correct them with support; "
+            "Check your payout details on the Payout details page; "
             "the claim is paid again in the next settlement batch."
         ),
         "settle": _("Nothing to do: the payment was made."),
@@ -99,9 +99,11 @@ def email_for(claim, key, *, side, body="", event=None) -> tuple[str, str]:
         "claim": claim,
         "subject": notification_subject(key, claim),
         "amount": format_money(_amount(claim, event)),
-        "message": body,
+        # A person's words as written; the system's sentence in the recipient's language.
+        "message": body or (event.notice if event is not None else ""),
         "next_step": str(step) % {"deadline": _when(claim.expires_at), "due": _when(claim.due_at)} if step else "",
         "link": settings.SITE_URL + reverse(CLAIM_PAGES[side], args=[claim.pk]),
+        "payout_link": settings.SITE_URL + reverse("portal:payout") if key == "payment_failed" else "",
     }
     return context["subject"], render_to_string("claims/email/notification.txt", context)
 

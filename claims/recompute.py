@@ -11,7 +11,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from claims.models import Claim, ClaimEvent, ClaimState
 from core.money import parse_amount
@@ -72,11 +71,6 @@ def _apply_estimate(claim, amount: Decimal, now) -> str:
         old = claim.computed_amount
         Claim.objects.filter(pk=claim.pk).update(computed_amount=amount, recomputed_amount=None, recomputed_at=now)
         claim.computed_amount = amount
-        message = _("Estimate recomputed: %(old)s → %(new)s %(cur)s.") % {
-            "old": old,
-            "new": amount,
-            "cur": claim.currency,
-        }
         event = ClaimEvent.objects.create(
             claim=claim,
             kind=ClaimEvent.Kind.RECOMPUTED,
@@ -84,15 +78,16 @@ def _apply_estimate(claim, amount: Decimal, now) -> str:
             action="recompute",
             from_state=claim.state,
             to_state=claim.state,
-            message=message,
+            text_code="recomputed",
+            text_params={"old_amount": str(old), "new_amount": str(amount), "currency": claim.currency},
             amount=amount,
             computed_amount=amount,
             currency=claim.currency,
         )
         if claim.state in (ClaimState.PROPOSED, ClaimState.DRAFT):
-            notify.notify_merchant(claim, "recomputed", event, body=message)
+            notify.notify_merchant(claim, "recomputed", event)
         else:
-            notify.notify_staff(claim, "recomputed", event, body=message)
+            notify.notify_staff(claim, "recomputed", event)
         return "updated"
     # Decided (or closed): never changed silently; a differing figure becomes a note for staff.
     reference = claim.approved_amount if claim.approved_amount is not None else claim.computed_amount
@@ -100,16 +95,16 @@ def _apply_estimate(claim, amount: Decimal, now) -> str:
         return "unchanged"
     if amount == claim.computed_amount:  # back to the figure of the decision: the earlier note no longer holds
         Claim.objects.filter(pk=claim.pk).update(recomputed_amount=None, recomputed_at=now)
-        message = _("Recomputed estimate %(new)s %(cur)s matches the computed amount used for the decision again.") % {
-            "new": amount,
-            "cur": claim.currency,
-        }
+        code = "recompute_matches"
     else:
         Claim.objects.filter(pk=claim.pk).update(recomputed_amount=amount, recomputed_at=now)
-        message = _(
-            "Recomputed estimate %(new)s %(cur)s differs from the computed amount %(old)s used for the decision "
-            "(decided amount %(ref)s); the claim was not changed."
-        ) % {"new": amount, "cur": claim.currency, "old": claim.computed_amount, "ref": reference}
+        code = "recompute_differs"
+    params = {
+        "new_amount": str(amount),
+        "currency": claim.currency,
+        "old_amount": str(claim.computed_amount),
+        "decided_amount": str(reference),
+    }
     event = ClaimEvent.objects.create(
         claim=claim,
         kind=ClaimEvent.Kind.NOTE,
@@ -117,10 +112,11 @@ def _apply_estimate(claim, amount: Decimal, now) -> str:
         action="recompute",
         from_state=claim.state,
         to_state=claim.state,
-        message=message,
+        text_code=code,
+        text_params=params,
         amount=amount,
         computed_amount=claim.computed_amount,
         currency=claim.currency,
     )
-    notify.notify_staff(claim, "recomputed", event, body=message)
+    notify.notify_staff(claim, "recomputed", event)
     return "noted"

@@ -275,6 +275,7 @@ class UploadSerializer(serializers.Serializer):
 
 class NotificationSerializer(serializers.ModelSerializer):
     subject = serializers.CharField(source="localized_subject", read_only=True)
+    body = serializers.CharField(source="text", read_only=True)
 
     class Meta:
         model = ClaimNotification

@@ -96,8 +96,24 @@ def _message(value, required=True):
     return value
 
 
-def _event(claim, *, kind, actor, role, action="", from_state="", to_state="", reason="", message="", amount=None):
+def _event(
+    claim,
+    *,
+    kind,
+    actor,
+    role,
+    action="",
+    from_state="",
+    to_state="",
+    reason="",
+    message="",
+    amount=None,
+    text_code="",
+    text_params=None,
+):
     return ClaimEvent.objects.create(
+        text_code=text_code,
+        text_params=text_params or {},
         claim=claim,
         kind=kind,
         action=action,
@@ -106,7 +122,7 @@ def _event(claim, *, kind, actor, role, action="", from_state="", to_state="", r
         from_state=from_state,
         to_state=to_state,
         reason_code=reason,
-        message=message,
+        note=message,
         amount=amount,
         computed_amount=claim.computed_amount,
         currency=claim.currency,
@@ -143,7 +159,20 @@ def _check_step(claim, by, action) -> str:
     return role
 
 
-def _step(claim, by, action, *, apply=None, before=None, reason="", message="", amount=None, notify_side=None):
+def _step(
+    claim,
+    by,
+    action,
+    *,
+    apply=None,
+    before=None,
+    reason="",
+    message="",
+    amount=None,
+    notify_side=None,
+    text_code="",
+    text_params=None,
+):
     """Lock, check, transition, save, audit, notify. Returns the fresh claim."""
     pk = claim.pk if isinstance(claim, Claim) else claim
     # Refuse without a lock what the committed state already refuses: a 409 never waits behind
@@ -173,9 +202,13 @@ def _step(claim, by, action, *, apply=None, before=None, reason="", message="", 
             from_state=from_state,
             to_state=locked.state,
             reason=reason,
-            message=message,
+            message="" if text_code else message,
             amount=amount(locked) if callable(amount) else amount,
+            text_code=text_code,
+            text_params=text_params,
         )
+        if text_code:
+            message = ""  # the notification shows the event's sentence in its reader's language
         side = notify_side or ("staff" if role == roles.MERCHANT else "merchant")
         if side == "staff":
             notify.notify_staff(locked, action, event, body=message, exclude=by)
@@ -733,8 +766,9 @@ def confirm_approval(*, claim: Claim, by: Actor) -> Claim:
             before=before,
             apply=apply,
             reason=reason,
-            message=_("%(message)s (second approval of %(amount)s %(currency)s)")
-            % {"message": message, "amount": amount, "currency": locked.currency},
+            message=message,
+            text_code="second_approval",
+            text_params={"message": message, "amount": str(amount), "currency": locked.currency},
             amount=amount,
         )
 
@@ -782,7 +816,9 @@ def bulk_approve(
     """
     threshold = parse_amount(threshold)
     reason = _reason(reason, APPROVE_REASONS)
-    message = _message(message, required=False) or _("Bulk approval of proposed claims below %(t)s.") % {"t": threshold}
+    message = _message(message, required=False)
+    # Without a typed message the timeline says why in its reader's language.
+    text = {} if message else {"text_code": "bulk_approval", "text_params": {"threshold_amount": str(threshold)}}
     permissions.check(by, "bulk_approve", None)
     approved = []
     with transaction.atomic():
@@ -808,7 +844,7 @@ def bulk_approve(
                 c.expires_at = None
 
             approved.append(
-                _step(c, by, "approve_proposal", apply=apply, reason=reason, message=message, amount=_approved)
+                _step(c, by, "approve_proposal", apply=apply, reason=reason, message=message, amount=_approved, **text)
             )
     return approved
 
@@ -869,10 +905,15 @@ def record_reminder(*, claim: Claim) -> bool:
             return False
         locked.reminder_sent_at = timezone.now()
         locked.save(update_fields=["reminder_sent_at", "updated_at"])
-        when = timezone.localtime(locked.expires_at).strftime("%Y-%m-%d %H:%M")
-        body = _("Claim #%(id)s expires on %(when)s unless you act.") % {"id": locked.pk, "when": when}
-        event = _event(locked, kind=ClaimEvent.Kind.REMINDER, actor=None, role=SYSTEM, message=body)
-        notify.notify_merchant(locked, "reminder", event, body=body)
+        event = _event(
+            locked,
+            kind=ClaimEvent.Kind.REMINDER,
+            actor=None,
+            role=SYSTEM,
+            text_code="reminder",
+            text_params={"id": locked.pk, "expires_at": locked.expires_at.isoformat()},
+        )
+        notify.notify_merchant(locked, "reminder", event)
     return True
 
 
@@ -883,11 +924,6 @@ def record_payment_failure(*, claim_id: int, by: Actor, amount: Decimal, reason:
     with transaction.atomic():
         locked = Claim.objects.select_for_update().select_related("merchant").get(pk=claim_id)
         role = permissions.check(by, "settle", locked.merchant_id)
-        body = _(
-            "The payment of %(amount)s %(currency)s for claim #%(id)s failed: %(reason)s. "
-            "Check your payout details (bank account name and number) and correct them with support; "
-            "the claim is paid again in the next settlement batch."
-        ) % {"amount": amount, "currency": locked.currency, "id": locked.pk, "reason": reason}
         event = _event(
             locked,
             kind=ClaimEvent.Kind.PAYMENT_FAILED,
@@ -895,10 +931,17 @@ def record_payment_failure(*, claim_id: int, by: Actor, amount: Decimal, reason:
             role=role,
             action="payment_failed",
             reason=ReasonCode.PAYMENT,
-            message=_("%(reason)s (settlement batch %(batch)s)") % {"reason": reason, "batch": batch},
+            text_code="payment_failed",
+            text_params={
+                "amount": str(amount),
+                "currency": locked.currency,
+                "id": locked.pk,
+                "reason": reason,
+                "batch": batch,
+            },
             amount=amount,
         )
-        notify.notify_merchant(locked, "payment_failed", event, body=body)
+        notify.notify_merchant(locked, "payment_failed", event)
     return event
 
 

@@ -111,8 +111,14 @@ def form_error_list(forms_: Mapping[str, forms.Form | None], error: ApplicationE
                 items.extend({"message": e, "anchor": ""} for e in errs)
                 continue
             bound = form[field_name]
-            # gettext(":") is Django's own label suffix: "Amount:" in English, "金额：" in Chinese.
-            items.extend({"message": f"{bound.label}{gettext(':')} {e}", "anchor": bound.auto_id} for e in errs)
+            # One sentence to translate: "Amount: …" in English, "金额：…" (no space) in Chinese.
+            items.extend(
+                {
+                    "message": gettext("%(label)s: %(error)s") % {"label": bound.label, "error": e},
+                    "anchor": bound.auto_id,
+                }
+                for e in errs
+            )
     if error is not None and not any(error.message in i["message"] for i in items):
         items.append({"message": error.message, "anchor": ""})
     return items

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.contrib.auth.models import User
 from django.db import models
@@ -36,9 +36,12 @@ def record_setting_changes(
     before: dict[str, str],
     fields: Iterable[str],
     secret_fields: Iterable[str] = (),
+    masks: dict[str, Callable[[str], str]] | None = None,
 ) -> list[SettingChange]:
-    """Append one ``SettingChange`` per field whose value differs from ``before``."""
+    """Append one ``SettingChange`` per field whose value differs from ``before``; a field in
+    ``masks`` is recorded through its mask (an account number by its last digits)."""
     secret = set(secret_fields)
+    masks = masks or {}
     after = snapshot(obj=obj, fields=fields)
     rows = []
     for name in fields:
@@ -47,6 +50,8 @@ def record_setting_changes(
             continue
         if name in secret:
             old, new = (HIDDEN if old else ""), HIDDEN
+        elif name in masks:
+            old, new = masks[name](old), masks[name](new)
         rows.append(
             SettingChange(
                 model=obj._meta.label_lower,

@@ -85,7 +85,8 @@ def seed(stdout):
             code=code, defaults={"name": name, "timezone": tz, "currency": currency, "margin_rate": PROFILES[code][0]}
         )
         user = ensure_user(code.replace("-", ""), "merchant", name)
-        merchant.memberships.get_or_create(user=user)
+        # The demo's merchant user administers its merchant: it may change the payout details.
+        merchant.memberships.get_or_create(user=user, defaults={"is_admin": True})
         merchants[code] = merchant
     sessions = plan()
     existing = set(LiveSession.objects.filter(external_id__startswith=PREFIX).values_list("external_id", flat=True))

@@ -10,6 +10,13 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+PAYOUT_FIELDS = ("payout_account_name", "payout_bank", "payout_account_number")
+
+
+def mask_account(number: str) -> str:
+    """An account number as pages and histories show it: its last four characters only."""
+    return f"•••• {number[-4:]}" if number else ""
+
 
 class Merchant(models.Model):
     code = models.SlugField(_("code"), max_length=60, unique=True)
@@ -25,6 +32,10 @@ class Merchant(models.Model):
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
+    # Where the merchant's compensation is paid; its administrators change it in the portal.
+    payout_account_name = models.CharField(_("payout account holder"), max_length=200, blank=True)
+    payout_bank = models.CharField(_("payout bank"), max_length=200, blank=True)
+    payout_account_number = models.CharField(_("payout account number"), max_length=34, blank=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="merchants", verbose_name=_("members")
     )
@@ -37,6 +48,10 @@ class Merchant(models.Model):
     def __str__(self):
         return f"{self.name} ({self.code})"
 
+    @property
+    def masked_payout_account_number(self) -> str:
+        return mask_account(self.payout_account_number)
+
 
 class Membership(models.Model):
     """A user acting for a merchant. A user may belong to several merchants."""
@@ -46,6 +61,9 @@ class Membership(models.Model):
     )
     merchant = models.ForeignKey(
         Merchant, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("merchant")
+    )
+    is_admin = models.BooleanField(
+        _("merchant administrator"), default=False, help_text=_("May change the merchant's payout details.")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

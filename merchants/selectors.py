@@ -34,6 +34,27 @@ def merchants_for_user(*, user: AnyUser) -> QuerySet[Merchant]:
     return Merchant.objects.filter(id__in=merchant_ids_for_user(user=user))
 
 
+def is_merchant_admin(*, user: AnyUser, merchant_id: int) -> bool:
+    """Whether ``user`` is an active merchant user and an administrator of ``merchant_id``
+    (who may change its payout details)."""
+    from accounts import roles
+
+    if not isinstance(user, User) or not user.is_active or not roles.is_merchant_user(user):
+        return False
+    return user.memberships.filter(merchant_id=merchant_id, is_admin=True).exists()
+
+
+def payout_history(*, merchant: Merchant, limit: int = 10) -> QuerySet:
+    """The latest changes of the merchant's payout details (who, when, old → new, masked)."""
+    from core.models import SettingChange
+
+    from .models import PAYOUT_FIELDS
+
+    return SettingChange.objects.filter(
+        model=merchant._meta.label_lower, object_id=str(merchant.pk), field__in=PAYOUT_FIELDS
+    ).select_related("changed_by")[:limit]
+
+
 def metric_partitions() -> list[tuple[str, date]]:
     """The day partitions of the per-minute metrics (name, UTC day), oldest first; empty
     on a database without partitioning (SQLite)."""

@@ -32,13 +32,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+from django.contrib.auth.models import User
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core import services as core_services
 from core.csv import CsvReader, CsvRejected, CsvSource
+from core.errors import InvalidInput, NotPermitted
 
-from .models import LiveSession, Merchant, SessionMinute
-from .selectors import METRIC_DEFAULT_PARTITION, metric_partition_name, metric_partitions
+from .models import PAYOUT_FIELDS, LiveSession, Merchant, SessionMinute, mask_account
+from .selectors import METRIC_DEFAULT_PARTITION, is_merchant_admin, metric_partition_name, metric_partitions
 
 MERCHANT_COLUMNS = ["code", "name", "timezone", "margin_rate", "currency"]
 SESSION_COLUMNS = ["merchant_code", "merchant_name", "session_id", "service", "region", "started_at", "ended_at"]
@@ -738,3 +742,55 @@ def drop_metric_partitions(*, before: datetime) -> list[str]:
             cursor.execute(f"DROP TABLE {name}")
         dropped.append(name)
     return dropped
+
+
+# --- Payout details ---------------------------------------------------------------------------
+
+_ACCOUNT_NUMBER = re.compile(r"[A-Za-z0-9]{6,34}")
+
+
+def update_payout_details(
+    *, merchant: Merchant | int, by: User, account_name: str, bank: str, account_number: str = ""
+) -> Merchant:
+    """An administrator of the merchant changes where its compensation is paid.
+
+    ``account_number`` empty keeps the stored one (the page never shows it whole). Each changed
+    field is recorded in the merchant's setting history, the account number by its last four
+    characters only. A claim whose payment failed stays accepted and joins the next batch,
+    which pays it with these details.
+    """
+    pk = merchant.pk if isinstance(merchant, Merchant) else merchant
+    if not is_merchant_admin(user=by, merchant_id=pk):
+        raise NotPermitted(_("Only an administrator of the merchant may change its payout details."))
+    name = " ".join((account_name or "").split())
+    bank = " ".join((bank or "").split())
+    number = re.sub(r"[\s-]", "", account_number or "")
+    if not name:
+        raise InvalidInput(_("Enter the account holder's name."), field="account_name", code="required")
+    if len(name) > 200 or len(bank) > 200:
+        raise InvalidInput(_("Use at most 200 characters."), field="account_name" if len(name) > 200 else "bank")
+    if not bank:
+        raise InvalidInput(_("Enter the bank's name."), field="bank", code="required")
+    if number and not _ACCOUNT_NUMBER.fullmatch(number):
+        raise InvalidInput(
+            _("An account number has 6 to 34 letters and digits (spaces and dashes are left out)."),
+            field="account_number",
+            code="bad_account_number",
+        )
+    with transaction.atomic():
+        locked = Merchant.objects.select_for_update().get(pk=pk)
+        if not number and not locked.payout_account_number:
+            raise InvalidInput(_("Enter the account number."), field="account_number", code="required")
+        before = core_services.snapshot(obj=locked, fields=PAYOUT_FIELDS)
+        locked.payout_account_name, locked.payout_bank = name, bank
+        if number:
+            locked.payout_account_number = number
+        locked.save(update_fields=list(PAYOUT_FIELDS))
+        core_services.record_setting_changes(
+            obj=locked,
+            by=by,
+            before=before,
+            fields=PAYOUT_FIELDS,
+            masks={"payout_account_number": mask_account},
+        )
+    return locked

@@ -43,6 +43,9 @@ BATCH_COLUMNS = [
     "status",
     "payment_reference",
     "failure_reason",
+    "payout_account_name",
+    "payout_bank",
+    "payout_account_number",
 ]
 LEDGER_COLUMNS = [
     "accepted_on",
@@ -104,9 +107,12 @@ def batch_rows(batch: SettlementBatch) -> Iterator[list]:
             item.status,
             item.payment_reference,
             item.failure_reason,
+            item.payout_account_name,
+            item.payout_bank,
+            item.payout_account_number,
         ]
     for currency, (count, amount) in sorted(totals.items()):
-        yield ["TOTAL", count, "", "", "", currency, amount, "", "", ""]
+        yield ["TOTAL", count, "", "", "", currency, amount, "", "", "", "", "", ""]
 
 
 # --- Ledger -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from core import texts
 from core.append_only import AppendOnlyModel
 
 
@@ -121,6 +122,11 @@ class SettlementItem(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     payment_reference = models.CharField(_("payment reference"), max_length=120, blank=True)
     failure_reason = models.CharField(_("failure reason"), max_length=255, blank=True)
+    # The merchant's payout account when the batch was locked: the file pays this account, and
+    # a later change reaches the claim's next batch, not the file already sent.
+    payout_account_name = models.CharField(_("payout account holder"), max_length=200, blank=True)
+    payout_bank = models.CharField(_("payout bank"), max_length=200, blank=True)
+    payout_account_number = models.CharField(_("payout account number"), max_length=34, blank=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     added_by = models.ForeignKey(
@@ -194,6 +200,13 @@ class EventAction(models.TextChoices):
 STATE_LABELS = {**dict(ItemStatus.choices), **dict(BatchState.choices)}
 
 
+# The system's sentences in a batch's history (``SettlementEvent.text_code``).
+SETTLEMENT_TEXTS = {
+    "paid": _("Paid, reference %(reference)s (%(file)s line %(line)s)"),
+    "failed": _("Failed: %(reason)s (%(file)s line %(line)s); the claim goes to the next batch"),
+}
+
+
 class SettlementEvent(AppendOnlyModel):
     """Append-only: who changed what in a batch, when and why."""
 
@@ -214,7 +227,12 @@ class SettlementEvent(AppendOnlyModel):
     )
     from_state = models.CharField(_("from state"), max_length=20, blank=True)
     to_state = models.CharField(_("to state"), max_length=20, blank=True)
-    message = models.TextField(_("message"), blank=True)
+    # What a person wrote (a note, a reason); the column keeps its name "message", and
+    # ``message`` below is what is shown: the system's sentence in the reader's language, or this.
+    note = models.TextField(_("message"), blank=True, db_column="message")
+    # A sentence of the system: a ``SETTLEMENT_TEXTS`` code and its parameters (``core.texts``).
+    text_code = models.CharField(_("text code"), max_length=40, blank=True)
+    text_params = models.JSONField(_("text parameters"), default=dict, blank=True)
     # How many claims a batch-wide event (claims added) covers: stored as a number so that the
     # words are written in the reader's language when shown (``count_label``), not the writer's.
     count = models.PositiveIntegerField(_("claims"), null=True, blank=True)
@@ -236,6 +254,18 @@ class SettlementEvent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.batch_id} {self.action}"
+
+    @property
+    def message(self) -> str:
+        """The event's text in the active language (rows from before the codes keep their stored text)."""
+        if self.text_code:
+            blank = {"reason": _("no reason given")}
+            return texts.render(SETTLEMENT_TEXTS, self.text_code, self.text_params, blank=blank) or self.note
+        return self.note
+
+    @message.setter
+    def message(self, value: str) -> None:
+        self.note = value
 
     @property
     def count_label(self) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import roles
 from accounts.types import AnyUser
@@ -291,7 +292,11 @@ def payment_status(*, claim: Claim) -> dict | None:
     if item.status == ItemStatus.PAID:
         return status | {"code": "paid", "when": item.paid_at, "reference": item.payment_reference}
     if item.status == ItemStatus.FAILED:
-        return status | {"code": "failed", "when": item.resolved_at, "reason": item.failure_reason}
+        return status | {
+            "code": "failed",
+            "when": item.resolved_at,
+            "reason": item.failure_reason or gettext("no reason given"),
+        }
     if item.batch.exported_at is not None:
         return status | {"code": "exported", "when": item.batch.exported_at}
     return status | {"code": "in_batch", "when": item.added_at}

@@ -11,6 +11,7 @@ urlpatterns = [
     path("claims/<int:pk>/documents/<int:doc_pk>/", views.document, name="document"),
     path("claims/<int:pk>/<slug:action>/", views.claim_action, name="action"),
     path("incidents/<int:incident_pk>/file/", views.file_claim, name="file"),
+    path("payout/", views.payout_details, name="payout"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/", views.notification, name="notification"),
 ]

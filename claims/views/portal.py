@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,8 @@ from claims.views.common import (
 from core.actions import empty_forms, form_error_list, run_page_action
 from core.errors import ApplicationError
 from incidents.models import Incident
-from merchants.selectors import merchants_for_user
+from merchants import services as merchant_services
+from merchants.selectors import is_merchant_admin, merchants_for_user, payout_history
 from settlements.selectors import payment_status
 
 
@@ -124,3 +126,45 @@ def notifications(request):
 @merchant_required
 def notification(request, pk):
     return open_notification(request, pk, "portal:claim")
+
+
+@merchant_required
+def payout_details(request):
+    """Where each of the user's merchants is paid; its administrators change it here."""
+    merchants = list(merchants_for_user(user=request.user).order_by("name", "pk"))
+    bound, status = None, 200
+    if request.method == "POST":
+        merchant = next((m for m in merchants if str(m.pk) == request.POST.get("merchant")), None)
+        if merchant is None:
+            raise Http404
+        form = forms.PayoutDetailsForm(request.POST, prefix=f"m{merchant.pk}")
+        if form.is_valid():
+            try:
+                merchant_services.update_payout_details(merchant=merchant, by=request.user, **form.cleaned_data)
+            except ApplicationError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("Payout details of %(merchant)s saved.") % {"merchant": merchant.name})
+                return redirect("portal:payout")
+        bound, status = (merchant.pk, form), 400
+    sections = []
+    for m in merchants:
+        if bound and bound[0] == m.pk:
+            form = bound[1]
+        else:
+            initial = {"account_name": m.payout_account_name, "bank": m.payout_bank}
+            form = forms.PayoutDetailsForm(initial=initial, prefix=f"m{m.pk}")
+        admin = is_merchant_admin(user=request.user, merchant_id=m.pk)
+        history = [
+            {
+                "at": r.changed_at,
+                "who": r.changed_by.get_username(),
+                "field": m._meta.get_field(r.field).verbose_name,
+                "old": r.old_value,
+                "new": r.new_value,
+            }
+            for r in payout_history(merchant=m)
+        ]
+        sections.append({"merchant": m, "admin": admin, "form": form, "history": history})
+    context = {"sections": sections, "error_summary": form_error_list({"payout": bound[1]} if bound else {})}
+    return render(request, "portal/payout.html", context, status=status)

@@ -74,7 +74,20 @@ def eligible_claims(*, period_start: date | None = None, period_end: date | None
 # --- Helpers ------------------------------------------------------------------------------
 
 
-def _event(batch, by, action, *, item=None, from_state="", to_state="", message="", count=None, payment_import=None):
+def _event(
+    batch,
+    by,
+    action,
+    *,
+    item=None,
+    from_state="",
+    to_state="",
+    message="",
+    count=None,
+    payment_import=None,
+    text_code="",
+    text_params=None,
+):
     return SettlementEvent.objects.create(
         batch=batch,
         item=item,
@@ -82,7 +95,9 @@ def _event(batch, by, action, *, item=None, from_state="", to_state="", message=
         actor=by,
         from_state=from_state,
         to_state=to_state,
-        message=message,
+        note=message,
+        text_code=text_code,
+        text_params=text_params or {},
         count=count,
         payment_import=payment_import,
     )
@@ -238,7 +253,7 @@ def add_claims(
             SettlementEvent.objects.bulk_create(
                 [
                     SettlementEvent(
-                        batch=batch, item=i, action="add", actor=by, to_state=ItemStatus.PENDING, message=message
+                        batch=batch, item=i, action="add", actor=by, to_state=ItemStatus.PENDING, note=message
                     )
                     for i in items
                 ]
@@ -286,7 +301,7 @@ def lock(*, batch: SettlementBatch, by: Actor, message: str = "") -> SettlementB
     require_finance(user=by)
     with transaction.atomic():
         batch = _locked(batch)
-        items = list(batch.items.filter(status=ItemStatus.PENDING).select_related("claim"))
+        items = list(batch.items.filter(status=ItemStatus.PENDING).select_related("claim", "merchant"))
         _refuse_own_merchants(by, [(i.claim_id, i.merchant_id) for i in items])
         if batch.state == BatchState.OPEN and not items:
             raise StateConflict(
@@ -303,6 +318,11 @@ def lock(*, batch: SettlementBatch, by: Actor, message: str = "") -> SettlementB
                 % {"ids": ", ".join(f"#{i}" for i in stale)},
                 code="stale",
             )
+        for i in items:  # the payout account the file pays, as the merchant saved it now
+            i.payout_account_name = i.merchant.payout_account_name
+            i.payout_bank = i.merchant.payout_bank
+            i.payout_account_number = i.merchant.payout_account_number
+        SettlementItem.objects.bulk_update(items, ["payout_account_name", "payout_bank", "payout_account_number"])
         before = _transition(batch, by, "lock", message)
         batch.locked_at = timezone.now()
         _save(batch)
@@ -337,7 +357,7 @@ def cancel(*, batch: SettlementBatch, by: Actor, reason: str) -> SettlementBatch
                     actor=by,
                     from_state=ItemStatus.PENDING,
                     to_state=ItemStatus.REMOVED,
-                    message=reason,
+                    note=reason,
                 )
                 for i in items
             ]
@@ -580,28 +600,29 @@ def _apply_payment_row(
         item.save()
         workflow.settle(claim=item.claim_id, by=by, payment_reference=row.reference)
         result.paid += 1
-        message = _("Paid, reference %(r)s (%(f)s line %(l)s)") % {
-            "r": row.reference,
-            "f": filename,
-            "l": row.line,
-        }
+        code, params = "paid", {"reference": row.reference, "file": filename, "line": row.line}
     else:
         item.status = ItemStatus.FAILED
         item.is_active = False
-        item.failure_reason = (row.reason or _("Payment failed"))[:255]
+        item.failure_reason = row.reason[:255]  # the bank's words, or none (shown as "no reason given")
         item.payment_reference = row.reference
         item.resolved_at = now
         item.save()
         result.failed += 1
-        message = _("Failed: %(why)s (%(f)s line %(l)s); the claim goes to the next batch") % {
-            "why": item.failure_reason,
-            "f": filename,
-            "l": row.line,
-        }
+        code, params = "failed", {"reason": item.failure_reason, "file": filename, "line": row.line}
         workflow.record_payment_failure(
             claim_id=item.claim_id, by=by, amount=item.amount, reason=item.failure_reason, batch=batch.reference
         )
-    _event(batch, by, "payment", item=item, from_state=ItemStatus.PENDING, to_state=item.status, message=message)
+    _event(
+        batch,
+        by,
+        "payment",
+        item=item,
+        from_state=ItemStatus.PENDING,
+        to_state=item.status,
+        text_code=code,
+        text_params=params,
+    )
 
 
 def _complete_if_settled(batch: SettlementBatch, by: Actor, *, filename: str, now: datetime) -> None:

@@ -62,8 +62,11 @@ def merchant_submits_the_proposal(session, screenshot, computed):
     assert page.locator("svg.chart polyline.gmv:visible").count() == 1
     assert page.locator("svg.chart rect.outage:visible").count() == 1
     screenshot(page, "claims-02-portal-proposed-claim")
-    page.get_by_role("button", name="Submit claim").click()
-    page.wait_for_load_state()
+    page.locator("#submit-form button[type=submit]").click()
+    dialog = page.locator("#confirm-dialog")  # submitting asks first, naming the amount
+    assert f"Submit your claim for {computed:,.2f} CNY?" in dialog.inner_text()
+    with page.expect_navigation():
+        dialog.locator("button[value=yes]").click()
     assert page.locator("#claim-state").inner_text() == "Submitted"
     ctx.close()
 

@@ -420,7 +420,7 @@ def test_audit_trail_is_append_only_and_complete(flow, proposed):
     with pytest.raises(ValidationError):
         event.delete()
     with pytest.raises(ValidationError):
-        ClaimEvent.objects.filter(claim=claim).update(message="x")
+        ClaimEvent.objects.filter(claim=claim).update(note="x")
     with pytest.raises(ValidationError):
         ClaimEvent.objects.filter(claim=claim).delete()
 

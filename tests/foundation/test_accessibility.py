@@ -28,7 +28,12 @@ def merchant_pages():
 
     merchant = Merchant.objects.get(memberships__user__username="teahouse")
     claims = Claim.objects.filter(merchant=merchant)
-    pages = [reverse("portal:home"), reverse("portal:claims"), reverse("portal:notifications")]
+    pages = [
+        reverse("portal:home"),
+        reverse("portal:claims"),
+        reverse("portal:notifications"),
+        reverse("portal:payout"),
+    ]
     seen = set()
     for claim in claims.order_by("pk"):
         if claim.state not in seen:

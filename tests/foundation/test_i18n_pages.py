@@ -58,7 +58,7 @@ def test_claim_and_incident_pages_show_chinese_state_labels(client, make_user, s
     html = client.get(reverse("portal:claim", args=[claim.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     timeline = _timeline(html)
     assert "系统建议 → 已提交" in timeline and "已提交 → 审核中" in timeline
-    assert "（商家）" in timeline and "（客服）" in timeline
+    assert "（商家）" in timeline and "（客服）" in timeline  # full-width in Chinese
     for code in ("proposed", "submitted", "under_review", "(merchant)", "(support)"):
         assert code not in timeline
 

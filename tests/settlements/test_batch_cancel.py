@@ -44,7 +44,7 @@ def test_cancelling_a_batch_with_claims_makes_them_eligible_again(claims, financ
     item.refresh_from_db()
     assert (item.status, item.is_active, item.failure_reason) == (ItemStatus.REMOVED, False, "Wrong period")
     assert list(st.eligible_claims().values_list("pk", flat=True)) == [claim.pk]
-    assert batch.events.filter(action="remove", item=item, message="Wrong period").count() == 1
+    assert batch.events.filter(action="remove", item=item, note="Wrong period").count() == 1
     assert batch.events.get(action="cancel").count == 1
     again = st.create_batch(by=finance)
     assert [i.claim_id for i in st.add_claims(batch=again, by=finance)] == [claim.pk]

@@ -41,7 +41,7 @@ def test_all_failed_batch_is_failed_and_merchant_is_told(claims, finance):
     note = ClaimNotification.objects.get(claim=claim, event=event)
     assert note.recipient == claims.user_of(claim.merchant)
     assert note.localized_subject == f"Claim #{claim.pk}: the payment failed"
-    assert "invalid account" in note.body and "payout details" in note.body
+    assert "invalid account" in note.text and "payout details" in note.text
 
 
 def test_mixed_outcome_is_partially_paid(claims, finance):

@@ -260,7 +260,7 @@ def test_adding_many_claims_runs_a_bounded_number_of_queries(claims, finance, dj
     assert batch.items.get(claim=made[1]).amount == Decimal("2.05") and batch.items.get(claim=made[1]).currency == "USD"
     adds = SettlementEvent.objects.filter(batch=batch, action="add")
     assert adds.count() == 30 and set(adds.values_list("item__claim_id", flat=True)) == {c.pk for c in made}
-    assert not adds.exclude(actor=finance).exists() and not adds.exclude(message="all of November").exists()
+    assert not adds.exclude(actor=finance).exists() and not adds.exclude(note="all of November").exists()
     summary = SettlementEvent.objects.get(batch=batch, action="add_claims")
     assert (summary.message, summary.count) == ("all of November", 30)
 

@@ -1,0 +1,31 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    """The system's sentences become a code and parameters, written in the reader's language
+    when shown; the typed text keeps its column ("message") under the field name ``note``."""
+
+    dependencies = [("settlements", "0005_batch_cancelled_only_when_open")]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.RemoveField(model_name="settlementevent", name="message"),
+                migrations.AddField(
+                    model_name="settlementevent",
+                    name="note",
+                    field=models.TextField(blank=True, db_column="message", verbose_name="message"),
+                ),
+            ],
+        ),
+        migrations.AddField(
+            model_name="settlementevent",
+            name="text_code",
+            field=models.CharField(blank=True, max_length=40, verbose_name="text code"),
+        ),
+        migrations.AddField(
+            model_name="settlementevent",
+            name="text_params",
+            field=models.JSONField(blank=True, default=dict, verbose_name="text parameters"),
+        ),
+    ]
