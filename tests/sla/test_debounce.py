@@ -18,8 +18,22 @@ from sla.tasks import _pending_key, _redis
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 
-START = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=3)  # open: see the grace below
-PERIOD = timezone.localtime(START, ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _start():
+    """Three hours ago (the month still open: see the grace below), moved back when the longest
+    update (resolved after 90 minutes) would cross midnight on the 1st in Shanghai, so every
+    update's downtime falls in one contract month whatever the hour the suite runs."""
+    start = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=3)
+    month_start = timezone.localtime(start + timedelta(minutes=90), SHANGHAI).replace(day=1, hour=0, minute=0)
+    if start < month_start:
+        start = month_start - timedelta(minutes=100)
+    return start
+
+
+START = _start()
+PERIOD = timezone.localtime(START, SHANGHAI).strftime("%Y-%m")
 
 
 def upsert(resolved_minutes):
