@@ -22,7 +22,7 @@ from core.errors import ApplicationError
 from incidents.models import Incident
 from merchants import services as merchant_services
 from merchants.selectors import is_merchant_admin, merchants_for_user, payout_history
-from settlements.selectors import payment_status
+from settlements.selectors import payment_status, with_payment_failed
 
 
 @merchant_required
@@ -33,7 +33,7 @@ def home(request):
 @merchant_required
 def claim_list(request):
     state = request.GET.get("state") or None
-    qs = selectors.claim_list(user=request.user, state=state).order_by("-created_at", "-id")
+    qs = with_payment_failed(selectors.claim_list(user=request.user, state=state)).order_by("-created_at", "-id")
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     return render(request, "portal/claim_list.html", {"page": page, "states": ClaimState.choices, "state": state or ""})
 
@@ -47,6 +47,19 @@ def _claim_page(request, claim, *, bound_forms=None, error=None, status=200, fai
     """The claim page; after a refused action it is drawn again with the bound form and its errors."""
     page_forms = empty_forms(actions.PORTAL_PAGE)
     page_forms.update(bound_forms or {})
+    payment = payment_status(claim=claim)
+    claim.payment_failed = bool(payment and payment["code"] == "failed")
+    # Payout details changed after the failure: the next batch pays the claim with them.
+    changed = payout_history(merchant=claim.merchant, limit=1).first() if claim.payment_failed else None
+    payout_updated_at = (
+        changed.changed_at
+        if changed and payment and (payment.get("when") is None or changed.changed_at > payment["when"])
+        else None
+    )
+    payout_missing = (
+        claim.state in (ClaimState.APPROVED, ClaimState.PARTIALLY_APPROVED, ClaimState.ACCEPTED)
+        and not claim.merchant.payout_account_number
+    )
     context = {
         "claim": claim,
         "actions": permissions.allowed_actions(request.user, claim),
@@ -54,7 +67,10 @@ def _claim_page(request, claim, *, bound_forms=None, error=None, status=200, fai
         "info_request": selectors.open_info_request(claim=claim),
         "deadline": services.filing_deadline(incident=claim.incident),
         "now": timezone.now(),
-        "payment": payment_status(claim=claim),
+        "payment": payment,
+        "payout_updated_at": payout_updated_at,
+        "payout_missing": payout_missing,
+        "payout_admin": payout_missing and is_merchant_admin(user=request.user, merchant_id=claim.merchant_id),
         "can_upload": claim.state not in (ClaimState.SETTLED, ClaimState.WITHDRAWN, ClaimState.EXPIRED),
         "failed_action": failed_action,
         "error_summary": form_error_list(bound_forms or {}, error),
