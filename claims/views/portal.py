@@ -63,7 +63,9 @@ def _claim_page(request, claim, *, bound_forms=None, error=None, status=200, fai
     context = {
         "claim": claim,
         "actions": permissions.allowed_actions(request.user, claim),
-        "breakdown": selectors.breakdown(claim=claim),
+        # A merchant-filed claim the engine found nothing for: its amount does not come from a
+        # breakdown, so the page says the system found no loss instead of showing one at 0.00.
+        "breakdown": selectors.breakdown(claim=claim) if claim.has_computed_amount else {"assessment": None},
         "info_request": selectors.open_info_request(claim=claim),
         "deadline": services.filing_deadline(incident=claim.incident),
         "now": timezone.now(),
@@ -112,14 +114,20 @@ def file_claim(request, incident_pk):
                 documents=d["documents"],
             )
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("Draft saved. Check it and submit it."))
             return redirect("portal:claim", pk=claim.pk)
     return render(
         request,
         "portal/file_claim.html",
-        {"form": form, "incident": incident, "deadline": services.filing_deadline(incident=incident)},
+        {
+            "form": form,
+            "incident": incident,
+            "deadline": services.filing_deadline(incident=incident),
+            "error_summary": form_error_list({"file": form}),
+        },
+        status=400 if form.is_bound and form.errors else 200,
     )
 
 
