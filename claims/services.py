@@ -811,8 +811,18 @@ def settle(*, claim: Claim | int, by: Actor, payment_reference: str) -> Claim:
         c.payment_reference = reference[:120]
         c.settled_at = now
 
+    # The reference is labelled in the reader's language ("Payment reference: …"); the note keeps it bare.
     return _step(
-        claim, by, "settle", before=before, apply=apply, reason=ReasonCode.PAYMENT, message=reference, amount=_approved
+        claim,
+        by,
+        "settle",
+        before=before,
+        apply=apply,
+        reason=ReasonCode.PAYMENT,
+        message=reference,
+        amount=_approved,
+        text_code="paid" if reference else "",
+        text_params={"reference": reference} if reference else {},
     )
 
 
