@@ -157,3 +157,24 @@ def test_payout_prompts_in_both_languages_and_widths(browser, live_server, scree
             assert_readable(page)
             screenshot(page, f"payout-prompt-list-{lang}-{width}")
             context.close()
+
+
+def test_chinese_payment_lines_and_mails_have_no_stray_spaces(django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from accounts.models import Preference
+
+    claims = Claims()
+    claim = claims.accepted()
+    user = claims.user_of(claim.merchant)
+    Preference.objects.update_or_create(user=user, defaults={"language": "zh-hans"})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        fail_payment(claim)
+    page = client_of(user, "zh-hans").get(reverse("portal:claim", args=[claim.pk])).content.decode()
+    status = page.split('id="payment-status"', 1)[1].split("</dd>", 1)[0]
+    assert "</span>于" in status and " 于" not in status and "于 " not in status
+    box = page.split('id="payment-failed"', 1)[1].split("</div>", 1)[0]
+    assert "失败。</strong>银行返回" in box
+    body = mail.outbox[-1].body
+    assert f"理赔：#{claim.pk}" in body and "金额：1,200.00" in body and "： " not in body
