@@ -178,3 +178,23 @@ def test_chinese_payment_lines_and_mails_have_no_stray_spaces(django_capture_on_
     assert "失败。</strong>银行返回" in box
     body = mail.outbox[-1].body
     assert f"理赔：#{claim.pk}" in body and "金额：1,200.00" in body and "： " not in body
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_proposal_shows_one_deadline_to_submit_it(browser, live_server, screenshot):
+    claims = Claims()
+    proposal = claims.proposed()
+    user = claims.user_of(proposal.merchant)
+    words = {"en": ("Submit this proposal by", "Submit by"), "zh-hans": ("本建议提交截止", "前提交；逾期后本建议失效")}
+    for lang in LANGUAGES:
+        for width in WIDTHS:
+            context, page = open_as(browser, live_server, user.username, width=width, lang=lang)
+            page.goto(f"{live_server.url}/portal/claims/{proposal.pk}/")
+            main = page.locator("main").inner_text()
+            assert words[lang][0] in page.locator("dl.facts").inner_text()
+            assert words[lang][1] in page.locator("#submit-by").inner_text()
+            assert "Filing window" not in main and "理赔申请将于" not in main
+            assert_readable(page)
+            screenshot(page, f"proposal-deadline-{lang}-{width}")
+            context.close()
