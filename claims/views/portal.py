@@ -95,11 +95,17 @@ def claim_action(request, pk, action):
     )
 
 
+FILE_ERRORS = {"bad_type", "markup", "too_large", "empty", "evidence_required"}
+
+
 @merchant_required
 def file_claim(request, incident_pk):
     incident = get_object_or_404(Incident, pk=incident_pk)
     merchants = list(merchants_for_user(user=request.user))
     form = forms.FileClaimForm(request.POST or None, request.FILES or None, merchants=merchants)
+    # A refused file's reason, carried in the form: the browser does not send the file again, so a
+    # second refusal still says which file was wrong and why.
+    refused_file = request.POST.get("refused_file", "")[:500]
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         merchant = next(m for m in merchants if str(m.pk) == str(d["merchant"]))
@@ -114,10 +120,17 @@ def file_claim(request, incident_pk):
                 documents=d["documents"],
             )
         except ApplicationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            field = "documents" if exc.code in FILE_ERRORS else exc.field if exc.field in form.fields else None
+            if exc.code in FILE_ERRORS and exc.code != "evidence_required":
+                refused_file = exc.message
+            form.add_error(field, exc.message)
         else:
             messages.success(request, _("Draft saved. Check it and submit it."))
             return redirect("portal:claim", pk=claim.pk)
+    if refused_file and "documents" in form.errors and not request.FILES.getlist("documents"):
+        form.errors["documents"] = form.error_class(
+            [_("Choose the evidence again; the file you chose was refused: %(reason)s") % {"reason": refused_file}]
+        )
     return render(
         request,
         "portal/file_claim.html",
@@ -126,6 +139,7 @@ def file_claim(request, incident_pk):
             "incident": incident,
             "deadline": services.filing_deadline(incident=incident),
             "error_summary": form_error_list({"file": form}),
+            "refused_file": refused_file,
         },
         status=400 if form.is_bound and form.errors else 200,
     )

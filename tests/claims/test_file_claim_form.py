@@ -2,6 +2,8 @@
 the service and so in the API), each field's error sits under that field's own label, the page
 has the error summary other refused forms have, and a not-computed draft shows no breakdown."""
 
+from html import unescape as html_unescape
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -139,3 +141,23 @@ def test_refused_file_claim_form_in_both_languages_and_widths(browser, live_serv
             assert_readable(page)
             screenshot(page, f"file-claim-refused-{lang}-{width}")
             context.close()
+
+
+def test_a_renamed_file_is_named_with_what_it_seems_to_be_even_on_the_second_refusal(client, merchant, merchant_user):
+    incident = IncidentFactory(external_id="EVIL-1")
+    client.force_login(merchant_user)
+    url = f"/portal/incidents/{incident.pk}/file/"
+    evil = SimpleUploadedFile("evil.pdf", b"Hello there.\nThis is not a PDF.\n", content_type="application/pdf")
+    html = client.post(url, form_data(merchant, "300", documents=[evil])).content.decode()
+    said = "“evil.pdf”: its content is not a PDF file: it looks like plain text."
+    assert said in field_paragraph(html, "documents")
+    refused = html.split('name="refused_file" value="', 1)[1].split('"', 1)[0]
+    zipped = SimpleUploadedFile("scan.png", b"PK\x03\x04" + b"\x00" * 40)
+    html = client.post(url, form_data(merchant, "300", documents=[zipped])).content.decode()
+    assert "“scan.png”: its content is not a PNG file: it looks like a ZIP file." in html
+    # The browser does not send the refused file again: the next refusal still names it.
+    again = form_data(merchant, "300")
+    del again["documents"]
+    html = client.post(url, {**again, "refused_file": html_unescape(refused)}).content.decode()
+    assert "Choose the evidence again" in field_paragraph(html, "documents") and "evil.pdf" in html
+    assert not Claim.objects.filter(incident=incident).exists()
