@@ -139,7 +139,10 @@ def test_payout_prompts_in_both_languages_and_widths(browser, live_server, scree
     Membership.objects.filter(user=user).update(is_admin=True)
     fail_payment(failed)
     approved = claims.approved(merchant=failed.merchant)
-    words = {"en": ("Add your payout details", "Payment failed"), "zh-hans": ("请添加收款信息", "付款失败")}
+    words = {
+        "en": ("Add your payout details", "Payment failed", "We have no payout details for you yet"),
+        "zh-hans": ("请添加收款信息", "付款失败", "我们尚无您的收款信息"),
+    }
     for lang in LANGUAGES:
         for width in WIDTHS:
             context, page = open_as(browser, live_server, user.username, width=width, lang=lang)
@@ -152,6 +155,12 @@ def test_payout_prompts_in_both_languages_and_widths(browser, live_server, scree
             assert words[lang][0] in page.locator("#actions").inner_text()
             assert_readable(page)
             screenshot(page, f"payout-prompt-claim-{lang}-{width}")
+            # Accepting asks first, and the question says the payout details are missing.
+            page.locator("#accept-form button[type=submit]").click()
+            dialog = page.locator("#confirm-dialog")
+            assert words[lang][2] in dialog.inner_text()
+            screenshot(page, f"payout-prompt-accept-dialog-{lang}-{width}")
+            page.keyboard.press("Escape")
             page.goto(f"{live_server.url}/portal/claims/")
             assert words[lang][1] in page.locator("table.claims").inner_text()
             assert_readable(page)
