@@ -185,6 +185,8 @@ def test_chinese_payment_lines_and_mails_have_no_stray_spaces(django_capture_on_
     assert "</span>于" in status and " 于" not in status and "于 " not in status
     box = page.split('id="payment-failed"', 1)[1].split("</div>", 1)[0]
     assert "失败。</strong>银行返回" in box
+    timeline = page.split('id="timeline"', 1)[1]
+    assert "金额：1,200.00 CNY" in timeline and "金额： " not in timeline
     body = mail.outbox[-1].body
     assert f"理赔：#{claim.pk}" in body and "金额：1,200.00" in body and "： " not in body
 
