@@ -209,3 +209,13 @@ def test_a_proposal_shows_one_deadline_to_submit_it(browser, live_server, screen
             assert_readable(page)
             screenshot(page, f"proposal-deadline-{lang}-{width}")
             context.close()
+
+
+def test_the_policy_default_margin_source_does_not_nest_brackets_in_chinese():
+    from django.utils import translation
+
+    from losses.selectors import MARGIN_SOURCES
+
+    with translation.override("zh-hans"):
+        text = str(MARGIN_SOURCES["default"])
+    assert text == "政策默认值，商家未申报" and "（" not in text
