@@ -301,7 +301,7 @@ def home_for_merchant(*, user: AnyUser) -> dict[str, Any]:
     )
     # A claim whose payment failed waits for the merchant too: its payout details need a look.
     action_needed = (
-        with_payment_failed(Claim.objects.filter(merchant_id__in=ids))
+        with_payment_failed(qs=Claim.objects.filter(merchant_id__in=ids))
         .filter(
             Q(
                 state__in=[

@@ -271,7 +271,7 @@ def recovery_totals(*, rows: Iterable[dict]) -> list[dict]:
     return [{"currency": c, **v} for c, v in sorted(totals.items())]
 
 
-def with_payment_failed(qs: QuerySet[Claim]) -> QuerySet[Claim]:
+def with_payment_failed(*, qs: QuerySet[Claim]) -> QuerySet[Claim]:
     """Annotates ``payment_failed``: the claim is accepted and its latest batch item failed (one
     subquery in the list's own query, so a list page's query count does not grow with its rows)."""
     latest = (

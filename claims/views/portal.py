@@ -33,7 +33,7 @@ def home(request):
 @merchant_required
 def claim_list(request):
     state = request.GET.get("state") or None
-    qs = with_payment_failed(selectors.claim_list(user=request.user, state=state)).order_by("-created_at", "-id")
+    qs = with_payment_failed(qs=selectors.claim_list(user=request.user, state=state)).order_by("-created_at", "-id")
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     return render(request, "portal/claim_list.html", {"page": page, "states": ClaimState.choices, "state": state or ""})
 
