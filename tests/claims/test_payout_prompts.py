@@ -219,3 +219,20 @@ def test_the_policy_default_margin_source_does_not_nest_brackets_in_chinese():
     with translation.override("zh-hans"):
         text = str(MARGIN_SOURCES["default"])
     assert text == "政策默认值，商家未申报" and "（" not in text
+
+
+def test_a_finally_rejected_claim_says_it_is_closed():
+    claims = Claims()
+    claim = claims.proposed()
+    user = claims.user_of(claim.merchant)
+    flow = claims.flow(claim.merchant)
+    disputed = flow.disputed(claim)
+    final = workflow.reject(
+        claim=workflow.start_review(claim=disputed, by=claims.support2),
+        by=claims.support2,
+        reason="not_platform_caused",
+        message="Your encoder failed.",
+    )
+    assert final.is_final_round
+    html = client_of(user).get(reverse("portal:claim", args=[final.pk])).content.decode()
+    assert "This claim is closed; nothing more to do." in html and "Nothing to do right now" not in html
