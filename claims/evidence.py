@@ -46,7 +46,7 @@ def inspect(upload) -> dict:
     """Check an uploaded file; return kind, content_type, size and sha256, or raise InvalidInput
     naming the file (a filing may carry several)."""
     try:
-        return _inspect(upload)
+        return _inspect(upload, name=getattr(upload, "name", "") or "")
     except InvalidInput as exc:
         name = getattr(upload, "name", "") or ""
         if not name:
@@ -58,7 +58,31 @@ def inspect(upload) -> dict:
         ) from None
 
 
-def _inspect(upload) -> dict:
+# What a file's name says it is: a file named so whose content is something else is told that.
+NAMED_KINDS = {".pdf": "PDF", ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".csv": "CSV"}
+
+
+def _bad_type(name: str, guess, data: bytes) -> InvalidInput:
+    """The refusal of a file of another type: what its name claims and what the content looks like."""
+    claimed = NAMED_KINDS.get(os.path.splitext(name)[1].lower())
+    if claimed is None:
+        return InvalidInput(_("Only PDF, PNG, JPEG or CSV files are accepted."), code="bad_type")
+    if guess is not None:
+        seems = _("a %(kind)s file") % {"kind": guess.extension.upper()}
+    else:
+        try:
+            data.decode("utf-8")
+            seems = _("plain text")
+        except UnicodeDecodeError:
+            seems = _("data of an unknown type")
+    return InvalidInput(
+        _("its content is not a %(kind)s file: it looks like %(seems)s. Only PDF, PNG, JPEG or CSV files are accepted.")
+        % {"kind": claimed, "seems": seems},
+        code="bad_type",
+    )
+
+
+def _inspect(upload, *, name: str = "") -> dict:
     size = upload.size
     if size is None or size > MAX_BYTES:
         raise InvalidInput(_("A document may be at most 10 MB."), code="too_large")
@@ -72,14 +96,14 @@ def _inspect(upload) -> dict:
     guess = sniff(data)
     if guess is not None:
         if guess.mime not in MAGIC_KINDS:
-            raise InvalidInput(_("Only PDF, PNG, JPEG or CSV files are accepted."), code="bad_type")
+            raise _bad_type(name, guess, data)
         kind, content_type = MAGIC_KINDS[guess.mime]
     elif _looks_like_csv(data):
         if MARKUP.search(data.decode("utf-8-sig")):
             raise InvalidInput(_("A CSV file may not contain markup (HTML, SVG or XML tags)."), code="markup")
         kind, content_type = "csv", "text/csv"
     else:
-        raise InvalidInput(_("Only PDF, PNG, JPEG or CSV files are accepted."), code="bad_type")
+        raise _bad_type(name, None, data)
     return {
         "kind": kind,
         "content_type": content_type,

@@ -409,6 +409,7 @@ CLAIM_TEXTS = {
     "reminder": _("Claim #%(id)s expires on %(expires_at)s unless you act."),
     "bulk_approval": _("Bulk approval of proposed claims below %(threshold_amount)s."),
     "payment_failed": _("%(reason)s (settlement batch %(batch)s)"),
+    "paid": _("Payment reference: %(reference)s"),
     "payment_failed_notice": _(
         "The payment of %(amount)s %(currency)s for claim #%(id)s failed: %(reason)s. "
         "Check your payout details (bank account name and number) on the Payout details page; "

@@ -26,7 +26,7 @@ from accounts.types import AnyUser
 from claims.models import OPEN_STAFF_STATES, TERMINAL_STATES, Claim, ClaimEvent, ClaimNotification, ClaimState
 from core.db import reports_db
 from incidents.models import Incident
-from merchants.models import Merchant
+from merchants.models import Membership, Merchant
 from merchants.selectors import merchant_ids_for_user, merchants_for_user
 from sla.selectors import facts_for_incident
 
@@ -272,6 +272,7 @@ HOME_ROWS = 20
 def home_for_merchant(*, user: AnyUser) -> dict[str, Any]:
     """Incidents that hit the merchant's sessions, and the claims waiting for the merchant (bounded lists)."""
     from losses.models import LossAssessment
+    from settlements.selectors import with_payment_failed
 
     ids = merchant_ids_for_user(user=user)
     hits = list(
@@ -298,21 +299,35 @@ def home_for_merchant(*, user: AnyUser) -> dict[str, Any]:
         .select_related("incident", "merchant")
         .order_by("expires_at", "id")[:HOME_ROWS]
     )
+    # A claim whose payment failed waits for the merchant too: its payout details need a look.
     action_needed = (
-        Claim.objects.filter(
-            merchant_id__in=ids,
-            state__in=[
-                ClaimState.DRAFT,
-                ClaimState.INFO_REQUESTED,
-                ClaimState.APPROVED,
-                ClaimState.PARTIALLY_APPROVED,
-                ClaimState.REJECTED,
-            ],
+        with_payment_failed(qs=Claim.objects.filter(merchant_id__in=ids))
+        .filter(
+            Q(
+                state__in=[
+                    ClaimState.DRAFT,
+                    ClaimState.INFO_REQUESTED,
+                    ClaimState.APPROVED,
+                    ClaimState.PARTIALLY_APPROVED,
+                    ClaimState.REJECTED,
+                ]
+            )
+            | Q(payment_failed=True)
         )
         .select_related("incident", "merchant")
         .order_by(F("expires_at").asc(nulls_last=True), "-updated_at")[:HOME_ROWS]
     )
-    return {"incidents": incidents, "waiting": waiting, "action_needed": action_needed}
+    # Merchants with nowhere to pay them yet (the first payment would fail), in one query.
+    admin = Membership.objects.filter(
+        merchant=OuterRef("pk"), user_id=user.pk or 0, is_admin=True, user__is_active=True
+    )
+    no_payout = [
+        {"merchant": m, "admin": m.user_is_admin, "named": len(ids) > 1}
+        for m in Merchant.objects.filter(pk__in=ids, payout_account_number="")
+        .annotate(user_is_admin=Exists(admin))
+        .order_by("name", "pk")[:HOME_ROWS]
+    ]
+    return {"incidents": incidents, "waiting": waiting, "action_needed": action_needed, "no_payout": no_payout}
 
 
 def covering_claims(*, assessment: LossAssessment) -> list[Claim]:

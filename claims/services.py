@@ -241,7 +241,8 @@ def file_claim(
     statement = _message(statement)
     amount = parse_amount(claimed_amount)
     if amount <= 0:
-        raise InvalidInput(_("Enter the amount you claim."), code="bad_amount")
+        raise InvalidInput(_("Enter the amount you claim."), field="claimed_amount", code="bad_amount")
+    _check_claim_cap(amount, merchant.currency)
     if not documents:
         raise InvalidInput(_("Attach at least one document as evidence."), code="evidence_required")
     for upload in documents:
@@ -276,6 +277,21 @@ def file_claim(
             _("There is already a claim of this merchant for this incident."), code="duplicate_claim"
         ) from None
     return claim
+
+
+def _check_claim_cap(amount: Decimal, currency: str) -> None:
+    """A filed amount above the active loss policy's cap per claim could never be paid in full."""
+    from core.templatetags.money import format_money
+    from losses.policy import active_policy
+
+    cap = active_policy().claim_cap
+    if amount > cap:
+        raise InvalidInput(
+            _("A claim can be at most %(cap)s %(currency)s (the cap per claim); enter at most that amount.")
+            % {"cap": format_money(cap), "currency": currency},
+            field="claimed_amount",
+            code="over_cap",
+        )
 
 
 def propose(*, incident: Incident, merchant: Merchant, amount: Decimal, currency: str) -> Claim:
@@ -795,8 +811,18 @@ def settle(*, claim: Claim | int, by: Actor, payment_reference: str) -> Claim:
         c.payment_reference = reference[:120]
         c.settled_at = now
 
+    # The reference is labelled in the reader's language ("Payment reference: …"); the note keeps it bare.
     return _step(
-        claim, by, "settle", before=before, apply=apply, reason=ReasonCode.PAYMENT, message=reference, amount=_approved
+        claim,
+        by,
+        "settle",
+        before=before,
+        apply=apply,
+        reason=ReasonCode.PAYMENT,
+        message=reference,
+        amount=_approved,
+        text_code="paid" if reference else "",
+        text_params={"reference": reference} if reference else {},
     )
 
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # its widget templates, for FORM_RENDERER below
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -110,6 +111,10 @@ CONTENT_SECURITY_POLICY = os.environ.get(
 )
 
 ROOT_URLCONF = "config.urls"
+
+# Forms render with the project's templates: templates/django/forms/p.html puts each field's
+# errors under its own label, not above the next field's paragraph.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {

@@ -746,7 +746,9 @@ def drop_metric_partitions(*, before: datetime) -> list[str]:
 
 # --- Payout details ---------------------------------------------------------------------------
 
-_ACCOUNT_NUMBER = re.compile(r"[A-Za-z0-9]{6,34}")
+# A domestic account number is digits only; letters appear only in an IBAN (country letters,
+# check digits, then letters and digits, 15 to 34 characters in all).
+_ACCOUNT_NUMBER = re.compile(r"[0-9]{6,34}|[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 
 
 def update_payout_details(
@@ -764,7 +766,7 @@ def update_payout_details(
         raise NotPermitted(_("Only an administrator of the merchant may change its payout details."))
     name = " ".join((account_name or "").split())
     bank = " ".join((bank or "").split())
-    number = re.sub(r"[\s-]", "", account_number or "")
+    number = re.sub(r"[\s-]", "", account_number or "").upper()
     if not name:
         raise InvalidInput(_("Enter the account holder's name."), field="account_name", code="required")
     if len(name) > 200 or len(bank) > 200:
@@ -773,7 +775,10 @@ def update_payout_details(
         raise InvalidInput(_("Enter the bank's name."), field="bank", code="required")
     if number and not _ACCOUNT_NUMBER.fullmatch(number):
         raise InvalidInput(
-            _("An account number has 6 to 34 letters and digits (spaces and dashes are left out)."),
+            _(
+                "An account number has 6 to 34 digits (spaces and hyphens are left out); letters only in "
+                "an IBAN: 2 letters, 2 digits, then letters and digits, 15 to 34 characters in all."
+            ),
             field="account_number",
             code="bad_account_number",
         )

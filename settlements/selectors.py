@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -269,6 +269,24 @@ def recovery_totals(*, rows: Iterable[dict]) -> list[dict]:
         for f in RECOVERY_TOTAL_FIELDS:
             totals[r["currency"]][f] += r[f]
     return [{"currency": c, **v} for c, v in sorted(totals.items())]
+
+
+def with_payment_failed(*, qs: QuerySet[Claim]) -> QuerySet[Claim]:
+    """Annotates ``payment_failed``: the claim is accepted and its latest batch item failed (one
+    subquery in the list's own query, so a list page's query count does not grow with its rows)."""
+    latest = (
+        SettlementItem.objects.filter(claim=OuterRef("pk"))
+        .exclude(status=ItemStatus.REMOVED)
+        .order_by("-added_at", "-pk")
+        .values("status")[:1]
+    )
+    return qs.annotate(
+        payment_failed=Exists(
+            Claim.objects.filter(pk=OuterRef("pk"), state=ClaimState.ACCEPTED)
+            .annotate(last=Subquery(latest))
+            .filter(last=ItemStatus.FAILED)
+        )
+    )
 
 
 def payment_status(*, claim: Claim) -> dict | None:

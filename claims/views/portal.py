@@ -22,7 +22,7 @@ from core.errors import ApplicationError
 from incidents.models import Incident
 from merchants import services as merchant_services
 from merchants.selectors import is_merchant_admin, merchants_for_user, payout_history
-from settlements.selectors import payment_status
+from settlements.selectors import payment_status, with_payment_failed
 
 
 @merchant_required
@@ -33,7 +33,7 @@ def home(request):
 @merchant_required
 def claim_list(request):
     state = request.GET.get("state") or None
-    qs = selectors.claim_list(user=request.user, state=state).order_by("-created_at", "-id")
+    qs = with_payment_failed(qs=selectors.claim_list(user=request.user, state=state)).order_by("-created_at", "-id")
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     return render(request, "portal/claim_list.html", {"page": page, "states": ClaimState.choices, "state": state or ""})
 
@@ -47,14 +47,32 @@ def _claim_page(request, claim, *, bound_forms=None, error=None, status=200, fai
     """The claim page; after a refused action it is drawn again with the bound form and its errors."""
     page_forms = empty_forms(actions.PORTAL_PAGE)
     page_forms.update(bound_forms or {})
+    payment = payment_status(claim=claim)
+    claim.payment_failed = bool(payment and payment["code"] == "failed")
+    # Payout details changed after the failure: the next batch pays the claim with them.
+    changed = payout_history(merchant=claim.merchant, limit=1).first() if claim.payment_failed else None
+    payout_updated_at = (
+        changed.changed_at
+        if changed and payment and (payment.get("when") is None or changed.changed_at > payment["when"])
+        else None
+    )
+    payout_missing = (
+        claim.state in (ClaimState.APPROVED, ClaimState.PARTIALLY_APPROVED, ClaimState.ACCEPTED)
+        and not claim.merchant.payout_account_number
+    )
     context = {
         "claim": claim,
         "actions": permissions.allowed_actions(request.user, claim),
-        "breakdown": selectors.breakdown(claim=claim),
+        # A merchant-filed claim the engine found nothing for: its amount does not come from a
+        # breakdown, so the page says the system found no loss instead of showing one at 0.00.
+        "breakdown": selectors.breakdown(claim=claim) if claim.has_computed_amount else {"assessment": None},
         "info_request": selectors.open_info_request(claim=claim),
         "deadline": services.filing_deadline(incident=claim.incident),
         "now": timezone.now(),
-        "payment": payment_status(claim=claim),
+        "payment": payment,
+        "payout_updated_at": payout_updated_at,
+        "payout_missing": payout_missing,
+        "payout_admin": payout_missing and is_merchant_admin(user=request.user, merchant_id=claim.merchant_id),
         "can_upload": claim.state not in (ClaimState.SETTLED, ClaimState.WITHDRAWN, ClaimState.EXPIRED),
         "failed_action": failed_action,
         "error_summary": form_error_list(bound_forms or {}, error),
@@ -77,11 +95,17 @@ def claim_action(request, pk, action):
     )
 
 
+FILE_ERRORS = {"bad_type", "markup", "too_large", "empty", "evidence_required"}
+
+
 @merchant_required
 def file_claim(request, incident_pk):
     incident = get_object_or_404(Incident, pk=incident_pk)
     merchants = list(merchants_for_user(user=request.user))
     form = forms.FileClaimForm(request.POST or None, request.FILES or None, merchants=merchants)
+    # A refused file's reason, carried in the form: the browser does not send the file again, so a
+    # second refusal still says which file was wrong and why.
+    refused_file = request.POST.get("refused_file", "")[:500]
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         merchant = next(m for m in merchants if str(m.pk) == str(d["merchant"]))
@@ -96,14 +120,28 @@ def file_claim(request, incident_pk):
                 documents=d["documents"],
             )
         except ApplicationError as exc:
-            form.add_error(None, exc.message)
+            field = "documents" if exc.code in FILE_ERRORS else exc.field if exc.field in form.fields else None
+            if exc.code in FILE_ERRORS and exc.code != "evidence_required":
+                refused_file = exc.message
+            form.add_error(field, exc.message)
         else:
             messages.success(request, _("Draft saved. Check it and submit it."))
             return redirect("portal:claim", pk=claim.pk)
+    if refused_file and "documents" in form.errors and not request.FILES.getlist("documents"):
+        form.errors["documents"] = form.error_class(
+            [_("Choose the evidence again; the file you chose was refused: %(reason)s") % {"reason": refused_file}]
+        )
     return render(
         request,
         "portal/file_claim.html",
-        {"form": form, "incident": incident, "deadline": services.filing_deadline(incident=incident)},
+        {
+            "form": form,
+            "incident": incident,
+            "deadline": services.filing_deadline(incident=incident),
+            "error_summary": form_error_list({"file": form}),
+            "refused_file": refused_file,
+        },
+        status=400 if form.is_bound and form.errors else 200,
     )
 
 

@@ -83,3 +83,24 @@ def test_a_notification_of_someone_else_is_not_found(client, proposed, merchant_
     assert client.get(reverse("portal:notification", args=[note.pk])).status_code == 404
     note.refresh_from_db()
     assert note.read_at is None
+
+
+def test_paid_notice_labels_the_payment_reference(
+    make_user, merchant, merchant_user, proposed, flow, django_capture_on_commit_callbacks, client
+):
+    chinese = make_user("li-merchant", "merchant", merchants=[merchant])
+    Preference.objects.create(user=chinese, language="zh-hans")
+    finance = make_user("fin-finance", "finance")
+    claim = flow.accepted(proposed)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.settle(claim=claim, by=finance, payment_reference="ICBC-20261201-0001")
+    by_recipient = {m.to[0]: m for m in mail.outbox}
+    assert "Payment reference: ICBC-20261201-0001" in by_recipient[merchant_user.email].body
+    assert "付款参考号：ICBC-20261201-0001" in by_recipient[chinese.email].body
+    client.force_login(merchant_user)
+    page = client.get(reverse("portal:claim", args=[claim.pk])).content.decode()
+    assert "Payment reference: ICBC-20261201-0001" in page.split('id="timeline"', 1)[1]
+    note = ClaimNotification.objects.filter(recipient=merchant_user, claim=claim).latest("pk")
+    inbox = client.get(reverse("portal:notifications")).content.decode()
+    assert note.subject in inbox and "Payment reference: ICBC-20261201-0001" in inbox

@@ -63,6 +63,24 @@ def test_an_administrator_changes_them_and_the_change_is_recorded_masked(claims)
     assert SettingChange.objects.filter(object_id=str(merchant.pk)).count() == 5
 
 
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("6222 0000-1111 2345", "6222000011112345"),
+        ("123456", "123456"),
+        ("de89 3704 0044 0532 0130 00", "DE89370400440532013000"),
+        ("GB82-WEST-1234-5698-7654-32", "GB82WEST12345698765432"),
+    ],
+)
+def test_digits_and_ibans_are_accepted_and_normalised(claims, typed, stored):
+    merchant = claims.merchant()
+    services.update_payout_details(
+        merchant=merchant, by=admin_of(merchant, claims), account_name="Tea", bank="ICBC", account_number=typed
+    )
+    merchant.refresh_from_db()
+    assert merchant.payout_account_number == stored
+
+
 def test_only_an_administrator_of_that_merchant_may(claims, make_user):
     support_user = make_user("sid-support", "support")
     merchant, other = claims.merchant(), claims.merchant("silk", "Silk Road")
@@ -84,6 +102,9 @@ def test_only_an_administrator_of_that_merchant_may(claims, make_user):
         ({"account_name": "Tea", "bank": "", "account_number": "12345678"}, "bank"),
         ({"account_name": "Tea", "bank": "ICBC", "account_number": "12 3"}, "account_number"),
         ({"account_name": "Tea", "bank": "ICBC", "account_number": "1234567!"}, "account_number"),
+        ({"account_name": "Tea", "bank": "ICBC", "account_number": "12AB-34"}, "account_number"),  # letters, no IBAN
+        ({"account_name": "Tea", "bank": "ICBC", "account_number": "ABCDEF123456"}, "account_number"),
+        ({"account_name": "Tea", "bank": "ICBC", "account_number": "DE89 37"}, "account_number"),  # IBAN too short
         ({"account_name": "Tea", "bank": "ICBC", "account_number": ""}, "account_number"),  # none stored yet
     ],
 )
@@ -174,6 +195,6 @@ def test_chinese_error_summary_and_history_use_a_full_width_colon(claims):
     client.cookies["django_language"] = "zh-hans"
     url = reverse("portal:payout")
     html = client.post(url, form(merchant, account_name="Tea", bank="ICBC", account_number="12")).content.decode()
-    assert "账号：账号由 6 至 34 位字母和数字组成" in html
+    assert "账号：账号为 6 至 34 位数字" in html
     client.post(url, form(merchant, account_name="Tea", bank="ICBC", account_number="62220000111122"))
     assert "收款账号：— → •••• 1122" in client.get(url).content.decode()

@@ -61,7 +61,7 @@ def test_portal_pages_hide_other_merchants_data(client, theirs, mine, other_merc
     filed = client.post(
         f"/portal/incidents/{other_incident.pk}/file/", {**form, "documents": [SimpleUploadedFile("s.png", PNG)]}
     )
-    assert filed.status_code == 200 and not Claim.objects.filter(incident=other_incident).exists()
+    assert filed.status_code == 400 and not Claim.objects.filter(incident=other_incident).exists()
 
 
 def test_api_hides_other_merchants_data(api_client, theirs, mine, merchant_user, other_merchant_user):
