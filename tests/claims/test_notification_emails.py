@@ -83,3 +83,13 @@ def test_a_notification_of_someone_else_is_not_found(client, proposed, merchant_
     assert client.get(reverse("portal:notification", args=[note.pk])).status_code == 404
     note.refresh_from_db()
     assert note.read_at is None
+
+
+def test_staff_submitted_email_subject_has_no_leading_space(
+    proposed, merchant_user, support_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit(claim=proposed, by=merchant_user)
+    (message,) = [m for m in mail.outbox if m.to == [support_user.email]]
+    assert message.subject == message.subject.strip()
+    assert message.subject.startswith(f"Claim #{proposed.pk} submitted by ")
