@@ -89,6 +89,7 @@ def svg_chart(series: dict, *, tz=None, width: int = WIDTH, height: int = HEIGHT
         "start_label": local(start).strftime("%H:%M"),
         "end_label": local(end).strftime("%H:%M"),
         "date_label": formats.date_format(local(start), "DATE_FORMAT"),
+        "iso_date": local(start).strftime("%Y-%m-%d"),  # the PDFs print dates one way for every reader
         "method": series.get("baseline_method"),
         "currency": series.get("currency"),
         "points": len(points),

@@ -6,7 +6,6 @@ happened, the amount, what to do next and where (a link to the claim page of the
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from accounts.models import Preference
 from claims.models import ClaimNotification, notification_subject
+from core.mail import send_mass_mail
 from core.templatetags.money import format_money
 
 # What the recipient should do next, by side and notification key (no entry: nothing to do).

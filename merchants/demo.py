@@ -80,9 +80,19 @@ def curve(code: str, external_id: str, minutes: int) -> list[tuple[int, int, Dec
 
 def seed(stdout):
     merchants = {}
-    for code, name, tz, currency in MERCHANTS:
+    for n, (code, name, tz, currency) in enumerate(MERCHANTS, start=1):
         merchant, _ = Merchant.objects.get_or_create(
-            code=code, defaults={"name": name, "timezone": tz, "currency": currency, "margin_rate": PROFILES[code][0]}
+            code=code,
+            defaults={
+                "name": name,
+                "timezone": tz,
+                "currency": currency,
+                "margin_rate": PROFILES[code][0],
+                # Finance locks a batch only for merchants it can pay.
+                "payout_account_name": name,
+                "payout_bank": "Demo Bank",
+                "payout_account_number": f"6222{n:012d}",
+            },
         )
         user = ensure_user(code.replace("-", ""), "merchant", name)
         # The demo's merchant user administers its merchant: it may change the payout details.

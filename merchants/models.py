@@ -52,6 +52,11 @@ class Merchant(models.Model):
     def masked_payout_account_number(self) -> str:
         return mask_account(self.payout_account_number)
 
+    @property
+    def has_payout_details(self) -> bool:
+        """Every payout field is filled in: a payment to this merchant can be made."""
+        return all(getattr(self, f).strip() for f in PAYOUT_FIELDS)
+
 
 class Membership(models.Model):
     """A user acting for a merchant. A user may belong to several merchants."""

@@ -34,8 +34,8 @@ from .models import DocumentKind, ItemStatus, SettlementItem
 
 # Bump when a template changes what a document shows; stored with every issued version.
 TEMPLATE_VERSIONS: dict[str, str] = {
-    DocumentKind.CLAIM_STATEMENT: "statement-4",
-    DocumentKind.EVIDENCE_PACK: "evidence-5",
+    DocumentKind.CLAIM_STATEMENT: "statement-5",
+    DocumentKind.EVIDENCE_PACK: "evidence-6",
     DocumentKind.MONTHLY_STATEMENT: "monthly-3",
 }
 TEMPLATES: dict[str, str] = {
@@ -83,6 +83,17 @@ def _label(choices, value):
     return dict(choices).get(value, value) if value else "—"
 
 
+def _both(label) -> str:
+    """A choice's label as the document prints it: Chinese / English, like the field labels."""
+    if not label or label == "—":
+        return "—"
+    with translation.override("zh-hans"):
+        zh = str(label)
+    with translation.override("en"):
+        en = str(label)
+    return zh if zh == en else f"{zh} / {en}"
+
+
 def _sla_facts(incident) -> list[dict]:
     """The current SLA evaluations of the incident's month (in each contract's time zone)."""
     return [
@@ -98,6 +109,13 @@ def _sla_facts(incident) -> list[dict]:
         }
         for ev in evaluations_for_incident(incident=incident)
     ]
+
+
+def _print_labels(chart: dict, currency: str) -> dict:
+    """The printed chart reads the same to every reader: ISO dates and a bilingual axis with its unit."""
+    chart["date_label"] = chart["iso_date"]
+    chart["unit_label"] = f"每分钟成交额（{currency}） / GMV per minute ({currency})"
+    return chart
 
 
 def _assessment(claim, clock, with_charts=True) -> dict | None:
@@ -118,7 +136,7 @@ def _assessment(claim, clock, with_charts=True) -> dict | None:
             chart = svg_chart(
                 gmv_chart_series(line_or_session=line, incident=claim.incident), tz=clock.tz, width=660, height=190
             )
-            chart = None if chart["empty"] else chart
+            chart = None if chart["empty"] else _print_labels(chart, cur)
         lines.append(
             {
                 "session": line.session.external_id,
@@ -195,14 +213,14 @@ def claim_context(claim: Claim, *, evidence=False, with_charts=True) -> dict:
         "claim": {
             "number": f"C-{claim.pk:06d}",
             "id": claim.pk,
-            "state": str(_label(ClaimState.choices, claim.state)),
+            "state": _both(_label(ClaimState.choices, claim.state)),
             "state_code": claim.state,
             "currency": cur,
             "computed": money(claim.computed_amount, cur),
             "claimed": money(claim.claimed_amount, cur),
             "approved": money(claim.approved_amount, cur),
             "payable": money(claim.approved_amount or 0, cur),
-            "decision_reason": str(_label(ReasonCode.choices, claim.decision_reason)),
+            "decision_reason": _both(_label(ReasonCode.choices, claim.decision_reason)),
             "decision_message": claim.decision_message or "—",
             "decided_at": clock.dt(claim.decided_at),
             "payment_reference": claim.payment_reference or "—",
@@ -216,8 +234,8 @@ def claim_context(claim: Claim, *, evidence=False, with_charts=True) -> dict:
             "title": incident.title,
             "service": f"{incident.service.code} ({incident.service.name})",
             "provider": incident.service.provider.name,
-            "impact": str(incident.get_impact_display()),
-            "cause": str(incident.get_cause_display()),
+            "impact": _both(_label(type(incident).impact.field.choices, incident.impact)),
+            "cause": _both(_label(type(incident).cause.field.choices, incident.cause)),
             "start": clock.dt(incident.started_at),
             "end": clock.dt(incident.resolved_at),
             "minutes": minutes if minutes is not None else "—",

@@ -37,6 +37,12 @@ def batch_items(*, batch: SettlementBatch) -> QuerySet[SettlementItem]:
     return batch.items.select_related("merchant", "claim__incident").order_by("claim_id", "pk")
 
 
+def claims_without_payout(*, batch: SettlementBatch) -> list[int]:
+    """The open batch's pending claims whose merchant has no payout details: locking is refused while any is left."""
+    items = batch.items.filter(status=ItemStatus.PENDING).select_related("merchant").order_by("claim_id")
+    return [i.claim_id for i in items if not i.merchant.has_payout_details]
+
+
 def batch_events(*, batch: SettlementBatch) -> QuerySet[SettlementEvent]:
     """The batch's audit trail, newest first (the page shows the latest and pages back)."""
     return batch.events.select_related("actor", "item", "payment_import").order_by("-created_at", "-id")

@@ -108,6 +108,7 @@ def _batch_page(request, batch, *, bound_forms=None, error=None, status=200, fai
             "imports": batch.imports.select_related("imported_by"),
             # Lock is offered only with a claim to pay; cancelling says how many claims leave.
             "pending_count": batch.items.filter(status=ItemStatus.PENDING).count() if batch.state == "open" else 0,
+            "no_payout": selectors.claims_without_payout(batch=batch) if batch.state == "open" else [],
             "current_sha256": _current_sha256(batch),
             "import_result": request.session.pop(f"import-{batch.pk}", None),
             **empty_forms(actions.BATCH),

@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import roles
+from core.mail import send_mass_mail
 from incidents.models import Cause, Incident, IncidentState, MaintenanceWindow
 
 from . import evaluation as ev

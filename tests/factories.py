@@ -131,6 +131,10 @@ class MerchantFactory(DjangoModelFactory):
     code = "tea"
     name = factory.LazyAttribute(lambda o: o.code.upper())
     currency = "CNY"
+    # A merchant whose claims finance can pay (a batch with a merchant lacking them cannot be locked).
+    payout_account_name = factory.LazyAttribute(lambda o: o.name)
+    payout_bank = "Bank of Examples"
+    payout_account_number = factory.Sequence(lambda n: f"6222{n:012d}")
 
 
 class LiveSessionFactory(DjangoModelFactory):
@@ -169,7 +173,17 @@ def merchants_hit(incident, count):
     from merchants.models import Membership
 
     merchants = Merchant.objects.bulk_create(
-        [Merchant(code=f"s{i:04d}", name=f"Shop {i}", currency="CNY") for i in range(count)]
+        [
+            Merchant(
+                code=f"s{i:04d}",
+                name=f"Shop {i}",
+                currency="CNY",
+                payout_account_name=f"Shop {i}",
+                payout_bank="Bank of Examples",
+                payout_account_number=f"6222{i:012d}",
+            )
+            for i in range(count)
+        ]
     )
     users = User.objects.bulk_create([User(username=f"shop{i}", email=f"shop{i}@example.com") for i in range(count)])
     Membership.objects.bulk_create([Membership(user=u, merchant=m) for u, m in zip(users, merchants, strict=True)])

@@ -318,6 +318,16 @@ def lock(*, batch: SettlementBatch, by: Actor, message: str = "") -> SettlementB
                 % {"ids": ", ".join(f"#{i}" for i in stale)},
                 code="stale",
             )
+        unpayable = [i.claim_id for i in items if not i.merchant.has_payout_details]
+        if unpayable:
+            raise StateConflict(
+                _(
+                    "These claims' merchants have no payout details, so their payment would fail: %(ids)s. "
+                    "Remove them from the batch, or wait until the merchant saves the payout details."
+                )
+                % {"ids": ", ".join(f"#{i}" for i in unpayable)},
+                code="no_payout",
+            )
         for i in items:  # the payout account the file pays, as the merchant saved it now
             i.payout_account_name = i.merchant.payout_account_name
             i.payout_bank = i.merchant.payout_bank

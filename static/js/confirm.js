@@ -11,7 +11,25 @@ function confirmMessage(form) {
     const [name, value] = condition.split("=");
     if (!form.elements[name] || form.elements[name].value !== value) return "";
   }
-  return message.replace(/\{(\w+)\}/g, (token, name) => (form.elements[name] ? form.elements[name].value.trim() : token));
+  const money = form.dataset.confirmFormat === "money";
+  return message.replace(/\{(\w+)\}/g, (token, name) => {
+    if (!form.elements[name]) return token;
+    const value = form.elements[name].value.trim();
+    return money ? formatMoney(value) : value;
+  });
+}
+
+/* data-confirm-format="money": an amount reads as the pages show it, grouped with two decimals in the
+   page's language ("5000" -> "5,000.00"); what is not a number is shown as typed. */
+function formatMoney(value) {
+  const plain = value.replace(/[,\s]/g, "");
+  if (!/^-?\d+(\.\d+)?$/.test(plain)) return value;
+  const lang = document.documentElement.lang || undefined;
+  try {
+    return new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Number(plain));
+  } catch (e) {
+    return new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Number(plain));
+  }
 }
 
 document.addEventListener("submit", (event) => {

@@ -1,6 +1,8 @@
 """Notifications that help: e-mails in the recipient's language with the amount, a link to the
 claim and the next step; opening a notification marks it read; the unread count in the nav."""
 
+import email
+import email.policy
 from decimal import Decimal
 
 import pytest
@@ -10,7 +12,8 @@ from django.utils import timezone
 
 from accounts.models import Preference, language_of
 from claims import services
-from claims.models import ClaimNotification
+from claims.models import Claim, ClaimNotification
+from merchants.models import Merchant
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +107,14 @@ def test_paid_notice_labels_the_payment_reference(
     note = ClaimNotification.objects.filter(recipient=merchant_user, claim=claim).latest("pk")
     inbox = client.get(reverse("portal:notifications")).content.decode()
     assert note.subject in inbox and "Payment reference: ICBC-20261201-0001" in inbox
+
+
+def test_staff_submitted_email_subject_reads_without_a_leading_space(
+    proposed, merchant_user, support_user, django_capture_on_commit_callbacks
+):
+    Merchant.objects.filter(pk=proposed.merchant_id).update(name="星河美妆 Galaxy Beauty Flagship Store")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit(claim=Claim.objects.get(pk=proposed.pk), by=merchant_user)
+    (message,) = [m for m in mail.outbox if m.to == [support_user.email]]
+    wire = email.message_from_bytes(message.message().as_bytes(), policy=email.policy.default)
+    assert wire["Subject"] == f"Claim #{proposed.pk} submitted by 星河美妆 Galaxy Beauty Flagship Store"

@@ -18,9 +18,21 @@ from tests.factories import Claims
 pytestmark = pytest.mark.django_db
 
 
+class _NoPayoutYet(Claims):
+    """Merchants that have not saved their payout details yet (the factory's merchants have them)."""
+
+    def merchant(self, *args, **kwargs):
+        merchant = super().merchant(*args, **kwargs)
+        type(merchant).objects.filter(pk=merchant.pk).update(
+            payout_account_name="", payout_bank="", payout_account_number=""
+        )
+        merchant.refresh_from_db()
+        return merchant
+
+
 @pytest.fixture
 def claims(db):
-    return Claims()
+    return _NoPayoutYet()
 
 
 def admin_of(merchant, claims):
@@ -154,6 +166,10 @@ def test_failed_payment_is_paid_in_a_later_batch_after_the_merchant_updates_deta
     finance = make_user("fin-finance", "finance")
     claim = claims.accepted("1590.68")
     user = admin_of(claim.merchant, claims)
+    # A batch is locked only for a merchant with payout details: here an account the bank refuses.
+    services.update_payout_details(
+        merchant=claim.merchant, by=user, account_name="Tea House", bank="ICBC", account_number="6222000000000001"
+    )
     first = exported(finance)
     st.import_payments(batch=first, by=finance, data=payment_csv([f"{claim.pk},1590.68,CNY,failed,,invalid account"]))
     client = Client()
@@ -176,7 +192,7 @@ def test_failed_payment_is_paid_in_a_later_batch_after_the_merchant_updates_deta
     payout = [rows[0].index(c) for c in ("payout_account_name", "payout_bank", "payout_account_number")]
     assert [rows[1][i] for i in payout] == ["Tea House Ltd", "ICBC", "6222000011112345"]
     first_rows = list(exports.batch_rows(first))
-    assert [first_rows[1][i] for i in payout] == ["", "", ""]
+    assert [first_rows[1][i] for i in payout] == ["Tea House", "ICBC", "6222000000000001"]
     second = st.mark_exported(batch=second, by=finance, sha256="d" * 64)
     st.import_payments(batch=second, by=finance, data=payment_csv([f"{claim.pk},1590.68,CNY,paid,BANK-2,"]))
     claim.refresh_from_db()

@@ -48,12 +48,12 @@ def test_approve_and_partial_approval_ask_first(browser, live_server, screenshot
     assert reload(claim).state == ClaimState.UNDER_REVIEW
 
     partial = page.locator("#partial-form")
-    partial.locator("input[name=amount]").fill("850.40")
+    partial.locator("input[name=amount]").fill("1000")  # typed without grouping, read back grouped
     partial.locator("select[name=reason]").select_option("baseline_adjusted")
     partial.locator("textarea[name=message]").fill("Baseline adjusted.")
     partial.locator("button[type=submit]").click()
     message = page.locator("#confirm-message").inner_text()
-    assert f"#{claim.pk}" in message and "850.40 CNY" in message and "{amount}" not in message
+    assert f"#{claim.pk}" in message and "1,000.00 CNY" in message and "{amount}" not in message
     assert_no_overlap(page)
     screenshot(page, f"confirm-partial-{width}-{lang}")
     page.locator("#confirm-dialog button[value=no]").click()
@@ -61,7 +61,7 @@ def test_approve_and_partial_approval_ask_first(browser, live_server, screenshot
 
     ask_and_confirm(page, "#partial-form")
     claim = reload(claim)
-    assert claim.state == ClaimState.PARTIALLY_APPROVED and str(claim.approved_amount) == "850.40"
+    assert claim.state == ClaimState.PARTIALLY_APPROVED and str(claim.approved_amount) == "1000.00"
     context.close()
 
 

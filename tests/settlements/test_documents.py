@@ -123,7 +123,7 @@ def test_claim_statement_text_pages_and_png(claims, finance):
     claim, assessment = build_world(claims, finance)
     assert assessment.compensation > 0
     doc = ds.issue(kind=DocumentKind.CLAIM_STATEMENT, claim_id=claim.pk, by=finance)
-    assert doc.version == 1 and doc.template_version == "statement-4"
+    assert doc.version == 1 and doc.template_version == "statement-5"
     data = doc.file.read()
     assert hashlib.sha256(data).hexdigest() == doc.sha256 and len(data) == doc.size
     reader = PdfReader(io.BytesIO(data))
@@ -136,8 +136,13 @@ def test_claim_statement_text_pages_and_png(claims, finance):
         "茶馆 Tea House",
         f"C-{claim.pk:06d}",
         "视频推流中断",
-        "Major outage",
-        "Provider",
+        "重大故障 / Major outage",  # values bilingual like their labels
+        "服务商 / Provider",
+        "已结算 / Settled",
+        "数据指标证实存在损失 / Loss confirmed by the metrics",
+        "GMV per minute (CNY)",  # the chart's axis has its unit
+        "每分钟成交额（CNY）",
+        "2026-11-02 11:00",  # the chart's start, ISO in the merchant's time zone
         "2026-11-02 12:00",  # start in the merchant's time zone
         "2026-11-02 12:40",
         "99.9074",

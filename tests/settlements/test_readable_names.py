@@ -83,7 +83,7 @@ def test_ledger_and_documents_pages_show_names(
     assert claim_label in subjects and "茶馆 Tea House · " in monthly and "2026" in monthly
     assert set(versions) == {version}
     body = page.locator("main").inner_text()
-    assert "claim:" not in body and "merchant:" not in body and "statement-4" not in body
+    assert "claim:" not in body and "merchant:" not in body and "statement-5" not in body
     assert_no_overlap(page)
     screenshot(page, f"documents-names-{width}-{lang}")
 
