@@ -156,3 +156,16 @@ def test_ledger_csv_from_sql_is_byte_identical_to_the_python_rows(claims, financ
     assert sum(r[:1] == ["TOTAL"] for r in body) == 0  # the last range is empty: the headers alone
     wide = exports.csv_bytes(exports.ledger_rows(day - timedelta(days=1), day + timedelta(days=1))).decode("utf-8-sig")
     assert "'=HYPERLINK" in wide and "两行\r\n商户" in wide and '"WIRE ""7"", 东"' in wide
+
+
+def test_ledger_csv_without_copy_writes_the_same_bytes(claims, finance, monkeypatch):
+    """The embedded demo's SQLite has no COPY: there the ledger CSV comes from the Python rows,
+    with every claim and the totals, the same bytes PostgreSQL writes."""
+    made = [claims.accepted(f"{i + 1}.50", merchant=claims.merchant(f"s{i}")) for i in range(3)]
+    day = timezone.localdate()
+    from_copy = b"".join(exports.ledger_csv(day, day))
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    without_copy = b"".join(exports.ledger_csv(day, day))
+    assert without_copy == from_copy
+    rows = list(csv.reader(io.StringIO(without_copy.decode("utf-8-sig"))))
+    assert {str(c.pk) for c in made} <= {r[1] for r in rows if len(r) > 1} and any(r[:1] == ["TOTAL"] for r in rows)
