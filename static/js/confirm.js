@@ -2,6 +2,7 @@
    instead of submitting; only "yes" submits it (with the button that was pressed). Cancel has
    the focus, so Enter or Escape never confirms by accident.
    data-confirm-if="name=value" asks only when that field has that value (one choice of a select);
+   data-confirm-no="…" names the button that backs out when "Cancel" would read like the action;
    "{name}" in the message is replaced by the field's current value (an amount typed in the form). */
 function confirmMessage(form) {
   const message = form.dataset.confirm;
@@ -42,6 +43,8 @@ document.addEventListener("submit", (event) => {
   dialog.querySelector("#confirm-message").textContent = message;
   const yes = dialog.querySelector("button[value=yes]");
   yes.textContent = form.dataset.confirmYes || yes.dataset.defaultLabel;
+  const no = dialog.querySelector("button[value=no]");
+  no.textContent = form.dataset.confirmNo || no.dataset.defaultLabel;
   dialog.returnValue = "";
   dialog.addEventListener(
     "close",

@@ -54,6 +54,8 @@ def test_approve_and_partial_approval_ask_first(browser, live_server, screenshot
     partial.locator("button[type=submit]").click()
     message = page.locator("#confirm-message").inner_text()
     assert f"#{claim.pk}" in message and "1,000.00 CNY" in message and "{amount}" not in message
+    # Above the computed amount nothing reaches the merchant before a second reviewer confirms.
+    assert "1,200.00 CNY" in message and ("second reviewer" in message or "另一位审核员" in message)
     assert_no_overlap(page)
     screenshot(page, f"confirm-partial-{width}-{lang}")
     page.locator("#confirm-dialog button[value=no]").click()

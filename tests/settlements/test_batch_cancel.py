@@ -80,6 +80,10 @@ def test_an_empty_batch_offers_cancel_not_lock_and_cancel_asks_first(
     page.locator("#cancel-batch input[name=message]").fill("Created by mistake / 误建")
     page.locator("#cancel-batch button[type=submit]").click()
     assert batch.reference in page.locator("#confirm-message").inner_text()
+    with translation.override(lang):  # the way back does not read "Cancel" next to "Cancel batch"
+        keep, cancel = translation.gettext("Keep the batch"), translation.gettext("Cancel batch")
+    assert page.locator("#confirm-dialog button[value=no]").inner_text() == keep
+    assert page.locator("#confirm-dialog button[value=yes]").inner_text() == cancel
     assert_no_overlap(page)
     screenshot(page, f"batch-cancel-dialog-{width}-{lang}")
     page.locator("#confirm-dialog button[value=no]").click()
