@@ -86,3 +86,23 @@ def test_provider_dashboard_runs_a_constant_number_of_queries(
         html = client.get(url).content.decode()
     assert html.count("<polyline") == 3 and html.count('class="claim-actions-row"') == 0
     assert not any('"details"' in q["sql"] for q in many.captured_queries)
+
+
+def test_provider_dashboard_in_chinese_groups_amounts_and_uses_full_width_punctuation(client, finance_user, evaluated):
+    import re
+
+    from django.conf import settings
+
+    claim = ProviderCreditClaim.objects.get()
+    claim.claim_deadline = date.today() - timedelta(days=1)  # overdue: the warning links its evaluation
+    claim.save()
+    client.force_login(finance_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get(reverse("sla:provider", args=[evaluated.contract.provider_id])).content.decode()
+    table = html[html.index('id="credit-claims"') :].split("</section>")[0]
+    assert "20,000.00 CNY" in table and ">20000.00" not in table
+    warnings = client.get(reverse("sla:index")).content.decode()
+    warning = warnings[warnings.index('class="warning-claim"') :].split("</li>")[0]
+    assert "已过截止日期" in warning and "（<a " in warning and "</a>）" in warning
+    text = re.sub(r"<[^>]+>", "", html)
+    assert not re.search(r"[\u4e00-\u9fff], ", text)  # "3 次恢复超时，2 次响应超时", not ", "
