@@ -3,7 +3,7 @@
    the focus, so Enter or Escape never confirms by accident.
    data-confirm-if="name=value" asks only when that field has that value (one choice of a select);
    data-confirm-no="…" names the button that backs out when "Cancel" would read like the action;
-   "{name}" in the message is replaced by the field's current value (an amount typed in the form). */
+   "{name}" in the message is replaced by the field's current value (an amount typed in the form; a choice reads as its label). */
 function confirmMessage(form) {
   const message = form.dataset.confirm;
   if (!message) return "";
@@ -14,8 +14,10 @@ function confirmMessage(form) {
   }
   const money = form.dataset.confirmFormat === "money";
   return message.replace(/\{(\w+)\}/g, (token, name) => {
-    if (!form.elements[name]) return token;
-    const value = form.elements[name].value.trim();
+    const field = form.elements[name];
+    if (!field) return token;
+    if (field.tagName === "SELECT") return field.selectedOptions[0] ? field.selectedOptions[0].textContent.trim() : "";
+    const value = field.value.trim();
     return money ? formatMoney(value) : value;
   });
 }

@@ -92,6 +92,8 @@ def test_bulk_approval_asks_first(browser, live_server, proposed, support_user):
     form.locator("input[name=threshold]").fill("5000")
     form.locator("button[type=submit]").click()
     assert page.locator("#confirm-dialog").is_visible()
+    message = page.locator("#confirm-message").inner_text()  # which incident, how many, below what
+    assert proposed.incident.external_id in message and "5,000.00" in message and "{" not in message
     assert_no_overlap(page)
     page.keyboard.press("Enter")  # Cancel has the focus
     assert state_of(proposed) == ClaimState.PROPOSED
