@@ -44,6 +44,7 @@ def test_console_and_finance_pages_use_full_width_punctuation_in_chinese(
     page.goto(f"{live_server.url}/finance/batches/{batch.pk}/")
     text = page.locator("main").inner_text()
     assert "合计 CNY（1 笔）" in text and "（已导出 → 已付款）" in text and "；SHA-256" in text
+    assert "期间：" in text and "： " not in text  # no space after a full-width colon
     assert half_width(text) == []
     assert_no_overlap(page)
     screenshot(page, f"fullwidth-batch-{width}")
