@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from claims import services as workflow
 from merchants import services as merchant_services
-from merchants.models import Membership
+from merchants.models import Membership, Merchant
 from settlements.services import settlements as st
 from tests.factories import Claims, UserFactory
 from tests.layout import LANGUAGES, WIDTHS, assert_readable, open_as
@@ -40,6 +40,11 @@ def fail_payment(*failed):
     )
 
 
+def no_payout_details(merchant):
+    """Test merchants come with payout details (a batch cannot be locked without them)."""
+    Merchant.objects.filter(pk=merchant.pk).update(payout_account_name="", payout_bank="", payout_account_number="")
+
+
 def client_of(user, lang="en"):
     client = Client()
     client.force_login(user)
@@ -50,6 +55,7 @@ def client_of(user, lang="en"):
 def test_home_and_decided_claim_ask_for_missing_payout_details():
     claims = Claims()
     claim = claims.approved()
+    no_payout_details(claim.merchant)
     user = claims.user_of(claim.merchant)
     member = client_of(user)
     # A member who is not an administrator is told whom to ask, without a link.
@@ -138,6 +144,7 @@ def test_payout_prompts_in_both_languages_and_widths(browser, live_server, scree
     user = claims.user_of(failed.merchant)
     Membership.objects.filter(user=user).update(is_admin=True)
     fail_payment(failed)
+    no_payout_details(failed.merchant)  # paid to an account that failed, and none on file now
     approved = claims.approved(merchant=failed.merchant)
     words = {
         "en": ("Add your payout details", "Payment failed", "We have no payout details for you yet"),
