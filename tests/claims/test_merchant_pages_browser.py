@@ -10,6 +10,7 @@ from merchants.models import Membership, Merchant
 from settlements.services import settlements as st
 from tests.factories import Claims, UserFactory
 from tests.layout import LANGUAGES, WIDTHS, assert_readable, open_as
+from tests.settlements.test_failed_payment import payment_csv
 
 from .test_zh_punctuation import half_width_next_to_chinese
 
@@ -43,11 +44,6 @@ def check(page, lang):
     if lang == "zh-hans":
         found = half_width_next_to_chinese(page.locator("main").inner_text())
         assert found == [], f"{page.url}: {found}"
-
-
-def payment_csv(rows):
-    header = "claim_id,amount,currency,status,payment_reference,failure_reason"
-    return ("\n".join([header, *rows]) + "\n").encode()
 
 
 @pytest.mark.browser

@@ -14,6 +14,7 @@ from settlements import exports
 from settlements.models import SettlementItem
 from settlements.services import settlements as st
 from tests.factories import Claims
+from tests.settlements.test_failed_payment import exported_batch, payment_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -150,18 +151,6 @@ def test_the_page_shows_masked_details_and_keeps_a_refused_answer(claims):
     assert client.post(url, form(merchant, account_name="A", bank="B", account_number="12345678")).status_code == 400
 
 
-def payment_csv(rows):
-    header = "claim_id,amount,currency,status,payment_reference,failure_reason"
-    return ("\n".join([header, *rows]) + "\n").encode()
-
-
-def exported(finance):
-    batch = st.create_batch(by=finance)
-    st.add_claims(batch=batch, by=finance)
-    st.lock(batch=batch, by=finance)
-    return st.mark_exported(batch=batch, by=finance, sha256="c" * 64)
-
-
 def test_failed_payment_is_paid_in_a_later_batch_after_the_merchant_updates_details(claims, make_user):
     finance = make_user("fin-finance", "finance")
     claim = claims.accepted("1590.68")
@@ -170,7 +159,7 @@ def test_failed_payment_is_paid_in_a_later_batch_after_the_merchant_updates_deta
     services.update_payout_details(
         merchant=claim.merchant, by=user, account_name="Tea House", bank="ICBC", account_number="6222000000000001"
     )
-    first = exported(finance)
+    first = exported_batch(finance)
     st.import_payments(batch=first, by=finance, data=payment_csv([f"{claim.pk},1590.68,CNY,failed,,invalid account"]))
     client = Client()
     client.force_login(user)

@@ -15,16 +15,12 @@ from merchants.models import Membership, Merchant
 from settlements.services import settlements as st
 from tests.factories import Claims, UserFactory
 from tests.layout import LANGUAGES, WIDTHS, assert_readable, open_as
+from tests.settlements.test_failed_payment import payment_csv
 
 pytestmark = pytest.mark.django_db
 
 ADD = "Add your payout details so we can pay you."
 ASK = "Ask your merchant administrator to add them."
-
-
-def payment_csv(rows):
-    header = "claim_id,amount,currency,status,payment_reference,failure_reason"
-    return ("\n".join([header, *rows]) + "\n").encode()
 
 
 def fail_payment(*failed):

@@ -12,20 +12,9 @@ from claims import services as workflow
 from claims.models import ClaimEvent, ClaimNotification
 from settlements.models import SettlementEvent
 from settlements.services import settlements as st
+from tests.settlements.test_failed_payment import exported_batch, payment_csv
 
 pytestmark = pytest.mark.django_db
-
-
-def payment_csv(rows):
-    header = "claim_id,amount,currency,status,payment_reference,failure_reason"
-    return ("\n".join([header, *rows]) + "\n").encode()
-
-
-def exported_batch(finance):
-    batch = st.create_batch(by=finance)
-    st.add_claims(batch=batch, by=finance)
-    st.lock(batch=batch, by=finance)
-    return st.mark_exported(batch=batch, by=finance, sha256="a" * 64)
 
 
 def fail_payment(claims, finance, claim, amount, capture):
