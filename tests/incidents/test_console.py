@@ -84,7 +84,7 @@ def test_edited_times_are_shown_in_local_time_and_translated(client, catalogue, 
     assert "Started at: 5 Oct 2026 20:00 → 5 Oct 2026 19:30" in timeline
     assert "Impact: Major outage → Partial outage" in timeline
     timeline = _timeline(client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode())
-    assert "开始时间： 2026年10月5日 20:00 → 2026年10月5日 19:30" in timeline
+    assert "影响程度：重大故障 → 部分故障；开始时间：2026年10月5日 20:00 → 2026年10月5日 19:30" in timeline
     assert "Partial outage" not in timeline
 
 
