@@ -26,7 +26,7 @@ from accounts.types import AnyUser
 from claims.models import OPEN_STAFF_STATES, TERMINAL_STATES, Claim, ClaimEvent, ClaimNotification, ClaimState
 from core.db import reports_db
 from incidents.models import Incident
-from merchants.models import Membership, Merchant
+from merchants.models import Membership, Merchant, missing_payout_details
 from merchants.selectors import merchant_ids_for_user, merchants_for_user
 from sla.selectors import facts_for_incident
 
@@ -323,7 +323,7 @@ def home_for_merchant(*, user: AnyUser) -> dict[str, Any]:
     )
     no_payout = [
         {"merchant": m, "admin": m.user_is_admin, "named": len(ids) > 1}
-        for m in Merchant.objects.filter(pk__in=ids, payout_account_number="")
+        for m in Merchant.objects.filter(missing_payout_details(), pk__in=ids)
         .annotate(user_is_admin=Exists(admin))
         .order_by("name", "pk")[:HOME_ROWS]
     ]

@@ -13,6 +13,15 @@ from django.utils.translation import gettext_lazy as _
 PAYOUT_FIELDS = ("payout_account_name", "payout_bank", "payout_account_number")
 
 
+def missing_payout_details(prefix: str = "") -> Q:
+    """Merchants (through ``prefix``, e.g. ``"merchant__"``) that cannot be paid yet: a payout field is
+    empty (the service stores them stripped). The one rule the batch lock and the portal prompts use."""
+    missing = Q()
+    for name in PAYOUT_FIELDS:
+        missing |= Q(**{f"{prefix}{name}": ""})
+    return missing
+
+
 def mask_account(number: str) -> str:
     """An account number as pages and histories show it: its last four characters only."""
     return f"•••• {number[-4:]}" if number else ""
@@ -55,7 +64,7 @@ class Merchant(models.Model):
     @property
     def has_payout_details(self) -> bool:
         """Every payout field is filled in: a payment to this merchant can be made."""
-        return all(getattr(self, f).strip() for f in PAYOUT_FIELDS)
+        return all(getattr(self, f) for f in PAYOUT_FIELDS)
 
 
 class Membership(models.Model):

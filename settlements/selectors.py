@@ -18,6 +18,7 @@ from accounts.types import AnyUser
 from claims.models import Claim, ClaimState
 from core.db import reports_db
 from core.money import cents
+from merchants.models import missing_payout_details
 from merchants.selectors import merchant_ids_for_user
 
 from .models import IssuedDocument, ItemStatus, SettlementBatch, SettlementEvent, SettlementItem
@@ -39,8 +40,8 @@ def batch_items(*, batch: SettlementBatch) -> QuerySet[SettlementItem]:
 
 def claims_without_payout(*, batch: SettlementBatch) -> list[int]:
     """The open batch's pending claims whose merchant has no payout details: locking is refused while any is left."""
-    items = batch.items.filter(status=ItemStatus.PENDING).select_related("merchant").order_by("claim_id")
-    return [i.claim_id for i in items if not i.merchant.has_payout_details]
+    items = batch.items.filter(missing_payout_details("merchant__"), status=ItemStatus.PENDING)
+    return list(items.order_by("claim_id").values_list("claim_id", flat=True))
 
 
 def batch_events(*, batch: SettlementBatch) -> QuerySet[SettlementEvent]:

@@ -58,7 +58,7 @@ def _claim_page(request, claim, *, bound_forms=None, error=None, status=200, fai
     )
     payout_missing = (
         claim.state in (ClaimState.APPROVED, ClaimState.PARTIALLY_APPROVED, ClaimState.ACCEPTED)
-        and not claim.merchant.payout_account_number
+        and not claim.merchant.has_payout_details
     )
     context = {
         "claim": claim,
